@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ktape kernel side. Tracepoints only (tp_btf), CO-RE, one ring buffer.
+ * Every record is submitted with BPF_RB_NO_WAKEUP; userspace drains on a
+ * timer. A failed reserve is counted per CPU and per kind in kt_losses.
+ * Wire structs: bpf/events.h (shared with the decoder).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+SEC(".rodata.cfg") const volatile struct kt_config kt_cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20); /* resized by userspace (--buffer-mb) */
+} kt_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KT_KIND_MAX);
+	__type(key, __u32);
+	__type(value, struct kt_loss);
+} kt_losses SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kt_stats SEC(".maps");
+
+/* tgids whose syscall/kmem events are recorded when cfg.filter_tgids */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} kt_tgids SEC(".maps");
+
+/* No BPF_F_REUSE_STACKID: a hash collision returns -EEXIST instead of
+ * overwriting a bucket, so an id never changes meaning during a capture. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 32768); /* resized by userspace */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, KT_STACK_DEPTH * sizeof(__u64));
+} kt_stacks SEC(".maps");
+
+/* CO-RE flavour for kernels where the cpu lives in task_struct */
+struct task_struct___cpu {
+	unsigned int cpu;
+};
+
+static __always_inline __u32 task_cpu_of(struct task_struct *p)
+{
+	struct task_struct___cpu *pc = (void *)p;
+	if (bpf_core_field_exists(pc->cpu))
+		return BPF_CORE_READ(pc, cpu);
+	return BPF_CORE_READ(p, thread_info.cpu);
+}
+
+static __always_inline void count_loss(__u32 kind, __u64 ts)
+{
+	struct kt_loss *l = bpf_map_lookup_elem(&kt_losses, &kind);
+	if (!l)
+		return;
+	l->count++;
+	if (!l->first_ts)
+		l->first_ts = ts;
+	l->last_ts = ts;
+}
+
+static __always_inline void count_stat(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&kt_stats, &idx);
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void *reserve(__u64 size, __u32 kind, __u64 ts)
+{
+	void *e = bpf_ringbuf_reserve(&kt_ring, size, 0);
+	if (!e)
+		count_loss(kind, ts);
+	return e;
+}
+
+static __always_inline void fill_hdr(struct kt_hdr *h, __u64 ts, __u32 kind, __u32 tid)
+{
+	h->ts = ts;
+	h->kind = kind;
+	h->cpu = bpf_get_smp_processor_id();
+	h->tid = tid;
+}
+
+/* syscall/kmem filter: recorder excluded; tgid set and comm filters */
+static __always_inline int wanted(__u32 tgid)
+{
+	if (tgid == kt_cfg.self_tgid)
+		return 0;
+	if (kt_cfg.filter_tgids && !bpf_map_lookup_elem(&kt_tgids, &tgid))
+		return 0;
+	if (kt_cfg.filter_comm) {
+		char comm[KT_COMM_LEN];
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (int i = 0; i < KT_COMM_LEN; i++) {
+			if (comm[i] != kt_cfg.comm[i])
+				return 0;
+			if (!comm[i])
+				break;
+		}
+	}
+	return 1;
+}
+
+/* ---- sched ---- */
+
+/* Same mapping as the kernel's __trace_sched_switch_state() */
+static __always_inline __u32 report_state(bool preempt, unsigned int state, struct task_struct *p)
+{
+	if (preempt)
+		return 0x100; /* TASK_REPORT_MAX */
+	unsigned int s = (state | BPF_CORE_READ(p, exit_state)) & 0x7f; /* TASK_REPORT */
+	if ((state & 0x402) == 0x402) /* TASK_IDLE */
+		s = 0x80;             /* TASK_REPORT_IDLE */
+	if (state & 0x1000)           /* TASK_RTLOCK_WAIT */
+		s = 0x2;
+	if (!s)
+		return 0;
+	int fls = 0;
+#pragma unroll
+	for (int i = 0; i < 9; i++)
+		if (s & (1u << i))
+			fls = i + 1;
+	return 1u << (fls - 1);
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(kt_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_sched_switch *e = reserve(sizeof(*e), KT_SCHED_SWITCH, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_SCHED_SWITCH, prev->pid);
+	e->prev_tgid = prev->tgid;
+	e->next_tid = next->pid;
+	e->next_tgid = next->tgid;
+	e->prev_state = report_state(preempt, prev_state, prev);
+	e->prev_prio = prev->prio;
+	e->next_prio = next->prio;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_sched_wake *e = reserve(sizeof(*e), kind, ts);
+	if (!e)
+		return 0;
+	__u64 cur = bpf_get_current_pid_tgid();
+	fill_hdr(&e->h, ts, kind, p->pid);
+	e->tgid = p->tgid;
+	e->waker_tid = (__u32)cur;
+	e->waker_tgid = cur >> 32;
+	e->prio = p->prio;
+	e->target_cpu = task_cpu_of(p);
+	e->_pad0 = 0;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_waking")
+int BPF_PROG(kt_sched_waking, struct task_struct *p)
+{
+	return emit_wake(p, KT_SCHED_WAKING);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(kt_sched_wakeup_new, struct task_struct *p)
+{
+	return emit_wake(p, KT_SCHED_WAKEUP_NEW);
+}
+
+/* ---- task ---- */
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(kt_task_newtask, struct task_struct *task, u64 clone_flags)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	__u64 cur = bpf_get_current_pid_tgid();
+	__u32 child_tid = task->pid, child_tgid = task->tgid, parent_tgid = cur >> 32;
+
+	/* follow the recorded command's process tree */
+	if (kt_cfg.follow_children && child_tid == child_tgid &&
+	    bpf_map_lookup_elem(&kt_tgids, &parent_tgid)) {
+		__u32 one = 1;
+		if (bpf_map_update_elem(&kt_tgids, &child_tgid, &one, BPF_ANY))
+			count_stat(KT_STAT_FILTER_FULL);
+	}
+
+	struct kt_task_newtask *e = reserve(sizeof(*e), KT_TASK_NEWTASK, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_TASK_NEWTASK, (__u32)cur);
+	e->tgid = parent_tgid;
+	e->child_tid = child_tid;
+	e->child_tgid = child_tgid;
+	e->_pad0 = 0;
+	e->clone_flags = clone_flags;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(kt_task_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_task_exec *e = reserve(sizeof(*e), KT_TASK_EXEC, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_TASK_EXEC, p->pid);
+	e->tgid = p->tgid;
+	e->old_tid = old_pid;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0)
+		e->filename[0] = 0;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kt_task_exit, struct task_struct *p, bool group_dead)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_task_exit *e = reserve(sizeof(*e), KT_TASK_EXIT, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_TASK_EXIT, p->pid);
+	e->tgid = p->tgid;
+	e->exit_code = p->exit_code;
+	e->group_dead = group_dead ? 1 : 0;
+	e->_pad0 = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(kt_task_rename, struct task_struct *task, const char *comm)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_task_rename *e = reserve(sizeof(*e), KT_TASK_RENAME, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_TASK_RENAME, task->pid);
+	e->tgid = task->tgid;
+	e->_pad0 = 0;
+	bpf_probe_read_kernel_str(e->oldcomm, sizeof(e->oldcomm), task->comm);
+	bpf_probe_read_kernel_str(e->newcomm, sizeof(e->newcomm), comm);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(kt_task_free, struct task_struct *p)
+{
+	__u64 ts = bpf_ktime_get_boot_ns();
+	__u32 tgid = p->tgid;
+	if (tgid == p->pid)
+		bpf_map_delete_elem(&kt_tgids, &tgid); /* tgid may be reused */
+	struct kt_task_free *e = reserve(sizeof(*e), KT_TASK_FREE, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_TASK_FREE, p->pid);
+	e->tgid = tgid;
+	e->_pad0 = 0;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* ---- raw syscalls ---- */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(kt_sys_enter, struct pt_regs *regs, long id)
+{
+	__u64 cur = bpf_get_current_pid_tgid();
+	if (!wanted(cur >> 32))
+		return 0;
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_sys_enter *e = reserve(sizeof(*e), KT_SYS_ENTER, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_SYS_ENTER, (__u32)cur);
+	e->tgid = cur >> 32;
+	e->nr = id;
+	e->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	e->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	e->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	e->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
+	e->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
+#if defined(__TARGET_ARCH_x86)
+	e->args[5] = BPF_CORE_READ(regs, r9); /* libbpf 1.1 has no PARM6 syscall macro */
+#elif defined(__TARGET_ARCH_arm64)
+	e->args[5] = BPF_CORE_READ((struct user_pt_regs *)regs, regs[5]);
+#else
+	e->args[5] = 0;
+#endif
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u64 cur = bpf_get_current_pid_tgid();
+	if (!wanted(cur >> 32))
+		return 0;
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_sys_exit *e = reserve(sizeof(*e), KT_SYS_EXIT, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, KT_SYS_EXIT, (__u32)cur);
+	e->tgid = cur >> 32;
+#if defined(__TARGET_ARCH_x86)
+	e->nr = BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+	e->nr = BPF_CORE_READ((struct user_pt_regs *)regs, syscallno);
+#else
+	e->nr = -1;
+#endif
+	e->ret = ret;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* ---- kmem ---- */
+
+static __always_inline int emit_alloc(void *ctx, __u32 kind, __u64 call_site, const void *ptr,
+				      __u64 req, __u64 alloc, __u32 gfp, int node)
+{
+	__u64 cur = bpf_get_current_pid_tgid();
+	if (!wanted(cur >> 32))
+		return 0;
+	__u64 ts = bpf_ktime_get_boot_ns();
+	__s32 sid = -1;
+	if (kt_cfg.kmem_stacks) {
+		long r = bpf_get_stackid(ctx, &kt_stacks, 0);
+		if (r == -EEXIST)
+			count_stat(KT_STAT_STACK_COLLISION);
+		else if (r < 0)
+			count_stat(KT_STAT_STACK_ERROR);
+		sid = r;
+	}
+	struct kt_kmem_alloc *e = reserve(sizeof(*e), kind, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, kind, (__u32)cur);
+	e->tgid = cur >> 32;
+	e->stack_id = sid;
+	e->ptr = (__u64)ptr;
+	e->call_site = call_site;
+	e->bytes_req = req;
+	e->bytes_alloc = alloc;
+	e->gfp_flags = gfp;
+	e->node = node;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+static __always_inline int emit_free(__u32 kind, __u64 call_site, const void *ptr)
+{
+	__u64 cur = bpf_get_current_pid_tgid();
+	if (!ptr || !wanted(cur >> 32))
+		return 0;
+	__u64 ts = bpf_ktime_get_boot_ns();
+	struct kt_kmem_free *e = reserve(sizeof(*e), kind, ts);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, ts, kind, (__u32)cur);
+	e->tgid = cur >> 32;
+	e->_pad0 = 0;
+	e->ptr = (__u64)ptr;
+	e->call_site = call_site;
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kt_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc, gfp_t gfp_flags, int node)
+{
+	return emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node);
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(kt_kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+	     gfp_t gfp_flags, int node)
+{
+	return emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, BPF_CORE_READ(s, object_size),
+			  BPF_CORE_READ(s, size), gfp_flags, node);
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kt_kfree, unsigned long call_site, const void *ptr)
+{
+	return emit_free(KT_KFREE, call_site, ptr);
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kt_kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+{
+	return emit_free(KT_KMEM_CACHE_FREE, call_site, ptr);
+}

@@ -1,0 +1,97 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../formats/errors.js';
+import { EVENT_GROUPS, type EventGroup } from '../formats/schema.js';
+import { fmtBytes, record } from '../record/recorder.js';
+
+export function parseEvents(v: string): EventGroup[] {
+  const out: EventGroup[] = [];
+  for (const raw of v.split(',')) {
+    const e = raw.trim();
+    if (e === 'all') return [...EVENT_GROUPS];
+    if (!EVENT_GROUPS.includes(e as EventGroup)) throw new UsageError(`--events ${v}: unknown event group '${e}' (choose from ${EVENT_GROUPS.join(',')},all)`);
+    if (!out.includes(e as EventGroup)) out.push(e as EventGroup);
+  }
+  if (out.length === 0) throw new UsageError(`--events ${v}: empty`);
+  return out;
+}
+
+export function num(flag: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = false) {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
+      throw new UsageError(`${flag} ${v}: expected ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
+    return n;
+  };
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('record kernel events into a capture directory (root or CAP_BPF+CAP_PERFMON)')
+    .usage('[options] [-- COMMAND [ARGS...]]')
+    .option('-o, --output <dir>', 'capture directory (default: ktape-<host>-<yyyymmdd-hhmmss>)')
+    .option('-d, --duration <secs>', 'stop after this many seconds', num('--duration', 0.01, 365 * 86400))
+    .option('-e, --events <list>', 'event groups: sched,task,syscall,kmem or all', parseEvents, [...EVENT_GROUPS])
+    .option('-p, --pid <pid>', 'record syscall/kmem events of this process only (repeatable)', (v: string, prev: number[]) => [...prev, num('--pid', 1, 2 ** 22, true)(v)], [] as number[])
+    .option('--comm <name>', 'record syscall/kmem events of tasks with this comm only')
+    .option('-a, --all-cpus', 'with a COMMAND: record syscall/kmem system-wide, not just its process tree')
+    .option('--buffer-mb <n>', 'ring buffer size in MiB (power of two)', num('--buffer-mb', 1, 2048, true), 64)
+    .option('--max-size <mb>', 'stop when the capture reaches this many MiB', num('--max-size', 1, 2 ** 30))
+    .addOption(new Option('--kallsyms <mode>', "'full' kallsyms, or only the 'used' symbols (smaller)").choices(['full', 'used']).default('full'))
+    .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations')
+    .option('--bpf-stats', 'enable kernel BPF run-time stats while recording (small overhead)')
+    .addOption(new Option('--drain-ms <ms>', 'ring drain period').argParser(num('--drain-ms', 1, 1000, true)).default(20).hideHelp())
+    .addOption(new Option('--segment-mb <mb>', 'rotate table files at this size').argParser(num('--segment-mb', 1, 1 << 20, true)).default(256).hideHelp())
+    .addOption(new Option('--batch-rows <n>', 'rows per Arrow batch').argParser(num('--batch-rows', 16, 1 << 22, true)).default(65536).hideHelp())
+    .option('-q, --quiet', 'no progress, no summary')
+    .option('--json', 'print the summary as JSON')
+    .argument('[command...]', 'command to run and record until it exits')
+    .addHelpText('after', `
+Examples:
+  sudo ktape record --duration 5 -o cap
+  sudo ktape record -o cap --events sched,syscall -- ./my-benchmark --fast
+  sudo ktape record -p 1234 --events syscall --duration 10`)
+    .action(async (command: string[], opts) => {
+      if (opts.comm !== undefined && (opts.comm.length === 0 || Buffer.byteLength(opts.comm) > 15))
+        throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
+      if (opts.allCpus && command.length === 0) throw new UsageError('-a: only meaningful with a COMMAND to run');
+      if (!opts.duration && command.length === 0 && !process.stdin.isTTY && !opts.maxSize && process.env.KTAPE_ALLOW_UNBOUNDED !== '1') {
+        // fine: stops on SIGINT/SIGTERM
+      }
+      const res = await record({
+        out: opts.output,
+        durationS: opts.duration,
+        events: opts.events,
+        pids: opts.pid,
+        comm: opts.comm,
+        bufferMb: opts.bufferMb,
+        maxSizeMb: opts.maxSize,
+        systemWide: !!opts.allCpus,
+        command: command.length ? command : undefined,
+        kallsyms: opts.kallsyms,
+        kmemStacks: opts.kmemStacks,
+        bpfStats: !!opts.bpfStats,
+        drainMs: opts.drainMs,
+        segmentMb: opts.segmentMb,
+        batchRows: opts.batchRows,
+        quiet: !!opts.quiet,
+        commandLine: process.argv.slice(1),
+      });
+      const total = Object.values(res.events).reduce((a, b) => a + b, 0);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ dir: res.dir, duration_ns: res.durationNs, events: res.events, events_total: total, lost: res.lost, lost_by_kind: res.lossesByKind, bytes: res.bytes, bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode }) + '\n');
+      } else if (!opts.quiet) {
+        const lines = [`ktape: recorded ${(res.durationNs / 1e9).toFixed(2)} s into ${res.dir}`];
+        const w = Math.max(...Object.keys(res.events).map((k) => k.length), 5);
+        for (const [k, v] of Object.entries(res.events)) {
+          const lost = res.lossesByKind[k] ?? 0;
+          lines.push(`  ${k.padEnd(w)} ${v.toLocaleString('en-US').padStart(13)}${lost ? `   LOST ${lost.toLocaleString('en-US')}` : ''}`);
+        }
+        lines.push(`  ${'total'.padEnd(w)} ${total.toLocaleString('en-US').padStart(13)}`);
+        lines.push(res.lost ? `  LOST ${res.lost.toLocaleString('en-US')} events (ring buffer full; try a larger --buffer-mb)` : '  lost 0 events');
+        lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event`);
+        process.stderr.write(lines.join('\n') + '\n');
+      }
+      if (res.exitCode !== null && res.exitCode !== 0) process.exitCode = res.exitCode;
+    });
+}

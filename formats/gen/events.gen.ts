@@ -1,0 +1,264 @@
+// DO NOT EDIT. Generated from bpf/events.h by scripts/gen-events.mjs.
+// Run `npm run gen:events` after changing bpf/events.h.
+
+export const KT_WIRE_VERSION = 1;
+export const KT_COMM_LEN = 16;
+export const KT_FILENAME_LEN = 256;
+export const KT_STACK_DEPTH = 64;
+
+/** enum kt_kind / enum kt_stat values */
+export const KT_SCHED_SWITCH = 1;
+export const KT_SCHED_WAKING = 2;
+export const KT_SCHED_WAKEUP_NEW = 3;
+export const KT_TASK_NEWTASK = 4;
+export const KT_TASK_EXEC = 5;
+export const KT_TASK_EXIT = 6;
+export const KT_TASK_RENAME = 7;
+export const KT_TASK_FREE = 8;
+export const KT_SYS_ENTER = 9;
+export const KT_SYS_EXIT = 10;
+export const KT_KMALLOC = 11;
+export const KT_KFREE = 12;
+export const KT_KMEM_CACHE_ALLOC = 13;
+export const KT_KMEM_CACHE_FREE = 14;
+export const KT_KIND_MAX = 15;
+export const KT_STAT_STACK_COLLISION = 0;
+export const KT_STAT_STACK_ERROR = 1;
+export const KT_STAT_FILTER_FULL = 2;
+export const KT_STAT_MAX = 8;
+
+/** struct sizes in bytes */
+export const SIZEOF = {
+  kt_hdr: 16,
+  kt_sched_switch: 40,
+  kt_sched_wake: 40,
+  kt_task_newtask: 56,
+  kt_task_exec: 296,
+  kt_task_exit: 48,
+  kt_task_rename: 56,
+  kt_task_free: 40,
+  kt_sys_enter: 72,
+  kt_sys_exit: 32,
+  kt_kmem_alloc: 64,
+  kt_kmem_free: 40,
+  kt_loss: 24,
+  kt_config: 40,
+} as const;
+
+/** field offsets in bytes: OFF.struct.field */
+export const OFF = {
+  kt_hdr: {
+    ts: 0,
+    kind: 8,
+    cpu: 10,
+    tid: 12,
+  },
+  kt_sched_switch: {
+    h: 0,
+    prev_tgid: 16,
+    next_tid: 20,
+    next_tgid: 24,
+    prev_state: 28,
+    prev_prio: 32,
+    next_prio: 36,
+  },
+  kt_sched_wake: {
+    h: 0,
+    tgid: 16,
+    waker_tid: 20,
+    waker_tgid: 24,
+    prio: 28,
+    target_cpu: 32,
+    _pad0: 36,
+  },
+  kt_task_newtask: {
+    h: 0,
+    tgid: 16,
+    child_tid: 20,
+    child_tgid: 24,
+    _pad0: 28,
+    clone_flags: 32,
+    comm: 40,
+  },
+  kt_task_exec: {
+    h: 0,
+    tgid: 16,
+    old_tid: 20,
+    comm: 24,
+    filename: 40,
+  },
+  kt_task_exit: {
+    h: 0,
+    tgid: 16,
+    exit_code: 20,
+    group_dead: 24,
+    _pad0: 28,
+    comm: 32,
+  },
+  kt_task_rename: {
+    h: 0,
+    tgid: 16,
+    _pad0: 20,
+    oldcomm: 24,
+    newcomm: 40,
+  },
+  kt_task_free: {
+    h: 0,
+    tgid: 16,
+    _pad0: 20,
+    comm: 24,
+  },
+  kt_sys_enter: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    args: 24,
+  },
+  kt_sys_exit: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    ret: 24,
+  },
+  kt_kmem_alloc: {
+    h: 0,
+    tgid: 16,
+    stack_id: 20,
+    ptr: 24,
+    call_site: 32,
+    bytes_req: 40,
+    bytes_alloc: 48,
+    gfp_flags: 56,
+    node: 60,
+  },
+  kt_kmem_free: {
+    h: 0,
+    tgid: 16,
+    _pad0: 20,
+    ptr: 24,
+    call_site: 32,
+  },
+  kt_loss: {
+    count: 0,
+    first_ts: 8,
+    last_ts: 16,
+  },
+  kt_config: {
+    self_tgid: 0,
+    filter_tgids: 4,
+    follow_children: 8,
+    filter_comm: 12,
+    comm: 16,
+    kmem_stacks: 32,
+    _pad0: 36,
+  },
+} as const;
+
+/** field sizes in bytes: FSIZE.struct.field */
+export const FSIZE = {
+  kt_hdr: {
+    ts: 8,
+    kind: 2,
+    cpu: 2,
+    tid: 4,
+  },
+  kt_sched_switch: {
+    h: 16,
+    prev_tgid: 4,
+    next_tid: 4,
+    next_tgid: 4,
+    prev_state: 4,
+    prev_prio: 4,
+    next_prio: 4,
+  },
+  kt_sched_wake: {
+    h: 16,
+    tgid: 4,
+    waker_tid: 4,
+    waker_tgid: 4,
+    prio: 4,
+    target_cpu: 4,
+    _pad0: 4,
+  },
+  kt_task_newtask: {
+    h: 16,
+    tgid: 4,
+    child_tid: 4,
+    child_tgid: 4,
+    _pad0: 4,
+    clone_flags: 8,
+    comm: 16,
+  },
+  kt_task_exec: {
+    h: 16,
+    tgid: 4,
+    old_tid: 4,
+    comm: 16,
+    filename: 256,
+  },
+  kt_task_exit: {
+    h: 16,
+    tgid: 4,
+    exit_code: 4,
+    group_dead: 4,
+    _pad0: 4,
+    comm: 16,
+  },
+  kt_task_rename: {
+    h: 16,
+    tgid: 4,
+    _pad0: 4,
+    oldcomm: 16,
+    newcomm: 16,
+  },
+  kt_task_free: {
+    h: 16,
+    tgid: 4,
+    _pad0: 4,
+    comm: 16,
+  },
+  kt_sys_enter: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    args: 48,
+  },
+  kt_sys_exit: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    ret: 8,
+  },
+  kt_kmem_alloc: {
+    h: 16,
+    tgid: 4,
+    stack_id: 4,
+    ptr: 8,
+    call_site: 8,
+    bytes_req: 8,
+    bytes_alloc: 8,
+    gfp_flags: 4,
+    node: 4,
+  },
+  kt_kmem_free: {
+    h: 16,
+    tgid: 4,
+    _pad0: 4,
+    ptr: 8,
+    call_site: 8,
+  },
+  kt_loss: {
+    count: 8,
+    first_ts: 8,
+    last_ts: 8,
+  },
+  kt_config: {
+    self_tgid: 4,
+    filter_tgids: 4,
+    follow_children: 4,
+    filter_comm: 4,
+    comm: 16,
+    kmem_stacks: 4,
+    _pad0: 4,
+  },
+} as const;

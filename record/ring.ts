@@ -1,0 +1,71 @@
+/**
+ * Batch drain of the BPF ring buffer through the tiny C shim record/ktring.c
+ * (built into build/libktring.so). One FFI call per drain moves every
+ * committed record into a reusable buffer; there is no callback per record.
+ */
+import koffi from 'koffi';
+import { existsSync } from 'node:fs';
+import { BpfError } from '../formats/errors.js';
+import { pkgPath } from './paths.js';
+
+let shim: ReturnType<typeof bindShim> | null = null;
+function bindShim() {
+  const path = pkgPath('build/libktring.so');
+  if (!existsSync(path)) throw new BpfError('E_SHIM_MISSING', `loading ${path}: not built; run \`npm run build\``);
+  const l = koffi.load(path);
+  koffi.opaque('ktring');
+  return {
+    open: l.func('ktring *ktring_open(int map_fd, uint64_t size)'),
+    drain: l.func('int64_t ktring_drain(ktring *r, uint8_t *out, uint64_t cap, _Out_ uint32_t *n)'),
+    pending: l.func('uint64_t ktring_pending(ktring *r)'),
+    close: l.func('void ktring_close(ktring *r)'),
+    clocks: l.func('void kt_clocks(_Out_ int64_t *out)'),
+    progStats: l.func('int kt_prog_stats(int fd, _Out_ uint64_t *run_time_ns, _Out_ uint64_t *run_cnt)'),
+  };
+}
+
+function getShim() {
+  if (!shim) shim = bindShim();
+  return shim;
+}
+
+/** CLOCK_BOOTTIME, CLOCK_MONOTONIC and CLOCK_REALTIME read back to back (ns). */
+export function readClocks(): { boottime: bigint; monotonic: bigint; realtime: bigint } {
+  const out = new BigInt64Array(3);
+  getShim().clocks(out);
+  return { boottime: out[0], monotonic: out[1], realtime: out[2] };
+}
+
+/** run_time_ns / run_cnt of a loaded BPF program (0 unless BPF stats are on). */
+export function progStats(fd: number): { runTimeNs: bigint; runCnt: bigint } | null {
+  const t = new BigUint64Array(1), c = new BigUint64Array(1);
+  if (getShim().progStats(fd, t, c) < 0) return null;
+  return { runTimeNs: t[0], runCnt: c[0] };
+}
+
+export class Ring {
+  private h: unknown;
+  readonly buf: ArrayBuffer;
+  private u8: Uint8Array;
+  private n = [0];
+  constructor(mapFd: number, readonly size: number, drainBytes: number) {
+    this.h = getShim().open(mapFd, size);
+    if (!this.h) throw new BpfError('E_RING_MMAP', `mapping the ring buffer (${size} bytes): mmap failed; lower --buffer-mb`);
+    this.buf = new ArrayBuffer(drainBytes);
+    this.u8 = new Uint8Array(this.buf);
+  }
+  /** Copy committed records into this.buf; returns bytes used (0 = empty). */
+  drain(): number {
+    return Number(shim!.drain(this.h, this.u8, this.u8.length, this.n));
+  }
+  get lastRecords(): number {
+    return this.n[0];
+  }
+  pending(): number {
+    return Number(shim!.pending(this.h));
+  }
+  close(): void {
+    if (this.h) shim!.close(this.h);
+    this.h = null;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * What makes a capture self-contained: host facts, the /proc process
+ * snapshot, kernel symbols and modules. Read-only access to /proc and /sys.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname, cpus, release, version, machine } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import type { Manifest } from '../formats/schema.js';
+
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI ktape supports
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+export function pageSize(): number {
+  try {
+    return Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).trim()) || 4096;
+  } catch {
+    return 4096;
+  }
+}
+
+export function hostFacts(): Manifest['host'] {
+  return {
+    hostname: hostname(),
+    kernel_release: release(),
+    kernel_version: version(),
+    machine: machine(),
+    cpus: cpus().length,
+    page_size: pageSize(),
+    boot_id: (read('/proc/sys/kernel/random/boot_id') ?? '').trim(),
+    clk_tck: CLK_TCK,
+  };
+}
+
+export function pidMax(): number {
+  return Number((read('/proc/sys/kernel/pid_max') ?? '4194304').trim()) || 4194304;
+}
+
+export interface SnapshotRow {
+  ts: bigint;
+  tid: number;
+  tgid: number;
+  ppid: number;
+  comm: string;
+  cmdline: string;
+  start_ts: bigint;
+  uid: number;
+  kernel_thread: number;
+}
+
+const PF_KTHREAD = 0x00200000;
+
+/** Parse /proc/<pid>/task/<tid>/stat: comm may contain spaces and parens. */
+function parseStat(s: string): { comm: string; ppid: number; flags: number; starttime: number } | null {
+  const l = s.indexOf('(');
+  const r = s.lastIndexOf(')');
+  if (l < 0 || r < 0) return null;
+  const rest = s.slice(r + 2).split(' ');
+  // rest[0] = state (field 3), ppid = field 4, flags = field 9, starttime = field 22
+  return { comm: s.slice(l + 1, r), ppid: Number(rest[1]), flags: Number(rest[6]), starttime: Number(rest[19]) };
+}
+
+/** Every thread in /proc, as of boottime `ts`. Threads that vanish mid-read are skipped. */
+export function processSnapshot(ts: bigint): SnapshotRow[] {
+  const rows: SnapshotRow[] = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const tgid = Number(p);
+    const cmdline = (read(`/proc/${p}/cmdline`) ?? '').replace(/\0+$/, '').replace(/\0/g, ' ');
+    const status = read(`/proc/${p}/status`) ?? '';
+    const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tids) {
+      const st = read(`/proc/${p}/task/${t}/stat`);
+      if (!st) continue;
+      const f = parseStat(st);
+      if (!f) continue;
+      rows.push({
+        ts,
+        tid: Number(t),
+        tgid,
+        ppid: f.ppid,
+        comm: f.comm,
+        cmdline,
+        start_ts: (BigInt(f.starttime) * 1_000_000_000n) / BigInt(CLK_TCK),
+        uid,
+        kernel_thread: f.flags & PF_KTHREAD ? 1 : 0,
+      });
+    }
+  }
+  return rows;
+}
+
+export interface Sym {
+  addr: bigint;
+  type: string;
+  name: string;
+  module: string | null;
+}
+
+/** Text symbols from /proc/kallsyms, sorted by address. Requires kptr access (root). */
+export function kallsyms(): Sym[] {
+  const text = read('/proc/kallsyms') ?? '';
+  const out: Sym[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const a = line.indexOf(' ');
+    const type = line[a + 1];
+    if (type !== 't' && type !== 'T' && type !== 'w' && type !== 'W') continue;
+    const rest = line.slice(a + 3);
+    const tab = rest.indexOf('\t');
+    const name = tab < 0 ? rest : rest.slice(0, tab);
+    const module = tab < 0 ? null : rest.slice(tab + 1).replace(/^\[|\]$/g, '');
+    const addr = BigInt('0x' + line.slice(0, a));
+    if (addr === 0n) continue;
+    out.push({ addr, type, name, module });
+  }
+  out.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
+  return out;
+}
+
+/** Only the symbols that contain one of `addrs` (for --kallsyms used). */
+export function symbolsCovering(all: Sym[], addrs: Iterable<bigint>): Sym[] {
+  const keep = new Set<number>();
+  for (const a of addrs) {
+    let lo = 0, hi = all.length - 1, best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid].addr <= a) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (best >= 0) {
+      keep.add(best);
+      if (best + 1 < all.length) keep.add(best + 1); // bounds the containing symbol
+    }
+  }
+  return [...keep].sort((x, y) => x - y).map((i) => all[i]);
+}
+
+export function modules(): { name: string; addr: bigint; size: bigint }[] {
+  if (!existsSync('/proc/modules')) return [];
+  const out = [];
+  for (const line of (read('/proc/modules') ?? '').split('\n')) {
+    const f = line.split(' ');
+    if (f.length < 6) continue;
+    out.push({ name: f[0], size: BigInt(f[1]), addr: BigInt(f[5]) });
+  }
+  return out;
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ktape-workload: the built-in workload used by the README's main job, the
+ * end-to-end tests and the benchmarks. Every mode prints one JSON line on
+ * stdout describing what it did (pids, tids, counts, per-thread schedstat),
+ * which the tests use as independent ground truth.
+ *
+ *   demo [--ms N] [--children N] [--syscalls N] [--pingpong N] [--pipes N] [--workers N]
+ *   getppid N        N getppid() calls (syscall storm)
+ *   pingpong N       N pipe round trips between two threads (context-switch storm)
+ *   forkexec N       N fork+exec(self child)+wait (task storm)
+ *   pipes N          N pipe()+close() pairs (kmalloc storm)
+ *   hold-pipes N MS  create N pipes, keep them open MS milliseconds, then close
+ *   spin MS [T]      T threads (default 2) spin MS ms each, report schedstat
+ *   child CODE       exit with CODE (exec target)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char self_path[4096];
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
+
+struct schedstat { unsigned long long cpu_ns, wait_ns, slices; };
+
+static void read_schedstat(struct schedstat *s)
+{
+	memset(s, 0, sizeof(*s));
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu %llu", &s->cpu_ns, &s->wait_ns, &s->slices) != 3)
+		memset(s, 0, sizeof(*s));
+	fclose(f);
+}
+
+/* ---- modes ---- */
+
+static long do_getppid(long n)
+{
+	long acc = 0;
+	for (long i = 0; i < n; i++)
+		acc += syscall(SYS_getppid);
+	return acc;
+}
+
+struct pp { int a[2], b[2]; long n; };
+
+static void *pp_peer(void *arg)
+{
+	struct pp *p = arg;
+	char c;
+	prctl(PR_SET_NAME, "kt-pong");
+	for (long i = 0; i < p->n; i++) {
+		if (read(p->a[0], &c, 1) != 1 || write(p->b[1], &c, 1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+static void do_pingpong(long n)
+{
+	struct pp p = { .n = n };
+	if (pipe(p.a) || pipe(p.b)) {
+		perror("pipe");
+		exit(1);
+	}
+	pthread_t t;
+	pthread_create(&t, NULL, pp_peer, &p);
+	char c = 'x';
+	for (long i = 0; i < n; i++) {
+		if (write(p.a[1], &c, 1) != 1 || read(p.b[0], &c, 1) != 1)
+			break;
+	}
+	pthread_join(t, NULL);
+	close(p.a[0]); close(p.a[1]); close(p.b[0]); close(p.b[1]);
+}
+
+static int do_forkexec(long n, pid_t *pids, int code)
+{
+	char codebuf[16];
+	snprintf(codebuf, sizeof(codebuf), "%d", code);
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl(self_path, "ktape-workload", "child", codebuf, (char *)NULL);
+			_exit(127);
+		}
+		if (pid < 0) {
+			perror("fork");
+			return -1;
+		}
+		if (pids)
+			pids[i] = pid;
+		int st;
+		waitpid(pid, &st, 0);
+	}
+	return 0;
+}
+
+static void do_pipes(long n)
+{
+	int fd[2];
+	for (long i = 0; i < n; i++) {
+		if (pipe(fd)) {
+			perror("pipe");
+			exit(1);
+		}
+		close(fd[0]);
+		close(fd[1]);
+	}
+}
+
+struct spin { long ms; pid_t tid; struct schedstat ss; char name[16]; };
+
+static void *spin_thread(void *arg)
+{
+	struct spin *s = arg;
+	prctl(PR_SET_NAME, s->name);
+	s->tid = gettid_();
+	uint64_t end = now_ns() + (uint64_t)s->ms * 1000000ull;
+	volatile uint64_t x = 0;
+	while (now_ns() < end)
+		for (int i = 0; i < 10000; i++)
+			x += i;
+	read_schedstat(&s->ss);
+	return NULL;
+}
+
+static void print_spin(struct spin *s, int n)
+{
+	printf("\"workers\":[");
+	for (int i = 0; i < n; i++)
+		printf("%s{\"tid\":%d,\"comm\":\"%s\",\"cpu_ns\":%llu,\"wait_ns\":%llu,\"slices\":%llu}",
+		       i ? "," : "", s[i].tid, s[i].name, s[i].ss.cpu_ns, s[i].ss.wait_ns, s[i].ss.slices);
+	printf("]");
+}
+
+static long argl(int argc, char **argv, const char *name, long def)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (!strcmp(argv[i], name))
+			return strtol(argv[i + 1], NULL, 10);
+	return def;
+}
+
+struct sys_arg { long n; pid_t tid; };
+static void *sys_thread(void *arg)
+{
+	struct sys_arg *a = arg;
+	prctl(PR_SET_NAME, "kt-syscalls");
+	a->tid = gettid_();
+	do_getppid(a->n);
+	return NULL;
+}
+
+static int demo(int argc, char **argv)
+{
+	long ms = argl(argc, argv, "--ms", 1500);
+	long nchild = argl(argc, argv, "--children", 20);
+	long nsys = argl(argc, argv, "--syscalls", 100000);
+	long npp = argl(argc, argv, "--pingpong", 20000);
+	long npipes = argl(argc, argv, "--pipes", 2000);
+	int nworkers = (int)argl(argc, argv, "--workers", 2);
+	if (nworkers > 8)
+		nworkers = 8;
+	prctl(PR_SET_NAME, "kt-demo");
+
+	struct spin w[8];
+	pthread_t wt[8];
+	for (int i = 0; i < nworkers; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].ms = ms;
+		snprintf(w[i].name, sizeof(w[i].name), "kt-busy-%d", i);
+		pthread_create(&wt[i], NULL, spin_thread, &w[i]);
+	}
+	struct sys_arg sa = { .n = nsys };
+	pthread_t st;
+	pthread_create(&st, NULL, sys_thread, &sa);
+
+	pid_t *pids = calloc(nchild ? nchild : 1, sizeof(pid_t));
+	do_forkexec(nchild, pids, 3);
+	do_pingpong(npp);
+	do_pipes(npipes);
+
+	pthread_join(st, NULL);
+	for (int i = 0; i < nworkers; i++)
+		pthread_join(wt[i], NULL);
+
+	printf("{\"mode\":\"demo\",\"pid\":%d,\"child_exit_code\":3,\"children\":[", getpid());
+	for (long i = 0; i < nchild; i++)
+		printf("%s%d", i ? "," : "", pids[i]);
+	printf("],\"syscall_tid\":%d,\"syscall_nr_name\":\"getppid\",\"syscalls\":%ld,"
+	       "\"pingpong\":%ld,\"pipes\":%ld,",
+	       sa.tid, nsys, npp, npipes);
+	print_spin(w, nworkers);
+	printf("}\n");
+	free(pids);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	ssize_t l = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	if (l < 0) {
+		perror("readlink");
+		return 1;
+	}
+	self_path[l] = 0;
+	if (argc < 2) {
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|child ...\n");
+		return 2;
+	}
+	const char *m = argv[1];
+	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 0;
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (!strcmp(m, "child"))
+		return (int)n;
+	if (!strcmp(m, "demo"))
+		return demo(argc, argv);
+	uint64_t t0 = now_ns();
+	if (!strcmp(m, "getppid"))
+		do_getppid(n);
+	else if (!strcmp(m, "pingpong"))
+		do_pingpong(n);
+	else if (!strcmp(m, "forkexec"))
+		do_forkexec(n, NULL, 0);
+	else if (!strcmp(m, "pipes"))
+		do_pipes(n);
+	else if (!strcmp(m, "hold-pipes")) {
+		long hold = argc > 3 ? strtol(argv[3], NULL, 10) : 1000;
+		int (*fds)[2] = calloc(n ? n : 1, sizeof(*fds));
+		for (long i = 0; i < n; i++)
+			if (pipe(fds[i])) {
+				perror("pipe");
+				return 1;
+			}
+		printf("{\"mode\":\"hold-pipes\",\"pid\":%d,\"tid\":%d,\"pipes\":%ld,\"hold_ms\":%ld}\n", getpid(), gettid_(), n, hold);
+		fflush(stdout);
+		usleep(hold * 1000);
+		for (long i = 0; i < n; i++) {
+			close(fds[i][0]);
+			close(fds[i][1]);
+		}
+		free(fds);
+		return 0;
+	} else if (!strcmp(m, "spin")) {
+		int nt = argc > 3 ? atoi(argv[3]) : 2;
+		if (nt > 8)
+			nt = 8;
+		struct spin w[8];
+		pthread_t wt[8];
+		for (int i = 0; i < nt; i++) {
+			memset(&w[i], 0, sizeof(w[i]));
+			w[i].ms = n;
+			snprintf(w[i].name, sizeof(w[i].name), "kt-spin-%d", i);
+			pthread_create(&wt[i], NULL, spin_thread, &w[i]);
+		}
+		for (int i = 0; i < nt; i++)
+			pthread_join(wt[i], NULL);
+		printf("{\"mode\":\"spin\",\"pid\":%d,", getpid());
+		print_spin(w, nt);
+		printf("}\n");
+		return 0;
+	} else {
+		fprintf(stderr, "ktape-workload: unknown mode '%s'\n", m);
+		return 2;
+	}
+	printf("{\"mode\":\"%s\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"elapsed_ns\":%llu}\n", m, getpid(), gettid_(), n,
+	       (unsigned long long)(now_ns() - t0));
+	return 0;
+}
