@@ -1,0 +1,49 @@
+/**
+ * Shared test helpers. Tests go through public entry points: the built CLI
+ * (dist/cli/main.js) and the exported modules under dist/.
+ */
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+export const WORKLOAD = join(ROOT, 'build/ktape-workload');
+export const FIXTURES = join(ROOT, 'fixtures');
+export const SHARED = join(ROOT, '..', 'shared');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI. */
+export function ktape(args: string[], opts: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+export function tmp(prefix = 'ktape-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function fixtureWorkload(name: string): any {
+  return JSON.parse(readFileSync(join(FIXTURES, `${name}.workload.json`), 'utf8').trim().split('\n')[0]);
+}
+
+/**
+ * Privileged tests: they must RUN in CI (root). Outside CI they may skip,
+ * and say why. Under CI=true a missing capability is a failure.
+ * Returns null when the test can run, or the reason it is skipped.
+ */
+export function privilegedSkipReason(): string | null {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  let why: string | null = null;
+  if (!isRoot) why = 'not running as root (eBPF recording needs CAP_BPF+CAP_PERFMON)';
+  if (why && process.env.CI === 'true') throw new Error(`CI=true but privileged tests cannot run: ${why}`);
+  if (why) console.warn(`[skip] privileged test skipped: ${why}`);
+  return why;
+}
