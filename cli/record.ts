@@ -79,7 +79,7 @@ Examples:
       });
       const total = Object.values(res.events).reduce((a, b) => a + b, 0);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dir: res.dir, duration_ns: res.durationNs, events: res.events, events_total: total, lost: res.lost, lost_by_kind: res.lossesByKind, bytes: res.bytes, bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode }) + '\n');
+        process.stdout.write(JSON.stringify({ dir: res.dir, duration_ns: res.durationNs, events: res.events, events_total: total, lost: res.lost, lost_by_kind: res.lossesByKind, kernel_gaps: res.kernelGaps, bytes: res.bytes, bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode }) + '\n');
       } else if (!opts.quiet) {
         const lines = [`ktape: recorded ${(res.durationNs / 1e9).toFixed(2)} s into ${res.dir}`];
         const w = Math.max(...Object.keys(res.events).map((k) => k.length), 5);
@@ -89,6 +89,7 @@ Examples:
         }
         lines.push(`  ${'total'.padEnd(w)} ${total.toLocaleString('en-US').padStart(13)}`);
         lines.push(res.lost ? `  LOST ${res.lost.toLocaleString('en-US')} events (ring buffer full; try a larger --buffer-mb)` : '  lost 0 events');
+        if (res.kernelGaps) lines.push(`  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`);
         lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event`);
         process.stderr.write(lines.join('\n') + '\n');
       }

@@ -222,14 +222,14 @@ export const TABLES: TableDef[] = [
   },
   {
     name: 'losses', kind: 'meta',
-    doc: 'Events dropped, per CPU and kind, with the window they fall in. Empty table = nothing lost.',
+    doc: "Events missing from the capture, per CPU and kind, with the window they fall in. reason 'ringbuf_full': the recorder dropped them (ring buffer full). reason 'kernel_gap': the kernel did not report a context switch (the CPU's switch sequence breaks: the task switched in was never switched out); count is then a lower bound of 1. Empty table = nothing missing.",
     columns: [
       c('cpu', 'u16', 'CPU that dropped them'),
       c('kind', 'utf8', 'event kind (sched_switch, sys_enter, kmalloc, ...)'),
       c('count', 'u64', 'number of events dropped'),
       c('ts_start', 'i64', 'window start: all drops of this row happened in [ts_start, ts_end]'),
       c('ts_end', 'i64', 'window end'),
-      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed)"),
+      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed) or 'kernel_gap' (switch not reported by the kernel)"),
     ],
   },
   {
@@ -316,6 +316,8 @@ export interface Manifest {
     kallsyms: 'full' | 'used';
     kmem_stacks: boolean;
   };
+  /** tgid of the recorder process (its syscall/kmem events are never recorded) */
+  recorder_tgid: number;
   /** boottime ns of the first/last moment covered (probes attached → detached) */
   start_ts: number;
   end_ts: number | null;
@@ -324,7 +326,10 @@ export interface Manifest {
   tables: Record<string, { rows: number; files: string[] }>;
   summary: {
     events: Record<string, number>;
+    /** events dropped by the recorder (ring buffer full) */
     lost: number;
+    /** context switches the kernel did not report (inferred) */
+    kernel_gaps: number;
     bytes: number;
   } | null;
 }

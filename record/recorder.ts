@@ -46,6 +46,8 @@ export interface RecordResult {
   events: Record<string, number>;
   lost: number;
   lossesByKind: Record<string, number>;
+  /** switches the kernel did not report (inferred from broken per-CPU switch sequences) */
+  kernelGaps: number;
   bytes: number;
   durationNs: number;
   exitCode: number | null;
@@ -203,6 +205,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         kallsyms: o.kallsyms,
         kmem_stacks: o.kmemStacks,
       },
+      recorder_tgid: process.pid,
       start_ts: 0,
       end_ts: null,
       workload: o.command ? { argv: o.command, pid: 0, exit_code: null } : null,
@@ -280,7 +283,16 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     let lostTotal = 0;
     const lossVal = Buffer.alloc(W.SIZEOF.kt_loss * ncpu);
     const key = Buffer.alloc(4);
+    let gapTotal = 0;
+    const pollGaps = () => {
+      for (const g of decoder.takeGaps()) {
+        lossesW.builder.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap' });
+        if (lossesW.builder.full) lossesW.flush();
+        gapTotal++;
+      }
+    };
     const pollLosses = () => {
+      pollGaps();
       for (let kind = 1; kind < W.KT_KIND_MAX; kind++) {
         key.writeUInt32LE(kind);
         if (L.bpf_map_lookup_elem(lossFd, key, lossVal) !== 0) continue;
@@ -372,6 +384,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     const stat = (name: string, value: number | bigint, cpu: number | null = null) => statsW.builder.push({ name, cpu, value: BigInt(value) });
     for (let k = 1; k < W.KT_KIND_MAX; k++) if (decoder.stats.events[k]) stat(`events.${KIND_NAMES[k]}`, decoder.stats.events[k]);
     stat('malformed_records', decoder.stats.malformed);
+    stat('sched_switch_kernel_gaps', gapTotal);
     const statVal = Buffer.alloc(8 * ncpu);
     const statNames = ['stack_collisions', 'stack_errors', 'filter_full'];
     for (let i = 0; i < statNames.length; i++) {
@@ -458,7 +471,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     }
     manifest.end_ts = Number(end.boottime);
     manifest.complete = true;
-    manifest.summary = { events, lost: lostTotal, bytes };
+    manifest.summary = { events, lost: lostTotal, kernel_gaps: gapTotal, bytes };
     writeFile0600(join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
     ring.close();
 
@@ -468,6 +481,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       events,
       lost: lostTotal,
       lossesByKind: lossTotals,
+      kernelGaps: gapTotal,
       bytes,
       durationNs: manifest.end_ts - manifest.start_ts,
       exitCode: manifest.workload?.exit_code ?? null,

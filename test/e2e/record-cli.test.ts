@@ -1,0 +1,28 @@
+/** Command-line validation of `ktape record` (no privileges needed: rejected before touching the kernel). */
+import { describe, expect, it } from 'vitest';
+import { ktape } from '../helpers.js';
+
+describe('ktape record: bad flags', () => {
+  const cases: [string[], RegExp][] = [
+    [['record', '--events', 'sched,bogus'], /--events sched,bogus: unknown event group 'bogus'/],
+    [['record', '--buffer-mb', 'x'], /--buffer-mb x: expected an integer/],
+    [['record', '--duration', '-3'], /--duration -3: expected a number/],
+    [['record', '--comm', 'a-name-that-is-far-too-long'], /--comm .*: must be 1 to 15 bytes/],
+    [['record', '-a'], /-a: only meaningful with a COMMAND/],
+    [['record', '-p', '0'], /--pid 0: expected an integer/],
+  ];
+  for (const [args, re] of cases) {
+    it(args.join(' '), () => {
+      const r = ktape(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+  }
+  it('--help lists every subcommand with examples', () => {
+    const r = ktape(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/record/);
+    expect(r.stdout).toMatch(/Examples:/);
+  });
+});
