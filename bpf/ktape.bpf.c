@@ -64,8 +64,8 @@ static __always_inline __u32 task_cpu_of(struct task_struct *p)
 {
 	struct task_struct___cpu *pc = (void *)p;
 	if (bpf_core_field_exists(pc->cpu))
-		return BPF_CORE_READ(pc, cpu);
-	return BPF_CORE_READ(p, thread_info.cpu);
+		return pc->cpu;
+	return p->thread_info.cpu;
 }
 
 static __always_inline void count_loss(__u32 kind, __u64 ts)
@@ -129,7 +129,7 @@ static __always_inline __u32 report_state(bool preempt, unsigned int state, stru
 {
 	if (preempt)
 		return 0x100; /* TASK_REPORT_MAX */
-	unsigned int s = (state | BPF_CORE_READ(p, exit_state)) & 0x7f; /* TASK_REPORT */
+	unsigned int s = (state | p->exit_state) & 0x7f; /* TASK_REPORT */
 	if ((state & 0x402) == 0x402) /* TASK_IDLE */
 		s = 0x80;             /* TASK_REPORT_IDLE */
 	if (state & 0x1000)           /* TASK_RTLOCK_WAIT */
@@ -235,7 +235,7 @@ int BPF_PROG(kt_task_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	e->tgid = p->tgid;
 	e->old_tid = old_pid;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
-	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename)) < 0)
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), bprm->filename) < 0)
 		e->filename[0] = 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
@@ -307,17 +307,25 @@ int BPF_PROG(kt_sys_enter, struct pt_regs *regs, long id)
 	fill_hdr(&e->h, ts, KT_SYS_ENTER, (__u32)cur);
 	e->tgid = cur >> 32;
 	e->nr = id;
+#if defined(__TARGET_ARCH_x86)
+	/* tp_btf: regs is a trusted BTF pointer, so these are plain loads */
+	e->args[0] = regs->di;
+	e->args[1] = regs->si;
+	e->args[2] = regs->dx;
+	e->args[3] = regs->r10;
+	e->args[4] = regs->r8;
+	e->args[5] = regs->r9;
+#else
 	e->args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
 	e->args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
 	e->args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
 	e->args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
 	e->args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-#if defined(__TARGET_ARCH_x86)
-	e->args[5] = BPF_CORE_READ(regs, r9); /* libbpf 1.1 has no PARM6 syscall macro */
-#elif defined(__TARGET_ARCH_arm64)
+#if defined(__TARGET_ARCH_arm64)
 	e->args[5] = BPF_CORE_READ((struct user_pt_regs *)regs, regs[5]);
 #else
 	e->args[5] = 0;
+#endif
 #endif
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
@@ -336,7 +344,7 @@ int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 	fill_hdr(&e->h, ts, KT_SYS_EXIT, (__u32)cur);
 	e->tgid = cur >> 32;
 #if defined(__TARGET_ARCH_x86)
-	e->nr = BPF_CORE_READ(regs, orig_ax);
+	e->nr = regs->orig_ax;
 #elif defined(__TARGET_ARCH_arm64)
 	e->nr = BPF_CORE_READ((struct user_pt_regs *)regs, syscallno);
 #else
@@ -410,8 +418,7 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kt_kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
 	     gfp_t gfp_flags, int node)
 {
-	return emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, BPF_CORE_READ(s, object_size),
-			  BPF_CORE_READ(s, size), gfp_flags, node);
+	return emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, s->object_size, s->size, gfp_flags, node);
 }
 
 SEC("tp_btf/kfree")
