@@ -1,0 +1,308 @@
+/**
+ * Public API of the analyzer: open a capture as a DuckDB database with the
+ * documented views (threads, processes, sched_slices, thread_state,
+ * syscalls, allocations, losses, stacks, ...) on top of the raw tables.
+ * `ktape analyze/query/tables/convert`, export and compare all go through
+ * openCapture().
+ *
+ *   const cap = await openCapture('cap', { db: 'cap.duckdb', memoryLimit: '2GB' });
+ *   const rows = await cap.query('SELECT tid, sum(dur) AS cpu_ns FROM sched_slices WHERE tid = $1 GROUP BY tid', [1234]);
+ *   for await (const batch of cap.iterate('SELECT * FROM syscalls')) { ... }
+ *   cap.close();
+ *
+ * Values: integers come back as JS numbers when they fit in 2^53 and as
+ * bigint otherwise (kernel addresses); lists as arrays; NULL as null.
+ * Everything from the user or the capture is bound as a parameter
+ * ($1, $2, ... or $name), never spliced into SQL.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { readManifest } from '../formats/reader.js';
+import { KtapeError, UsageError } from '../formats/errors.js';
+import { MANIFEST_FILE, type Manifest } from '../formats/schema.js';
+import { loadCapture, type LoadProgress, type LoadResult } from './load.js';
+
+/** Loader/SQL layout version: bump to invalidate every --db cache. */
+export const DB_LAYOUT_VERSION = 1;
+
+/** SQL modules in dependency order (paths under analyze/sql, without .sql). */
+export const SQL_MODULES = [
+  'base/capture',
+  'tasks/tgid_map',
+  'tasks/threads',
+  'tasks/processes',
+  'tasks/task_events',
+  'sched/sched_slices',
+  'sched/thread_state',
+  'sched/wakeups',
+  'syscalls/syscalls',
+  'kmem/symbols',
+  'kmem/allocations',
+  'losses/losses',
+];
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+/** analyze/sql, from analyze/ (ts runners) or dist/analyze/ (built) */
+export const SQL_DIR = existsSync(join(here, 'sql')) ? join(here, 'sql') : join(here, '..', '..', 'analyze', 'sql');
+
+export type Param = string | number | bigint | boolean | null;
+export type Row = Record<string, unknown>;
+
+export interface OpenOptions {
+  /** keep the loaded database in this file and reuse it while the capture is unchanged */
+  db?: string;
+  /** DuckDB memory_limit, e.g. '2GB' */
+  memoryLimit?: string;
+  /** DuckDB threads (default: DuckDB's) */
+  threads?: number;
+  /** progress while loading (called after each table file) */
+  onProgress?: (p: LoadProgress) => void;
+  /** one-line warnings (torn batches); default: write `ktape: warning: ...` to stderr */
+  onWarning?: (msg: string) => void;
+}
+
+export interface ColumnDoc { name: string; doc: string; type?: string }
+export interface ViewDoc { name: string; module: string; doc: string; columns: ColumnDoc[] }
+
+export interface CaptureDb {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  /** the underlying DuckDB connection (escape hatch; prefer query/iterate) */
+  readonly conn: DuckDBConnection;
+  /** load statistics, or null when the database came from the --db cache */
+  readonly loaded: LoadResult | null;
+  /** capture window [start_ts, end_ts], ns since boot (end: manifest, else last event) */
+  readonly startTs: number;
+  readonly endTs: number;
+  /** run one statement; rows as plain objects */
+  query<T = Row>(sql: string, params?: Param[] | Record<string, Param>): Promise<T[]>;
+  /** stream a big result in batches of rows */
+  iterate<T = Row>(sql: string, params?: Param[] | Record<string, Param>): AsyncGenerator<T[]>;
+  /** column names and DuckDB types of a result */
+  describe(sql: string, params?: Param[] | Record<string, Param>): Promise<{ name: string; type: string }[]>;
+  /** the documented views */
+  views(): ViewDoc[];
+  close(): void;
+}
+
+/** Convert DuckDB JS values: safe bigints → number, recursively. */
+export function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof Date || v === null || typeof v !== 'object') return v;
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) o[k] = plain(x);
+  return o;
+}
+
+function sqlText(module: string): string {
+  return readFileSync(join(SQL_DIR, `${module}.sql`), 'utf8');
+}
+
+/** Parse `-- @view name: doc` / `-- @col name: doc` headers of the SQL modules. */
+export function viewDocs(): ViewDoc[] {
+  const out: ViewDoc[] = [];
+  for (const module of SQL_MODULES) {
+    let cur: ViewDoc | null = null;
+    for (const line of sqlText(module).split('\n')) {
+      const v = /^--\s*@view\s+(\w+):\s*(.*)$/.exec(line);
+      if (v) { cur = { name: v[1], module, doc: v[2].trim(), columns: [] }; out.push(cur); continue; }
+      const c = /^--\s*@col\s+(\w+):\s*(.*)$/.exec(line);
+      if (c && cur) { cur.columns.push({ name: c[1], doc: c[2].trim() }); continue; }
+      const more = /^--\s{2,}(\S.*)$/.exec(line);
+      if (more && cur) {
+        const last = cur.columns.at(-1);
+        if (last) last.doc += ` ${more[1].trim()}`; else cur.doc += ` ${more[1].trim()}`;
+      }
+    }
+  }
+  return out;
+}
+
+/** Cache key: layout version, SQL text, manifest and every file's size+mtime. */
+function fingerprint(dir: string): string {
+  const h = createHash('sha256');
+  h.update(`ktape-db ${DB_LAYOUT_VERSION}\n`);
+  for (const m of SQL_MODULES) h.update(sqlText(m));
+  h.update(readFileSync(join(dir, MANIFEST_FILE)));
+  for (const f of readdirSync(dir).sort()) {
+    const s = statSync(join(dir, f));
+    if (s.isFile()) h.update(`${f} ${s.size} ${s.mtimeMs}\n`);
+  }
+  return h.digest('hex');
+}
+
+function captureBytes(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    const s = statSync(join(dir, f));
+    if (s.isFile()) n += s.size;
+  }
+  return n;
+}
+
+/** Captures above this size load into a temporary database file instead of memory. */
+const IN_MEMORY_MAX_BYTES = 512 << 20;
+
+async function runScript(conn: DuckDBConnection, sql: string, where: string): Promise<void> {
+  const stmts = await conn.extractStatements(sql);
+  for (let i = 0; i < stmts.count; i++) {
+    try {
+      const p = await stmts.prepare(i);
+      await p.run();
+    } catch (e) {
+      throw new KtapeError('E_SQL_MODULE', `creating views from ${where}: ${(e as Error).message.split('\n')[0]} (a bug in ktape's SQL; please report it)`, 70);
+    }
+  }
+}
+
+function wrapDuck(e: unknown, what: string): KtapeError {
+  if (e instanceof KtapeError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  return new KtapeError('E_QUERY', `${what}: ${msg.split('\n').filter(Boolean).slice(0, 2).join(' ')}`, 1);
+}
+
+class CaptureDbImpl implements CaptureDb {
+  constructor(
+    readonly dir: string,
+    readonly manifest: Manifest,
+    private readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+    readonly loaded: LoadResult | null,
+    readonly startTs: number,
+    readonly endTs: number,
+    private readonly cleanup: () => void,
+  ) {}
+
+  async query<T = Row>(sql: string, params?: Param[] | Record<string, Param>): Promise<T[]> {
+    try {
+      const reader = await this.conn.runAndReadAll(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined);
+      return reader.getRowObjectsJS().map((r) => plain(r) as T);
+    } catch (e) {
+      throw wrapDuck(e, 'query failed');
+    }
+  }
+
+  async *iterate<T = Row>(sql: string, params?: Param[] | Record<string, Param>): AsyncGenerator<T[]> {
+    let result;
+    try {
+      result = await this.conn.stream(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined);
+    } catch (e) {
+      throw wrapDuck(e, 'query failed');
+    }
+    for await (const rows of result.yieldRowObjectJs()) yield rows.map((r) => plain(r) as T);
+  }
+
+  async describe(sql: string, params?: Param[] | Record<string, Param>) {
+    try {
+      const r = await this.conn.runAndReadUntil(`SELECT * FROM (${sql}) LIMIT 0`, 0, params as DuckDBValue[] | undefined);
+      return r.columnNames().map((name, i) => ({ name, type: r.columnType(i).toString() }));
+    } catch (e) {
+      throw wrapDuck(e, 'describe failed');
+    }
+  }
+
+  views(): ViewDoc[] {
+    return viewDocs();
+  }
+
+  close(): void {
+    try { this.conn.closeSync(); } catch { /* already closed */ }
+    try { this.instance.closeSync(); } catch { /* already closed */ }
+    this.cleanup();
+  }
+}
+
+/**
+ * Open a capture directory for analysis. Loads it into DuckDB (or reuses
+ * `opts.db` when it was built from exactly this capture) and creates the
+ * views. Throws CaptureError (exit 2) for a bad capture.
+ */
+export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<CaptureDb> {
+  const manifest = readManifest(dir);
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${m}\n`));
+  const key = fingerprint(dir);
+  const config: Record<string, string> = {};
+  if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
+  if (opts.threads) config.threads = String(opts.threads);
+
+  let path = ':memory:';
+  let cleanup = () => {};
+  if (opts.db) {
+    path = opts.db;
+  } else if (opts.memoryLimit || captureBytes(dir) > IN_MEMORY_MAX_BYTES) {
+    const t = mkdtempSync(join(tmpdir(), 'ktape-db-'));
+    path = join(t, 'capture.duckdb');
+    cleanup = () => rmSync(t, { recursive: true, force: true });
+  }
+
+  const open = async () => {
+    try {
+      const inst = await DuckDBInstance.create(path, config);
+      return { inst, conn: await inst.connect() };
+    } catch (e) {
+      if (opts.memoryLimit && /memory/i.test(String((e as Error).message)))
+        throw new UsageError(`--memory-limit ${opts.memoryLimit}: DuckDB refused it (${(e as Error).message}); use a size like 2GB`);
+      throw new UsageError(`--db ${path}: cannot open it as a DuckDB database (${(e as Error).message.split('\n')[0]}); pass a new file name`, 'E_DB_OPEN');
+    }
+  };
+
+  let { inst, conn } = await open();
+  if (opts.db && existsSync(opts.db)) {
+    const tables = (await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()`)).getRows().map((r) => String(r[0]));
+    if (tables.length > 0) {
+      if (!tables.includes('_ktape_cache')) {
+        conn.closeSync(); inst.closeSync();
+        throw new UsageError(`--db ${opts.db}: exists and is not a ktape database; refusing to overwrite it (pass a new file name)`, 'E_DB_FOREIGN');
+      }
+      const k = (await conn.runAndReadAll('SELECT key FROM _ktape_cache')).getRows();
+      if (k.length === 1 && k[0][0] === key) {
+        const [[s, e]] = (await conn.runAndReadAll('SELECT start_ts, end_ts FROM _capture')).getRowsJS() as [bigint, bigint][];
+        return new CaptureDbImpl(dir, manifest, inst, conn, null, Number(s), Number(e), cleanup);
+      }
+      // stale: built from another capture or an older capture state → rebuild from scratch
+      conn.closeSync(); inst.closeSync();
+      for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
+      ({ inst, conn } = await open());
+    }
+  }
+
+  let loaded: LoadResult;
+  try {
+    loaded = await loadCapture(conn, dir, manifest, opts.onProgress);
+  } catch (e) {
+    conn.closeSync(); inst.closeSync();
+    if (opts.db) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
+    cleanup();
+    throw e instanceof KtapeError ? e : wrapDuck(e, `loading ${dir}`);
+  }
+  if (loaded.torn.length)
+    warn(`${loaded.torn.join(', ')}: last batch torn (recorder killed?); loaded every complete batch`);
+
+  await conn.run(
+    `CREATE TABLE _capture AS SELECT $dir::VARCHAR AS dir, $fv::VARCHAR AS format_version, $complete::BOOLEAN AS complete,
+       $host::VARCHAR AS hostname, $krel::VARCHAR AS kernel_release, $machine::VARCHAR AS machine, $cpus::INTEGER AS cpus,
+       $start::BIGINT AS start_ts,
+       coalesce($end::BIGINT, (SELECT max(ts) FROM (
+         SELECT max(ts) AS ts FROM _sched_switch UNION ALL SELECT max(ts) FROM _sched_waking
+         UNION ALL SELECT max(ts) FROM _syscall_enter UNION ALL SELECT max(ts) FROM _syscall_exit
+         UNION ALL SELECT max(ts) FROM _kmem_alloc UNION ALL SELECT max(ts) FROM _kmem_free
+         UNION ALL SELECT max(ts) FROM _task_newtask UNION ALL SELECT max(ts) FROM _task_exit)), $start::BIGINT) AS end_ts,
+       $wl_tgid::INTEGER AS workload_tgid, $cmd::VARCHAR AS command_line`,
+    {
+      dir, fv: manifest.format_version, complete: !!manifest.complete, host: manifest.host?.hostname ?? null,
+      krel: manifest.host?.kernel_release ?? null, machine: manifest.host?.machine ?? null, cpus: manifest.host?.cpus ?? null,
+      start: manifest.start_ts, end: manifest.end_ts ?? null, wl_tgid: manifest.workload?.pid ?? null,
+      cmd: (manifest.command_line ?? []).join(' '),
+    },
+  );
+  for (const m of SQL_MODULES) await runScript(conn, sqlText(m), `analyze/sql/${m}.sql`);
+  await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
+  if (opts.db) await conn.run('CHECKPOINT');
+  const [[s, e]] = (await conn.runAndReadAll('SELECT start_ts, end_ts FROM _capture')).getRowsJS() as [bigint, bigint][];
+  return new CaptureDbImpl(dir, manifest, inst, conn, loaded, Number(s), Number(e), cleanup);
+}

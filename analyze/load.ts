@@ -1,0 +1,172 @@
+/**
+ * Bulk loading of a capture into DuckDB. Every table is decoded by
+ * formats/reader.ts (which owns the torn-batch / corrupt-file rules) and its
+ * Arrow column buffers are copied into DuckDB data chunks with
+ * copy_data_to_vector (one memcpy per column per 2048 rows), then appended
+ * with a DuckDB appender. Only string columns (small meta tables) go value
+ * by value.
+ *
+ * Raw tables land under private names: capture table `sched_switch` becomes
+ * `_sched_switch`, with the same columns and the matching DuckDB types.
+ */
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import duckdb from '@duckdb/node-bindings';
+import { DuckDBConnection, DuckDBDataChunk, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
+import { readTable, readStreamFile, tableFiles } from '../formats/reader.js';
+import { CaptureError } from '../formats/errors.js';
+import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
+import type { RecordBatch, Data } from 'apache-arrow';
+import { SYSCALL_NAMES } from './gen/syscalls.gen.js';
+
+const SQL_TYPE: Record<ColumnDef['type'], string> = {
+  i8: 'TINYINT', i16: 'SMALLINT', i32: 'INTEGER', i64: 'BIGINT',
+  u8: 'UTINYINT', u16: 'USMALLINT', u32: 'UINTEGER', u64: 'UBIGINT',
+  utf8: 'VARCHAR', f64: 'DOUBLE',
+};
+const DUCK_TYPE: Record<ColumnDef['type'], DuckDBType> = {
+  i8: TINYINT, i16: SMALLINT, i32: INTEGER, i64: BIGINT,
+  u8: UTINYINT, u16: USMALLINT, u32: UINTEGER, u64: UBIGINT,
+  utf8: VARCHAR, f64: DOUBLE,
+};
+const WIDTH: Record<ColumnDef['type'], number> = {
+  i8: 1, i16: 2, i32: 4, i64: 8, u8: 1, u16: 2, u32: 4, u64: 8, utf8: 0, f64: 8,
+};
+/** DuckDB's STANDARD_VECTOR_SIZE: rows per data chunk */
+const CHUNK = 2048;
+
+export const rawName = (table: string) => `_${table}`;
+
+export interface LoadProgress {
+  table: string;
+  rows: number;
+  totalBytes: number;
+  doneBytes: number;
+}
+
+export interface LoadResult {
+  rows: Record<string, number>;
+  /** files whose last batch was torn (their complete batches were loaded) */
+  torn: string[];
+  ms: number;
+}
+
+/** DDL of the raw table for a capture table. */
+export function rawTableDDL(def: TableDef): string {
+  const cols = def.columns.map((c) => `"${c.name}" ${SQL_TYPE[c.type]}${c.nullable ? '' : ' NOT NULL'}`);
+  return `CREATE TABLE ${rawName(def.name)} (${cols.join(', ')})`;
+}
+
+/**
+ * Check the files the manifest names exist (a deleted segment must not be
+ * silently skipped), then let the reader's rules apply to what is there.
+ */
+function checkFiles(dir: string, manifest: Manifest, def: TableDef): string[] {
+  const listed = manifest.tables?.[def.name]?.files ?? [];
+  for (const f of listed) {
+    const p = join(dir, basename(f));
+    if (!existsSync(p))
+      throw new CaptureError('E_TABLE_MISSING', `${p}: missing, but the manifest lists it for table ${def.name}; restore the file or re-record`);
+  }
+  const files = tableFiles(dir, def.name);
+  if (files.length === 0) readTable(dir, def.name); // throws E_TABLE_MISSING naming the table files
+  return files;
+}
+
+function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: TableDef, batch: RecordBatch): number {
+  const n = batch.numRows;
+  const cols: Data[] = def.columns.map((c, i) => {
+    const child = batch.getChildAt(i);
+    if (!child) throw new CaptureError('E_FILE_CORRUPT', `table ${def.name}: column ${c.name} missing from a batch`);
+    if (child.data.length !== 1) throw new CaptureError('E_FILE_CORRUPT', `table ${def.name}: column ${c.name} has ${child.data.length} buffers in one batch`);
+    return child.data[0] as Data;
+  });
+  const raw = chunk.chunk;
+  for (let start = 0; start < n; start += CHUNK) {
+    const len = Math.min(CHUNK, n - start);
+    duckdb.data_chunk_reset(raw);
+    for (let ci = 0; ci < def.columns.length; ci++) {
+      const c = def.columns[ci];
+      const d = cols[ci] as any;
+      const vec = duckdb.data_chunk_get_vector(raw, ci);
+      const nulls: Uint8Array | undefined = d.nullCount > 0 ? d.nullBitmap : undefined;
+      if (c.type === 'utf8') {
+        const offs: Int32Array = d.valueOffsets;
+        const bytes: Uint8Array = d.values;
+        for (let r = 0; r < len; r++) {
+          const row = start + r;
+          if (nulls && !((nulls[(d.offset + row) >> 3] >> ((d.offset + row) & 7)) & 1)) continue;
+          duckdb.vector_assign_string_element_len(vec, r, bytes.subarray(offs[row], offs[row + 1]));
+        }
+      } else {
+        const w = WIDTH[c.type];
+        const vals = d.values as ArrayBufferView;
+        duckdb.copy_data_to_vector(vec, 0, vals.buffer as ArrayBuffer, vals.byteOffset + start * w, len * w);
+      }
+      if (nulls) {
+        duckdb.vector_ensure_validity_writable(vec);
+        const validity = duckdb.vector_get_validity(vec, Math.ceil(CHUNK / 8));
+        for (let r = 0; r < len; r++) {
+          const bit = d.offset + start + r;
+          duckdb.validity_set_row_validity(validity, r, !!((nulls[bit >> 3] >> (bit & 7)) & 1));
+        }
+      }
+    }
+    duckdb.data_chunk_set_size(raw, len);
+    duckdb.append_data_chunk(appender, raw);
+  }
+  return n;
+}
+
+/**
+ * Load every capture table into `_<table>`, plus `_syscall_names` for the
+ * capture host's architecture. Throws CaptureError (exit 2) for a missing
+ * table, a corrupt or zero-byte file or an unknown format version.
+ */
+export async function loadCapture(
+  conn: DuckDBConnection,
+  dir: string,
+  manifest: Manifest,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<LoadResult> {
+  const t0 = performance.now();
+  // Resolve and validate every file before creating anything.
+  const plan = TABLES.map((def) => ({ def, files: checkFiles(dir, manifest, def) }));
+  const { statSync } = await import('node:fs');
+  const totalBytes = plan.reduce((a, p) => a + p.files.reduce((b, f) => b + statSync(f).size, 0), 0);
+  let doneBytes = 0;
+  const result: LoadResult = { rows: {}, torn: [], ms: 0 };
+  for (const { def, files } of plan) {
+    await conn.run(rawTableDDL(def));
+    const app = duckdb.appender_create_ext((conn as any).connection, null, null, rawName(def.name));
+    const chunk = DuckDBDataChunk.create(def.columns.map((c) => DUCK_TYPE[c.type]));
+    let rows = 0;
+    try {
+      for (const f of files) {
+        const r = readStreamFile(f);
+        for (const b of r.batches) rows += appendBatch(app, chunk, def, b);
+        if (r.torn) result.torn.push(f);
+        doneBytes += statSync(f).size;
+        onProgress?.({ table: def.name, rows, totalBytes, doneBytes });
+      }
+      duckdb.appender_flush_sync(app);
+    } finally {
+      duckdb.appender_close_sync(app);
+    }
+    result.rows[def.name] = rows;
+  }
+  await conn.run('CREATE TABLE _syscall_names (nr INTEGER NOT NULL, name VARCHAR NOT NULL)');
+  const names = SYSCALL_NAMES[manifest.host?.machine] ?? {};
+  const entries = Object.entries(names);
+  if (entries.length) {
+    const a = await conn.createAppender('_syscall_names');
+    for (const [nr, name] of entries) {
+      a.appendInteger(Number(nr));
+      a.appendVarchar(name);
+      a.endRow();
+    }
+    a.closeSync();
+  }
+  result.ms = performance.now() - t0;
+  return result;
+}

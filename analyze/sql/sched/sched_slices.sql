@@ -1,0 +1,29 @@
+-- @view sched_slices: Who ran on each CPU from when to when (idle = tid 0), from sched_switch. The slice running when the capture started begins at capture.start_ts; the one running at the end ends at capture.end_ts.
+-- @col cpu: CPU
+-- @col ts: slice start, ns since boot
+-- @col dur: slice length, ns
+-- @col end_ts: ts + dur
+-- @col tid: thread that ran (0 = idle)
+-- @col tgid: its process (0 for idle)
+-- @col prio: kernel prio while it ran (0..139, lower is higher priority)
+-- @col end_state: state it left the CPU in: R (yielded, runnable), R+ (preempted), S, D, ... ; NULL when the slice ran to the end of the capture
+-- @col end_state_raw: prev_state of the ending sched_switch
+-- @col clipped: true when the slice was cut by the start or the end of the capture
+CREATE OR REPLACE VIEW sched_slices AS
+WITH sw AS (
+  SELECT cpu, ts, next_tid AS tid, next_prio AS prio,
+         lead(ts) OVER w AS next_ts, lead(prev_state) OVER w AS end_state_raw
+  FROM _sched_switch WINDOW w AS (PARTITION BY cpu ORDER BY ts)
+), first_sw AS (
+  SELECT cpu, min(ts) AS ts, arg_min(prev_tid, ts) AS tid, arg_min(prev_prio, ts) AS prio, arg_min(prev_state, ts) AS end_state_raw
+  FROM _sched_switch GROUP BY cpu
+), s AS (
+  SELECT sw.cpu, sw.ts, coalesce(sw.next_ts, c.end_ts) - sw.ts AS dur, sw.tid, sw.prio, sw.end_state_raw, sw.next_ts IS NULL AS clipped
+  FROM sw, _capture c
+  UNION ALL
+  SELECT f.cpu, c.start_ts, f.ts - c.start_ts, f.tid, f.prio, f.end_state_raw, true
+  FROM first_sw f, _capture c WHERE f.ts > c.start_ts
+)
+SELECT s.cpu, s.ts, s.dur, s.ts + s.dur AS end_ts, s.tid, m.tgid, s.prio,
+       _state_name(s.end_state_raw) AS end_state, s.end_state_raw, s.clipped
+FROM s ASOF LEFT JOIN _tgid_map m ON m.tid = s.tid AND s.ts >= m.from_ts;
