@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { KtapeError } from '../formats/errors.js';
 import { KTAPE_VERSION } from '../record/paths.js';
 import { registerRecord } from './record.js';
+import { registerDemo } from './demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('ktape')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRecord(program);
+  registerDemo(program, []);
   program.addHelpText('after', `
 Examples:
   sudo ktape record --duration 5 -o cap              record everything system-wide for 5 s

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS, type EventGroup } from '../formats/schema.js';
-import { fmtBytes, record } from '../record/recorder.js';
+import { fmtBytes, record, type RecordResult } from '../record/recorder.js';
 
 export function parseEvents(v: string): EventGroup[] {
   const out: EventGroup[] = [];
@@ -77,22 +77,29 @@ Examples:
         quiet: !!opts.quiet,
         commandLine: process.argv.slice(1),
       });
-      const total = Object.values(res.events).reduce((a, b) => a + b, 0);
-      if (opts.json) {
-        process.stdout.write(JSON.stringify({ dir: res.dir, duration_ns: res.durationNs, events: res.events, events_total: total, lost: res.lost, lost_by_kind: res.lossesByKind, kernel_gaps: res.kernelGaps, bytes: res.bytes, bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode }) + '\n');
-      } else if (!opts.quiet) {
-        const lines = [`ktape: recorded ${(res.durationNs / 1e9).toFixed(2)} s into ${res.dir}`];
-        const w = Math.max(...Object.keys(res.events).map((k) => k.length), 5);
-        for (const [k, v] of Object.entries(res.events)) {
-          const lost = res.lossesByKind[k] ?? 0;
-          lines.push(`  ${k.padEnd(w)} ${v.toLocaleString('en-US').padStart(13)}${lost ? `   LOST ${lost.toLocaleString('en-US')}` : ''}`);
-        }
-        lines.push(`  ${'total'.padEnd(w)} ${total.toLocaleString('en-US').padStart(13)}`);
-        lines.push(res.lost ? `  LOST ${res.lost.toLocaleString('en-US')} events (ring buffer full; try a larger --buffer-mb)` : '  lost 0 events');
-        if (res.kernelGaps) lines.push(`  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`);
-        lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event`);
-        process.stderr.write(lines.join('\n') + '\n');
-      }
+      if (opts.json) printRecordJson(res);
+      else if (!opts.quiet) printRecordSummary(res);
       if (res.exitCode !== null && res.exitCode !== 0) process.exitCode = res.exitCode;
     });
+}
+
+export function printRecordJson(res: RecordResult): void {
+  const total = Object.values(res.events).reduce((a, b) => a + b, 0);
+  process.stdout.write(JSON.stringify({ dir: res.dir, duration_ns: res.durationNs, events: res.events, events_total: total, lost: res.lost, lost_by_kind: res.lossesByKind, kernel_gaps: res.kernelGaps, bytes: res.bytes, bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode }) + '\n');
+}
+
+/** The one-screen summary printed when recording stops. */
+export function printRecordSummary(res: RecordResult): void {
+  const total = Object.values(res.events).reduce((a, b) => a + b, 0);
+  const lines = [`ktape: recorded ${(res.durationNs / 1e9).toFixed(2)} s into ${res.dir}`];
+  const w = Math.max(...Object.keys(res.events).map((k) => k.length), 5);
+  for (const [k, v] of Object.entries(res.events)) {
+    const lost = res.lossesByKind[k] ?? 0;
+    lines.push(`  ${k.padEnd(w)} ${v.toLocaleString('en-US').padStart(13)}${lost ? `   LOST ${lost.toLocaleString('en-US')}` : ''}`);
+  }
+  lines.push(`  ${'total'.padEnd(w)} ${total.toLocaleString('en-US').padStart(13)}`);
+  lines.push(res.lost ? `  LOST ${res.lost.toLocaleString('en-US')} events (ring buffer full; try a larger --buffer-mb)` : '  lost 0 events');
+  if (res.kernelGaps) lines.push(`  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`);
+  lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event`);
+  process.stderr.write(lines.join('\n') + '\n');
 }

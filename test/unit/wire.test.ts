@@ -18,3 +18,11 @@ describe('wire format', () => {
     expect(bytes).toBeLessThanOrEqual(24);
   });
 });
+
+describe('capture format doc', () => {
+  it('formats/capture.md documents every table and column of formats/schema.ts', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts/gen-capture-doc.mjs'), '--check'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Writes formats/capture.md from the table definitions in formats/schema.ts
+// (via dist/) plus the prose below. Usage: node scripts/gen-capture-doc.mjs [--check]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { TABLES, FORMAT_VERSION } = await import(join(root, 'dist/formats/schema.js'));
+const out = join(root, 'formats/capture.md');
+
+const TYPES = { i8: 'int8', i16: 'int16', i32: 'int32', i64: 'int64', u8: 'uint8', u16: 'uint16', u32: 'uint32', u64: 'uint64', utf8: 'utf8', f64: 'float64' };
+let md = `<!-- DO NOT EDIT the table sections by hand: generated from formats/schema.ts by scripts/gen-capture-doc.mjs -->
+# The ktape capture format, version ${FORMAT_VERSION}
+
+A capture is a directory written by \`ktape record\`. It is complete on its own:
+an unprivileged reader on another machine needs nothing else.
+
+## Layout
+
+| file | what |
+|---|---|
+| \`manifest.json\` | format name and version, host facts, options, start/end, per-table files and row counts, summary |
+| \`<table>.<NNNN>.arrows\` | one Apache Arrow IPC **stream** per table per segment (\`NNNN\` = 0000, 0001, …) |
+
+- Every file is created with mode 0600 and the directory with 0700: captures hold command lines and kernel addresses.
+- Arrow IPC *stream* format (not the file format), one record batch of up to 65,536 rows at a time, so a recorder killed
+  at any moment leaves every complete batch readable. Readers (formats/reader.ts) return every complete batch of a torn
+  file and report it.
+- Every stream's schema metadata carries \`ktape.format_version\` and \`ktape.table\`.
+- Event tables rotate to a new segment at \`--segment-mb\` (default 256 MiB); read segments in number order.
+- While recording, \`manifest.json\` has \`"complete": false\`; it is rewritten with \`"complete": true\`, the end time,
+  the row counts and the summary when the recorder stops cleanly. A capture whose manifest says \`false\` was killed:
+  its data is still valid up to the last complete batch; readers glob the segment files rather than trusting the list.
+
+## Versioning
+
+\`format_version\` is \`MAJOR.MINOR\`. Readers accept any minor of their major and reject other majors with a one-line
+error. Minor versions only add columns, tables or manifest fields.
+
+## Time, ids and units
+
+- \`ts\` columns are nanoseconds since boot on **CLOCK_BOOTTIME** (\`bpf_ktime_get_boot_ns()\`), the same clock as the
+  kernel's tracing. \`clock_anchors\` maps it to CLOCK_MONOTONIC and CLOCK_REALTIME (wall clock = realtime_ns +
+  (ts − boottime_ns) using the nearest anchor).
+- \`tid\` is a kernel task id (a thread), \`tgid\` a process id (thread-group id). Event tables that cannot afford a
+  tgid per row (\`sched_switch\`, \`sched_waking\`, syscalls, kmem) give the tid only; \`task_ids\` maps tid → tgid from
+  a time on, completed by \`process_snapshot\`, \`task_newtask\` and \`task_exec\`.
+- tid 0 is the per-CPU idle task.
+- Units are in column names where they are not ns timestamps: \`bytes_req\`, \`run_time_ns\`, …
+- Kernel addresses (\`ptr\`, \`call_site\`, \`stacks.ip\`, \`kallsyms.addr\`) are unsigned 64-bit.
+
+## Manifest (manifest.json)
+
+| field | meaning |
+|---|---|
+| format, format_version, wire_version | \`"ktape-capture"\`, this document's version, the BPF wire-struct version |
+| complete | true once the recorder stopped cleanly |
+| ktape_version, command_line | recorder version and its argv |
+| host | hostname, kernel_release, kernel_version, machine (uname -m: selects the syscall table), cpus, page_size, boot_id, clk_tck |
+| options | events (groups recorded), tgids (-p), comm (--comm), follow_children (command mode), system_wide, buffer_mb, kallsyms (full/used), kmem_stacks |
+| recorder_tgid | the recorder's process id (its syscall/kmem events are never recorded) |
+| start_ts, end_ts | CLOCK_BOOTTIME ns when the probes were attached / detached |
+| workload | with \`-- COMMAND\`: argv, pid, exit_code |
+| tables | per table: rows (event tables) and files |
+| summary | events per kind, lost (dropped by the recorder), kernel_gaps (switches the kernel did not report), bytes |
+
+## Losses
+
+Nothing is dropped silently. A failed \`bpf_ringbuf_reserve\` is counted per CPU and per kind in the kernel and lands in
+\`losses\` with the time window it happened in (\`reason = 'ringbuf_full'\`). Some kernels do not report every context
+switch (this is seen for hidden tasks on sandboxed VMs); the recorder detects every break in a CPU's switch sequence and
+records it as \`reason = 'kernel_gap'\`. Reports that overlap a loss window must say so.
+
+## Stacks
+
+\`kmem_alloc.stack_id\` refers to \`stacks\`. The stack map never reuses a bucket during a capture (no
+BPF_F_REUSE_STACKID): on a hash collision the allocation gets \`stack_id = -17\` (EEXIST) and the collision is counted
+in \`stats\` (\`stack_collisions\`); an allocation is never handed another stack. Symbolize an address with the
+\`kallsyms\` row of the greatest \`addr\` ≤ the address.
+
+## Tables
+`;
+for (const t of TABLES) {
+  md += `\n### ${t.name}${t.group ? ` (event group \`${t.group}\`)` : t.kind === 'meta' ? ' (metadata)' : ''}\n\n${t.doc}\n\n| column | type | meaning |\n|---|---|---|\n`;
+  for (const c of t.columns) md += `| ${c.name} | ${TYPES[c.type]}${c.nullable ? ', nullable' : ''} | ${c.doc.replace(/\|/g, '\\|')} |\n`;
+}
+if (process.argv.includes('--check')) {
+  if (readFileSync(out, 'utf8') !== md) {
+    console.error('formats/capture.md is stale: run `node scripts/gen-capture-doc.mjs`');
+    process.exit(1);
+  }
+} else {
+  writeFileSync(out, md);
+  console.log(`wrote ${out}`);
+}
