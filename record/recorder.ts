@@ -70,6 +70,9 @@ const PROGRAMS: Record<string, { group: EventGroup; kinds: number[] }> = {
   kt_kmem_cache_free: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_FREE] },
 };
 
+/** losses.cpu for losses the kernel does not attribute to a CPU */
+export const UNKNOWN_CPU = 0xffff;
+
 const CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39;
 
 /** One clear line about what is missing, before touching the kernel. */
@@ -135,6 +138,13 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     throw new UsageError(`-o ${dir}: directory exists and is not empty; choose a new capture directory`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
 
+  // Stop requests that arrive while loading are honoured as soon as recording starts.
+  let earlyStop = '';
+  const earlyInt = () => (earlyStop ||= 'SIGINT');
+  const earlyTerm = () => (earlyStop ||= 'SIGTERM');
+  process.on('SIGINT', earlyInt);
+  process.on('SIGTERM', earlyTerm);
+
   const L = libbpf();
   quietLibbpf();
   const obj = L.bpf_object__open_file(objPath, null);
@@ -184,7 +194,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     const anchors = meta('clock_anchors', 4096);
     const lossesW = meta('losses', 4096);
     const decoder = new Decoder(writers, pidMax());
-    const ring = new Ring(ringFd, ringBytes, 8 << 20);
+    const ring = process.env.KTAPE_RING === 'js' ? new (await import('./ring-js.js')).JsRing(ringFd, ringBytes, 8 << 20) : new Ring(ringFd, ringBytes, 8 << 20);
 
     const facts = hostFacts();
     const manifest: Manifest = {
@@ -341,6 +351,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       const onTerm = () => stop('SIGTERM');
       process.on('SIGINT', onInt);
       process.on('SIGTERM', onTerm);
+      process.off('SIGINT', earlyInt);
+      process.off('SIGTERM', earlyTerm);
+      if (earlyStop) setImmediate(() => stop(earlyStop));
       const durationTimer = o.durationS ? setTimeout(() => stop('duration'), o.durationS * 1000) : null;
       childExit?.then((code) => {
         if (manifest.workload) manifest.workload.exit_code = code;
@@ -400,13 +413,25 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     stat('recorder_user_ns', cpuUse.user * 1000);
     stat('recorder_system_ns', cpuUse.system * 1000);
     stat('ring_buffer_bytes', ringBytes);
+    const statsOn = statsFd >= 0 || readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1';
     for (const a of attached) {
-      const ps = statsFd >= 0 ? progStats(a.fd) : null;
-      if (ps) {
+      const ps = progStats(a.fd);
+      if (!ps) continue;
+      if (statsOn) {
         stat(`bpf.${a.name}.run_time_ns`, ps.runTimeNs);
         stat(`bpf.${a.name}.run_cnt`, ps.runCnt);
       }
+      stat(`bpf.${a.name}.recursion_misses`, ps.recursionMisses);
+      if (ps.recursionMisses > 0n) {
+        // the kernel skipped these program runs (it counts them per program, not per CPU)
+        const kind = KIND_NAMES[PROGRAMS[a.name]?.kinds[0] ?? 0] ?? a.name;
+        lossesW.builder.push({ cpu: UNKNOWN_CPU, kind, count: ps.recursionMisses, ts_start: BigInt(manifest.start_ts), ts_end: end.boottime, reason: 'bpf_recursion' });
+        lostTotal += Number(ps.recursionMisses);
+        lossTotals[kind] = (lossTotals[kind] ?? 0) + Number(ps.recursionMisses);
+      }
     }
+
+    lossesW.close();
 
     // Stacks
     const stacksW = meta('stacks', 65536);
@@ -433,7 +458,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     // Close event tables, then symbols (read back call sites for --kallsyms used)
     for (const w of Object.values(writers)) w.close();
     anchors.close();
-    lossesW.close();
     stacksW.close();
 
     const syms = kallsyms();
@@ -487,6 +511,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       exitCode: manifest.workload?.exit_code ?? null,
     };
   } finally {
+    process.off('SIGINT', earlyInt);
+    process.off('SIGTERM', earlyTerm);
     for (const l of links) L.bpf_link__destroy(l);
     L.bpf_object__close(obj);
     if (statsFd >= 0) closeFd(statsFd);
