@@ -1,0 +1,92 @@
+import { Command } from 'commander';
+import { UsageError } from '../formats/errors.js';
+import { EVENT_GROUPS, type EventGroup } from '../formats/schema.js';
+import { parseOffset, type ExportOptions } from '../export/capture.js';
+import { exportPerfetto } from '../export/perfetto.js';
+import { exportChrome } from '../export/chrome.js';
+
+function parseGroups(v: string): EventGroup[] {
+  const out: EventGroup[] = [];
+  for (const raw of v.split(',')) {
+    const e = raw.trim();
+    if (e === 'all') return [...EVENT_GROUPS];
+    if (!EVENT_GROUPS.includes(e as EventGroup))
+      throw new UsageError(`export --events ${v}: unknown event group '${e}' (choose from ${EVENT_GROUPS.join(',')},all)`, 'E_EXPORT_EVENTS');
+    if (!out.includes(e as EventGroup)) out.push(e as EventGroup);
+  }
+  if (out.length === 0) throw new UsageError(`export --events ${v}: empty list (choose from ${EVENT_GROUPS.join(',')},all)`, 'E_EXPORT_EVENTS');
+  return out;
+}
+
+function parsePids(v: string, prev: number[]): number[] {
+  const out = [...prev];
+  for (const raw of v.split(',')) {
+    const n = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isInteger(n) || n < 1 || n > 2 ** 22)
+      throw new UsageError(`export --pid ${v}: '${raw}' is not a process id (an integer from 1 to 4194304)`, 'E_EXPORT_PID');
+    out.push(n);
+  }
+  return out;
+}
+
+function parseComms(v: string, prev: string[]): string[] {
+  const out = [...prev];
+  for (const c of v.split(',')) {
+    if (c.length === 0 || Buffer.byteLength(c) > 15)
+      throw new UsageError(`export --comm ${v}: '${c}' must be 1 to 15 bytes (the kernel's comm length)`, 'E_EXPORT_COMM');
+    out.push(c);
+  }
+  return out;
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description('export a capture as a Perfetto trace (ui.perfetto.dev) or a Chrome JSON trace (chrome://tracing)')
+    .argument('<capture>', 'capture directory written by ktape record')
+    .option('--perfetto <out.pftrace>', 'write a Perfetto protobuf trace')
+    .option('--chrome <out.json>', 'write a Chrome Trace Event Format JSON trace')
+    .option('-p, --pid <pid[,pid...]>', 'only these processes (tgid; repeatable)', parsePids, [] as number[])
+    .option('--comm <name[,name...]>', 'only processes that had a thread with this comm (repeatable)', parseComms, [] as string[])
+    .option('--since <time>', 'start of the window, from the capture start (e.g. 1.5s, 250ms)')
+    .option('--until <time>', 'end of the window, from the capture start')
+    .option('-e, --events <list>', 'event groups to export: sched,task,syscall,kmem or all (default: all recorded)', parseGroups)
+    .option('--no-compact', 'Perfetto: write sched_switch/sched_waking as plain ftrace events instead of CompactSched')
+    .option('-q, --quiet', 'no summary')
+    .addHelpText('after', `
+Examples:
+  ktape export cap --perfetto cap.pftrace             then open it in https://ui.perfetto.dev
+  ktape export cap --chrome cap.json --since 1s --until 2s
+  ktape export cap --perfetto p.pftrace --pid 1234 --events sched,syscall`)
+    .action((capture: string, o) => {
+      if (!o.perfetto && !o.chrome)
+        throw new UsageError('export: nothing to write; give --perfetto OUT.pftrace and/or --chrome OUT.json', 'E_EXPORT_NO_OUTPUT');
+      const opts: ExportOptions = {
+        pids: o.pid.length ? o.pid : undefined,
+        comms: o.comm.length ? o.comm : undefined,
+        sinceNs: o.since !== undefined ? parseOffset('--since', o.since) : undefined,
+        untilNs: o.until !== undefined ? parseOffset('--until', o.until) : undefined,
+        events: o.events,
+        compact: o.compact,
+      };
+      if (opts.sinceNs !== undefined && opts.untilNs !== undefined && opts.untilNs <= opts.sinceNs)
+        throw new UsageError(`export: --until ${o.until} is not after --since ${o.since}; give a non-empty window`, 'E_EXPORT_TIME');
+      const say = (s: string) => { if (!o.quiet) process.stderr.write(`${s}\n`); };
+      if (o.perfetto) {
+        const t0 = performance.now();
+        const r = exportPerfetto(capture, o.perfetto, opts);
+        const s = (performance.now() - t0) / 1000;
+        say(`ktape: wrote ${o.perfetto}: ${r.events} events, ${r.packets} packets, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s` +
+          (r.outstandingAllocs ? `; ${r.outstandingAllocs} allocations outstanding at the end (track "ktape: kmem outstanding at end")` : '') +
+          ' — open it in https://ui.perfetto.dev');
+        for (const f of r.torn) say(`ktape: warning: ${f}: last batch torn (recorder killed?); exported the complete batches`);
+      }
+      if (o.chrome) {
+        const t0 = performance.now();
+        const r = exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${msg}\n`));
+        const s = (performance.now() - t0) / 1000;
+        say(`ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`);
+        for (const f of r.torn) say(`ktape: warning: ${f}: last batch torn (recorder killed?); exported the complete batches`);
+      }
+    });
+}

@@ -1,0 +1,462 @@
+/**
+ * The streaming half shared by the Perfetto and Chrome exporters: read the
+ * event tables of a capture segment by segment (formats/reader), merge them
+ * into one time-ordered stream, keep a model of tasks (tid → tgid, comm)
+ * that is current at each event, and apply the --pid/--comm/--since/--until/
+ * --events filters. Memory is bounded by one Arrow segment per event table
+ * plus per-task state; never by the number of events.
+ */
+import { readManifest, readStreamFile, readTable, tableFiles } from '../formats/reader.js';
+import { EVENT_GROUPS, type EventGroup, type Manifest } from '../formats/schema.js';
+import { UsageError } from '../formats/errors.js';
+import type { RecordBatch } from 'apache-arrow';
+
+export interface ExportOptions {
+  /** keep only these processes (tgid; a tid is accepted too and selects its process) */
+  pids?: number[];
+  /** keep only processes that had a thread with one of these comms */
+  comms?: string[];
+  /** window, ns relative to the capture start (manifest.start_ts) */
+  sinceNs?: number;
+  untilNs?: number;
+  /** event groups to export (default: all recorded) */
+  events?: EventGroup[];
+  /** Perfetto only: sched_switch/sched_waking as CompactSched (default true) */
+  compact?: boolean;
+}
+
+/** Event tables in merge order (ties in ts go to the earlier table). */
+export const EVENT_KINDS = [
+  'task_ids', 'task_newtask', 'task_exec', 'task_rename', 'sched_waking', 'sched_switch',
+  'syscall_enter', 'syscall_exit', 'kmem_alloc', 'kmem_free', 'task_exit', 'task_free',
+] as const;
+export type EventKind = typeof EVENT_KINDS[number];
+const GROUP: Record<EventKind, EventGroup | null> = {
+  task_ids: null, task_newtask: 'task', task_exec: 'task', task_rename: 'task', task_exit: 'task', task_free: 'task',
+  sched_waking: 'sched', sched_switch: 'sched', syscall_enter: 'syscall', syscall_exit: 'syscall',
+  kmem_alloc: 'kmem', kmem_free: 'kmem',
+};
+
+/** Typed columns of the current batch; `ts` converted to numbers (ns since boot). */
+export type Cols = Record<string, any> & { ts: Float64Array };
+
+/** Reads one event table, one segment file at a time, rows in per-batch time order. */
+class TableCursor {
+  private files: string[];
+  private fileIdx = 0;
+  private batches: RecordBatch[] = [];
+  private batchIdx = 0;
+  private order: Uint32Array | null = null;
+  private pos = 0;
+  private n = 0;
+  cols!: Cols;
+  /** physical row of the current event in `cols` */
+  row = 0;
+  /** ts of the current event, Infinity when exhausted */
+  ts = Infinity;
+  torn: string[] = [];
+
+  constructor(dir: string, readonly kind: EventKind, private minTs: number, private maxTs: number) {
+    this.files = tableFiles(dir, kind);
+    this.loadNext();
+  }
+
+  private loadBatch(): boolean {
+    while (this.batchIdx >= this.batches.length) {
+      if (this.fileIdx >= this.files.length) return false;
+      const f = this.files[this.fileIdx++];
+      const r = readStreamFile(f);
+      if (r.torn) this.torn.push(f);
+      this.batches = r.batches;
+      this.batchIdx = 0;
+    }
+    const b = this.batches[this.batchIdx];
+    this.batches[this.batchIdx++] = undefined as unknown as RecordBatch; // let it be collected
+    const cols: Record<string, any> = {};
+    for (const field of b.schema.fields) {
+      const v = b.getChild(field.name)!;
+      cols[field.name] = v.toArray();
+    }
+    const tsBig = cols.ts as BigInt64Array;
+    const n = b.numRows;
+    const ts = new Float64Array(n);
+    let sorted = true;
+    for (let i = 0; i < n; i++) {
+      ts[i] = Number(tsBig[i]);
+      if (i > 0 && ts[i] < ts[i - 1]) sorted = false;
+    }
+    cols.ts = ts;
+    this.cols = cols as Cols;
+    this.n = n;
+    this.pos = 0;
+    if (sorted) this.order = null;
+    else {
+      const o = new Uint32Array(n);
+      for (let i = 0; i < n; i++) o[i] = i;
+      o.sort((a, c) => ts[a] - ts[c] || a - c);
+      this.order = o;
+    }
+    return true;
+  }
+
+  /** Move to the next row inside [minTs, maxTs]. */
+  loadNext(): void {
+    for (;;) {
+      if (this.pos >= this.n) {
+        if (!this.loadBatch()) {
+          this.ts = Infinity;
+          return;
+        }
+        if (this.n === 0) continue;
+        // whole batch after the window: the table is done
+        const last = this.order ? this.cols.ts[this.order[this.n - 1]] : this.cols.ts[this.n - 1];
+        const first = this.order ? this.cols.ts[this.order[0]] : this.cols.ts[0];
+        if (first > this.maxTs + 1e9) {
+          // a whole batch more than 1 s past the window: the rest of the table is too
+          this.n = 0;
+          this.files.length = 0;
+          this.ts = Infinity;
+          return;
+        }
+        if (last < this.minTs || first > this.maxTs) {
+          this.pos = this.n;
+          continue;
+        }
+      }
+      const r = this.order ? this.order[this.pos] : this.pos;
+      this.pos++;
+      const ts = this.cols.ts[r];
+      if (ts < this.minTs || ts > this.maxTs) continue;
+      this.row = r;
+      this.ts = ts;
+      return;
+    }
+  }
+}
+
+export interface ThreadInfo {
+  tid: number;
+  tgid: number | undefined;
+  comm: string;
+}
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number | undefined;
+  cmdline: string;
+  uid: number | undefined;
+  kernel: boolean;
+}
+
+/** Time-correct task model, updated as the merged stream advances. */
+export class TaskModel {
+  readonly tgid = new Map<number, number>();
+  readonly comm = new Map<number, string>();
+  readonly processes = new Map<number, ProcessInfo>();
+  /** first tgid / comm ever known for a tid (fallback for tids not yet seen) */
+  readonly firstTgid = new Map<number, number>();
+  readonly firstComm = new Map<number, string>();
+
+  tgidOf(tid: number): number | undefined {
+    if (tid === 0) return 0;
+    return this.tgid.get(tid) ?? this.firstTgid.get(tid);
+  }
+
+  commOf(tid: number, cpu = 0): string {
+    if (tid === 0) return `swapper/${cpu}`;
+    return this.comm.get(tid) ?? this.firstComm.get(tid) ?? '';
+  }
+
+  setTgid(tid: number, tgid: number): void {
+    this.tgid.set(tid, tgid);
+    if (!this.firstTgid.has(tid)) this.firstTgid.set(tid, tgid);
+  }
+}
+
+export interface SnapshotRow {
+  ts: number; tid: number; tgid: number; ppid: number; comm: string; cmdline: string;
+  uid: number; kernel_thread: number;
+}
+
+export type Handler = (kind: EventKind, c: Cols, i: number, ts: number) => void;
+
+function col<T = any>(b: RecordBatch, name: string): T {
+  return b.getChild(name)!.toArray() as T;
+}
+
+/** Rows of a small (meta or task) table as plain objects, bigint → number except for the listed columns. */
+export function smallTable(dir: string, table: string, keepBig: string[] = []): Record<string, any>[] {
+  const out: Record<string, any>[] = [];
+  for (const b of readTable(dir, table, { required: false }).batches) {
+    const names = b.schema.fields.map((f) => f.name);
+    const cols = names.map((n) => col<any>(b, n));
+    for (let i = 0; i < b.numRows; i++) {
+      const r: Record<string, any> = {};
+      names.forEach((n, k) => {
+        let v = cols[k][i];
+        if (typeof v === 'bigint' && !keepBig.includes(n)) v = Number(v);
+        r[n] = v;
+      });
+      out.push(r);
+    }
+  }
+  return out;
+}
+
+export class ExportSource {
+  readonly manifest: Manifest;
+  readonly model = new TaskModel();
+  readonly snapshot: SnapshotRow[];
+  readonly groups: Set<EventGroup>;
+  readonly startTs: number;
+  readonly endTs: number;
+  readonly minTs: number;
+  readonly maxTs: number;
+  /** selected tgids, or null = everything */
+  readonly selectedTgids: Set<number> | null;
+  private selectedTids: Set<number> | null;
+  torn: string[] = [];
+
+  constructor(readonly dir: string, readonly opts: ExportOptions) {
+    this.manifest = readManifest(dir);
+    this.startTs = this.manifest.start_ts;
+    this.endTs = this.manifest.end_ts ?? this.manifest.start_ts;
+    const recorded = new Set(this.manifest.options?.events ?? EVENT_GROUPS);
+    if (opts.events) {
+      for (const g of opts.events)
+        if (!recorded.has(g))
+          throw new UsageError(`export --events: group '${g}' was not recorded in ${dir} (recorded: ${[...recorded].join(',')}); drop it from --events`, 'E_EXPORT_EVENTS');
+    }
+    this.groups = new Set(opts.events ?? [...recorded]);
+    this.minTs = opts.sinceNs !== undefined ? this.startTs + opts.sinceNs : -Infinity;
+    this.maxTs = opts.untilNs !== undefined ? this.startTs + opts.untilNs : Infinity;
+
+    this.snapshot = smallTable(dir, 'process_snapshot') as SnapshotRow[];
+    const m = this.model;
+    for (const r of this.snapshot) {
+      m.setTgid(r.tid, r.tgid);
+      m.comm.set(r.tid, r.comm);
+      if (r.tid === r.tgid)
+        m.processes.set(r.tgid, { pid: r.tgid, ppid: r.ppid, cmdline: r.cmdline, uid: r.uid, kernel: !!r.kernel_thread });
+    }
+    // First-known tgid/comm of tids that appear only later (fallbacks; the
+    // live model is updated in time order during the merge).
+    const firstComm = (tid: number, comm: string) => { if (!m.firstComm.has(tid) && comm) m.firstComm.set(tid, comm); };
+    const firstTgid = (tid: number, tgid: number) => { if (!m.firstTgid.has(tid)) m.firstTgid.set(tid, tgid); };
+    const commSeen = new Map<number, Set<string>>(); // tgid → comms of its threads over the capture
+    const seen = (tgid: number, comm: string) => {
+      let s = commSeen.get(tgid);
+      if (!s) commSeen.set(tgid, (s = new Set()));
+      s.add(comm);
+    };
+    for (const r of this.snapshot) seen(r.tgid, r.comm);
+    for (const r of smallTable(dir, 'task_ids')) firstTgid(r.tid, r.tgid);
+    for (const r of smallTable(dir, 'task_newtask')) { firstTgid(r.child_tid, r.child_tgid); firstComm(r.child_tid, r.comm); seen(r.child_tgid, r.comm); }
+    for (const r of smallTable(dir, 'task_exec')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); seen(r.tgid, r.comm); }
+    for (const r of smallTable(dir, 'task_rename')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.oldcomm); seen(r.tgid, r.oldcomm); seen(r.tgid, r.newcomm); }
+    for (const r of smallTable(dir, 'task_exit')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); seen(r.tgid, r.comm); }
+    for (const r of smallTable(dir, 'task_free')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); }
+
+    if (opts.pids?.length || opts.comms?.length) {
+      const sel = new Set<number>();
+      for (const p of opts.pids ?? []) {
+        sel.add(p);
+        const t = m.firstTgid.get(p);
+        if (t !== undefined) sel.add(t);
+      }
+      if (opts.comms?.length) {
+        const want = new Set(opts.comms);
+        for (const [tgid, comms] of commSeen) for (const c of comms) if (want.has(c)) sel.add(tgid);
+      }
+      this.selectedTgids = sel;
+      this.selectedTids = new Set(opts.pids ?? []);
+    } else {
+      this.selectedTgids = null;
+      this.selectedTids = null;
+    }
+  }
+
+  /** Is this thread part of the selection (always true without --pid/--comm)? Idle (0) never is when filtering. */
+  selected(tid: number): boolean {
+    if (!this.selectedTgids) return true;
+    if (tid === 0) return false;
+    if (this.selectedTids!.has(tid)) return true;
+    const tgid = this.model.tgidOf(tid);
+    return tgid !== undefined && this.selectedTgids.has(tgid);
+  }
+
+  get filtered(): boolean {
+    return this.selectedTgids !== null;
+  }
+
+  /**
+   * Stream every kept event in time order. Task events update the model
+   * AFTER the handler ran (the handler sees the state before the event).
+   */
+  run(handler: Handler, observe?: Handler): number {
+    const cursors: TableCursor[] = [];
+    for (const k of EVENT_KINDS) {
+      const g = GROUP[k];
+      if (g !== null && !this.groups.has(g)) continue;
+      cursors.push(new TableCursor(this.dir, k, this.minTs, this.maxTs));
+    }
+    // task tables are needed for the model even when the task group is not exported
+    const modelOnly = new Set<EventKind>();
+    if (!this.groups.has('task')) {
+      for (const k of ['task_newtask', 'task_exec', 'task_rename'] as EventKind[]) {
+        cursors.push(new TableCursor(this.dir, k, -Infinity, this.maxTs));
+        modelOnly.add(k);
+      }
+    }
+    const m = this.model;
+    const nc = cursors.length;
+    let count = 0;
+    for (;;) {
+      let best: TableCursor | null = null;
+      let bestTs = Infinity;
+      for (let k = 0; k < nc; k++) {
+        const c = cursors[k];
+        if (c.ts < bestTs) { bestTs = c.ts; best = c; }
+      }
+      if (!best) break;
+      const c = best.cols;
+      const i = best.row;
+      const kind = best.kind;
+      if (observe && !modelOnly.has(kind)) observe(kind, c, i, bestTs);
+      if (!modelOnly.has(kind) && this.keep(kind, c, i)) {
+        handler(kind, c, i, bestTs);
+        count++;
+      }
+      // model updates
+      switch (kind) {
+        case 'task_ids': m.setTgid(c.tid[i], c.tgid[i]); break;
+        case 'task_newtask': {
+          const child = c.child_tid[i], tgid = c.child_tgid[i];
+          m.setTgid(child, tgid);
+          m.comm.set(child, c.comm[i]);
+          if (child === tgid && !m.processes.has(tgid))
+            m.processes.set(tgid, { pid: tgid, ppid: c.parent_tgid[i], cmdline: '', uid: m.processes.get(c.parent_tgid[i])?.uid, kernel: false });
+          else if (child === tgid) {
+            const p = m.processes.get(tgid)!;
+            p.ppid = c.parent_tgid[i];
+          }
+          break;
+        }
+        case 'task_exec': {
+          const tid = c.tid[i];
+          m.setTgid(tid, c.tgid[i]);
+          m.comm.set(tid, c.comm[i]);
+          const p = m.processes.get(c.tgid[i]);
+          if (p) p.cmdline = c.filename[i];
+          else m.processes.set(c.tgid[i], { pid: c.tgid[i], ppid: undefined, cmdline: c.filename[i], uid: undefined, kernel: false });
+          break;
+        }
+        case 'task_rename': m.comm.set(c.tid[i], c.newcomm[i]); break;
+        default: break;
+      }
+      best.loadNext();
+    }
+    for (const c of cursors) this.torn.push(...c.torn);
+    return count;
+  }
+
+  private keep(kind: EventKind, c: Cols, i: number): boolean {
+    if (!this.selectedTgids) return true;
+    switch (kind) {
+      case 'sched_switch': return this.selected(c.prev_tid[i]) || this.selected(c.next_tid[i]);
+      case 'task_newtask': return this.selected(c.parent_tid[i]) || this.selectedTgids.has(c.child_tgid[i]);
+      case 'task_ids': return true;
+      default: return this.selected(c.tid[i]);
+    }
+  }
+}
+
+/** Kernel symbolization: floor lookup of an address in the capture's kallsyms table. */
+export class Symbolizer {
+  private addrs: BigUint64Array;
+  private names: string[];
+  constructor(dir: string) {
+    const rows = smallTable(dir, 'kallsyms', ['addr']);
+    rows.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+    this.addrs = BigUint64Array.from(rows.map((r) => r.addr as bigint));
+    this.names = rows.map((r) => (r.module ? `${r.name} [${r.module}]` : r.name));
+  }
+  get size(): number {
+    return this.addrs.length;
+  }
+  get minAddr(): bigint { return this.addrs.length ? this.addrs[0] : 0n; }
+  get maxAddr(): bigint { return this.addrs.length ? this.addrs[this.addrs.length - 1] : 0n; }
+  /** symbol containing addr (largest symbol start <= addr), or null */
+  lookup(addr: bigint): { name: string; offset: bigint } | null {
+    const a = this.addrs;
+    let lo = 0, hi = a.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a[mid] <= addr) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (found < 0) return null;
+    return { name: this.names[found], offset: addr - a[found] };
+  }
+  /** "name+0xoff" or the raw hex address */
+  format(addr: bigint): string {
+    const s = this.lookup(addr);
+    if (!s) return `0x${addr.toString(16)}`;
+    return s.offset === 0n ? s.name : `${s.name}+0x${s.offset.toString(16)}`;
+  }
+}
+
+/** kernel stacks by stack_id, frames innermost first */
+export function readStacks(dir: string): Map<number, bigint[]> {
+  const out = new Map<number, bigint[]>();
+  for (const b of readTable(dir, 'stacks', { required: false }).batches) {
+    const id = col<Int32Array>(b, 'stack_id'), depth = col<Uint16Array>(b, 'depth'), ip = col<BigUint64Array>(b, 'ip');
+    for (let i = 0; i < b.numRows; i++) {
+      let s = out.get(id[i]);
+      if (!s) out.set(id[i], (s = []));
+      s[depth[i]] = ip[i];
+    }
+  }
+  return out;
+}
+
+export interface LiveAlloc {
+  ts: number; tid: number; cpu: number; cache: number; ptr: bigint; callSite: bigint;
+  bytesReq: number; bytesAlloc: number; stackId: number;
+}
+
+/** Allocations not freed by the end of the capture (window), in allocation order. */
+export class LeakTracker {
+  private live = new Map<bigint, LiveAlloc>();
+  alloc(c: Cols, i: number, ts: number): void {
+    const ptr = c.ptr[i] as bigint;
+    if (ptr === 0n) return;
+    this.live.set(ptr, {
+      ts, tid: c.tid[i], cpu: c.cpu[i], cache: c.cache[i], ptr, callSite: c.call_site[i],
+      bytesReq: c.bytes_req[i], bytesAlloc: c.bytes_alloc[i], stackId: c.stack_id[i],
+    });
+  }
+  free(c: Cols, i: number): void {
+    this.live.delete(c.ptr[i] as bigint);
+  }
+  outstanding(): LiveAlloc[] {
+    return [...this.live.values()].sort((a, b) => a.ts - b.ts);
+  }
+}
+
+/** Linux task state letters of sched_switch.prev_state (as ftrace prints them). */
+export function prevStateLetter(s: number): string {
+  if (s & 0x100) return 'R+';
+  if (s === 0) return 'R';
+  const letters = 'SDTtXZPI';
+  let out = '';
+  for (let b = 0; b < letters.length; b++) if (s & (1 << b)) out += letters[b];
+  return out || `0x${s.toString(16)}`;
+}
+
+/** Parse a --since/--until value: a duration from the capture start ("1.5", "1.5s", "250ms", "10us", "100ns"). */
+export function parseOffset(flag: string, v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|ms|us|µs|ns)?\s*$/.exec(v);
+  if (!m) throw new UsageError(`export ${flag}: '${v}' is not a time offset; use e.g. 1.5s, 250ms, 10us or 100ns from the capture start`, 'E_EXPORT_TIME');
+  const mult = { s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 }[(m[2] ?? 's') as 's'];
+  return Math.round(Number(m[1]) * mult);
+}
