@@ -10,6 +10,8 @@
  *   pingpong N       N pipe round trips between two threads (context-switch storm)
  *   forkexec N       N fork+exec(self child)+wait (task storm)
  *   pipes N          N pipe()+close() pairs (kmalloc storm)
+ *   getppid-rate R S getppid() at R calls/s for S seconds, paced in 1 ms
+ *                    slices (sustained-rate benchmark); reports calls made
  *   hold-pipes N MS  create N pipes, keep them open MS milliseconds, then close
  *   spin MS [T]      T threads (default 2) spin MS ms each, report schedstat
  *   child CODE       exit with CODE (exec target)
@@ -60,6 +62,34 @@ static long do_getppid(long n)
 	for (long i = 0; i < n; i++)
 		acc += syscall(SYS_getppid);
 	return acc;
+}
+
+/* R calls/s for S seconds of wall time: each 1 ms slice issues its share,
+ * then sleeps until the next slice is due; a slice that falls behind catches
+ * up. If tracing slows the calls below R, the achieved rate (n / elapsed)
+ * is lower than R: the caller reports that. */
+static long do_getppid_rate(double rate, double secs, uint64_t *elapsed)
+{
+	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(secs * 1e9);
+	long done = 0;
+	for (;;) {
+		uint64_t t = now_ns();
+		if (t >= end)
+			break;
+		long due = (long)((double)(t - t0) * rate / 1e9) + (long)(rate / 1000.0);
+		long total = (long)(secs * rate);
+		if (due > total)
+			due = total;
+		if (done >= due) {
+			struct timespec ts = { 0, 200000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		do_getppid(due - done);
+		done = due;
+	}
+	*elapsed = now_ns() - t0;
+	return done;
 }
 
 struct pp { int a[2], b[2]; long n; };
@@ -236,6 +266,15 @@ int main(int argc, char **argv)
 		return (int)n;
 	if (!strcmp(m, "demo"))
 		return demo(argc, argv);
+	if (!strcmp(m, "getppid-rate")) {
+		double rate = argc > 2 ? strtod(argv[2], NULL) : 1e6;
+		double secs = argc > 3 ? strtod(argv[3], NULL) : 30;
+		uint64_t el = 0;
+		long calls = do_getppid_rate(rate, secs, &el);
+		printf("{\"mode\":\"getppid-rate\",\"pid\":%d,\"tid\":%d,\"rate\":%.0f,\"secs\":%g,\"n\":%ld,\"elapsed_ns\":%llu}\n",
+		       getpid(), gettid_(), rate, secs, calls, (unsigned long long)el);
+		return 0;
+	}
 	uint64_t t0 = now_ns();
 	if (!strcmp(m, "getppid"))
 		do_getppid(n);
