@@ -102,12 +102,13 @@ static __always_inline void fill_hdr(struct kt_hdr *h, __u64 ts, __u32 kind, __u
 	h->tid = tid;
 }
 
-/* syscall/kmem filter: recorder excluded; tgid set and comm filters */
-static __always_inline int wanted(__u32 tgid)
+/* syscall/kmem filter: recorder excluded; pid (tgid or tid) set and comm filters */
+static __always_inline int wanted(__u64 pid_tgid)
 {
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	if (tgid == kt_cfg.self_tgid)
 		return 0;
-	if (kt_cfg.filter_tgids && !bpf_map_lookup_elem(&kt_tgids, &tgid))
+	if (kt_cfg.filter_tgids && !bpf_map_lookup_elem(&kt_tgids, &tgid) && !bpf_map_lookup_elem(&kt_tgids, &tid))
 		return 0;
 	if (kt_cfg.filter_comm) {
 		char comm[KT_COMM_LEN];
@@ -298,7 +299,7 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(kt_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 cur = bpf_get_current_pid_tgid();
-	if (!wanted(cur >> 32))
+	if (!wanted(cur))
 		return 0;
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct kt_sys_enter *e = reserve(sizeof(*e), KT_SYS_ENTER, ts);
@@ -335,7 +336,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(kt_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u64 cur = bpf_get_current_pid_tgid();
-	if (!wanted(cur >> 32))
+	if (!wanted(cur))
 		return 0;
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct kt_sys_exit *e = reserve(sizeof(*e), KT_SYS_EXIT, ts);
@@ -361,7 +362,7 @@ static __always_inline int emit_alloc(void *ctx, __u32 kind, __u64 call_site, co
 				      __u64 req, __u64 alloc, __u32 gfp, int node)
 {
 	__u64 cur = bpf_get_current_pid_tgid();
-	if (!wanted(cur >> 32))
+	if (!wanted(cur))
 		return 0;
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__s32 sid = -1;
@@ -392,7 +393,7 @@ static __always_inline int emit_alloc(void *ctx, __u32 kind, __u64 call_site, co
 static __always_inline int emit_free(__u32 kind, __u64 call_site, const void *ptr)
 {
 	__u64 cur = bpf_get_current_pid_tgid();
-	if (!ptr || !wanted(cur >> 32))
+	if (!ptr || !wanted(cur))
 		return 0;
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct kt_kmem_free *e = reserve(sizeof(*e), kind, ts);

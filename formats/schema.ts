@@ -224,12 +224,12 @@ export const TABLES: TableDef[] = [
     name: 'losses', kind: 'meta',
     doc: "Events missing from the capture, per CPU and kind, with the window they fall in. reason 'ringbuf_full': the recorder dropped them (ring buffer full). reason 'kernel_gap': the kernel did not report a context switch (the CPU's switch sequence breaks: the task switched in was never switched out); count is then a lower bound of 1. Empty table = nothing missing.",
     columns: [
-      c('cpu', 'u16', 'CPU that dropped them'),
+      c('cpu', 'u16', 'CPU that dropped them; 65535 = not attributed to a CPU by the kernel (bpf_recursion)'),
       c('kind', 'utf8', 'event kind (sched_switch, sys_enter, kmalloc, ...)'),
       c('count', 'u64', 'number of events dropped'),
       c('ts_start', 'i64', 'window start: all drops of this row happened in [ts_start, ts_end]'),
       c('ts_end', 'i64', 'window end'),
-      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed) or 'kernel_gap' (switch not reported by the kernel)"),
+      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel) or 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture)"),
     ],
   },
   {

@@ -128,8 +128,9 @@ void kt_clocks(int64_t *out)
 	out[2] = (int64_t)r.tv_sec * 1000000000LL + r.tv_nsec;
 }
 
-/* BPF program run time/count (non-zero only while BPF stats are enabled). */
-int kt_prog_stats(int prog_fd, uint64_t *run_time_ns, uint64_t *run_cnt)
+/* BPF program run time/count (non-zero only while BPF stats are enabled) and
+ * recursion misses (runs the kernel skipped: always counted). */
+int kt_prog_stats(int prog_fd, uint64_t *run_time_ns, uint64_t *run_cnt, uint64_t *recursion_misses)
 {
 	struct bpf_prog_info info;
 	union bpf_attr attr;
@@ -142,5 +143,6 @@ int kt_prog_stats(int prog_fd, uint64_t *run_time_ns, uint64_t *run_cnt)
 		return -errno;
 	*run_time_ns = info.run_time_ns;
 	*run_cnt = info.run_cnt;
+	*recursion_misses = info.recursion_misses;
 	return 0;
 }

@@ -20,7 +20,7 @@ function bindShim() {
     pending: l.func('uint64_t ktring_pending(ktring *r)'),
     close: l.func('void ktring_close(ktring *r)'),
     clocks: l.func('void kt_clocks(_Out_ int64_t *out)'),
-    progStats: l.func('int kt_prog_stats(int fd, _Out_ uint64_t *run_time_ns, _Out_ uint64_t *run_cnt)'),
+    progStats: l.func('int kt_prog_stats(int fd, _Out_ uint64_t *run_time_ns, _Out_ uint64_t *run_cnt, _Out_ uint64_t *recursion_misses)'),
   };
 }
 
@@ -36,11 +36,11 @@ export function readClocks(): { boottime: bigint; monotonic: bigint; realtime: b
   return { boottime: out[0], monotonic: out[1], realtime: out[2] };
 }
 
-/** run_time_ns / run_cnt of a loaded BPF program (0 unless BPF stats are on). */
-export function progStats(fd: number): { runTimeNs: bigint; runCnt: bigint } | null {
-  const t = new BigUint64Array(1), c = new BigUint64Array(1);
-  if (getShim().progStats(fd, t, c) < 0) return null;
-  return { runTimeNs: t[0], runCnt: c[0] };
+/** run_time_ns / run_cnt of a loaded BPF program (0 unless BPF stats are on) and its recursion misses. */
+export function progStats(fd: number): { runTimeNs: bigint; runCnt: bigint; recursionMisses: bigint } | null {
+  const t = new BigUint64Array(1), c = new BigUint64Array(1), m = new BigUint64Array(1);
+  if (getShim().progStats(fd, t, c, m) < 0) return null;
+  return { runTimeNs: t[0], runCnt: c[0], recursionMisses: m[0] };
 }
 
 export class Ring {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { readManifest, readTable } from '../../dist/formats/reader.js';
 import { ktape, privilegedSkipReason, tmp, WORKLOAD, CLI } from '../helpers.js';
 
-const skip = privilegedSkipReason();
+const skipOutsideCI = privilegedSkipReason();
 const SYS_getppid = process.arch === 'arm64' ? 173 : 110;
 
 type Row = Record<string, any>;
@@ -31,7 +31,7 @@ function symbolizer(dir: string) {
   };
 }
 
-describe.skipIf(skip)('record: built-in workload end to end', () => {
+describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
   let dir: string;
   let wl: any;
   let summary: any;
@@ -147,9 +147,18 @@ describe.skipIf(skip)('record: built-in workload end to end', () => {
     }
   });
 
-  it('loses nothing at this rate', () => {
-    expect(summary.lost).toBe(0);
-    expect(rows(dir, 'losses').filter((l) => l.reason !== 'kernel_gap')).toHaveLength(0);
+  it('drops nothing in the recorder at this rate; kernel-side misses are recorded and rare', () => {
+    const losses = rows(dir, 'losses');
+    const show = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+    // the ring buffer never overflowed
+    expect(show(losses.filter((l) => l.reason === 'ringbuf_full'))).toBe('[]');
+    // program runs the kernel skipped (an interrupt freeing memory while our kfree program ran on that CPU)
+    // are counted in losses, with the same total in the summary
+    const recursion = losses.filter((l) => l.reason === 'bpf_recursion');
+    const missed = recursion.reduce((a, l) => a + Number(l.count), 0);
+    expect(summary.lost).toBe(missed);
+    const total = Object.values(summary.events as Record<string, number>).reduce((a, b) => a + b, 0);
+    expect(missed / total).toBeLessThan(1e-4);
     expect(readManifest(dir).summary?.lost).toBe(0);
   });
 
@@ -163,7 +172,7 @@ describe.skipIf(skip)('record: built-in workload end to end', () => {
   });
 });
 
-describe.skipIf(skip)('record: loss path', () => {
+describe.skipIf(skipOutsideCI)('record: loss path', () => {
   it('counts, stores and prints losses with a tiny buffer under a syscall storm; batches stay intact', () => {
     const dir = join(tmp(), 'cap');
     const r = ktape(['record', '-o', dir, '--events', 'syscall', '--buffer-mb', '1', '--drain-ms', '500', '--', WORKLOAD, 'getppid', '2000000']);
@@ -187,7 +196,7 @@ describe.skipIf(skip)('record: loss path', () => {
   });
 });
 
-describe.skipIf(skip)('record: kill -9', () => {
+describe.skipIf(skipOutsideCI)('record: kill -9', () => {
   it('leaves a capture whose complete batches read back', async () => {
     const dir = join(tmp(), 'cap');
     const child = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--events', 'sched,syscall', '--batch-rows', '1024', '--duration', '120'], { stdio: 'ignore' });
@@ -213,12 +222,66 @@ describe.skipIf(skip)('record: kill -9', () => {
   });
 });
 
-describe.skipIf(skip)('record: without privileges', () => {
+describe.skipIf(skipOutsideCI)('record: without privileges', () => {
   it('prints one clear line naming CAP_BPF/CAP_PERFMON and exits 1', () => {
     const r = spawnSync('setpriv', ['--bounding-set', '-all', '--inh-caps', '-all', '--no-new-privs', process.execPath, CLI, 'record', '-o', join(tmp(), 'x'), '--duration', '1'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^ktape: .*CAP_BPF and CAP_PERFMON/);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+});
+
+describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
+  it('-p records syscalls of that process only, and sched events system-wide', async () => {
+    const dir = join(tmp(), 'cap');
+    const target = spawn(WORKLOAD, ['spin', '60000', '1'], { stdio: 'ignore' });
+    const other = spawn(WORKLOAD, ['spin', '60000', '1'], { stdio: 'ignore' });
+    try {
+      // the spinners make no syscalls while spinning; a getppid storm from a third process must be filtered out
+      const rec = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--events', 'sched,syscall', '-p', String(target.pid), '--duration', '3'], { stdio: 'ignore' });
+      while (!existsSync(join(dir, 'manifest.json'))) await new Promise((res) => setTimeout(res, 50));
+      const storm = spawnSync(WORKLOAD, ['getppid', '200000'], { encoding: 'utf8' });
+      const stormPid = JSON.parse(storm.stdout).pid;
+      expect(await new Promise((res) => rec.on('exit', res))).toBe(0);
+      const ids = new Map(rows(dir, 'task_ids').map((x) => [x.tid, x.tgid]));
+      const tgids = new Set(rows(dir, 'syscall_enter').map((x) => ids.get(x.tid)));
+      for (const t of tgids) expect(t).toBe(target.pid);
+      const stormTids = new Set(rows(dir, 'task_ids').filter((x) => x.tgid === stormPid).map((x) => x.tid));
+      expect(stormTids.size).toBeGreaterThan(0); // it ran while recording (seen by sched events)...
+      expect(rows(dir, 'syscall_enter').some((x) => stormTids.has(x.tid))).toBe(false); // ...but its syscalls were filtered
+      const switched = new Set(rows(dir, 'sched_switch').flatMap((x) => [x.prev_tid, x.next_tid]));
+      const otherTids = [...ids].filter(([, tgid]) => tgid === other.pid).map(([tid]) => tid);
+      expect(otherTids.some((t) => switched.has(t))).toBe(true); // sched stays system-wide
+    } finally {
+      target.kill('SIGKILL');
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('--comm filters syscalls in the kernel by comm', () => {
+    const dir = join(tmp(), 'cap');
+    const r = ktape(['record', '-q', '-o', dir, '--events', 'syscall', '-a', '--comm', 'ktape-workload', '--', WORKLOAD, 'getppid', '20000']);
+    expect(r.status).toBe(0);
+    const m = readManifest(dir);
+    const enters = rows(dir, 'syscall_enter');
+    expect(enters.filter((x) => x.nr === SYS_getppid).length).toBeGreaterThanOrEqual(20000);
+    const ids = new Map(rows(dir, 'task_ids').map((x) => [x.tid, x.tgid]));
+    for (const e of enters) expect(ids.get(e.tid)).toBe(m.workload!.pid);
+  });
+
+  it('stops cleanly on SIGINT with a complete capture and summary', async () => {
+    const dir = join(tmp(), 'cap');
+    const child = spawn(process.execPath, [CLI, 'record', '-o', dir, '--events', 'sched', '--duration', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const m = join(dir, 'manifest.json');
+    while (!existsSync(m)) await new Promise((res) => setTimeout(res, 50));
+    child.kill('SIGINT');
+    const code = await new Promise((res) => child.on('exit', res));
+    expect(code).toBe(0);
+    expect(readManifest(dir).complete).toBe(true);
+    expect(stderr).toMatch(/ktape: recorded [\d.]+ s into/);
+    expect(readTable(dir, 'sched_switch').torn).toEqual([]);
   });
 });
