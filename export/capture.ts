@@ -74,8 +74,10 @@ class TableCursor {
     this.batches[this.batchIdx++] = undefined as unknown as RecordBatch; // let it be collected
     const cols: Record<string, any> = {};
     for (const field of b.schema.fields) {
-      const v = b.getChild(field.name)!;
-      cols[field.name] = v.toArray();
+      const a = b.getChild(field.name)!.toArray();
+      cols[field.name] = a;
+      // 64-bit columns also as [lo, hi] uint32 pairs (little-endian), for encoders
+      if (a instanceof BigInt64Array || a instanceof BigUint64Array) cols[`${field.name}_w`] = new Uint32Array(a.buffer, a.byteOffset, a.length * 2);
     }
     const tsBig = cols.ts as BigInt64Array;
     const n = b.numRows;

@@ -66,11 +66,46 @@ const F = {
 const V = WireType.Varint;
 const L = WireType.LengthDelimited;
 
+// Varint fast paths for the per-event encoder. BinaryWriter.uint64/int64 go
+// through a generic 64-bit conversion that dominated the profile; these write
+// the same bytes from a number (ts) or from the two 32-bit halves of an Arrow
+// (Big)Int64 column value without creating a bigint.
+const scratch = new Uint8Array(10);
+const views = Array.from({ length: 11 }, (_, n) => scratch.subarray(0, n));
+/** varint of the 64-bit value hi:lo (two's complement for negatives) */
+export function writeVarint64(w: BinaryWriter, lo: number, hi: number): BinaryWriter {
+  if (hi === 0) return w.uint32(lo >>> 0);
+  let n = 0;
+  for (let k = 0; k < 4; k++) {
+    scratch[n++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
+  }
+  const b = (lo & 0x0f) | ((hi & 0x7) << 4);
+  hi >>>= 3;
+  if (hi === 0) scratch[n++] = b;
+  else {
+    scratch[n++] = b | 0x80;
+    while (hi > 0x7f) {
+      scratch[n++] = (hi & 0x7f) | 0x80;
+      hi >>>= 7;
+    }
+    scratch[n++] = hi;
+  }
+  return w.raw(views[n]);
+}
+/** varint of a non-negative safe integer */
+export function writeU64(w: BinaryWriter, v: number): BinaryWriter {
+  if (v < 0x80000000) return w.uint32(v);
+  return writeVarint64(w, v >>> 0, Math.floor(v / 4294967296));
+}
+
 interface CpuBuffer {
   cpu: number;
-  events: Uint8Array[];
-  evTs: number[];
-  evSorted: boolean;
+  /** the bundle's FtraceEvents, already framed as FtraceEventBundle.event fields */
+  w: BinaryWriter;
+  lastEvTs: number;
+  lastSwTs: number;
+  lastWkTs: number;
   swTs: number[]; swState: number[]; swNext: number[]; swPrio: number[]; swComm: number[];
   wkTs: number[]; wkPid: number[]; wkCpu: number[]; wkPrio: number[]; wkComm: number[];
   intern: Map<string, number>;
@@ -95,7 +130,6 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   const sink = new FileSink(outPath);
   let packets = 0;
   const tw = new BinaryWriter();
-  const ew = new BinaryWriter();
 
   const writePacketBytes = (bin: Uint8Array) => {
     tw.tag(F.trace.packet, L).bytes(bin);
@@ -224,7 +258,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     let b = cpus.get(cpu);
     if (!b) {
       b = {
-        cpu, events: [], evTs: [], evSorted: true,
+        cpu, w: new BinaryWriter(), lastEvTs: -Infinity, lastSwTs: -Infinity, lastWkTs: -Infinity,
         swTs: [], swState: [], swNext: [], swPrio: [], swComm: [],
         wkTs: [], wkPid: [], wkCpu: [], wkPrio: [], wkComm: [],
         intern: new Map(), count: 0, lost: false, lastNext: undefined,
@@ -239,12 +273,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     tw.tag(F.packet.trusted_packet_sequence_id, V).uint32(SEQ_FTRACE);
     tw.tag(F.packet.ftrace_events, L).fork();
     tw.tag(F.bundle.cpu, V).uint32(b.cpu);
-    let order: number[] | null = null;
-    if (!b.evSorted) {
-      order = b.events.map((_, i) => i);
-      order.sort((x, y) => b.evTs[x] - b.evTs[y] || x - y);
-    }
-    for (let k = 0; k < b.events.length; k++) tw.tag(F.bundle.event, L).bytes(b.events[order ? order[k] : k]);
+    tw.raw(b.w.finish());
     if (b.lost) tw.tag(F.bundle.lost_events, V).bool(true);
     if (b.swTs.length || b.wkTs.length) {
       tw.tag(F.bundle.compact_sched, L).fork();
@@ -256,8 +285,8 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
         for (let k = 0; k < a.length; k++) {
           const v = delta ? a[k] - prev : a[k];
           prev = a[k];
-          if (kind === 'u64') tw.uint64(v);
-          else if (kind === 'i64') tw.int64(v);
+          if (kind === 'u64') writeU64(tw, v);
+          else if (kind === 'i64') tw.int32(v);
           else if (kind === 'i32') tw.int32(v);
           else tw.uint32(v);
         }
@@ -279,7 +308,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     tw.join();
     sink.write(tw.finish());
     packets++;
-    b.events = []; b.evTs = []; b.evSorted = true;
+    b.lastEvTs = b.lastSwTs = b.lastWkTs = -Infinity;
     b.swTs = []; b.swState = []; b.swNext = []; b.swPrio = []; b.swComm = [];
     b.wkTs = []; b.wkPid = []; b.wkCpu = []; b.wkPrio = []; b.wkComm = [];
     b.intern = new Map(); b.count = 0; b.lost = false;
@@ -292,11 +321,22 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
       b.lost = true;
     }
   };
-  const push = (b: CpuBuffer, ts: number, bytes: Uint8Array) => {
-    const n = b.evTs.length;
-    if (n && ts < b.evTs[n - 1]) b.evSorted = false;
-    b.events.push(bytes);
-    b.evTs.push(ts);
+  /**
+   * Start an FtraceEvent in the CPU's bundle: timestamp, pid, and open the
+   * payload submessage. An event older than the bundle's last one (tables
+   * are time-ordered per CPU, but the merge across tables can invert events
+   * of one CPU by a few ns) starts a new bundle, so every bundle is sorted.
+   */
+  const head = (b: CpuBuffer, ts: number, pid: number, field: number): BinaryWriter => {
+    if (ts < b.lastEvTs) flush(b);
+    b.lastEvTs = ts;
+    const w = b.w;
+    w.tag(F.bundle.event, L).fork().tag(F.ev.timestamp, V);
+    writeU64(w, ts).tag(F.ev.pid, V).uint32(pid < 0 ? 0 : pid).tag(field, L).fork();
+    return w;
+  };
+  const done = (b: CpuBuffer) => {
+    b.w.join().join();
     if (++b.count >= BUNDLE_EVENTS) flush(b);
   };
   const internComm = (b: CpuBuffer, s: string) => {
@@ -304,13 +344,10 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     if (k === undefined) b.intern.set(s, (k = b.intern.size));
     return k;
   };
-  /** start an FtraceEvent in ew: timestamp, pid, and open the payload submessage */
-  const head = (ts: number, pid: number, field: number) => {
-    ew.tag(F.ev.timestamp, V).uint64(ts).tag(F.ev.pid, V).uint32(pid < 0 ? 0 : pid).tag(field, L).fork();
-  };
-  const done = () => ew.join().finish();
 
   const leaks = kmemOn ? new LeakTracker() : null;
+  const q = (w: BinaryWriter, col: Uint32Array, i: number) => writeVarint64(w, col[2 * i], col[2 * i + 1]);
+  let w: BinaryWriter;
   const onEvent = (kind: EventKind, c: Cols, i: number, ts: number) => {
     if (kind === 'task_ids') return;
     const cpu = c.cpu[i] as number;
@@ -322,6 +359,8 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
         declare(prev, ts); declare(next, ts);
         const nextComm = m.commOf(next, cpu);
         if (compact && b.lastNext === prev) {
+          if (ts < b.lastSwTs) flush(b);
+          b.lastSwTs = ts;
           b.swTs.push(ts);
           b.swState.push(c.prev_state[i]);
           b.swNext.push(next);
@@ -330,13 +369,13 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
           b.lastNext = next;
           if (++b.count >= BUNDLE_EVENTS) flush(b);
         } else {
-          head(ts, prev, F.ev.sched_switch);
-          ew.tag(F.sw.prev_comm, L).string(m.commOf(prev, cpu)).tag(F.sw.prev_pid, V).int32(prev)
+          w = head(b, ts, prev, F.ev.sched_switch);
+          w.tag(F.sw.prev_comm, L).string(m.commOf(prev, cpu)).tag(F.sw.prev_pid, V).int32(prev)
             .tag(F.sw.prev_prio, V).int32(c.prev_prio[i]).tag(F.sw.prev_state, V).int64(c.prev_state[i])
             .tag(F.sw.next_comm, L).string(nextComm).tag(F.sw.next_pid, V).int32(next)
             .tag(F.sw.next_prio, V).int32(c.next_prio[i]);
           b.lastNext = next;
-          push(b, ts, done());
+          done(b);
         }
         return;
       }
@@ -344,11 +383,13 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
         const tid = c.tid[i], waker = c.waker_tid[i];
         declare(tid, ts); declare(waker, ts);
         if (c.wakeup_new[i]) {
-          head(ts, waker, F.ev.sched_wakeup_new);
-          ew.tag(F.wn.comm, L).string(m.commOf(tid)).tag(F.wn.pid, V).int32(tid).tag(F.wn.prio, V).int32(c.prio[i])
+          w = head(b, ts, waker, F.ev.sched_wakeup_new);
+          w.tag(F.wn.comm, L).string(m.commOf(tid)).tag(F.wn.pid, V).int32(tid).tag(F.wn.prio, V).int32(c.prio[i])
             .tag(F.wn.success, V).int32(1).tag(F.wn.target_cpu, V).int32(c.target_cpu[i]);
-          push(b, ts, done());
+          done(b);
         } else if (compact) {
+          if (ts < b.lastWkTs) flush(b);
+          b.lastWkTs = ts;
           b.wkTs.push(ts);
           b.wkPid.push(tid);
           b.wkCpu.push(c.target_cpu[i]);
@@ -356,29 +397,29 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
           b.wkComm.push(internComm(b, m.commOf(tid)));
           if (++b.count >= BUNDLE_EVENTS) flush(b);
         } else {
-          head(ts, waker, F.ev.sched_waking);
-          ew.tag(F.wk.comm, L).string(m.commOf(tid)).tag(F.wk.pid, V).int32(tid).tag(F.wk.prio, V).int32(c.prio[i])
+          w = head(b, ts, waker, F.ev.sched_waking);
+          w.tag(F.wk.comm, L).string(m.commOf(tid)).tag(F.wk.pid, V).int32(tid).tag(F.wk.prio, V).int32(c.prio[i])
             .tag(F.wk.success, V).int32(1).tag(F.wk.target_cpu, V).int32(c.target_cpu[i]);
-          push(b, ts, done());
+          done(b);
         }
         return;
       }
       case 'syscall_enter': {
         const tid = c.tid[i];
         declare(tid, ts);
-        head(ts, tid, F.ev.sys_enter);
-        ew.tag(F.se.id, V).int64(c.nr[i]);
-        ew.tag(F.se.args, V).uint64(c.arg0[i]).tag(F.se.args, V).uint64(c.arg1[i]).tag(F.se.args, V).uint64(c.arg2[i])
-          .tag(F.se.args, V).uint64(c.arg3[i]).tag(F.se.args, V).uint64(c.arg4[i]).tag(F.se.args, V).uint64(c.arg5[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, F.ev.sys_enter);
+        w.tag(F.se.id, V).int32(c.nr[i]);
+        q(w.tag(F.se.args, V), c.arg0_w, i); q(w.tag(F.se.args, V), c.arg1_w, i); q(w.tag(F.se.args, V), c.arg2_w, i);
+        q(w.tag(F.se.args, V), c.arg3_w, i); q(w.tag(F.se.args, V), c.arg4_w, i); q(w.tag(F.se.args, V), c.arg5_w, i);
+        done(b);
         return;
       }
       case 'syscall_exit': {
         const tid = c.tid[i];
         declare(tid, ts);
-        head(ts, tid, F.ev.sys_exit);
-        ew.tag(F.sx.id, V).int64(c.nr[i]).tag(F.sx.ret, V).int64(c.ret[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, F.ev.sys_exit);
+        q(w.tag(F.sx.id, V).int32(c.nr[i]).tag(F.sx.ret, V), c.ret_w, i);
+        done(b);
         return;
       }
       case 'kmem_alloc': {
@@ -386,28 +427,29 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
         declare(tid, ts);
         leaks?.alloc(c, i, ts);
         const f = c.cache[i] ? F.kca : F.km;
-        head(ts, tid, c.cache[i] ? F.ev.kmem_cache_alloc : F.ev.kmalloc);
-        ew.tag(f.bytes_alloc, V).uint64(c.bytes_alloc[i]).tag(f.bytes_req, V).uint64(c.bytes_req[i])
-          .tag(f.call_site, V).uint64(c.call_site[i]).tag(f.gfp_flags, V).uint32(c.gfp_flags[i])
-          .tag(f.ptr, V).uint64(c.ptr[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, c.cache[i] ? F.ev.kmem_cache_alloc : F.ev.kmalloc);
+        q(w.tag(f.bytes_alloc, V).uint32(c.bytes_alloc[i]).tag(f.bytes_req, V).uint32(c.bytes_req[i])
+          .tag(f.call_site, V), c.call_site_w, i).tag(f.gfp_flags, V).uint32(c.gfp_flags[i]);
+        q(w.tag(f.ptr, V), c.ptr_w, i);
+        done(b);
         return;
       }
       case 'kmem_free': {
         const tid = c.tid[i];
         declare(tid, ts);
         const f = c.cache[i] ? F.kcf : F.kf;
-        head(ts, tid, c.cache[i] ? F.ev.kmem_cache_free : F.ev.kfree);
-        ew.tag(f.call_site, V).uint64(c.call_site[i]).tag(f.ptr, V).uint64(c.ptr[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, c.cache[i] ? F.ev.kmem_cache_free : F.ev.kfree);
+        q(w.tag(f.call_site, V), c.call_site_w, i);
+        q(w.tag(f.ptr, V), c.ptr_w, i);
+        done(b);
         return;
       }
       case 'task_newtask': {
         const parent = c.parent_tid[i], child = c.child_tid[i];
         declare(parent, ts);
-        head(ts, parent, F.ev.task_newtask);
-        ew.tag(F.nt.pid, V).int32(child).tag(F.nt.comm, L).string(c.comm[i]).tag(F.nt.clone_flags, V).uint64(c.clone_flags[i]);
-        push(b, ts, done());
+        w = head(b, ts, parent, F.ev.task_newtask);
+        w.tag(F.nt.pid, V).int32(child).tag(F.nt.comm, L).string(c.comm[i]).tag(F.nt.clone_flags, V).uint64(c.clone_flags[i]);
+        done(b);
         // The child is declared after the fork (ts + 1) so trace processors
         // attach it to the thread the fork created instead of a new one.
         if (!declared.has(child)) {
@@ -422,42 +464,42 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
       case 'task_exec': {
         const tid = c.tid[i];
         declare(tid, ts);
-        head(ts, tid, F.ev.sched_process_exec);
-        ew.tag(F.ex.filename, L).string(c.filename[i]).tag(F.ex.pid, V).int32(tid).tag(F.ex.old_pid, V).int32(c.old_tid[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, F.ev.sched_process_exec);
+        w.tag(F.ex.filename, L).string(c.filename[i]).tag(F.ex.pid, V).int32(tid).tag(F.ex.old_pid, V).int32(c.old_tid[i]);
+        done(b);
         const old = m.commOf(tid);
         if (old !== c.comm[i]) {
           // exec renames the task; the kernel's own task_rename may be missing (--events) or
           // filtered, so emit one for the name to update
-          head(ts, tid, F.ev.task_rename);
-          ew.tag(F.rn.pid, V).int32(tid).tag(F.rn.oldcomm, L).string(old).tag(F.rn.newcomm, L).string(c.comm[i]);
-          push(b, ts, done());
+          w = head(b, ts, tid, F.ev.task_rename);
+          w.tag(F.rn.pid, V).int32(tid).tag(F.rn.oldcomm, L).string(old).tag(F.rn.newcomm, L).string(c.comm[i]);
+          done(b);
         }
         return;
       }
       case 'task_rename': {
         const tid = c.tid[i];
         declare(tid, ts);
-        head(ts, tid, F.ev.task_rename);
-        ew.tag(F.rn.pid, V).int32(tid).tag(F.rn.oldcomm, L).string(c.oldcomm[i]).tag(F.rn.newcomm, L).string(c.newcomm[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, F.ev.task_rename);
+        w.tag(F.rn.pid, V).int32(tid).tag(F.rn.oldcomm, L).string(c.oldcomm[i]).tag(F.rn.newcomm, L).string(c.newcomm[i]);
+        done(b);
         return;
       }
       case 'task_exit': {
         const tid = c.tid[i];
         declare(tid, ts);
-        head(ts, tid, F.ev.sched_process_exit);
-        ew.tag(F.pe.comm, L).string(c.comm[i]).tag(F.pe.pid, V).int32(tid).tag(F.pe.tgid, V).int32(c.tgid[i]);
-        push(b, ts, done());
+        w = head(b, ts, tid, F.ev.sched_process_exit);
+        w.tag(F.pe.comm, L).string(c.comm[i]).tag(F.pe.pid, V).int32(tid).tag(F.pe.tgid, V).int32(c.tgid[i]);
+        done(b);
         return;
       }
       case 'task_free': {
         const tid = c.tid[i];
         declare(tid, ts);
         // the context that freed the task is not recorded: pid 0
-        head(ts, 0, F.ev.sched_process_free);
-        ew.tag(F.pf.comm, L).string(c.comm[i]).tag(F.pf.pid, V).int32(tid);
-        push(b, ts, done());
+        w = head(b, ts, 0, F.ev.sched_process_free);
+        w.tag(F.pf.comm, L).string(c.comm[i]).tag(F.pf.pid, V).int32(tid);
+        done(b);
         return;
       }
     }
