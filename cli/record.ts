@@ -45,7 +45,7 @@ export function registerRecord(program: Command): void {
     .addOption(new Option('--batch-rows <n>', 'rows per Arrow batch').argParser(num('--batch-rows', 16, 1 << 22, true)).default(65536).hideHelp())
     .option('-q, --quiet', 'no progress, no summary')
     .option('--json', 'print the summary as JSON')
-    .argument('[command...]', 'command to run and record until it exits')
+    .argument('[command...]', 'command to run and record until it exits (it gets SIGTERM if recording stops first)')
     .addHelpText('after', `
 Examples:
   sudo ktape record --duration 5 -o cap

@@ -389,7 +389,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     drainAll(1 << 20);
     pollLosses();
     if (child && child.exitCode === null && child.signalCode === null) {
-      // recording stopped before the command: leave it running, as perf does on SIGINT
+      // recording stopped before the command (--duration, --max-size, signal): end it, as perf does
+      child.kill('SIGTERM');
     }
 
     // Stats

@@ -284,4 +284,19 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
     expect(stderr).toMatch(/ktape: recorded [\d.]+ s into/);
     expect(readTable(dir, 'sched_switch').torn).toEqual([]);
   });
+
+  it('stops at --max-size with everything flushed', () => {
+    const dir = join(tmp(), 'cap');
+    const r = ktape(['record', '-o', dir, '--events', 'syscall', '--max-size', '4', '--', WORKLOAD, 'getppid', '50000000']);
+    expect(r.status).toBe(0);
+    const m = readManifest(dir);
+    expect(m.complete).toBe(true);
+    const t = readTable(dir, 'syscall_enter');
+    expect(t.torn).toEqual([]);
+    const n = t.batches.reduce((a, b) => a + b.numRows, 0);
+    expect(n).toBe(m.summary!.events.sys_enter);
+    expect(m.summary!.bytes).toBeGreaterThanOrEqual(4 << 20);
+    // stopped long before the 50M-call workload could finish
+    expect(n).toBeLessThan(50_000_000);
+  });
 });
