@@ -407,6 +407,21 @@ export class Symbolizer {
   }
 }
 
+/** symbols of the tracing machinery that sit on top of every recorded stack */
+const PROBE_FRAME = /^(bpf_prog_|bpf_trace_run|__bpf_trace_|__traceiter_|bpf_)/;
+
+/**
+ * Frames of an allocation's kernel stack, innermost first, without the
+ * BPF/tracepoint frames on top; the call site alone when there is no stack.
+ */
+export function allocFrames(a: { stackId: number; callSite: bigint }, stacks: Map<number, bigint[]>, sym: Symbolizer): bigint[] {
+  const s = a.stackId >= 0 ? stacks.get(a.stackId)?.filter((x) => x !== undefined) : undefined;
+  if (!s || !s.length) return [a.callSite];
+  let k = 0;
+  while (k < s.length - 1 && PROBE_FRAME.test(sym.lookup(s[k])?.name ?? '')) k++;
+  return s.slice(k);
+}
+
 /** kernel stacks by stack_id, frames innermost first */
 export function readStacks(dir: string): Map<number, bigint[]> {
   const out = new Map<number, bigint[]>();

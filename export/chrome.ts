@@ -19,7 +19,7 @@
  *  - metadata: process_name, thread_name, process_sort_index (CPUs first),
  *    thread_sort_index.
  */
-import { ExportSource, LeakTracker, Symbolizer, prevStateLetter, readStacks, smallTable, type Cols, type EventKind, type ExportOptions } from './capture.js';
+import { ExportSource, LeakTracker, Symbolizer, allocFrames, prevStateLetter, readStacks, smallTable, type Cols, type EventKind, type ExportOptions } from './capture.js';
 import { FileSink } from './output.js';
 import { SYSCALL_NAMES } from '../analyze/gen/syscalls.gen.js';
 
@@ -196,7 +196,7 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
   // losses
   const losses = smallTable(captureDir, 'losses');
   for (const l of losses)
-    emit(`{"ph":"X","cat":"loss","name":"lost ${l.count} ${l.kind}","pid":${LOSS_PID},"tid":${l.cpu},"ts":${us(l.ts_start)},"dur":${us(Math.max(0, l.ts_end - l.ts_start))},"args":{"count":${l.count},"kind":${JSON.stringify(l.kind)},"cpu":${l.cpu},"reason":${JSON.stringify(l.reason)}}}`);
+    emit(`{"ph":"X","cat":"loss","name":"lost ${l.count} ${l.kind} (${l.reason})","pid":${LOSS_PID},"tid":${l.cpu},"ts":${us(l.ts_start)},"dur":${us(Math.max(0, l.ts_end - l.ts_start))},"args":{"count":${l.count},"kind":${JSON.stringify(l.kind)},"cpu":${l.cpu},"reason":${JSON.stringify(l.reason)}}}`);
 
   // outstanding allocations
   let leakCount = 0;
@@ -207,9 +207,9 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
       const sym = new Symbolizer(captureDir);
       const stacks = readStacks(captureDir);
       for (const a of live) {
-        const ips = a.stackId >= 0 && stacks.get(a.stackId)?.length ? stacks.get(a.stackId)! : [a.callSite];
+        const ips = allocFrames(a, stacks, sym);
         const site = sym.format(a.callSite);
-        emit(`{"ph":"i","s":"t","cat":"kmem","name":${JSON.stringify(`${a.bytesAlloc} B @ ${site}`)},"pid":${LEAK_PID},"tid":0,"ts":${us(a.ts)},"args":{"ptr":"0x${a.ptr.toString(16)}","bytes_alloc":${a.bytesAlloc},"bytes_req":${a.bytesReq},"tid":${a.tid},"comm":${JSON.stringify(m.commOf(a.tid))},"stack":${JSON.stringify(ips.filter((x) => x !== undefined).map((ip) => sym.format(ip)))}}}`);
+        emit(`{"ph":"i","s":"t","cat":"kmem","name":${JSON.stringify(`${a.bytesAlloc} B @ ${site}`)},"pid":${LEAK_PID},"tid":0,"ts":${us(a.ts)},"args":{"ptr":"0x${a.ptr.toString(16)}","bytes_alloc":${a.bytesAlloc},"bytes_req":${a.bytesReq},"tid":${a.tid},"comm":${JSON.stringify(m.commOf(a.tid))},"stack":${JSON.stringify(ips.map((ip) => sym.format(ip)))}}}`);
       }
     }
   }

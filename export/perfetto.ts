@@ -25,7 +25,7 @@ import { create, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
 import {
-  ExportSource, LeakTracker, Symbolizer, readStacks, smallTable, type Cols, type EventKind, type ExportOptions,
+  ExportSource, LeakTracker, Symbolizer, allocFrames, readStacks, smallTable, type Cols, type EventKind, type ExportOptions,
 } from './capture.js';
 import { FileSink } from './output.js';
 
@@ -524,7 +524,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     },
   });
   for (const l of losses) {
-    const name = `lost ${l.count} ${l.kind} (cpu ${l.cpu})`;
+    const name = `lost ${l.count} ${l.kind} (${l.cpu === 65535 ? 'any cpu' : `cpu ${l.cpu}`}, ${l.reason})`;
     const ann = [
       { nameField: { case: 'name' as const, value: 'count' }, value: { case: 'uintValue' as const, value: BigInt(l.count) } },
       { nameField: { case: 'name' as const, value: 'kind' }, value: { case: 'stringValue' as const, value: String(l.kind) } },
@@ -595,13 +595,13 @@ function writeLeaks(
     return id;
   };
   const callstack = (a: (typeof live)[number]) => {
-    const ips = a.stackId >= 0 && stacks.get(a.stackId)?.length ? stacks.get(a.stackId)! : [a.callSite];
+    const ips = allocFrames(a, stacks, sym);
     const key = ips.join(',');
     let id = stackIds.get(key);
     if (id === undefined) {
       stackIds.set(key, (id = BigInt(stackIds.size + 1)));
       // Perfetto wants the outermost frame first
-      const frames = ips.filter((x) => x !== undefined).map(frame).reverse();
+      const frames = ips.map(frame).reverse();
       interned.callstacks.push(create(pb.CallstackSchema, { iid: id, frameIds: frames }));
     }
     return id;
