@@ -25,6 +25,8 @@ import { BpfError } from '../formats/errors.js';
 const RB_BUSY_BIT = 0x80000000;
 const RB_DISCARD_BIT = 0x40000000;
 const RB_LEN_MASK = 0x3fffffff;
+/** x86-64 keeps loads in order (TSO); other CPUs need Atomics.load for the record header. */
+const ORDERED_LOADS = process.arch === 'x64' || process.arch === 'ia32';
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 
 let libc: ReturnType<typeof bindLibc> | null = null;
@@ -98,46 +100,56 @@ export class JsRing {
   /** Copy committed records into this.buf; returns bytes used (0 = empty). */
   drain(): number {
     if (!this.consMap) return 0;
-    let cons = this.consPos();
-    const prod = this.prodPos();
+    const cons0 = this.consPos();
+    const avail = this.prodPos() - cons0; // <= size
     const cap = this.u8.length;
-    const d32 = this.data32, d8 = this.data8, out8 = this.u8, out32 = this.u32;
-    let off = 0, n = 0;
-    // a run of committed, non-discarded records: ring [runStart, runStart+runLen) -> out [runOut, ...)
-    let runStart = cons & this.mask, runLen = 0, runOut = 0;
-    const flush = () => {
-      if (runLen === 0) return;
-      out8.set(d8.subarray(runStart, runStart + runLen), runOut);
-      // zero the kernel's page-offset word of every copied header
-      for (let o = runOut; o < runOut + runLen;) {
-        out32[(o >>> 2) + 1] = 0;
-        o += 8 + ((out32[o >>> 2] + 7) & ~7);
-      }
-      runLen = 0;
-    };
-    while (cons < prod) {
-      const at = cons & this.mask; // cons < 2^53 and mask < 2^31: & is exact on the low bits
-      const len = Atomics.load(d32, at >>> 2) >>> 0;
+    const d32 = this.data32, out32 = this.u32, mask = this.mask;
+    // Positions relative to cons0 stay below 2^31 (avail <= size <= 2 GiB),
+    // so the loop runs on small integers; the data area is mapped twice, so
+    // ring offsets base + rel never need wrapping within one drain.
+    const base = cons0 & mask;
+    let rel = 0; // bytes consumed so far
+    let off = 0; // bytes written
+    let n = 0;
+    let runStart = 0; // ring offset (relative) where the current run of kept records began
+    let runOut = 0;
+    while (rel < avail) {
+      // x86 loads are not reordered with other loads, and the copy below is a
+      // call the JIT cannot hoist above this load: a plain read suffices there;
+      // elsewhere Atomics.load gives the acquire the kernel's smp_store_release needs.
+      const len = ORDERED_LOADS ? d32[(base + rel) >>> 2] >>> 0 : Atomics.load(d32, (base + rel) >>> 2) >>> 0;
       if (len & RB_BUSY_BIT) break;
-      const dlen = len & RB_LEN_MASK;
-      const adv = (dlen + 8 + 7) & ~7;
+      const adv = ((len & RB_LEN_MASK) + 15) & ~7;
       if (len & RB_DISCARD_BIT) {
-        flush();
-        runStart = (at + adv) & this.mask;
-      } else {
-        if (off + adv > cap) break;
-        if (runLen === 0) { runStart = at; runOut = off; }
-        runLen += adv;
-        off += adv;
-        n++;
+        if (rel > runStart) off = this.copyRun(base + runStart, rel - runStart, runOut);
+        rel += adv;
+        runStart = rel;
+        runOut = off;
+        continue;
       }
-      cons += adv;
+      if (off + (rel - runStart) + adv > cap) break;
+      rel += adv;
+      n++;
     }
-    flush();
+    if (rel > runStart) off = this.copyRun(base + runStart, rel - runStart, runOut);
+    void out32;
     this.n = n;
-    // release: records are copied before the kernel may reuse their space
-    Atomics.store(this.cons64, 0, BigInt(cons));
+    // release: the records are copied before the kernel may reuse their space
+    Atomics.store(this.cons64, 0, BigInt(cons0 + rel));
     return off;
+  }
+
+  /** Copy `len` bytes of committed records from ring offset `at` to the output at `out`; zero each header's second word. Returns the new output end. */
+  private copyRun(at: number, len: number, out: number): number {
+    this.u8.set(this.data8.subarray(at, at + len), out);
+    const o32 = this.u32;
+    const end = out + len;
+    for (let o = out; o < end;) {
+      const i = o >>> 2;
+      o32[i + 1] = 0;
+      o += ((o32[i] + 15) & ~7);
+    }
+    return end;
   }
   get lastRecords(): number {
     return this.n;

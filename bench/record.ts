@@ -1,0 +1,616 @@
+/**
+ * Recorder benchmark (issue 2, "Benchmark"): ktape against trace-cmd and
+ * perf on four storms, in one interleaved run.
+ *
+ *  - traced/untraced time ratio: the workload's own elapsed_ns (it times its
+ *    loop itself, so tool start-up and shutdown are excluded), per rep
+ *    traced_i / untraced_i, median over reps; each rep runs untraced, ktape,
+ *    trace-cmd, perf back to back.
+ *  - events recorded and lost per tool;
+ *  - bytes per event: event data only (ktape: event tables; trace-cmd: the
+ *    per-CPU data sections, on disk and uncompressed; perf: the data
+ *    section) and whole capture;
+ *  - recorder CPU per event: ktape's stats table (main loop), and for every
+ *    tool the CPU of its whole process tree minus the workload's;
+ *  - per-kind bytes per event (ktape measured per table; trace-cmd and perf
+ *    derived from the tracepoint formats and the perf sample layout, and
+ *    checked against their measured totals);
+ *  - sustained events/s without loss (paced getppid at 2M events/s for 30 s,
+ *    and an unpaced storm for 30 s).
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest, readTable, tableFiles } from '../formats/reader.js';
+import { pkgPath } from '../record/paths.js';
+import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, sum, table, which, writeTreeCpuScript } from './lib.js';
+
+export type Tool = 'ktape' | 'trace-cmd' | 'perf';
+export const TOOLS: Tool[] = ['ktape', 'trace-cmd', 'perf'];
+
+export interface Workload {
+  name: string;
+  what: string;
+  mode: string;
+  n: number;
+  quickN: number;
+  ktapeEvents: string;
+  /** tracepoints for trace-cmd (sys:name) */
+  tracecmd: string[];
+  /** tracepoints for perf (sys:name); perf 6.1 records nothing from raw_syscalls on this kernel */
+  perf: string[];
+  /** reference traced/untraced ratios from shared/README.md */
+  ref: { 'trace-cmd': number; perf: number };
+}
+
+const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
+const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec', 'sched:sched_process_exit', 'sched:sched_process_free'];
+const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
+
+export const WORKLOADS: Workload[] = [
+  {
+    name: 'getppid', what: 'syscall storm: N getppid()', mode: 'getppid', n: 2_000_000, quickN: 200_000, ktapeEvents: 'syscall',
+    tracecmd: ['raw_syscalls:sys_enter', 'raw_syscalls:sys_exit'],
+    perf: ['syscalls:sys_enter_getppid', 'syscalls:sys_exit_getppid'],
+    ref: { 'trace-cmd': 3.8, perf: 9.9 },
+  },
+  {
+    name: 'pingpong', what: 'context-switch storm: N pipe round trips', mode: 'pingpong', n: 200_000, quickN: 20_000, ktapeEvents: 'sched',
+    tracecmd: SCHED, perf: SCHED, ref: { 'trace-cmd': 1.14, perf: 1.23 },
+  },
+  {
+    name: 'forkexec', what: 'N fork+exec+exit', mode: 'forkexec', n: 2000, quickN: 200, ktapeEvents: 'task,sched',
+    tracecmd: [...TASK, ...SCHED], perf: [...TASK, ...SCHED], ref: { 'trace-cmd': 1.01, perf: 1.05 },
+  },
+  {
+    name: 'pipes', what: 'kmalloc storm: N pipe()+close()', mode: 'pipes', n: 200_000, quickN: 20_000, ktapeEvents: 'kmem',
+    tracecmd: KMEM, perf: KMEM, ref: { 'trace-cmd': 1.2, perf: 1.7 },
+  },
+];
+
+/** One traced (or untraced) run of one workload. */
+export interface RunSample {
+  tool: Tool | 'untraced';
+  rep: number;
+  ok: boolean;
+  error?: string;
+  /** the workload's own loop time */
+  elapsedNs: number;
+  /** wall time of the whole command, tool start-up and shutdown included */
+  wallNs: number;
+  events?: number;
+  lost?: number;
+  /** trace-cmd: events left in the kernel buffer at the end, never written */
+  unflushed?: number;
+  /** event data bytes as stored on disk */
+  eventBytes?: number;
+  /** event data bytes uncompressed (= eventBytes unless the tool compresses) */
+  eventBytesRaw?: number;
+  /** whole capture (directory or file) */
+  captureBytes?: number;
+  /** CPU of the tool's process tree minus the workload's */
+  toolCpuNs?: number;
+  /** ktape: recorder_cpu_ns from the capture's stats table (main loop only) */
+  loopCpuNs?: number;
+  /** ktape: per-table {rows, bytes} */
+  tables?: Record<string, { rows: number; bytes: number }>;
+  /** perf: sample_type for the per-kind derivation */
+  perfSampleType?: string[];
+}
+
+export interface ToolSummary {
+  runs: number;
+  failed: number;
+  error?: string;
+  elapsedMsMedian: number;
+  ratioMedian: number;
+  ratios: number[];
+  events: number;
+  lost: number;
+  lostMax: number;
+  unflushed?: number;
+  bytesPerEvent: number;
+  bytesPerEventRaw: number;
+  captureBytesPerEvent: number;
+  toolCpuNsPerEvent: number;
+  loopCpuNsPerEvent?: number;
+  refRatio?: number;
+}
+
+export interface WorkloadResult {
+  name: string;
+  what: string;
+  n: number;
+  untracedMsMedian: number;
+  tools: Partial<Record<Tool, ToolSummary>>;
+  samples: RunSample[];
+}
+
+export interface KindBytes {
+  kind: string;
+  ktapeTable: string;
+  ktape: number;
+  ktapeRows: number;
+  tracecmdEvent: string;
+  tracecmd: number;
+  perfEvent: string;
+  perf: number;
+}
+
+export interface SustainedResult {
+  label: string;
+  targetEventsPerS: number | null;
+  secs: number;
+  calls: number;
+  events: number;
+  lost: number;
+  eventsPerS: number;
+  recorderCpuPct: number;
+  bytes: number;
+  error?: string;
+}
+
+export interface RecordBenchResult {
+  quick: boolean;
+  reps: number;
+  tools: Tool[];
+  skipped: Partial<Record<Tool, string>>;
+  workloads: WorkloadResult[];
+  kinds: KindBytes[];
+  sustained: SustainedResult[];
+  schedSwitchBytesPerEvent: number;
+}
+
+export interface RecordBenchOptions {
+  quick: boolean;
+  reps: number;
+  workdir: string;
+  tools?: Tool[];
+  workloads?: string[];
+  sustainSecs: number;
+  log: (s: string) => void;
+}
+
+// ---------------------------------------------------------------- peers setup
+
+const TRACEFS = '/sys/kernel/tracing';
+
+async function ensureTracefs(): Promise<string | null> {
+  if (existsSync(join(TRACEFS, 'events'))) return null;
+  const r = await run('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
+  return r.code === 0 ? null : `tracefs not mounted and mount failed: ${r.stderr.trim()}`;
+}
+
+async function buildFtshim(dir: string): Promise<string> {
+  const src = join(process.env.KTAPE_SHARED ?? pkgPath('../shared'), 'peers', 'ftshim.c');
+  if (!existsSync(src)) throw new Error(`${src} not found`);
+  const out = join(dir, 'ftshim.so');
+  const r = await run('gcc', ['-O2', '-shared', '-fPIC', '-o', out, src, '-ldl']);
+  if (r.code !== 0) throw new Error(`compiling ftshim.c: ${r.stderr.trim()}`);
+  return out;
+}
+
+/** Size of a tracepoint's record as ftrace stores it (common fields included). */
+export function tracepointSize(ev: string): number {
+  const [sys, name] = ev.split(':');
+  const p = join(TRACEFS, 'events', sys, name, 'format');
+  if (!existsSync(p)) return NaN;
+  let end = 0;
+  for (const m of readFileSync(p, 'utf8').matchAll(/offset:(\d+);\s*size:(\d+);/g)) end = Math.max(end, Number(m[1]) + Number(m[2]));
+  return end;
+}
+
+/** trace-cmd (ftrace ring buffer) bytes per event, uncompressed: 4-byte event
+ * header (+4 length word above 112 bytes), data padded to 4, 16-byte header
+ * per 4 KiB page. */
+export function ftraceEventBytes(ev: string): number {
+  const s = tracepointSize(ev);
+  const pad = (s + 3) & ~3;
+  return (4 + pad + (pad > 112 ? 4 : 0)) * 4096 / 4080;
+}
+
+/** perf sample bytes: 8-byte header, 8 bytes per fixed sample field, RAW = u32 size + data padded to 8. */
+export function perfSampleBytes(ev: string, sampleType: string[]): number {
+  const fixed = ['IP', 'TID', 'TIME', 'ADDR', 'ID', 'STREAM_ID', 'CPU', 'PERIOD', 'IDENTIFIER'];
+  const k = sampleType.filter((t) => fixed.includes(t)).length;
+  const raw = sampleType.includes('RAW') ? (4 + tracepointSize(ev) + 7) & ~7 : 0;
+  return 8 + 8 * k + raw;
+}
+
+// ---------------------------------------------------------------- one run per tool
+
+interface Ctx {
+  workdir: string;
+  treeCpu: string;
+  workload: string;
+  ftshim: string | null;
+  node: string;
+  cli: string;
+  perfSampleType?: string[];
+}
+
+function innerCmd(c: Ctx, w: Workload, n: number, inner: string): string[] {
+  return [c.treeCpu, inner, c.workload, w.mode, String(n)];
+}
+
+/** CPU of the tool's tree: everything the outer shell reaped, minus the workload's shell. */
+function toolCpu(outer: string, inner: string): number | undefined {
+  const o = readTreeCpu(outer), i = readTreeCpu(inner);
+  if (!o || !i) return undefined;
+  return o.childrenNs - (i.selfNs + i.childrenNs);
+}
+
+async function runUntraced(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
+  const r = await run(c.workload, [w.mode, String(n)]);
+  const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
+  return { tool: 'untraced', rep, ok: r.code === 0 && !!j, error: r.code === 0 ? undefined : r.stderr.slice(-400), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+}
+
+export function ktapeTables(dir: string): Record<string, { rows: number; bytes: number }> {
+  const m = readManifest(dir);
+  const out: Record<string, { rows: number; bytes: number }> = {};
+  for (const [t, info] of Object.entries(m.tables)) {
+    if (info.rows < 0) continue;
+    out[t] = { rows: info.rows, bytes: sum(tableFiles(dir, t).map((f) => diskBytes(f))) };
+  }
+  return out;
+}
+
+export function ktapeStats(dir: string): Map<string, number> {
+  const s = new Map<string, number>();
+  for (const b of readTable(dir, 'stats').batches) {
+    const names = b.getChild('name')!.toArray() as string[];
+    const vals = b.getChild('value')!.toArray() as BigInt64Array;
+    // totals come first; per-CPU rows (lost.<kind>) repeat the name: keep the first
+    for (let i = 0; i < b.numRows; i++) {
+      const name = String(names[i] ?? b.getChild('name')!.get(i));
+      if (!s.has(name)) s.set(name, Number(vals[i]));
+    }
+  }
+  return s;
+}
+
+async function runKtape(c: Ctx, w: Workload, n: number, rep: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunSample> {
+  const dir = join(c.workdir, `ktape-${w.name}-${rep}`);
+  rmSync(dir, { recursive: true, force: true });
+  const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
+  rmSync(outer, { force: true }); rmSync(inner, { force: true });
+  const r = await run(c.treeCpu, [outer, c.node, c.cli, 'record', '-o', dir, '--events', w.ktapeEvents, '--json', '-q', '--', ...innerCmd(c, w, n, inner)], { env: { ...process.env, ...extraEnv } });
+  const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
+  const k = jsonLine<{ events_total: number; lost: number; bytes: number }>(r.stdout, 'events_total');
+  const s: RunSample = { tool: 'ktape', rep, ok: r.code === 0 && !!j && !!k, elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
+  if (k) {
+    s.events = k.events_total;
+    s.lost = k.lost;
+    s.eventBytes = s.eventBytesRaw = k.bytes;
+    s.captureBytes = diskBytes(dir);
+    s.toolCpuNs = toolCpu(outer, inner);
+    try {
+      s.loopCpuNs = ktapeStats(dir).get('recorder_cpu_ns');
+      s.tables = ktapeTables(dir);
+    } catch (e) {
+      s.error = `reading capture: ${(e as Error).message}`;
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return s;
+}
+
+/** Parse `trace-cmd report --stat`: per-CPU read events, overruns, entries left behind. */
+export function parseTraceCmdStat(text: string): { read: number; lost: number; entries: number } {
+  let read = 0, lost = 0, entries = 0;
+  for (const m of text.matchAll(/^(entries|overrun|commit overrun|dropped events|read events):\s*(\d+)/gm)) {
+    const v = Number(m[2]);
+    if (m[1] === 'read events') read += v;
+    else if (m[1] === 'entries') entries += v;
+    else lost += v;
+  }
+  return { read, lost, entries };
+}
+
+/** Parse trace-cmd record's "N bytes in size (M uncompressed)" per-CPU lines. */
+export function parseTraceCmdSizes(text: string): { disk: number; raw: number } {
+  let disk = 0, raw = 0;
+  for (const m of text.matchAll(/^\s*(\d+) bytes in size(?: \((\d+) uncompressed\))?/gm)) {
+    disk += Number(m[1]);
+    raw += Number(m[2] ?? m[1]);
+  }
+  return { disk, raw };
+}
+
+async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
+  const file = join(c.workdir, `tc-${w.name}-${rep}.dat`);
+  rmSync(file, { force: true });
+  const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
+  rmSync(outer, { force: true }); rmSync(inner, { force: true });
+  const args = [outer, 'env', `LD_PRELOAD=${c.ftshim}`, `FTSHIM_DIR=${join(c.workdir, 'ftshim')}`, 'trace-cmd', 'record', '-b', '16384', '-o', file];
+  for (const e of w.tracecmd) args.push('-e', e);
+  args.push('env', '-u', 'LD_PRELOAD', ...innerCmd(c, w, n, inner));
+  const r = await run(c.treeCpu, args);
+  const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
+  const s: RunSample = { tool: 'trace-cmd', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
+  else {
+    s.toolCpuNs = toolCpu(outer, inner);
+    const sizes = parseTraceCmdSizes(r.stdout + '\n' + r.stderr);
+    s.eventBytes = sizes.disk;
+    s.eventBytesRaw = sizes.raw;
+    s.captureBytes = diskBytes(file);
+    const st = await run('trace-cmd', ['report', '--stat', '-i', file]);
+    const p = parseTraceCmdStat(st.stdout);
+    s.events = p.read;
+    s.lost = p.lost;
+    s.unflushed = p.entries;
+  }
+  rmSync(file, { force: true });
+  return s;
+}
+
+/** Parse `perf report --stats`: samples and lost samples (LOST_SAMPLES per event, or LOST records). */
+export function parsePerfStats(text: string): { samples: number; lost: number } {
+  const agg = text.split(/^\S.*stats:\s*$/m)[0];
+  const samples = Number(/SAMPLE events:\s*(\d+)/.exec(agg)?.[1] ?? NaN);
+  // per-event sections: "<event> stats:" then "LOST_SAMPLES events: N" (number of samples lost)
+  let lost = 0;
+  const sections = text.split(/^(\S.*) stats:\s*$/m);
+  for (let i = 1; i < sections.length; i += 2) {
+    const m = /LOST_SAMPLES events:\s*(\d+)/.exec(sections[i + 1] ?? '');
+    if (m) lost += Number(m[1]);
+  }
+  if (lost === 0) {
+    const m = /LOST_SAMPLES events:\s*(\d+)/.exec(agg);
+    if (m) lost = Number(m[1]);
+  }
+  return { samples, lost };
+}
+
+/** perf.data header: data section offset/size. */
+export function perfDataSize(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(56);
+    readSync(fd, b, 0, 56, 0);
+    if (b.toString('latin1', 0, 8) !== 'PERFILE2') return NaN;
+    return Number(b.readBigUInt64LE(48));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function runPerf(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
+  const file = join(c.workdir, `perf-${w.name}-${rep}.data`);
+  rmSync(file, { force: true });
+  const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
+  rmSync(outer, { force: true }); rmSync(inner, { force: true });
+  const r = await run(c.treeCpu, [outer, 'perf', 'record', '-q', '-o', file, '-e', w.perf.join(','), '--', ...innerCmd(c, w, n, inner)]);
+  const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
+  const s: RunSample = { tool: 'perf', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
+  else {
+    s.toolCpuNs = toolCpu(outer, inner);
+    s.eventBytes = s.eventBytesRaw = perfDataSize(file);
+    s.captureBytes = diskBytes(file);
+    const st = await run('perf', ['report', '--stats', '-i', file]);
+    const p = parsePerfStats(st.stdout + st.stderr);
+    s.events = p.samples;
+    s.lost = p.lost;
+    if (rep === 0 || !c.perfSampleType) {
+      const ev = await run('perf', ['evlist', '-v', '-i', file]);
+      const m = /sample_type: ([A-Z_|]+)/.exec(ev.stdout);
+      if (m) c.perfSampleType = m[1].split('|');
+    }
+    s.perfSampleType = c.perfSampleType;
+  }
+  rmSync(file, { force: true });
+  return s;
+}
+
+// ---------------------------------------------------------------- summary
+
+function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadResult {
+  const un = samples.filter((s) => s.tool === 'untraced' && s.ok);
+  const unByRep = new Map(un.map((s) => [s.rep, s.elapsedNs]));
+  const res: WorkloadResult = { name: w.name, what: w.what, n: 0, untracedMsMedian: median(un.map((s) => s.elapsedNs)) / 1e6, tools: {}, samples };
+  for (const t of tools) {
+    const all = samples.filter((s) => s.tool === t);
+    const ok = all.filter((s) => s.ok);
+    const ratios = ok.filter((s) => unByRep.has(s.rep)).map((s) => s.elapsedNs / unByRep.get(s.rep)!);
+    const ev = median(ok.map((s) => s.events ?? NaN));
+    const perEv = (f: (s: RunSample) => number | undefined) => median(ok.map((s) => (f(s) ?? NaN) / (s.events ?? NaN)));
+    res.tools[t] = {
+      runs: all.length,
+      failed: all.length - ok.length,
+      error: all.find((s) => !s.ok)?.error,
+      elapsedMsMedian: median(ok.map((s) => s.elapsedNs)) / 1e6,
+      ratioMedian: median(ratios),
+      ratios,
+      events: ev,
+      lost: median(ok.map((s) => s.lost ?? NaN)),
+      lostMax: Math.max(0, ...ok.map((s) => s.lost ?? 0)),
+      unflushed: t === 'trace-cmd' ? median(ok.map((s) => s.unflushed ?? NaN)) : undefined,
+      bytesPerEvent: perEv((s) => s.eventBytes),
+      bytesPerEventRaw: perEv((s) => s.eventBytesRaw),
+      captureBytesPerEvent: perEv((s) => s.captureBytes),
+      toolCpuNsPerEvent: perEv((s) => s.toolCpuNs),
+      loopCpuNsPerEvent: t === 'ktape' ? perEv((s) => s.loopCpuNs) : undefined,
+      refRatio: t === 'ktape' ? undefined : w.ref[t],
+    };
+  }
+  return res;
+}
+
+/** ktape table -> the kinds it holds and the matching peer tracepoints (the first one is used for the per-kind row). */
+const KIND_MAP: { table: string; kind: string; tracecmd: string; perf?: string }[] = [
+  { table: 'sched_switch', kind: 'sched_switch', tracecmd: 'sched:sched_switch' },
+  { table: 'sched_waking', kind: 'sched_waking (+wakeup_new)', tracecmd: 'sched:sched_waking' },
+  { table: 'syscall_enter', kind: 'sys_enter', tracecmd: 'raw_syscalls:sys_enter', perf: 'syscalls:sys_enter_getppid' },
+  { table: 'syscall_exit', kind: 'sys_exit', tracecmd: 'raw_syscalls:sys_exit', perf: 'syscalls:sys_exit_getppid' },
+  { table: 'kmem_alloc', kind: 'kmalloc / kmem_cache_alloc', tracecmd: 'kmem:kmalloc' },
+  { table: 'kmem_free', kind: 'kfree / kmem_cache_free', tracecmd: 'kmem:kfree' },
+  { table: 'task_newtask', kind: 'task_newtask', tracecmd: 'task:task_newtask' },
+  { table: 'task_exec', kind: 'exec', tracecmd: 'sched:sched_process_exec' },
+  { table: 'task_exit', kind: 'exit', tracecmd: 'sched:sched_process_exit' },
+  { table: 'task_free', kind: 'free', tracecmd: 'sched:sched_process_free' },
+];
+
+function kindBytes(results: WorkloadResult[], perfSampleType: string[] | undefined): KindBytes[] {
+  // ktape: biggest sample of each table across all runs (per-batch overhead amortised best there)
+  const best = new Map<string, { rows: number; bytes: number }>();
+  for (const w of results)
+    for (const s of w.samples)
+      for (const [t, v] of Object.entries(s.tables ?? {}))
+        if (v.rows > (best.get(t)?.rows ?? 0)) best.set(t, v);
+  return KIND_MAP.filter((k) => best.has(k.table)).map((k) => {
+    const b = best.get(k.table)!;
+    const perfEv = k.perf ?? k.tracecmd;
+    return {
+      kind: k.kind,
+      ktapeTable: k.table,
+      ktape: b.bytes / b.rows,
+      ktapeRows: b.rows,
+      tracecmdEvent: k.tracecmd,
+      tracecmd: ftraceEventBytes(k.tracecmd),
+      perfEvent: perfEv,
+      perf: perfSampleType ? perfSampleBytes(perfEv, perfSampleType) : NaN,
+    };
+  });
+}
+
+// ---------------------------------------------------------------- sustained rate
+
+async function runSustained(c: Ctx, label: string, args: string[], target: number | null, secs: number): Promise<SustainedResult> {
+  const dir = join(c.workdir, `ktape-sustained`);
+  rmSync(dir, { recursive: true, force: true });
+  // default ring size (64 MiB): what a user gets
+  const r = await run(c.node, [c.cli, 'record', '-o', dir, '--events', 'syscall', '--json', '-q', '--', c.workload, ...args]);
+  const j = jsonLine<{ n: number; elapsed_ns: number }>(r.stdout, 'elapsed_ns');
+  const k = jsonLine<{ events_total: number; lost: number; bytes: number }>(r.stdout, 'events_total');
+  let cpu = NaN;
+  try {
+    cpu = ktapeStats(dir).get('recorder_cpu_ns') ?? NaN;
+  } catch { /* reported below */ }
+  rmSync(dir, { recursive: true, force: true });
+  const el = j?.elapsed_ns ?? NaN;
+  return {
+    label,
+    targetEventsPerS: target,
+    secs: el / 1e9,
+    calls: j?.n ?? NaN,
+    events: k?.events_total ?? NaN,
+    lost: k?.lost ?? NaN,
+    eventsPerS: (k?.events_total ?? NaN) / (el / 1e9),
+    recorderCpuPct: (100 * cpu) / el,
+    bytes: k?.bytes ?? NaN,
+    error: r.code === 0 && j && k ? undefined : (r.stderr || r.stdout).slice(-600),
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchResult> {
+  const log = o.log;
+  mkdirSync(o.workdir, { recursive: true });
+  const c: Ctx = {
+    workdir: o.workdir,
+    treeCpu: writeTreeCpuScript(o.workdir),
+    workload: pkgPath('build/ktape-workload'),
+    ftshim: null,
+    node: process.execPath,
+    cli: pkgPath('dist/cli/main.js'),
+  };
+  const skipped: Partial<Record<Tool, string>> = {};
+  let tools = (o.tools ?? TOOLS).slice();
+  const tf = await ensureTracefs();
+  if (tools.includes('trace-cmd')) {
+    if (!which('trace-cmd')) skipped['trace-cmd'] = 'trace-cmd not installed (apt install trace-cmd)';
+    else if (tf) skipped['trace-cmd'] = tf;
+    else {
+      try {
+        c.ftshim = await buildFtshim(o.workdir);
+      } catch (e) {
+        skipped['trace-cmd'] = (e as Error).message;
+      }
+    }
+  }
+  if (tools.includes('perf') && !which('perf')) skipped.perf = 'perf not installed (apt install linux-perf)';
+  tools = tools.filter((t) => !skipped[t]);
+  for (const [t, why] of Object.entries(skipped)) log(`  skipping ${t}: ${why}`);
+
+  const results: WorkloadResult[] = [];
+  for (const w of WORKLOADS.filter((x) => !o.workloads || o.workloads.includes(x.name))) {
+    const n = o.quick ? w.quickN : w.n;
+    const samples: RunSample[] = [];
+    log(`  ${w.name} (${w.what}, N=${n.toLocaleString('en-US')}), ${o.reps} interleaved reps: untraced, ${tools.join(', ')}`);
+    // warm-up (page cache, binaries), not counted
+    await runUntraced(c, w, n, -1);
+    for (let rep = 0; rep < o.reps; rep++) {
+      samples.push(await runUntraced(c, w, n, rep));
+      for (const t of tools) {
+        const s = t === 'ktape' ? await runKtape(c, w, n, rep) : t === 'trace-cmd' ? await runTraceCmd(c, w, n, rep) : await runPerf(c, w, n, rep);
+        samples.push(s);
+        if (!s.ok) log(`    ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
+      }
+      const line = samples.filter((s) => s.rep === rep).map((s) => `${s.tool} ${(s.elapsedNs / 1e6).toFixed(0)} ms`).join(', ');
+      log(`    rep ${rep}: ${line}`);
+    }
+    const r = summarize(w, samples, tools);
+    r.n = n;
+    results.push(r);
+  }
+
+  // Sustained rate: paced 2M events/s (1M getppid/s = enter + exit), then an unpaced storm
+  const sustained: SustainedResult[] = [];
+  if (!o.workloads || o.workloads.includes('sustained')) {
+    const secs = o.sustainSecs;
+    log(`  sustained: paced getppid at 1M calls/s (2M events/s) for ${secs} s under ktape`);
+    sustained.push(await runSustained(c, 'paced 2M ev/s', ['getppid-rate', '1000000', String(secs)], 2e6, secs));
+    log(`  sustained: unpaced getppid storm for ${secs} s under ktape`);
+    sustained.push(await runSustained(c, 'unpaced storm', ['getppid-rate', '1e9', String(secs)], null, secs));
+  }
+
+  const perfType = results.flatMap((r) => r.samples).find((s) => s.perfSampleType)?.perfSampleType;
+  const kinds = kindBytes(results, perfType);
+  return {
+    quick: o.quick,
+    reps: o.reps,
+    tools,
+    skipped,
+    workloads: results,
+    kinds,
+    sustained,
+    schedSwitchBytesPerEvent: kinds.find((k) => k.ktapeTable === 'sched_switch')?.ktape ?? NaN,
+  };
+}
+
+export function formatRecordBench(r: RecordBenchResult): string {
+  const out: string[] = [];
+  const rows: string[][] = [['workload', 'tool', 'ratio', 'ref', 'traced ms', 'events', 'lost', 'B/ev disk', 'B/ev raw', 'capture B/ev', 'CPU ns/ev', 'loop ns/ev']];
+  for (const w of r.workloads) {
+    rows.push([`${w.name} (N=${fint(w.n)})`, 'untraced', '1.00×', '', fx(w.untracedMsMedian, 1), '', '', '', '', '', '', '']);
+    for (const t of r.tools) {
+      const s = w.tools[t];
+      if (!s) continue;
+      const lost = s.failed === s.runs ? 'FAILED' : `${fint(s.lost)}${s.lostMax > s.lost ? ` (max ${fint(s.lostMax)})` : ''}${s.unflushed ? ` +${fint(s.unflushed)} unflushed` : ''}`;
+      rows.push(['', t, fratio(s.ratioMedian), s.refRatio ? fratio(s.refRatio) : '', fx(s.elapsedMsMedian, 1), fint(s.events), lost,
+        fx(s.bytesPerEvent, 1), fx(s.bytesPerEventRaw, 1), fx(s.captureBytesPerEvent, 1), fint(s.toolCpuNsPerEvent), s.loopCpuNsPerEvent !== undefined ? fint(s.loopCpuNsPerEvent) : '']);
+    }
+  }
+  out.push(table(rows, `Recorder overhead: traced/untraced workload time, median of ${r.reps} interleaved reps${r.quick ? ' (QUICK mode: small N, not comparable with the reference)' : ''}`));
+  out.push('  ref = shared/README.md reference ratio; B/ev disk = event data as stored (trace-cmd compresses), raw = uncompressed;');
+  out.push('  CPU ns/ev = tool process tree CPU minus the workload\'s (10 ms ticks), loop ns/ev = ktape stats recorder_cpu_ns.');
+  for (const [t, why] of Object.entries(r.skipped)) out.push(`  ${t} skipped: ${why}`);
+  if (r.kinds.length) {
+    const k: string[][] = [['kind', 'ktape B/ev (measured)', 'rows', 'trace-cmd B/ev (derived, raw)', 'perf B/ev (derived)', 'peer tracepoint']];
+    for (const x of r.kinds) k.push([x.kind, fx(x.ktape, 1), fint(x.ktapeRows), fx(x.tracecmd, 1), fx(x.perf, 1), x.perfEvent === x.tracecmdEvent ? x.tracecmdEvent : `${x.tracecmdEvent} / ${x.perfEvent}`]);
+    out.push('');
+    out.push(table(k, 'Bytes on disk per event, per kind (ktape uncompressed Arrow; target sched_switch <= 24)'));
+  }
+  if (r.sustained.length) {
+    const s: string[][] = [['run', 'secs', 'calls', 'events', 'lost', 'events/s', 'recorder CPU %', 'bytes']];
+    for (const x of r.sustained) s.push([x.label, fx(x.secs, 1), fint(x.calls), fint(x.events), x.error ? 'FAILED' : fint(x.lost), fint(x.eventsPerS), fx(x.recorderCpuPct, 0), fint(x.bytes)]);
+    out.push('');
+    out.push(table(s, 'Sustained rate under ktape (syscall events, default 64 MiB ring; target 2M events/s for 30 s with zero loss)'));
+    for (const x of r.sustained) if (x.error) out.push(`  ${x.label}: ${x.error.trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  return out.join('\n');
+}
