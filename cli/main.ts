@@ -9,6 +9,7 @@ import { KtapeError } from '../formats/errors.js';
 import { KTAPE_VERSION } from '../record/paths.js';
 import { registerRecord } from './record.js';
 import { registerDemo } from './demo.js';
+import { registerCompare } from './compare.js';
 
 export function buildProgram(): Command {
   const program = new Command('ktape')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerRecord(program);
   registerDemo(program, []);
+  registerCompare(program);
   program.addHelpText('after', `
 Examples:
   sudo ktape record --duration 5 -o cap              record everything system-wide for 5 s

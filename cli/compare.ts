@@ -1,0 +1,92 @@
+import { Command, Option } from 'commander';
+import { UsageError } from '../formats/errors.js';
+import { runCompare } from '../compare/index.js';
+import { formatJson, formatText, breachSummary } from '../compare/format.js';
+import { parseRules } from '../compare/rules.js';
+import type { GroupBy } from '../compare/metrics.js';
+
+const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+
+function parseTime(flag: string, v: string): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|ms|s)?\s*$/.exec(v);
+  if (!m) throw new UsageError(`compare ${flag} ${v}: not a duration; use a number with ns, us, ms or s (e.g. 1ms)`, 'E_COMPARE_TIME');
+  return Math.round(Number(m[1]) * TIME_UNITS[m[2] ?? 'ns']);
+}
+
+function parseCount(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min)
+    throw new UsageError(`compare ${flag} ${v}: not an integer >= ${min}`, 'E_COMPARE_COUNT');
+  return n;
+}
+
+const collectList = (v: string, prev: string[]) => [...prev, v];
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('compare two captures (baseline and candidate): CPU, scheduling latency, syscalls, kernel memory and tasks per process; CI thresholds with --fail-on')
+    .argument('<base>', 'baseline capture directory')
+    .argument('<new>', 'candidate capture directory')
+    .addOption(new Option('--by <key>', 'match tasks across captures by thread name (comm), process name, or exec file').choices(['comm', 'process', 'exec']).default('process'))
+    .option('--normalize', 'compare totals per second of capture (default: on when the durations differ by more than 5 %)')
+    .option('--no-normalize', 'compare raw totals even when the durations differ')
+    .option('--fail-on <rules>', 'exit 1 when a rule is breached, e.g. cpu_ns>+10%,sched_latency_p99_ns>+20% (repeatable; grammar below)', collectList, [] as string[])
+    .option('--min-count <n>', 'noise guard: ignore groups, and count rows, with fewer events than this in both captures', '20')
+    .option('--min-time <t>', 'noise guard: ignore groups with less CPU time, and time rows below this, in both captures', '1ms')
+    .option('--folded-diff <file>', 'write differential folded allocation stacks (stack count_base count_new) for flamegraph.pl')
+    .option('--json', 'machine-readable output on stdout')
+    .option('--top <n>', 'show at most N changed rows (0 = all; default 40; --json: all unless given)')
+    .addHelpText('after', `
+Groups: tasks are matched by name, since pids differ between runs. --by process (default): the
+  name of the process' main thread; --by comm: each thread's own name; --by exec: the file the
+  process exec'd (else the first word of its command line). ktape's own recorder is left out.
+
+Metrics (per group; units in the names, plain = count):
+  cpu_ns  switches  voluntary_switches  involuntary_switches
+  sched_wakeups  sched_latency_p50_ns  sched_latency_p95_ns  sched_latency_p99_ns  sched_latency_max_ns
+      (wakeup -> running)
+  syscall_count  syscall_errors  syscall_total_ns
+  syscall.<name>.count  syscall.<name>.errors  syscall.<name>.total_ns  syscall.<name>.p99_ns
+  kmalloc_count  kmalloc_bytes  kmalloc_outstanding_bytes
+  kmem_cache_count  kmem_cache_bytes  kmem_cache_outstanding_bytes
+  threads  processes  tasks_started  tasks_exited  task_lifetime_mean_ns  task_lifetime_max_ns
+  Totals (cpu, counts, bytes allocated) are divided by the capture duration when normalizing;
+  percentiles, maxima, outstanding bytes and thread counts never are.
+
+--fail-on rules (comma-separated; the option can be repeated):
+  METRIC[GROUP]OP VALUE      OP: >  >=  <  <=      [GROUP] optional (default: every group shown)
+  VALUE  +10%  -5%  10%      relative change, (new - base) / base (sign optional)
+         +2ms  -100  +1MiB   absolute change, new - base (a sign is required)
+         5ms  1000  64KiB    the NEW value itself (no sign)
+  units  ns us ms s for *_ns metrics; B KiB MiB GiB for *_bytes; plain numbers for counts
+  A metric that appeared (base 0) counts as an infinite increase.
+
+Exit status: 0 no rule breached; 1 a rule breached (listed on stderr and in the output);
+  2 bad arguments, bad rule or unknown metric, or an unreadable/incompatible capture.
+
+Examples:
+  ktape compare base new
+  ktape compare base new --by comm --no-normalize --top 0
+  ktape compare base new --fail-on 'cpu_ns>+10%,sched_latency_p99_ns>+20%,syscall.read.p99_ns>+25%'
+  ktape compare base new --fail-on 'cpu_ns[nginx]>=+50ms' --fail-on 'kmalloc_outstanding_bytes>1MiB' --json
+  ktape compare base new --folded-diff kmem.diff && flamegraph.pl kmem.diff > kmem-diff.svg`)
+    .action(async (baseDir: string, newDir: string, o) => {
+      const rules = parseRules(o.failOn);
+      const top = o.top !== undefined ? parseCount('--top', o.top, 0) : undefined;
+      const { result } = await runCompare(baseDir, newDir, {
+        by: o.by as GroupBy,
+        normalize: o.normalize,
+        minCount: parseCount('--min-count', o.minCount, 0),
+        minTimeNs: parseTime('--min-time', o.minTime),
+        top: top ?? 40,
+        rules,
+        foldedDiff: o.foldedDiff,
+      });
+      process.stdout.write(o.json ? formatJson(result, top) : formatText(result, top ?? 40));
+      if (result.breached_rules > 0) {
+        process.stderr.write(`ktape: ${breachSummary(result)}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

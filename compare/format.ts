@@ -1,0 +1,168 @@
+/** Text table and JSON output of `ktape compare`. */
+import type { CompareResult, CompareRow, RuleResult } from './compare.js';
+import { SIGNIFICANT_PCT } from './compare.js';
+
+function trimNum(x: number, digits: number): string {
+  return x.toFixed(digits);
+}
+
+/** 621 ns, 12.3 us, 180.4 ms, 1.23 s */
+export function fmtNs(ns: number): string {
+  const a = Math.abs(ns);
+  if (a < 1e3) return `${trimNum(ns, a < 10 && a % 1 !== 0 ? 2 : 0)} ns`;
+  if (a < 1e6) return `${trimNum(ns / 1e3, 1)} us`;
+  if (a < 1e9) return `${trimNum(ns / 1e6, 1)} ms`;
+  return `${trimNum(ns / 1e9, 2)} s`;
+}
+
+export function fmtBytes(b: number): string {
+  const a = Math.abs(b);
+  if (a < 1024) return `${Math.round(b)} B`;
+  if (a < 1024 ** 2) return `${trimNum(b / 1024, 1)} KiB`;
+  if (a < 1024 ** 3) return `${trimNum(b / 1024 ** 2, 1)} MiB`;
+  return `${trimNum(b / 1024 ** 3, 2)} GiB`;
+}
+
+export function fmtCount(c: number): string {
+  if (Number.isInteger(c)) return String(c);
+  const a = Math.abs(c);
+  return trimNum(c, a >= 100 ? 0 : a >= 10 ? 1 : 2);
+}
+
+export function fmtValue(v: number | null, unit: string, signed = false): string {
+  if (v === null) return '-';
+  const perS = unit.endsWith('/s');
+  const u = perS ? unit.slice(0, -2) : unit;
+  let s = u === 'ns' ? fmtNs(v) : u === 'bytes' ? fmtBytes(v) : fmtCount(v);
+  if (signed && v > 0) s = `+${s}`;
+  return perS ? `${s}/s` : s;
+}
+
+function fmtPct(r: CompareRow): string {
+  if (r.change === 'appeared') return 'new';
+  if (r.change === 'disappeared' && r.delta_pct === null) return 'gone';
+  if (r.delta_pct === null) return '-';
+  return `${r.delta_pct > 0 ? '+' : ''}${r.delta_pct.toFixed(1)} %`;
+}
+
+function marker(r: CompareRow): string {
+  return r.significant ? '*' : r.low_samples && r.change !== 'unchanged' ? '~' : ' ';
+}
+
+function ellipsize(s: string, n: number): string {
+  return s.length <= n ? s : `…${s.slice(s.length - n + 1)}`;
+}
+
+function table(header: string[], rows: string[][], right: boolean[]): string[] {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+function pctDiff(ratio: number): string {
+  const p = (ratio - 1) * 100;
+  return `${p > 0 ? '+' : ''}${p.toFixed(1)} %`;
+}
+
+export function ruleLine(r: RuleResult): string[] {
+  if (!r.breached) return [`  ok    ${r.rule}  (${r.groups_evaluated} group${r.groups_evaluated === 1 ? '' : 's'} checked)`];
+  return r.breaches.map((b) => {
+    const pct = b.change === 'appeared' ? 'appeared' : b.delta_pct === null ? b.change : `${b.delta_pct > 0 ? '+' : ''}${b.delta_pct.toFixed(1)} %`;
+    return `  FAIL  ${r.rule}  ${b.group}: ${pct} (${fmtValue(b.base, b.unit)} -> ${fmtValue(b.new, b.unit)})`;
+  });
+}
+
+/** One line naming every breach, for stderr. */
+export function breachSummary(res: CompareResult): string {
+  const parts: string[] = [];
+  for (const r of res.rules) for (const b of r.breaches) {
+    const pct = b.change === 'appeared' ? 'appeared' : b.delta_pct === null ? b.change : `${b.delta_pct > 0 ? '+' : ''}${b.delta_pct.toFixed(1)} %`;
+    parts.push(`${r.rule} (${b.group}: ${pct})`);
+  }
+  return `compare: ${res.breached_rules} of ${res.rules.length} --fail-on rule${res.rules.length === 1 ? '' : 's'} breached: ${parts.join(', ')}`;
+}
+
+export function formatText(res: CompareResult, top: number): string {
+  const out: string[] = [];
+  const host = (i: CompareResult['base']) => [i.hostname, i.kernel_release].filter(Boolean).join(' ');
+  const dirW = Math.max(res.base.dir.length, res.new.dir.length);
+  out.push(`BASE  ${res.base.dir.padEnd(dirW)}  ${fmtNs(res.base.duration_ns).padStart(9)}  ${host(res.base)}`);
+  out.push(`NEW   ${res.new.dir.padEnd(dirW)}  ${fmtNs(res.new.duration_ns).padStart(9)}  ${host(res.new)}`);
+  const dur = `durations differ by ${pctDiff(res.duration_ratio)}`;
+  const norm = res.normalized
+    ? `totals per second of capture (${res.normalize_reason === 'forced' ? `--normalize; ${dur}` : `${dur}; --no-normalize for raw totals`})`
+    : `raw totals (${res.normalize_reason === 'disabled' ? `--no-normalize; ${dur}` : dur})`;
+  out.push(`grouped by ${res.by}; ${norm}`);
+  out.push('');
+
+  const changed = res.rows.filter((r) => r.change !== 'unchanged');
+  const unchanged = res.rows.length - changed.length;
+  const shown = top > 0 ? changed.slice(0, top) : changed;
+  if (changed.length === 0) {
+    out.push(`no changes: ${res.rows.length} metric${res.rows.length === 1 ? '' : 's'} in ${res.groups.matched} matched group${res.groups.matched === 1 ? '' : 's'} are identical`);
+  } else {
+    const rows = shown.map((r) => [marker(r), ellipsize(r.group, 40), r.metric, fmtValue(r.base, r.unit), fmtValue(r.new, r.unit), fmtValue(r.delta, r.unit, true), fmtPct(r)]);
+    out.push(...table(['', 'GROUP', 'METRIC', 'BASELINE', 'NEW', 'DELTA', 'DELTA %'], rows, [false, false, false, true, true, true, true]));
+    out.push('');
+    out.push(`* significant: |delta %| >= ${SIGNIFICANT_PCT} and beyond noise (counts: Poisson z >= 3; times: >= --min-time)   ~ too few samples for this statistic`);
+  }
+  const notes: string[] = [];
+  if (changed.length > shown.length) notes.push(`${changed.length - shown.length} more changed rows (--top 0 for all)`);
+  if (unchanged && changed.length) notes.push(`${unchanged} unchanged rows not shown`);
+  const g = res.noise_guard;
+  if (g.hidden_groups || g.hidden_rows)
+    notes.push(`noise guard (--min-count ${g.min_count}, --min-time ${fmtNs(g.min_time_ns).replace(' ', '')}) hid ${g.hidden_groups} group${g.hidden_groups === 1 ? '' : 's'} and ${g.hidden_rows} row${g.hidden_rows === 1 ? '' : 's'}`);
+  if (res.groups.only_base || res.groups.only_new)
+    notes.push(`${res.groups.matched} groups in both, ${res.groups.only_base} only in BASE, ${res.groups.only_new} only in NEW`);
+  for (const n of notes) out.push(n);
+  for (const c of res.caveats) out.push(`caveat: ${c}`);
+  if (res.rules.length) {
+    out.push('');
+    out.push(`--fail-on: ${res.breached_rules ? `${res.breached_rules} of ${res.rules.length} rules breached` : `all ${res.rules.length} rules pass`}`);
+    for (const r of res.rules) out.push(...ruleLine(r));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** JSON: stable snake_case keys, units in the names (or in `unit`). */
+export function formatJson(res: CompareResult, top: number | undefined): string {
+  const rows = top && top > 0 ? res.rows.slice(0, top) : res.rows;
+  const info = (i: CompareResult['base']) => ({
+    dir: i.dir,
+    format_version: i.format_version,
+    hostname: i.hostname,
+    kernel_release: i.kernel_release,
+    machine: i.machine,
+    complete: i.complete,
+    start_ts_ns: i.start_ts,
+    end_ts_ns: i.end_ts,
+    duration_ns: i.duration_ns,
+    events: i.events,
+    losses: i.losses.map((l) => ({ reason: l.reason, kind: l.kind, count: l.count })),
+    lost_events: i.losses.reduce((s, l) => s + l.count, 0),
+  });
+  const doc = {
+    version: res.version,
+    by: res.by,
+    normalized: res.normalized,
+    normalize_reason: res.normalize_reason,
+    duration_ratio: res.duration_ratio,
+    base: info(res.base),
+    new: info(res.new),
+    noise_guard: { min_count: res.noise_guard.min_count, min_time_ns: res.noise_guard.min_time_ns, hidden_groups: res.noise_guard.hidden_groups, hidden_rows: res.noise_guard.hidden_rows },
+    groups: res.groups,
+    caveats: res.caveats,
+    rows_total: res.rows_total,
+    rows: rows.map((r) => ({
+      group: r.group, metric: r.metric, unit: r.unit, kind: r.kind,
+      base: r.base, new: r.new, delta: r.delta, delta_pct: r.delta_pct, change: r.change,
+      significant: r.significant, low_samples: r.low_samples, samples_base: r.samples_base, samples_new: r.samples_new,
+    })),
+    rules: res.rules.map((r) => ({
+      rule: r.rule, metric: r.metric, group: r.group, op: r.op, mode: r.mode, threshold: r.threshold, threshold_unit: r.threshold_unit,
+      groups_evaluated: r.groups_evaluated, breached: r.breached, breaches: r.breaches,
+    })),
+    breached_rules: res.breached_rules,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

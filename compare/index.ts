@@ -1,0 +1,65 @@
+/**
+ * `ktape compare BASE NEW`: public entry point. Opens both captures with the
+ * analyzer, collects per-group metrics, compares them.
+ */
+import { writeFileSync } from 'node:fs';
+import { openCapture, type CaptureDb } from '../analyze/db.js';
+import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
+import { readManifest } from '../formats/reader.js';
+import { compareMetrics, type CompareOptions, type CompareResult } from './compare.js';
+import { foldedDiff } from './folded.js';
+import { collect, type CaptureMetrics } from './metrics.js';
+
+export interface RunOptions extends CompareOptions {
+  foldedDiff?: string;
+}
+
+export interface RunResult {
+  result: CompareResult;
+  foldedLines?: number;
+}
+
+async function open(dir: string, which: 'BASE' | 'NEW'): Promise<CaptureDb> {
+  try {
+    readManifest(dir);
+    return await openCapture(dir);
+  } catch (e) {
+    if (e instanceof CaptureError) throw new CaptureError(e.code, `compare ${which}: ${e.message}`);
+    if (e instanceof KtapeError) throw new KtapeError(e.code, `compare ${which}: ${e.message}`, e.exitCode);
+    throw e;
+  }
+}
+
+export async function runCompare(baseDir: string, newDir: string, o: RunOptions): Promise<RunResult> {
+  // check both manifests first: a bad NEW fails before BASE is loaded
+  for (const [d, w] of [[baseDir, 'BASE'], [newDir, 'NEW']] as const) {
+    try { readManifest(d); } catch (e) {
+      if (e instanceof CaptureError) throw new CaptureError(e.code, `compare ${w}: ${e.message}`);
+      throw e;
+    }
+  }
+  let base: CaptureMetrics, next: CaptureMetrics;
+  {
+    const cap = await open(baseDir, 'BASE');
+    try { base = await collect(cap, o.by, 'BASE'); } finally { cap.close(); }
+  }
+  {
+    const cap = await open(newDir, 'NEW');
+    try { next = await collect(cap, o.by, 'NEW'); } finally { cap.close(); }
+  }
+  const result = compareMetrics(base, next, o);
+  let foldedLines: number | undefined;
+  if (o.foldedDiff) {
+    const missing = [['BASE', base], ['NEW', next]].filter(([, m]) => !(m as CaptureMetrics).info.events.includes('kmem')).map(([w, m]) => `${w} ${(m as CaptureMetrics).info.dir}`);
+    if (missing.length)
+      throw new UsageError(`compare --folded-diff: ${missing.join(' and ')} recorded no kmem events, so there are no allocation stacks; record both with --events including kmem`, 'E_COMPARE_NO_KMEM');
+    const lines = foldedDiff(base, next);
+    try {
+      writeFileSync(o.foldedDiff, lines.length ? `${lines.join('\n')}\n` : '');
+    } catch (e) {
+      throw new UsageError(`compare --folded-diff ${o.foldedDiff}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path`, 'E_COMPARE_WRITE');
+    }
+    foldedLines = lines.length;
+  }
+  return { result, foldedLines };
+}
