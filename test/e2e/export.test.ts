@@ -297,6 +297,16 @@ describe('export filters', () => {
     expect(sys).toBeGreaterThanOrEqual(w.syscalls);
   });
 
+  it('--comm keeps the processes that had a thread with that comm (Chrome)', () => {
+    const w = fixtureWorkload('demo');
+    const j = join(out, 'demo-comm.json');
+    exportOk([join(FIXTURES, 'demo'), '--chrome', j, '--comm', w.workers[0].comm]);
+    const ev = JSON.parse(readFileSync(j, 'utf8')).traceEvents;
+    const pids = new Set(ev.filter((e: any) => e.ph === 'X' && (e.cat === 'sched' || e.cat === 'syscall')).map((e: any) => e.pid));
+    expect([...pids]).toEqual([w.pid]);
+    expect(ev.filter((e: any) => e.cat === 'syscall' && e.name === 'getppid')).toHaveLength(w.syscalls);
+  });
+
   it('--since/--until keep events inside the window; --events sched keeps sched only', () => {
     const p = join(out, 'demo-win.pftrace');
     exportOk([join(FIXTURES, 'demo'), '--perfetto', p, '--since', '50ms', '--until', '0.1s', '--events', 'sched']);
