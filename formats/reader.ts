@@ -7,7 +7,7 @@
  *  - a torn LAST batch (killed recorder) → every complete batch is returned
  *    and the file is reported in `torn`.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { CaptureError } from './errors.js';
@@ -50,37 +50,83 @@ export interface ReadResult {
 
 const CONTINUATION = 0xffffffff;
 
+function* chunks(fd: number, size: number, chunk: number): Generator<Uint8Array> {
+  let pos = 0;
+  while (pos < size) {
+    const b = Buffer.allocUnsafe(Math.min(chunk, size - pos));
+    const n = readSync(fd, b, 0, b.length, pos);
+    if (n <= 0) break;
+    pos += n;
+    yield n === b.length ? b : b.subarray(0, n);
+  }
+}
+
+/**
+ * Iterate the complete batches of one stream file, reading it in chunks so
+ * memory stays bounded by a batch, not a file. `torn.value` is set once the
+ * iteration has finished if the file's last batch was incomplete.
+ */
+export function* iterStreamFile(path: string, torn: { value: boolean } = { value: false }, chunkBytes = 4 << 20): Generator<RecordBatch> {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) throw new CaptureError('E_FILE_EMPTY', `${path}: zero-byte file (the recorder died before writing it); delete it or re-record`);
+    const head = Buffer.alloc(8);
+    readSync(fd, head, 0, 8, 0);
+    if (size < 8 || head.readUInt32LE(0) !== CONTINUATION)
+      throw new CaptureError('E_FILE_CORRUPT', `${path}: not an Arrow IPC stream (bad magic)`);
+    const tail = Buffer.alloc(8);
+    readSync(fd, tail, 0, 8, size - 8);
+    const hasEos = tail.readUInt32LE(0) === CONTINUATION && tail.readUInt32LE(4) === 0;
+    let reader: RecordBatchReader;
+    try {
+      reader = RecordBatchReader.from(chunks(fd, size, chunkBytes) as never) as RecordBatchReader;
+      reader.open();
+    } catch (e) {
+      throw new CaptureError('E_FILE_CORRUPT', `${path}: unreadable Arrow schema (${(e as Error).message})`);
+    }
+    if (!reader.schema) throw new CaptureError('E_FILE_CORRUPT', `${path}: no Arrow schema in the stream`);
+    const version = reader.schema.metadata.get('ktape.format_version');
+    if (version && Number(version.split('.')[0]) !== FORMAT_MAJOR)
+      throw new CaptureError('E_FORMAT_VERSION', `${path}: table format version ${version} is not supported (this ktape reads ${FORMAT_MAJOR}.x)`);
+    for (;;) {
+      let r: IteratorResult<RecordBatch>;
+      try {
+        r = reader.next() as IteratorResult<RecordBatch>;
+      } catch {
+        torn.value = true;
+        return;
+      }
+      if (r.done) break;
+      yield r.value;
+    }
+    // A stream that ends without its end-of-stream marker was cut short too.
+    if (!hasEos) torn.value = true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Read every complete batch of one stream file. */
 export function readStreamFile(path: string): { batches: RecordBatch[]; torn: boolean } {
-  const bytes = readFileSync(path);
-  if (bytes.length === 0) throw new CaptureError('E_FILE_EMPTY', `${path}: zero-byte file (the recorder died before writing it); delete it or re-record`);
-  if (bytes.length < 8 || bytes.readUInt32LE(0) !== CONTINUATION)
-    throw new CaptureError('E_FILE_CORRUPT', `${path}: not an Arrow IPC stream (bad magic)`);
-  const batches: RecordBatch[] = [];
-  let torn = false;
-  let reader: RecordBatchReader;
-  try {
-    reader = RecordBatchReader.from(bytes);
-    reader.open();
-  } catch (e) {
-    throw new CaptureError('E_FILE_CORRUPT', `${path}: unreadable Arrow schema (${(e as Error).message})`);
+  const torn = { value: false };
+  const batches = [...iterStreamFile(path, torn)];
+  return { batches, torn: torn.value };
+}
+
+/**
+ * Iterate all batches of a table across its segments, one batch in memory at
+ * a time. Torn files are appended to `torn` as they are finished.
+ */
+export function* iterTable(dir: string, table: string, opts: { required?: boolean; torn?: string[] } = {}): Generator<RecordBatch> {
+  const files = tableFiles(dir, table);
+  if (files.length === 0 && (opts.required ?? true))
+    throw new CaptureError('E_TABLE_MISSING', `${join(dir, table)}.*.arrows: table ${table} is missing from the capture`);
+  for (const f of files) {
+    const t = { value: false };
+    yield* iterStreamFile(f, t);
+    if (t.value) opts.torn?.push(f);
   }
-  const version = reader.schema?.metadata.get('ktape.format_version');
-  if (version && Number(version.split('.')[0]) !== FORMAT_MAJOR)
-    throw new CaptureError('E_FORMAT_VERSION', `${path}: table format version ${version} is not supported (this ktape reads ${FORMAT_MAJOR}.x)`);
-  try {
-    for (;;) {
-      const r = reader.next() as IteratorResult<RecordBatch>;
-      if (r.done) break;
-      batches.push(r.value);
-    }
-  } catch {
-    torn = true;
-  }
-  // A stream that ends without its end-of-stream marker was cut short too.
-  if (!torn && !(bytes.length >= 8 && bytes.readUInt32LE(bytes.length - 8) === CONTINUATION && bytes.readUInt32LE(bytes.length - 4) === 0))
-    torn = true;
-  return { batches, torn };
 }
 
 /** Read all batches of a table across its segments. */

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, readTable } from '../../dist/formats/reader.js';
 import { ktape, privilegedSkipReason, tmp, WORKLOAD, CLI } from '../helpers.js';
@@ -261,7 +261,12 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
 
   it('--comm filters syscalls in the kernel by comm', () => {
     const dir = join(tmp(), 'cap');
-    const r = ktape(['record', '-q', '-o', dir, '--events', 'syscall', '-a', '--comm', 'ktape-workload', '--', WORKLOAD, 'getppid', '20000']);
+    // a private copy of the workload with a unique comm, so nothing else on the machine matches
+    const comm = `ktc${process.pid % 100000}`;
+    const exe = join(tmp(), comm);
+    copyFileSync(WORKLOAD, exe);
+    chmodSync(exe, 0o755);
+    const r = ktape(['record', '-q', '-o', dir, '--events', 'syscall', '-a', '--comm', comm, '--', exe, 'getppid', '20000']);
     expect(r.status).toBe(0);
     const m = readManifest(dir);
     const enters = rows(dir, 'syscall_enter');
