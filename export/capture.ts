@@ -6,7 +6,7 @@
  * --events filters. Memory is bounded by one Arrow segment per event table
  * plus per-task state; never by the number of events.
  */
-import { readManifest, readStreamFile, readTable, tableFiles } from '../formats/reader.js';
+import { iterStreamFile, readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { EVENT_GROUPS, type EventGroup, type Manifest } from '../formats/schema.js';
 import { UsageError } from '../formats/errors.js';
 import type { RecordBatch } from 'apache-arrow';
@@ -44,8 +44,10 @@ export type Cols = Record<string, any> & { ts: Float64Array };
 class TableCursor {
   private files: string[];
   private fileIdx = 0;
-  private batches: RecordBatch[] = [];
-  private batchIdx = 0;
+  /** batches of the current file, read one at a time (bounded memory) */
+  private it: Generator<RecordBatch> | null = null;
+  private itTorn = { value: false };
+  private itFile = '';
   private order: Uint32Array | null = null;
   private pos = 0;
   private n = 0;
@@ -62,16 +64,19 @@ class TableCursor {
   }
 
   private loadBatch(): boolean {
-    while (this.batchIdx >= this.batches.length) {
+    let b: RecordBatch | undefined;
+    for (;;) {
+      if (this.it) {
+        const r = this.it.next();
+        if (!r.done) { b = r.value; break; }
+        if (this.itTorn.value) this.torn.push(this.itFile);
+        this.it = null;
+      }
       if (this.fileIdx >= this.files.length) return false;
-      const f = this.files[this.fileIdx++];
-      const r = readStreamFile(f);
-      if (r.torn) this.torn.push(f);
-      this.batches = r.batches;
-      this.batchIdx = 0;
+      this.itFile = this.files[this.fileIdx++];
+      this.itTorn = { value: false };
+      this.it = iterStreamFile(this.itFile, this.itTorn);
     }
-    const b = this.batches[this.batchIdx];
-    this.batches[this.batchIdx++] = undefined as unknown as RecordBatch; // let it be collected
     const cols: Record<string, any> = {};
     for (const field of b.schema.fields) {
       const a = b.getChild(field.name)!.toArray();
