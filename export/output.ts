@@ -17,7 +17,7 @@ export class FileSink {
 
   constructor(readonly path: string) {
     try {
-      this.fd = openSync(path, 'w', 0o600) // traces carry command lines and kernel addresses;
+      this.fd = openSync(path, 'w', 0o600); // traces carry command lines and kernel addresses
     } catch (e) {
       throw new ExportError('E_EXPORT_OUTPUT', `export: cannot create ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the directory exists and is writable`);
     }
