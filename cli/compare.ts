@@ -33,7 +33,7 @@ export function registerCompare(program: Command): void {
     .option('--no-normalize', 'compare raw totals even when the durations differ')
     .option('--fail-on <rules>', 'exit 1 when a rule is breached, e.g. cpu_ns>+10%,sched_latency_p99_ns>+20% (repeatable; grammar below)', collectList, [] as string[])
     .option('--min-count <n>', 'noise guard: ignore groups, and count rows, with fewer events than this in both captures', '20')
-    .option('--min-time <t>', 'noise guard: ignore groups with less CPU time, and time rows below this, in both captures', '1ms')
+    .option('--min-time <t>', 'noise guard: ignore groups with less CPU time, and time rows below this, in both captures', '5ms')
     .option('--folded-diff <file>', 'write differential folded allocation stacks (stack count_base count_new) for flamegraph.pl')
     .option('--json', 'machine-readable output on stdout')
     .option('--top <n>', 'show at most N changed rows (0 = all; default 40; --json: all unless given)')

@@ -64,22 +64,29 @@ function pctDiff(ratio: number): string {
   return `${p > 0 ? '+' : ''}${p.toFixed(1)} %`;
 }
 
-export function ruleLine(r: RuleResult): string[] {
-  if (!r.breached) return [`  ok    ${r.rule}  (${r.groups_evaluated} group${r.groups_evaluated === 1 ? '' : 's'} checked)`];
-  return r.breaches.map((b) => {
-    const pct = b.change === 'appeared' ? 'appeared' : b.delta_pct === null ? b.change : `${b.delta_pct > 0 ? '+' : ''}${b.delta_pct.toFixed(1)} %`;
-    return `  FAIL  ${r.rule}  ${b.group}: ${pct} (${fmtValue(b.base, b.unit)} -> ${fmtValue(b.new, b.unit)})`;
-  });
+function breachText(r: RuleResult, b: RuleResult['breaches'][number]): string {
+  const pct = b.change === 'appeared' ? 'appeared' : b.delta_pct === null ? b.change : `${b.delta_pct > 0 ? '+' : ''}${b.delta_pct.toFixed(1)} %`;
+  const values = `${fmtValue(b.base, b.unit)} -> ${fmtValue(b.new, b.unit)}`;
+  if (r.mode === 'relative') return `${b.group}: ${pct} (${values})`;
+  if (r.mode === 'delta') return `${b.group}: ${fmtValue(b.delta, b.unit, true)} (${values})`;
+  return `${b.group}: ${fmtValue(b.new, b.unit)} (base ${fmtValue(b.base, b.unit)})`;
 }
 
-/** One line naming every breach, for stderr. */
+export function ruleLine(r: RuleResult): string[] {
+  if (!r.breached) return [`  ok    ${r.rule}  (${r.groups_evaluated} group${r.groups_evaluated === 1 ? '' : 's'} checked)`];
+  return r.breaches.map((b) => `  FAIL  ${r.rule}  ${breachText(r, b)}`);
+}
+
+/** One line naming every breach, for stderr (at most 10 breaches spelled out). */
 export function breachSummary(res: CompareResult): string {
   const parts: string[] = [];
+  let total = 0;
   for (const r of res.rules) for (const b of r.breaches) {
-    const pct = b.change === 'appeared' ? 'appeared' : b.delta_pct === null ? b.change : `${b.delta_pct > 0 ? '+' : ''}${b.delta_pct.toFixed(1)} %`;
-    parts.push(`${r.rule} (${b.group}: ${pct})`);
+    total++;
+    if (parts.length < 10) parts.push(`${r.rule} (${breachText(r, b)})`);
   }
-  return `compare: ${res.breached_rules} of ${res.rules.length} --fail-on rule${res.rules.length === 1 ? '' : 's'} breached: ${parts.join(', ')}`;
+  const more = total > parts.length ? `, and ${total - parts.length} more` : '';
+  return `compare: ${res.breached_rules} of ${res.rules.length} --fail-on rule${res.rules.length === 1 ? '' : 's'} breached: ${parts.join(', ')}${more}`;
 }
 
 export function formatText(res: CompareResult, top: number): string {

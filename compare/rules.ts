@@ -68,8 +68,10 @@ export function parseRule(text: string): Rule {
   const m = RULE_RE.exec(t);
   if (!m) {
     let why = 'not of the form METRIC[GROUP]OP VALUE';
-    if (!/(>=|<=|>|<)/.test(t)) why = `no comparison operator (use >, >=, < or <=)`;
-    else if (/(=>|=<|==|!=|<>|=)/.test(t.replace(/>=|<=/g, ''))) why = 'unsupported operator (use >, >=, < or <=)';
+    const bad = /(>>|<<|=>|=<|==|!=|<>|>=\s*=|<=\s*=|(?<![<>])=)/.exec(t);
+    if (bad) why = `unsupported operator '${bad[1]}' (use >, >=, < or <=)`;
+    else if (!/(>=|<=|>|<)/.test(t)) why = `no comparison operator (use >, >=, < or <=)`;
+    else if (!/^\s*[A-Za-z0-9_.]+\s*(\[[^\]]+\])?\s*(>=|<=|>|<)/.test(t)) why = 'the metric name must be letters, digits, _ and . (with an optional [GROUP])';
     else if (/(>=|<=|>|<)\s*$/.test(t)) why = 'missing threshold value after the operator';
     else if (/\d\s*%\s*\S/.test(t) || /(>=|<=|>|<)\s*[+-]?\s*[^\d.+\s-]/.test(t)) why = 'the threshold is not a number with an optional % or unit';
     throw new RuleError('E_RULE_SYNTAX', `--fail-on rule '${t}': ${why}; ${HELP}`);
