@@ -110,13 +110,20 @@ function groupActive(g: Map<string, Sample> | undefined, o: CompareOptions): boo
   return events >= o.minCount;
 }
 
-/** Noise guard of one row: true = keep. */
-function rowPasses(def: MetricDef, b: Sample | undefined, n: Sample | undefined, o: CompareOptions): boolean {
+/**
+ * Noise guard of one row (in a group that passed the group guard): true = keep.
+ *  - syscall.<name>.*: the call was made at least --min-count times in either capture;
+ *  - other time totals (cpu_ns, syscall_total_ns): at least --min-time in either;
+ *  - other counts and bytes: at least --min-count events in either;
+ *  - distributions and levels: always (a distribution with too few samples is marked low_samples).
+ * Rows that are 0 (or missing) in both captures are dropped.
+ */
+function rowPasses(metric: string, def: MetricDef, b: Sample | undefined, n: Sample | undefined, o: CompareOptions): boolean {
   const bv = b?.value ?? 0, nv = n?.value ?? 0;
   if (bv === 0 && nv === 0) return false;
   const bs = b?.samples ?? 0, ns = n?.samples ?? 0;
-  if (def.kind === 'level') return true;
-  if (def.kind === 'dist') return Math.max(bs, ns) >= o.minCount;
+  if (metric.startsWith('syscall.')) return Math.max(bs, ns) >= o.minCount;
+  if (def.kind === 'level' || def.kind === 'dist') return true;
   if (def.unit === 'ns') return Math.max(bv, nv) >= o.minTimeNs;
   return Math.max(bs, ns) >= o.minCount;
 }
@@ -199,7 +206,7 @@ export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: Co
         b?.samples ?? 0, n?.samples ?? 0, normalized, db, dn, bvRaw, nvRaw, o);
       per.set(metric, row);
       if (!shown) continue;
-      if (!rowPasses(def, b, n, o)) { hiddenRows++; continue; }
+      if (!rowPasses(metric, def, b, n, o)) { hiddenRows++; continue; }
       rows.push(row);
     }
   }
@@ -270,8 +277,12 @@ function makeRow(
   };
 }
 
-/** Largest relative change first (appeared/disappeared count as infinite), then group, then metric. */
+/**
+ * Largest relative change first (appeared/disappeared count as infinite), then group, then metric;
+ * statistics with too few samples (low_samples) after all the others.
+ */
 export function rowOrder(a: CompareRow, b: CompareRow): number {
+  if (a.low_samples !== b.low_samples) return a.low_samples ? 1 : -1;
   const mag = (r: CompareRow) => (r.change === 'appeared' || (r.change === 'disappeared' && r.delta_pct === null) ? Infinity : Math.abs(r.delta_pct ?? 0));
   const d = mag(b) - mag(a);
   if (d !== 0 && !Number.isNaN(d)) return d;
@@ -291,7 +302,7 @@ function evalRule(rule: Rule, rows: CompareRow[], all: Map<string, Map<string, C
     const r = g.get(rule.metric);
     candidates = r ? [r] : [];
   } else {
-    candidates = rows.filter((r) => r.metric === rule.metric);
+    candidates = rows.filter((r) => r.metric === rule.metric && !r.low_samples);
   }
   const breaches: RuleBreach[] = [];
   for (const r of candidates) {

@@ -135,8 +135,16 @@ describe('ktape compare: cmp-base vs cmp-new (2x syscalls, 2x CPU)', () => {
   });
 
   it('sorts by largest relative change and reports losses as a caveat', () => {
+    // trusted rows first, then rows with too few samples; each part by decreasing |delta %|
     const mag = (r: Row) => (r.delta_pct === null ? Infinity : Math.abs(r.delta_pct));
-    for (let i = 1; i < raw.rows.length; i++) expect(mag(raw.rows[i - 1])).toBeGreaterThanOrEqual(mag(raw.rows[i]));
+    const rows = raw.rows as (Row & { low_samples: boolean })[];
+    const firstLow = rows.findIndex((r) => r.low_samples);
+    expect(firstLow).toBeGreaterThan(0);
+    for (let i = 1; i < rows.length; i++) {
+      if (i === firstLow) continue;
+      expect(rows[i - 1].low_samples && !rows[i].low_samples).toBe(false);
+      expect(mag(rows[i - 1])).toBeGreaterThanOrEqual(mag(rows[i]));
+    }
     // both fixtures have kernel_gap losses (manifest summary.kernel_gaps)
     expect(raw.base.lost_events).toBeGreaterThan(0);
     expect(raw.caveats.join('\n')).toMatch(/BASE .* lost \d+ events? \(kernel_gap/);
