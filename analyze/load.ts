@@ -82,6 +82,7 @@ function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: Tab
     return child.data[0] as Data;
   });
   const raw = chunk.chunk;
+  const validity = new Uint8Array(CHUNK / 8);
   for (let start = 0; start < n; start += CHUNK) {
     const len = Math.min(CHUNK, n - start);
     duckdb.data_chunk_reset(raw);
@@ -104,12 +105,14 @@ function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: Tab
         duckdb.copy_data_to_vector(vec, 0, vals.buffer as ArrayBuffer, vals.byteOffset + start * w, len * w);
       }
       if (nulls) {
-        duckdb.vector_ensure_validity_writable(vec);
-        const validity = duckdb.vector_get_validity(vec, Math.ceil(CHUNK / 8));
+        // DuckDB validity: uint64 words, bit r = row r valid (same bit order as Arrow's bitmap)
+        validity.fill(0);
         for (let r = 0; r < len; r++) {
           const bit = d.offset + start + r;
-          duckdb.validity_set_row_validity(validity, r, !!((nulls[bit >> 3] >> (bit & 7)) & 1));
+          if ((nulls[bit >> 3] >> (bit & 7)) & 1) validity[r >> 3] |= 1 << (r & 7);
         }
+        duckdb.vector_ensure_validity_writable(vec);
+        duckdb.copy_data_to_vector_validity(vec, 0, validity.buffer as ArrayBuffer, 0, validity.byteLength);
       }
     }
     duckdb.data_chunk_set_size(raw, len);

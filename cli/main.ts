@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { KtapeError } from '../formats/errors.js';
 import { KTAPE_VERSION } from '../record/paths.js';
 import { registerRecord } from './record.js';
+import { registerAnalyze } from './analyze.js';
 import { registerExport } from './export.js';
 import { registerDemo } from './demo.js';
 import { registerCompare } from './compare.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerRecord(program);
+  registerAnalyze(program);
   registerExport(program);
   registerDemo(program, []);
   registerCompare(program);

@@ -36,4 +36,4 @@ SELECT a.ts, a.tid, m.tgid, a.cpu, CASE a.cache WHEN 0 THEN 'kmalloc' ELSE 'kmem
        a.free_ts, a.free_tid, a.free_call_site, a.free_ts - a.ts AS lifetime, a.outstanding
 FROM a
 ASOF LEFT JOIN _kallsyms k ON a.call_site >= k.addr
-ASOF LEFT JOIN _tgid_map m ON m.tid = a.tid AND a.ts >= m.from_ts;
+LEFT JOIN _tgid_map m ON m.tid = a.tid AND a.ts >= m.from_ts AND a.ts < m.to_ts;

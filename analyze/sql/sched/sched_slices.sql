@@ -26,4 +26,4 @@ WITH sw AS (
 )
 SELECT s.cpu, s.ts, s.dur, s.ts + s.dur AS end_ts, s.tid, m.tgid, s.prio,
        _state_name(s.end_state_raw) AS end_state, s.end_state_raw, s.clipped
-FROM s ASOF LEFT JOIN _tgid_map m ON m.tid = s.tid AND s.ts >= m.from_ts;
+FROM s LEFT JOIN _tgid_map m ON m.tid = s.tid AND s.ts >= m.from_ts AND s.ts < m.to_ts;

@@ -31,4 +31,4 @@ WITH ev AS (
 SELECT d.ts, coalesce(d.next_ts, greatest(c.end_ts, d.ts)) - d.ts AS dur, coalesce(d.next_ts, greatest(c.end_ts, d.ts)) AS end_ts,
        d.tid, m.tgid, d.state, d.cpu, d.waker_tid, d.next_ts IS NULL AS clipped
 FROM d CROSS JOIN _capture c
-ASOF LEFT JOIN _tgid_map m ON m.tid = d.tid AND d.ts >= m.from_ts;
+LEFT JOIN _tgid_map m ON m.tid = d.tid AND d.ts >= m.from_ts AND d.ts < m.to_ts;

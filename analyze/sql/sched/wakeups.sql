@@ -11,8 +11,8 @@
 CREATE OR REPLACE VIEW wakeups AS
 SELECT w.ts, w.cpu, w.tid, m.tgid, w.target_cpu, w.prio, w.wakeup_new = 1 AS wakeup_new, w.waker_tid, m2.tgid AS waker_tgid
 FROM _sched_waking w
-ASOF LEFT JOIN _tgid_map m ON m.tid = w.tid AND w.ts >= m.from_ts
-ASOF LEFT JOIN _tgid_map m2 ON m2.tid = w.waker_tid AND w.ts >= m2.from_ts;
+LEFT JOIN _tgid_map m ON m.tid = w.tid AND w.ts >= m.from_ts AND w.ts < m.to_ts
+LEFT JOIN _tgid_map m2 ON m2.tid = w.waker_tid AND w.ts >= m2.from_ts AND w.ts < m2.to_ts;
 
 -- @view context_switches: Every context switch with state names.
 -- @col ts: switch time, ns since boot
@@ -28,5 +28,5 @@ CREATE OR REPLACE VIEW context_switches AS
 SELECT s.ts, s.cpu, s.prev_tid, m.tgid AS prev_tgid, _state_name(s.prev_state) AS prev_state,
        s.next_tid, m2.tgid AS next_tgid, s.prev_prio, s.next_prio
 FROM _sched_switch s
-ASOF LEFT JOIN _tgid_map m ON m.tid = s.prev_tid AND s.ts >= m.from_ts
-ASOF LEFT JOIN _tgid_map m2 ON m2.tid = s.next_tid AND s.ts >= m2.from_ts;
+LEFT JOIN _tgid_map m ON m.tid = s.prev_tid AND s.ts >= m.from_ts AND s.ts < m.to_ts
+LEFT JOIN _tgid_map m2 ON m2.tid = s.next_tid AND s.ts >= m2.from_ts AND s.ts < m2.to_ts;

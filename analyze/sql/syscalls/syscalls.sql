@@ -36,4 +36,4 @@ SELECT p.ts, p.end_ts, p.end_ts - p.ts AS dur, p.tid, m.tgid, p.cpu, p.nr,
        p.arg0, p.arg1, p.arg2, p.arg3, p.arg4, p.arg5
 FROM p
 LEFT JOIN _syscall_names n ON n.nr = p.nr
-ASOF LEFT JOIN _tgid_map m ON m.tid = p.tid AND p.order_ts >= m.from_ts;
+LEFT JOIN _tgid_map m ON m.tid = p.tid AND p.order_ts >= m.from_ts AND p.order_ts < m.to_ts;

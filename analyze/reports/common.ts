@@ -1,0 +1,229 @@
+/**
+ * Shared report machinery: filters (bound as parameters), the report result
+ * shape, loss-window overlap, and human/JSON/CSV rendering with auto units.
+ */
+import { UsageError } from '../../formats/errors.js';
+import type { CaptureDb, Param, Row } from '../db.js';
+
+export type Unit = 'ns' | 'bytes' | 'pct' | 'count' | 'ts' | 'text' | 'hex';
+
+export interface Col {
+  key: string;
+  label?: string;
+  unit?: Unit;
+}
+
+export interface Section {
+  /** JSON key (snake_case) */
+  name: string;
+  title: string;
+  columns: Col[];
+  rows: Row[];
+  /** optional pre-rendered human text instead of a table (trees, histograms) */
+  text?: string;
+}
+
+export interface ReportResult {
+  report: string;
+  /** extra top-level JSON fields */
+  facts?: Record<string, unknown>;
+  sections: Section[];
+  notes: string[];
+}
+
+export interface Filters {
+  pid?: number;
+  comm?: string;
+  /** absolute window, ns since boot */
+  since: number;
+  until: number;
+  top: number;
+}
+
+export interface ReportOptions extends Filters {
+  by?: 'thread' | 'process' | 'comm';
+  hist?: boolean;
+  at?: number;
+  minAge?: number;
+  folded?: boolean;
+}
+
+/** Parse a duration: "1.5s", "200ms", "300us", "42ns"; a bare number is seconds. */
+export function parseDuration(flag: string, v: string): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|ms|s|m)?\s*$/.exec(v);
+  if (!m) throw new UsageError(`${flag} ${v}: expected a duration like 1.5s, 200ms, 300us or 42ns`);
+  const mult = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9 }[m[2] ?? 's']!;
+  return Math.round(Number(m[1]) * mult);
+}
+
+/** Resolve --since/--until (offsets from the capture start) to an absolute window. */
+export function window(cap: CaptureDb, since?: string, until?: string): { since: number; until: number } {
+  const s = since !== undefined ? cap.startTs + parseDuration('--since', since) : cap.startTs;
+  const u = until !== undefined ? cap.startTs + parseDuration('--until', until) : cap.endTs;
+  if (u <= s) throw new UsageError(`--since/--until: empty window (since ${since ?? 0} is not before until ${until ?? 'end'})`);
+  return { since: Math.max(s, cap.startTs), until: Math.min(u, cap.endTs) };
+}
+
+export function checkRegex(re: string | undefined): void {
+  if (re === undefined) return;
+  try {
+    new RegExp(re);
+  } catch (e) {
+    throw new UsageError(`--comm ${re}: not a valid regular expression (${(e as Error).message})`);
+  }
+}
+
+/**
+ * SQL predicate for --pid/--comm on a relation that has tid/tgid/comm
+ * columns (aliased by `a`), appending its values to `params`.
+ */
+export function taskFilter(f: Filters, params: Param[], a: { tid: string; tgid: string; comm: string }): string {
+  const parts: string[] = [];
+  if (f.pid !== undefined) {
+    params.push(f.pid);
+    const i = params.length;
+    parts.push(`(${a.tgid} = $${i} OR ${a.tid} = $${i})`);
+  }
+  if (f.comm !== undefined) {
+    params.push(f.comm);
+    parts.push(`regexp_matches(coalesce(${a.comm}, ''), $${params.length})`);
+  }
+  return parts.length ? parts.join(' AND ') : 'true';
+}
+
+/** Add a value to params; returns its placeholder. */
+export function p(params: Param[], v: Param): string {
+  params.push(v);
+  return `$${params.length}`;
+}
+
+/** Loss windows overlapping [since, until]: a note for every report. */
+export async function lossNotes(cap: CaptureDb, f: Filters): Promise<{ notes: string[]; facts: Record<string, unknown> }> {
+  const rows = await cap.query<{ kind: string; cpu: number; count: number; ts_start: number; ts_end: number }>(
+    'SELECT kind, cpu, count, ts_start, ts_end FROM losses WHERE ts_end >= $1 AND ts_start <= $2 ORDER BY ts_start',
+    [f.since, f.until],
+  );
+  const lost = rows.reduce((a, r) => a + Number(r.count), 0);
+  const notes: string[] = [];
+  if (rows.length) {
+    const kinds = [...new Set(rows.map((r) => r.kind))].join(', ');
+    const first = rows[0], last = rows[rows.length - 1];
+    notes.push(`WARNING: ${lost} events lost (${kinds}) in ${rows.length} window(s) overlapping this report, ` +
+      `from +${fmtNs(first.ts_start - cap.startTs)} to +${fmtNs(last.ts_end - cap.startTs)}; figures there are incomplete (see the losses view)`);
+  }
+  return {
+    notes,
+    facts: { losses: { overlap: rows.length > 0, events_lost: lost, windows: rows.map((r) => ({ cpu: r.cpu, kind: r.kind, count: r.count, ts_start: r.ts_start, ts_end: r.ts_end })) } },
+  };
+}
+
+// ---------- formatting ----------
+
+export function fmtNs(v: number): string {
+  const a = Math.abs(v);
+  if (a < 1e3) return `${Math.round(v)}ns`;
+  if (a < 1e6) return `${(v / 1e3).toFixed(a < 1e4 ? 2 : a < 1e5 ? 1 : 0)}µs`;
+  if (a < 1e9) return `${(v / 1e6).toFixed(a < 1e7 ? 2 : a < 1e8 ? 1 : 0)}ms`;
+  return `${(v / 1e9).toFixed(a < 1e10 ? 3 : 2)}s`;
+}
+
+export function fmtBytes(v: number): string {
+  const a = Math.abs(v);
+  if (a < 1024) return `${v}B`;
+  if (a < 1 << 20) return `${(v / 1024).toFixed(1)}KiB`;
+  if (a < 1 << 30) return `${(v / (1 << 20)).toFixed(1)}MiB`;
+  return `${(v / (1 << 30)).toFixed(2)}GiB`;
+}
+
+export function fmtValue(v: unknown, unit?: Unit, base = 0): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    const n = Number(v);
+    switch (unit) {
+      case 'ns': return fmtNs(n);
+      case 'ts': return `+${fmtNs(n - base)}`;
+      case 'bytes': return fmtBytes(n);
+      case 'pct': return `${n.toFixed(1)}%`;
+      case 'hex': return `0x${BigInt(v).toString(16)}`;
+      default: return Number.isInteger(n) ? String(v) : n.toFixed(2);
+    }
+  }
+  if (Array.isArray(v)) return v.join(' ');
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return String(v);
+}
+
+const isNumUnit = (u?: Unit) => u !== undefined && u !== 'text';
+
+/** Aligned table: numeric columns right-aligned. */
+export function renderTable(cols: Col[], rows: Row[], base = 0): string {
+  const head = cols.map((c) => c.label ?? c.key);
+  const cells = rows.map((r) => cols.map((c) => fmtValue(r[c.key], c.unit, base)));
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (vals: string[]) =>
+    vals.map((v, i) => (isNumUnit(cols[i].unit) ? v.padStart(w[i]) : i === vals.length - 1 ? v : v.padEnd(w[i]))).join('  ').trimEnd();
+  return [line(head), ...cells.map(line)].join('\n');
+}
+
+/** log2 histogram rows → runqlat-style text. */
+export function renderHist(rows: { lo: number; hi: number; count: number }[], unit: 'ns' | 'us' = 'us'): string {
+  if (!rows.length) return '  (no samples)';
+  const max = Math.max(...rows.map((r) => r.count));
+  const div = unit === 'us' ? 1000 : 1;
+  const labels = rows.map((r) => `${Math.floor(r.lo / div)} -> ${Math.floor(r.hi / div)}`);
+  const lw = Math.max(...labels.map((l) => l.length));
+  const cw = Math.max(5, ...rows.map((r) => String(r.count).length));
+  return [`  ${'µs'.padStart(lw)} : ${'count'.padStart(cw)}   distribution`,
+    ...rows.map((r, i) => `  ${labels[i].padStart(lw)} : ${String(r.count).padStart(cw)}   |${'*'.repeat(Math.round((r.count / max) * 40)).padEnd(40)}|`)].join('\n');
+}
+
+/** SQL for log2 histogram buckets of a ns expression (bucket k: [2^k, 2^(k+1)) µs, k=0 holds 0..1µs). */
+export const LOG2_BUCKET_US = (expr: string) => `CAST(floor(log2(greatest(${expr}, 1000) / 1000.0)) AS INTEGER)`;
+
+export function histRows(raw: { bucket: number; count: number }[]): { lo: number; hi: number; count: number; lo_ns: number; hi_ns: number }[] {
+  if (!raw.length) return [];
+  const by = new Map(raw.map((r) => [r.bucket, r.count]));
+  const lo = Math.min(...raw.map((r) => r.bucket)), hi = Math.max(...raw.map((r) => r.bucket));
+  const out = [];
+  for (let b = Math.min(lo, 0); b <= hi; b++) {
+    const l = b === 0 ? 0 : 2 ** b * 1000, h = 2 ** (b + 1) * 1000 - 1;
+    out.push({ lo: l, hi: h, count: by.get(b) ?? 0, lo_ns: l, hi_ns: h });
+  }
+  return out;
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = Array.isArray(v) ? v.join(';') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function toCsv(columns: string[], rows: Row[]): string {
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+}
+
+export function jsonReplacer(_k: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? v.toString() : v;
+}
+
+export function renderReport(res: ReportResult, format: 'human' | 'json' | 'csv', base: number): string {
+  if (format === 'json') {
+    const o: Record<string, unknown> = { report: res.report, ...res.facts };
+    for (const s of res.sections) o[s.name] = s.rows;
+    o.notes = res.notes;
+    return JSON.stringify(o, jsonReplacer, 2) + '\n';
+  }
+  if (format === 'csv') {
+    const tabular = res.sections.filter((s) => s.columns.length);
+    if (tabular.length === 1) return toCsv(tabular[0].columns.map((c) => c.key), tabular[0].rows);
+    return tabular.map((s) => `# ${s.name}\n${toCsv(s.columns.map((c) => c.key), s.rows)}`).join('\n');
+  }
+  const out: string[] = [];
+  for (const n of res.notes) out.push(n, '');
+  for (const s of res.sections) {
+    out.push(s.title);
+    out.push(s.text ?? (s.rows.length ? renderTable(s.columns, s.rows, base) : '  (none)'));
+    out.push('');
+  }
+  return out.join('\n');
+}

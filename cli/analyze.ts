@@ -1,0 +1,244 @@
+/**
+ * ktape analyze | query | tables | convert: everything that reads a capture
+ * through DuckDB (analyze/db.ts).
+ */
+import { mkdirSync, existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Argument, Command, Option } from 'commander';
+import { UsageError, KtapeError } from '../formats/errors.js';
+import { TABLES } from '../formats/schema.js';
+import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
+import { REPORTS, runReport } from '../analyze/reports/index.js';
+import { checkRegex, jsonReplacer, parseDuration, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
+import { foldedLines } from '../analyze/reports/leaks.js';
+import { rawName } from '../analyze/load.js';
+
+const int = (flag: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min) throw new UsageError(`${flag} ${v}: expected an integer >= ${min}`);
+  return n;
+};
+
+function memLimit(v: string): string {
+  if (!/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.test(v)) throw new UsageError(`--memory-limit ${v}: expected a size like 2GB or 512MiB`);
+  return v.trim();
+}
+
+const dbOptions = (c: Command) => c
+  .option('--db <file>', 'keep the loaded database in FILE and reuse it while the capture is unchanged')
+  .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB', memLimit);
+
+/** Open with progress on a TTY. */
+async function open(dir: string, opts: { db?: string; memoryLimit?: string }): Promise<CaptureDb> {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit };
+  if (tty) {
+    o.onProgress = (pr) => {
+      const now = Date.now();
+      if (now - last < 100 && pr.doneBytes < pr.totalBytes) return;
+      last = now;
+      process.stderr.write(`\rloading ${dir}: ${pr.table} ${pr.rows} rows, ${Math.round((100 * pr.doneBytes) / Math.max(1, pr.totalBytes))}%\x1b[K`);
+    };
+  }
+  try {
+    return await openCapture(dir, o);
+  } finally {
+    if (tty) process.stderr.write('\r\x1b[K');
+  }
+}
+
+function format(opts: { json?: boolean; csv?: boolean }): 'human' | 'json' | 'csv' {
+  if (opts.json && opts.csv) throw new UsageError('--json and --csv: choose one');
+  return opts.json ? 'json' : opts.csv ? 'csv' : 'human';
+}
+
+function printRows(rows: Row[], columns: string[], fmt: 'human' | 'json' | 'csv'): void {
+  if (fmt === 'json') process.stdout.write(JSON.stringify(rows, jsonReplacer, 2) + '\n');
+  else if (fmt === 'csv') process.stdout.write(toCsv(columns, rows));
+  else process.stdout.write(renderTable(columns.map((k) => ({ key: k, unit: undefined })), rows) + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
+}
+
+async function runQuery(cap: CaptureDb, sql: string, fmt: 'human' | 'json' | 'csv'): Promise<void> {
+  const cols = await cap.describe(sql).catch(() => null);
+  const rows = await cap.query(sql);
+  printRows(rows, cols?.map((c) => c.name) ?? Object.keys(rows[0] ?? {}), fmt);
+}
+
+async function shell(cap: CaptureDb, fmt: 'human' | 'json' | 'csv'): Promise<void> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'ktape> ' });
+  process.stdout.write(`ktape query shell on ${cap.dir}: end statements with ';', .tables lists the views, .quit or Ctrl-D exits\n`);
+  rl.prompt();
+  let buf = '';
+  for await (const line of rl) {
+    const t = line.trim();
+    if (!buf && (t === '.quit' || t === '.exit')) break;
+    if (!buf && t === '.tables') {
+      for (const v of viewDocs()) process.stdout.write(`${v.name}: ${v.columns.map((c) => c.name).join(', ')}\n`);
+      rl.prompt();
+      continue;
+    }
+    buf += `${line}\n`;
+    if (t.endsWith(';')) {
+      try {
+        await runQuery(cap, buf.trim().replace(/;\s*$/, ''), fmt);
+      } catch (e) {
+        process.stdout.write(`error: ${(e as Error).message}\n`);
+      }
+      buf = '';
+      rl.setPrompt('ktape> ');
+    } else rl.setPrompt('   ..> ');
+    rl.prompt();
+  }
+  rl.close();
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((res, rej) => {
+    let s = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (d) => (s += d));
+    process.stdin.on('end', () => res(s));
+    process.stdin.on('error', rej);
+  });
+}
+
+export function registerAnalyze(program: Command): void {
+  const reportNames = Object.keys(REPORTS);
+  const analyze = program
+    .command('analyze')
+    .description('analyze a capture: summary, cpu, sched-latency, syscalls, tasks, offcpu, leaks, switches (no privileges needed)')
+    .argument('<capture>', 'capture directory written by ktape record')
+    .addArgument(new Argument('[report]', 'report to print (default summary)').choices(reportNames))
+    .option('--pid <n>', 'only this process (tgid) or thread (tid)', int('--pid', 0))
+    .option('--comm <regex>', 'only tasks whose comm matches REGEX')
+    .option('--since <t>', 'start of the window, from the capture start (1.5s, 200ms, 300us, 42ns; bare = seconds)')
+    .option('--until <t>', 'end of the window, from the capture start')
+    .option('--top <n>', 'rows per table', int('--top', 1), 20)
+    .addOption(new Option('--by <what>', 'cpu: group by thread, process or comm').choices(['thread', 'process', 'comm']).default('thread'))
+    .option('--hist', 'syscalls: latency histograms')
+    .option('--at <t>', 'leaks: outstanding at this time from the capture start (default: the end)')
+    .option('--min-age <t>', 'leaks: only allocations at least this old (as memleak -o)')
+    .option('--folded', 'leaks: print flamegraph.pl folded stacks (bytes)')
+    .option('--json', 'JSON output (stable snake_case fields, unit in the name)')
+    .option('--csv', 'CSV output');
+  dbOptions(analyze)
+    .addHelpText('after', `
+Reports:
+${reportNames.map((n) => `  ${n.padEnd(14)} ${REPORTS[n].doc}`).join('\n')}
+
+Examples:
+  ktape analyze cap                          summary
+  ktape analyze cap cpu --by process --top 10
+  ktape analyze cap sched-latency --comm '^kt-' --json
+  ktape analyze cap leaks --min-age 500ms --folded | flamegraph.pl > leaks.svg
+  ktape analyze cap syscalls --pid 1234 --hist --db cap.duckdb`)
+    .action(async (dir: string, report: string | undefined, opts) => {
+      const fmt = format(opts);
+      checkRegex(opts.comm);
+      const name = report ?? 'summary';
+      // validate durations before loading
+      for (const f of ['since', 'until', 'at', 'minAge'] as const) if (opts[f] !== undefined) parseDuration(`--${f === 'minAge' ? 'min-age' : f}`, opts[f]);
+      const cap = await open(dir, opts);
+      try {
+        const w = window(cap, opts.since, opts.until);
+        const ro: ReportOptions = {
+          ...w, pid: opts.pid, comm: opts.comm, top: opts.top, by: opts.by, hist: !!opts.hist,
+          at: opts.at !== undefined ? Math.min(cap.startTs + parseDuration('--at', opts.at), cap.endTs) : undefined,
+          minAge: opts.minAge !== undefined ? parseDuration('--min-age', opts.minAge) : undefined,
+          folded: !!opts.folded,
+        };
+        const res = await runReport(name, cap, ro);
+        if (opts.folded && name === 'leaks') process.stdout.write(foldedLines(res));
+        else process.stdout.write(renderReport(res, fmt, cap.startTs));
+      } finally {
+        cap.close();
+      }
+    });
+
+  const query = program
+    .command('query')
+    .description('run SQL over a capture\'s views (interactive shell when stdin is a TTY and no SQL is given)')
+    .argument('<capture>', 'capture directory')
+    .argument('[sql]', 'one SQL statement (or read it from stdin when stdin is not a TTY)')
+    .option('--json', 'JSON rows')
+    .option('--csv', 'CSV');
+  dbOptions(query)
+    .addHelpText('after', `
+Examples:
+  ktape query cap "SELECT comm, sum(dur) AS cpu_ns FROM sched_slices JOIN threads USING (tid) GROUP BY comm ORDER BY 2 DESC LIMIT 5"
+  ktape query cap "SELECT name, count(*) FROM syscalls WHERE failed GROUP BY name" --csv
+  ktape tables cap        lists the views and their columns`)
+    .action(async (dir: string, sql: string | undefined, opts) => {
+      const fmt = format(opts);
+      if (sql === undefined && !process.stdin.isTTY) sql = (await readStdin()).trim().replace(/;\s*$/, '');
+      if (sql !== undefined && !sql.trim()) throw new UsageError('query: empty SQL statement');
+      const cap = await open(dir, opts);
+      try {
+        if (sql === undefined) await shell(cap, fmt);
+        else await runQuery(cap, sql, fmt);
+      } finally {
+        cap.close();
+      }
+    });
+
+  const tables = program
+    .command('tables')
+    .description('list the views of a capture with their columns, types and descriptions')
+    .argument('<capture>', 'capture directory')
+    .option('--json', 'JSON output');
+  dbOptions(tables).action(async (dir: string, opts) => {
+    const cap = await open(dir, opts);
+    try {
+      const views = [];
+      for (const v of cap.views()) {
+        const types = new Map((await cap.describe(`SELECT * FROM ${v.name}`)).map((c) => [c.name, c.type]));
+        views.push({ ...v, columns: v.columns.map((c) => ({ ...c, type: types.get(c.name) ?? '?' })) });
+      }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(views, null, 2) + '\n');
+        return;
+      }
+      for (const v of views) {
+        process.stdout.write(`${v.name}  (analyze/sql/${v.module}.sql)\n  ${v.doc}\n`);
+        const w = Math.max(...v.columns.map((c) => c.name.length)), tw = Math.max(...v.columns.map((c) => c.type.length));
+        for (const c of v.columns) process.stdout.write(`    ${c.name.padEnd(w)}  ${c.type.padEnd(tw)}  ${c.doc}\n`);
+        process.stdout.write('\n');
+      }
+      process.stdout.write('Raw capture tables are loaded as _<table> (e.g. _sched_switch); see formats/schema.ts.\n');
+    } finally {
+      cap.close();
+    }
+  });
+
+  const convert = program
+    .command('convert')
+    .description('write every capture table (and with --views the views) as Parquet files via DuckDB COPY')
+    .argument('<capture>', 'capture directory')
+    .requiredOption('--parquet <dir>', 'output directory (created)')
+    .option('--views', 'also write the views (threads, sched_slices, syscalls, ...)');
+  dbOptions(convert).action(async (dir: string, opts) => {
+    const out = resolve(opts.parquet);
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--parquet ${opts.parquet}: exists and is not a directory`);
+    mkdirSync(out, { recursive: true });
+    const cap = await open(dir, opts);
+    try {
+      const written: string[] = [];
+      const names: [string, string][] = TABLES.map((t) => [t.name, rawName(t.name)]);
+      if (opts.views) for (const v of viewDocs()) names.push([`view_${v.name}`, v.name]);
+      for (const [file, rel] of names) {
+        const path = join(out, `${file}.parquet`);
+        try {
+          await cap.conn.run(`COPY (SELECT * FROM ${rel}) TO $1 (FORMAT parquet, COMPRESSION zstd)`, [path]);
+        } catch (e) {
+          throw new KtapeError('E_CONVERT', `convert: writing ${path} failed: ${(e as Error).message.split('\n')[0]}`, 1);
+        }
+        written.push(path);
+      }
+      process.stderr.write(`wrote ${written.length} Parquet files to ${out}\n`);
+    } finally {
+      cap.close();
+    }
+  });
+}
