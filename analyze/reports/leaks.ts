@@ -17,7 +17,7 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
       SELECT CASE WHEN stack_id >= 0 THEN stack_id END AS stack_id,
              CASE WHEN stack_id < 0 THEN call_site_symbol END AS site,
              sum(bytes) AS bytes, count(*) AS count, min(ts) AS oldest_ts, any_value(call_site_symbol) AS call_site_symbol,
-             list(DISTINCT kind) AS kinds
+             list(DISTINCT kind ORDER BY kind) AS kinds
       FROM a GROUP BY 1, 2
     )
     SELECT g.stack_id, g.bytes, g.count, ${atp} - g.oldest_ts AS oldest_age_ns, g.call_site_symbol, g.kinds,

@@ -9,7 +9,6 @@ export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<
   const params: Param[] = [];
   const since = p(params, o.since), until = p(params, o.until);
   const filt = taskFilter(o, params, { tid: 's.tid', tgid: 's.tgid', comm: 'pr.comm' });
-  const top = p(params, o.top);
   await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_sys AS
     SELECT s.name, s.nr, s.tgid, pr.comm, s.dur, s.failed FROM syscalls s LEFT JOIN processes pr ON pr.tgid = s.tgid
     WHERE coalesce(s.ts, s.end_ts) >= ${since} AND coalesce(s.ts, s.end_ts) <= ${until} AND ${filt}`, params);

@@ -61,7 +61,7 @@ export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
     sections: [
       { name: 'events', title: 'Fork, exec, exit and rename events (execsnoop)', rows: events,
         columns: [{ key: 'ts', unit: 'ts' }, { key: 'event' }, { key: 'tid', unit: 'count' }, { key: 'tgid', unit: 'count' }, { key: 'comm' },
-          { key: 'parent_tid', label: 'parent', unit: 'count' }, { key: 'exit_code', label: 'exit', unit: 'count' }, { key: 'filename' }] },
+          { key: 'parent_tid', label: 'parent', unit: 'count' }, { key: 'exit_status', label: 'exit', unit: 'count' }, { key: 'exit_signal', label: 'sig', unit: 'count' }, { key: 'filename' }] },
       { name: 'tree', title: 'Process tree (processes that forked, exec\'d or exited during the capture, with their ancestors)', columns: [],
         rows: roots.map(tree), text: lines.join('\n') || '  (none)' },
     ],
