@@ -18,7 +18,7 @@
  *  - sustained events/s without loss (paced getppid at 2M events/s for 30 s,
  *    and an unpaced storm for 30 s).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, openSync, readSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
@@ -79,8 +79,6 @@ export interface RunSample {
   wallNs: number;
   events?: number;
   lost?: number;
-  /** trace-cmd: events left in the kernel buffer at the end, never written */
-  unflushed?: number;
   /** event data bytes as stored on disk */
   eventBytes?: number;
   /** event data bytes uncompressed (= eventBytes unless the tool compresses) */
@@ -107,7 +105,6 @@ export interface ToolSummary {
   events: number;
   lost: number;
   lostMax: number;
-  unflushed?: number;
   bytesPerEvent: number;
   bytesPerEventRaw: number;
   captureBytesPerEvent: number;
@@ -225,18 +222,75 @@ interface Ctx {
   ftshim: string | null;
   node: string;
   cli: string;
+  exitstat: string;
   perfSampleType?: string[];
 }
 
+/**
+ * The workload command as given to a tool. `env` execs it (no extra fork:
+ * ktape's follow-children filter needs the command's own pid, see README),
+ * with exitstat.so preloaded: at exit it appends the workload's
+ * /proc/self/stat to `inner`, so its CPU can be subtracted from the tool's tree.
+ */
 function innerCmd(c: Ctx, w: Workload, n: number, inner: string): string[] {
-  return [c.treeCpu, inner, c.workload, w.mode, String(n)];
+  return ['env', `LD_PRELOAD=${c.exitstat}`, `KT_EXITSTAT=${inner}`, c.workload, w.mode, String(n)];
 }
 
-/** CPU of the tool's tree: everything the outer shell reaped, minus the workload's shell. */
+/** CPU of the tool's tree: everything the outer shell reaped, minus the workload's. */
 function toolCpu(outer: string, inner: string): number | undefined {
-  const o = readTreeCpu(outer), i = readTreeCpu(inner);
-  if (!o || !i) return undefined;
-  return o.childrenNs - (i.selfNs + i.childrenNs);
+  const o = readTreeCpu(outer), i = readExitStat(inner);
+  if (!o || i === null) return undefined;
+  return o.childrenNs - i;
+}
+
+const EXITSTAT_C = `#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* LD_PRELOAD: append /proc/self/stat to $KT_EXITSTAT when the process exits. */
+__attribute__((destructor)) static void kt_exitstat(void)
+{
+	const char *p = getenv("KT_EXITSTAT");
+	char buf[1024];
+	if (!p)
+		return;
+	int fd = open("/proc/self/stat", O_RDONLY);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	if (buf[n - 1] != '\\n')
+		buf[n++] = '\\n';
+	int o = open(p, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	if (o < 0)
+		return;
+	if (write(o, buf, n) < 0) {}
+	close(o);
+}
+`;
+
+async function buildExitstat(dir: string): Promise<string> {
+  const src = join(dir, 'exitstat.c'), out = join(dir, 'exitstat.so');
+  writeFileSync(src, EXITSTAT_C);
+  const r = await run('gcc', ['-O2', '-shared', '-fPIC', '-o', out, src]);
+  if (r.code !== 0) throw new Error(`compiling exitstat.c: ${r.stderr.trim()}`);
+  return out;
+}
+
+/** Workload CPU (self + reaped children) from exitstat lines: the largest
+ * ktape-workload total (forkexec children also write lines; the parent's
+ * includes them). */
+function readExitStat(path: string): number | null {
+  if (!existsSync(path)) return null;
+  let best: number | null = null;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.includes('(ktape-workload)')) continue;
+    const f = line.slice(line.lastIndexOf(')') + 2).trim().split(/\s+/);
+    const ns = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1e7;
+    if (best === null || ns > best) best = ns;
+  }
+  return best;
 }
 
 async function runUntraced(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
@@ -296,7 +350,13 @@ async function runKtape(c: Ctx, w: Workload, n: number, rep: number, extraEnv: N
   return s;
 }
 
-/** Parse `trace-cmd report --stat`: per-CPU read events, overruns, entries left behind. */
+/**
+ * Parse `trace-cmd report --stat`. The per-CPU stats are a snapshot taken
+ * when recording stopped: "read events" were already written then, and
+ * "entries" were still in the kernel buffer and flushed afterwards (their sum
+ * matches a count of `trace-cmd report` lines). Lost = overrun + commit
+ * overrun + dropped events.
+ */
 export function parseTraceCmdStat(text: string): { read: number; lost: number; entries: number } {
   let read = 0, lost = 0, entries = 0;
   for (const m of text.matchAll(/^(entries|overrun|commit overrun|dropped events|read events):\s*(\d+)/gm)) {
@@ -325,7 +385,7 @@ async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number): Promise
   rmSync(outer, { force: true }); rmSync(inner, { force: true });
   const args = [outer, 'env', `LD_PRELOAD=${c.ftshim}`, `FTSHIM_DIR=${join(c.workdir, 'ftshim')}`, 'trace-cmd', 'record', '-b', '16384', '-o', file];
   for (const e of w.tracecmd) args.push('-e', e);
-  args.push('env', '-u', 'LD_PRELOAD', ...innerCmd(c, w, n, inner));
+  args.push(...innerCmd(c, w, n, inner)); // innerCmd's env replaces LD_PRELOAD (ftshim) with exitstat.so
   const r = await run(c.treeCpu, args);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
   const s: RunSample = { tool: 'trace-cmd', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
@@ -338,9 +398,8 @@ async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number): Promise
     s.captureBytes = diskBytes(file);
     const st = await run('trace-cmd', ['report', '--stat', '-i', file]);
     const p = parseTraceCmdStat(st.stdout);
-    s.events = p.read;
+    s.events = p.read + p.entries;
     s.lost = p.lost;
-    s.unflushed = p.entries;
   }
   rmSync(file, { force: true });
   return s;
@@ -348,11 +407,12 @@ async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number): Promise
 
 /** Parse `perf report --stats`: samples and lost samples (LOST_SAMPLES per event, or LOST records). */
 export function parsePerfStats(text: string): { samples: number; lost: number } {
-  const agg = text.split(/^\S.*stats:\s*$/m)[0];
+  // "Aggregated stats:" then one "<sys>:<event> stats:" section per event
+  const sections = text.split(/^(\S+:\S+) stats:\s*$/m);
+  const agg = sections[0];
   const samples = Number(/SAMPLE events:\s*(\d+)/.exec(agg)?.[1] ?? NaN);
-  // per-event sections: "<event> stats:" then "LOST_SAMPLES events: N" (number of samples lost)
+  // per-event "LOST_SAMPLES events: N" = number of samples lost
   let lost = 0;
-  const sections = text.split(/^(\S.*) stats:\s*$/m);
   for (let i = 1; i < sections.length; i += 2) {
     const m = /LOST_SAMPLES events:\s*(\d+)/.exec(sections[i + 1] ?? '');
     if (m) lost += Number(m[1]);
@@ -427,7 +487,6 @@ function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadRe
       events: ev,
       lost: median(ok.map((s) => s.lost ?? NaN)),
       lostMax: Math.max(0, ...ok.map((s) => s.lost ?? 0)),
-      unflushed: t === 'trace-cmd' ? median(ok.map((s) => s.unflushed ?? NaN)) : undefined,
       bytesPerEvent: perEv((s) => s.eventBytes),
       bytesPerEventRaw: perEv((s) => s.eventBytesRaw),
       captureBytesPerEvent: perEv((s) => s.captureBytes),
@@ -517,7 +576,9 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
     ftshim: null,
     node: process.execPath,
     cli: pkgPath('dist/cli/main.js'),
+    exitstat: '',
   };
+  c.exitstat = await buildExitstat(o.workdir);
   const skipped: Partial<Record<Tool, string>> = {};
   let tools = (o.tools ?? TOOLS).slice();
   const tf = await ensureTracefs();
@@ -590,7 +651,7 @@ export function formatRecordBench(r: RecordBenchResult): string {
     for (const t of r.tools) {
       const s = w.tools[t];
       if (!s) continue;
-      const lost = s.failed === s.runs ? 'FAILED' : `${fint(s.lost)}${s.lostMax > s.lost ? ` (max ${fint(s.lostMax)})` : ''}${s.unflushed ? ` +${fint(s.unflushed)} unflushed` : ''}`;
+      const lost = s.failed === s.runs ? 'FAILED' : `${fint(s.lost)}${s.lostMax > s.lost ? ` (max ${fint(s.lostMax)})` : ''}`;
       rows.push(['', t, fratio(s.ratioMedian), s.refRatio ? fratio(s.refRatio) : '', fx(s.elapsedMsMedian, 1), fint(s.events), lost,
         fx(s.bytesPerEvent, 1), fx(s.bytesPerEventRaw, 1), fx(s.captureBytesPerEvent, 1), fint(s.toolCpuNsPerEvent), s.loopCpuNsPerEvent !== undefined ? fint(s.loopCpuNsPerEvent) : '']);
     }
