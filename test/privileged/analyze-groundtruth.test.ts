@@ -1,0 +1,69 @@
+/**
+ * Ground truth for `ktape analyze` against the live kernel: the workload's
+ * threads read /proc/thread-self/schedstat at their end (cpu_ns, wait_ns =
+ * run delay, slices = times run on a CPU) and print it; the capture of the
+ * same run, analyzed, must agree: CPU within 5 %, run delay within 10 %,
+ * slice counts within ±2. Once on an idle machine, once with a CPU hog
+ * competing for both CPUs.
+ */
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
+
+const skip = privilegedSkipReason();
+
+interface Worker { tid: number; comm: string; cpu_ns: number; wait_ns: number; slices: number }
+
+function recordSpin(ms: number, threads: number): { dir: string; workers: Worker[] } {
+  const dir = join(tmp('ktape-gt-'), 'cap');
+  const r = ktape(['record', '-q', '-o', dir, '--events', 'sched,task', '--', WORKLOAD, 'spin', String(ms), String(threads)]);
+  expect(r.status, r.stderr).toBe(0);
+  const line = r.stdout.trim().split('\n').find((l) => l.includes('"mode":"spin"'));
+  expect(line, r.stdout).toBeTruthy();
+  return { dir, workers: JSON.parse(line!).workers };
+}
+
+/** Run delay tolerance: 10 %, but never tighter than 50 µs (sched_waking vs enqueue skew on a near-idle machine). */
+const RUN_DELAY_FLOOR_NS = 50_000;
+
+function check(dir: string, workers: Worker[]) {
+  const cpu = JSON.parse(ktape(['analyze', dir, 'cpu', '--json', '--top', '1000']).stdout);
+  const lat = JSON.parse(ktape(['analyze', dir, 'sched-latency', '--json', '--top', '1000']).stdout);
+  expect(workers.length).toBeGreaterThan(0);
+  const report: string[] = [];
+  for (const w of workers) {
+    const c = cpu.tasks.find((t: any) => t.tid === w.tid);
+    const l = lat.tasks.find((t: any) => t.tid === w.tid);
+    expect(c, `tid ${w.tid} missing from cpu report`).toBeTruthy();
+    report.push(`${w.comm} cpu ${c.cpu_ns} vs ${w.cpu_ns}, delay ${l?.run_delay_ns ?? 0} vs ${w.wait_ns}, slices ${c.slices} vs ${w.slices}`);
+    expect(Math.abs(c.cpu_ns - w.cpu_ns) / w.cpu_ns, report.at(-1)).toBeLessThanOrEqual(0.05);
+    expect(Math.abs(c.slices - w.slices), report.at(-1)).toBeLessThanOrEqual(2);
+    const delay = l?.run_delay_ns ?? 0;
+    expect(Math.abs(delay - w.wait_ns), report.at(-1)).toBeLessThanOrEqual(Math.max(0.1 * w.wait_ns, RUN_DELAY_FLOOR_NS));
+  }
+  console.log(report.join('\n'));
+}
+
+describe.skipIf(skip)('analyze ground truth: idle machine', () => {
+  it('spin 400 ms x 2 threads', () => {
+    const { dir, workers } = recordSpin(400, 2);
+    check(dir, workers);
+  });
+});
+
+describe.skipIf(skip)('analyze ground truth: with a CPU hog', () => {
+  const hogs: ChildProcess[] = [];
+  beforeAll(() => {
+    for (let i = 0; i < 2; i++) hogs.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+  });
+  afterAll(() => {
+    for (const h of hogs) if (h.pid) process.kill(h.pid, 'SIGKILL');
+  });
+  it('spin 400 ms x 2 threads competing with 2 busy loops', () => {
+    const { dir, workers } = recordSpin(400, 2);
+    // the hog really competed: the workers waited a measurable time
+    expect(workers.reduce((a, w) => a + w.wait_ns, 0)).toBeGreaterThan(10_000_000);
+    check(dir, workers);
+  });
+});
