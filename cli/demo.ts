@@ -9,8 +9,12 @@ import { EVENT_GROUPS } from '../formats/schema.js';
 import { record } from '../record/recorder.js';
 import { pkgPath } from '../record/paths.js';
 import { printRecordSummary } from './record.js';
+import { openCapture } from '../analyze/db.js';
+import { runReport } from '../analyze/reports/index.js';
+import { renderReport } from '../analyze/reports/common.js';
+import { exportPerfetto } from '../export/perfetto.js';
 
-export function registerDemo(program: Command, after: ((dir: string) => Promise<void>)[]): void {
+export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('record ~5 s of the built-in workload, then analyze it and write a Perfetto trace (root)')
@@ -42,6 +46,21 @@ Examples:
         commandLine: process.argv.slice(1),
       });
       printRecordSummary(res);
-      for (const step of after) await step(res.dir);
+
+      // Analysis: the summary report, from SQL over the capture in DuckDB
+      process.stderr.write(`\nktape demo: analysis (ktape analyze ${res.dir})\n`);
+      const cap = await openCapture(res.dir);
+      try {
+        const rep = await runReport('summary', cap, { since: cap.startTs, until: cap.endTs, top: 8 });
+        process.stdout.write(renderReport(rep, 'human', cap.startTs));
+      } finally {
+        cap.close();
+      }
+
+      // Perfetto trace next to the capture
+      const trace = `${res.dir.replace(/\/+$/, '')}.pftrace`;
+      const ex = exportPerfetto(res.dir, trace);
+      process.stderr.write(`\nktape demo: wrote ${trace} (${ex.events.toLocaleString('en-US')} events, ${(ex.bytes / 1e6).toFixed(1)} MB): open it in https://ui.perfetto.dev\n`);
+      process.stderr.write(`ktape demo: next: ktape analyze ${res.dir} cpu | sched-latency | syscalls | leaks;  ktape query ${res.dir} "SELECT ..."\n`);
     });
 }

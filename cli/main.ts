@@ -22,7 +22,7 @@ export function buildProgram(): Command {
   registerRecord(program);
   registerAnalyze(program);
   registerExport(program);
-  registerDemo(program, []);
+  registerDemo(program);
   registerCompare(program);
   program.addHelpText('after', `
 Examples:
@@ -54,6 +54,12 @@ export async function main(argv: string[]): Promise<number> {
     return 70;
   }
 }
+
+// `ktape ... | head`: a closed stdout is not an error
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
 main(process.argv).then((code) => {
   process.exitCode = code;
