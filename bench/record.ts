@@ -24,8 +24,9 @@ import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
 import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, sum, table, which, writeTreeCpuScript } from './lib.js';
 
-export type Tool = 'ktape' | 'trace-cmd' | 'perf';
-export const TOOLS: Tool[] = ['ktape', 'trace-cmd', 'perf'];
+/** 'ktape-nostacks' = ktape --no-kmem-stacks, run only on the kmem workload (separates the cost of a stack per allocation, which the peers do not record) */
+export type Tool = 'ktape' | 'ktape-nostacks' | 'trace-cmd' | 'perf';
+export const TOOLS: Tool[] = ['ktape', 'ktape-nostacks', 'trace-cmd', 'perf'];
 
 export interface Workload {
   name: string;
@@ -323,15 +324,15 @@ export function ktapeStats(dir: string): Map<string, number> {
   return s;
 }
 
-async function runKtape(c: Ctx, w: Workload, n: number, rep: number, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunSample> {
+async function runKtape(c: Ctx, w: Workload, n: number, rep: number, noStacks = false): Promise<RunSample> {
   const dir = join(c.workdir, `ktape-${w.name}-${rep}`);
   rmSync(dir, { recursive: true, force: true });
   const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
   rmSync(outer, { force: true }); rmSync(inner, { force: true });
-  const r = await run(c.treeCpu, [outer, c.node, c.cli, 'record', '-o', dir, '--events', w.ktapeEvents, '--json', '-q', '--', ...innerCmd(c, w, n, inner)], { env: { ...process.env, ...extraEnv } });
+  const r = await run(c.treeCpu, [outer, c.node, c.cli, 'record', '-o', dir, '--events', w.ktapeEvents, ...(noStacks ? ['--no-kmem-stacks'] : []), '--json', '-q', '--', ...innerCmd(c, w, n, inner)]);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
   const k = jsonLine<{ events_total: number; lost: number; bytes: number }>(r.stdout, 'events_total');
-  const s: RunSample = { tool: 'ktape', rep, ok: r.code === 0 && !!j && !!k, elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  const s: RunSample = { tool: noStacks ? 'ktape-nostacks' : 'ktape', rep, ok: r.code === 0 && !!j && !!k, elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
   if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
   if (k) {
     s.events = k.events_total;
@@ -473,6 +474,7 @@ function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadRe
   const res: WorkloadResult = { name: w.name, what: w.what, n: 0, untracedMsMedian: median(un.map((s) => s.elapsedNs)) / 1e6, tools: {}, samples };
   for (const t of tools) {
     const all = samples.filter((s) => s.tool === t);
+    if (all.length === 0) continue;
     const ok = all.filter((s) => s.ok);
     const ratios = ok.filter((s) => unByRep.has(s.rep)).map((s) => s.elapsedNs / unByRep.get(s.rep)!);
     const ev = median(ok.map((s) => s.events ?? NaN));
@@ -491,8 +493,8 @@ function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadRe
       bytesPerEventRaw: perEv((s) => s.eventBytesRaw),
       captureBytesPerEvent: perEv((s) => s.captureBytes),
       toolCpuNsPerEvent: perEv((s) => s.toolCpuNs),
-      loopCpuNsPerEvent: t === 'ktape' ? perEv((s) => s.loopCpuNs) : undefined,
-      refRatio: t === 'ktape' ? undefined : w.ref[t],
+      loopCpuNsPerEvent: t === 'ktape' || t === 'ktape-nostacks' ? perEv((s) => s.loopCpuNs) : undefined,
+      refRatio: t === 'trace-cmd' || t === 'perf' ? w.ref[t] : undefined,
     };
   }
   return res;
@@ -607,7 +609,8 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
     for (let rep = 0; rep < o.reps; rep++) {
       samples.push(await runUntraced(c, w, n, rep));
       for (const t of tools) {
-        const s = t === 'ktape' ? await runKtape(c, w, n, rep) : t === 'trace-cmd' ? await runTraceCmd(c, w, n, rep) : await runPerf(c, w, n, rep);
+        if (t === 'ktape-nostacks' && !w.ktapeEvents.includes('kmem')) continue;
+        const s = t === 'ktape' || t === 'ktape-nostacks' ? await runKtape(c, w, n, rep, t === 'ktape-nostacks') : t === 'trace-cmd' ? await runTraceCmd(c, w, n, rep) : await runPerf(c, w, n, rep);
         samples.push(s);
         if (!s.ok) log(`    ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
       }

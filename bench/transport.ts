@@ -208,9 +208,17 @@ export async function benchTransport(o: { quick: boolean; reps: number; workdir:
       e2eLost: Math.max(0, ...e.map((s) => s.lost)),
     };
   }
-  // The end-to-end recorder CPU decides (it is what users pay); drain throughput breaks ties.
+  // The isolated drain measures the transport itself and decides. End to end, the drain is ~10-20 %
+  // of the recorder's CPU (decode and Arrow writes dominate) and the medians move by more than the
+  // difference between run sets on a shared 2-vCPU VM, so e2e only overrides when its ranges do not
+  // overlap (every run of one transport cheaper than every run of the other).
   const a = summary.shim, b = summary.js;
-  const winner: Transport = b.e2eLoopCpuNsPerEvent < a.e2eLoopCpuNsPerEvent * 0.97 ? 'js' : a.e2eLoopCpuNsPerEvent < b.e2eLoopCpuNsPerEvent * 0.97 ? 'shim' : b.drainMBps > a.drainMBps ? 'js' : 'shim';
+  const range = (t: Transport) => {
+    const v = e2e.filter((s) => s.transport === t && s.ok).map((s) => s.loopCpuNs / s.events);
+    return [Math.min(...v), Math.max(...v)];
+  };
+  const [sLo, sHi] = range('shim'), [jLo, jHi] = range('js');
+  const winner: Transport = jHi < sLo ? 'js' : sHi < jLo ? 'shim' : b.drainMBps > a.drainMBps ? 'js' : 'shim';
   return { ringMb, fillCalls, e2eCalls, reps: o.reps, drain, e2e, summary, winner, default: process.env.KTAPE_RING === 'js' ? 'js' : 'shim' };
 }
 
@@ -221,5 +229,5 @@ export function formatTransportBench(r: TransportBenchResult): string {
     rows.push([t === 'shim' ? 'shim (ktring.c via koffi)' : 'js (mmap + koffi.view)', fint(s.drainMBps), fx(s.drainRecordsPerS / 1e6, 1), fx(s.drainNsPerRecord, 1), fint(s.e2eLoopCpuNsPerEvent), fint(s.e2eElapsedMs), fint(s.e2eLost)]);
   }
   return table(rows, `Ring transport: isolated drain of a ${r.ringMb} MiB ring (medians of ${r.reps}) and end-to-end getppid storm (N=${fint(r.e2eCalls)})`) +
-    `\n  better: ${r.winner} (decided on end-to-end recorder CPU per event, ties within 3% go to drain throughput); the recorder's default is the shim (KTAPE_RING=js selects the JS reader)`;
+    `\n  better: ${r.winner} (isolated drain throughput decides unless the end-to-end CPU ranges do not overlap); the recorder's default is the shim (KTAPE_RING=js selects the JS reader)`;
 }
