@@ -27,7 +27,15 @@ import { MANIFEST_FILE, type Manifest } from '../formats/schema.js';
 import { loadCapture, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
-export const DB_LAYOUT_VERSION = 1;
+export const DB_LAYOUT_VERSION = 2;
+
+/**
+ * Views stored as tables after loading (the view then reads the table):
+ * small, joined everywhere → always; big derived ones → only in a --db
+ * database, where building them once pays off on every later analysis.
+ */
+const MATERIALIZE_ALWAYS = ['threads', 'processes'];
+const MATERIALIZE_DB = ['sched_slices', 'thread_state'];
 
 /** SQL modules in dependency order (paths under analyze/sql, without .sql). */
 export const SQL_MODULES = [
@@ -301,6 +309,10 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     },
   );
   for (const m of SQL_MODULES) await runScript(conn, sqlText(m), `analyze/sql/${m}.sql`);
+  for (const v of [...MATERIALIZE_ALWAYS, ...(opts.db ? MATERIALIZE_DB : [])]) {
+    await conn.run(`CREATE TABLE _m_${v} AS SELECT * FROM ${v}`);
+    await conn.run(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _m_${v}`);
+  }
   await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
   if (opts.db) await conn.run('CHECKPOINT');
   const [[s, e]] = (await conn.runAndReadAll('SELECT start_ts, end_ts FROM _capture')).getRowsJS() as [bigint, bigint][];

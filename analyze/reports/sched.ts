@@ -14,38 +14,25 @@ function statesCte(o: ReportOptions, params: Param[], where: string): string {
 
 export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
-  // wakeup latency: an R state entered by a wakeup (waker known) that ended by running
+  // runnable states that ended by running: R after a wakeup (waker known) = wakeup latency; R+ (and R after a yield) = preempted wait
   const cte = statesCte(o, params, `s.state IN ('R', 'R+') AND NOT s.clipped`);
-  const top = p(params, o.top);
-  const rows = await cap.query(`WITH ${cte}
-    SELECT tid, any_value(tgid) AS tgid, any_value(comm) AS comm,
-      count(*) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS wakeups,
-      avg(dur) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS avg_ns,
-      quantile_disc(dur, 0.5) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS p50_ns,
-      quantile_disc(dur, 0.95) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS p95_ns,
-      quantile_disc(dur, 0.99) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS p99_ns,
-      max(dur) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS max_ns,
-      count(*) FILTER (WHERE state = 'R+' OR (state = 'R' AND waker_tid IS NULL)) AS preemptions,
-      coalesce(sum(dur) FILTER (WHERE state = 'R+' OR (state = 'R' AND waker_tid IS NULL)), 0) AS preempt_wait_ns,
-      max(dur) FILTER (WHERE state = 'R+' OR (state = 'R' AND waker_tid IS NULL)) AS preempt_max_ns,
-      sum(dur) AS run_delay_ns
-    FROM ts_f GROUP BY tid ORDER BY run_delay_ns DESC, tid LIMIT ${top}`, params);
-  const hp: Param[] = [];
-  const hcte = statesCte(o, hp, `s.state = 'R' AND s.waker_tid IS NOT NULL AND NOT s.clipped`);
-  const raw = await cap.query<{ bucket: number; count: number }>(`WITH ${hcte}
-    SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM ts_f GROUP BY 1 ORDER BY 1`, hp);
-  const tp: Param[] = [];
-  const tcte = statesCte(o, tp, `s.state IN ('R', 'R+') AND NOT s.clipped`);
-  const [tot] = await cap.query(`WITH ${tcte}
-    SELECT count(*) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS wakeups,
-      avg(dur) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS avg_ns,
-      quantile_disc(dur, 0.5) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS p50_ns,
-      quantile_disc(dur, 0.95) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS p95_ns,
-      quantile_disc(dur, 0.99) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS p99_ns,
-      max(dur) FILTER (WHERE state = 'R' AND waker_tid IS NOT NULL) AS max_ns,
-      count(*) FILTER (WHERE state = 'R+' OR (state = 'R' AND waker_tid IS NULL)) AS preemptions,
-      coalesce(sum(dur) FILTER (WHERE state = 'R+' OR (state = 'R' AND waker_tid IS NULL)), 0) AS preempt_wait_ns
-    FROM ts_f`, tp);
+  await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_runnable AS WITH ${cte}
+    SELECT tid, tgid, comm, dur, state = 'R' AND waker_tid IS NOT NULL AS wake FROM ts_f`, params);
+  const LAT = `count(*) FILTER (WHERE wake) AS wakeups,
+      avg(dur) FILTER (WHERE wake) AS avg_ns,
+      quantile_disc(dur, 0.5) FILTER (WHERE wake) AS p50_ns,
+      quantile_disc(dur, 0.95) FILTER (WHERE wake) AS p95_ns,
+      quantile_disc(dur, 0.99) FILTER (WHERE wake) AS p99_ns,
+      max(dur) FILTER (WHERE wake) AS max_ns,
+      count(*) FILTER (WHERE NOT wake) AS preemptions,
+      coalesce(sum(dur) FILTER (WHERE NOT wake), 0) AS preempt_wait_ns`;
+  const rows = await cap.query(`SELECT tid, any_value(tgid) AS tgid, any_value(comm) AS comm, ${LAT},
+      max(dur) FILTER (WHERE NOT wake) AS preempt_max_ns, sum(dur) AS run_delay_ns
+    FROM _rep_runnable GROUP BY tid ORDER BY run_delay_ns DESC, tid LIMIT $1`, [o.top]);
+  const raw = await cap.query<{ bucket: number; count: number }>(`
+    SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM _rep_runnable WHERE wake GROUP BY 1 ORDER BY 1`);
+  const [tot] = await cap.query(`SELECT ${LAT} FROM _rep_runnable`);
+  await cap.query('DROP TABLE IF EXISTS _rep_runnable');
   const hist = histRows(raw);
   const lat = [{ key: 'wakeups', unit: 'count' as const }, { key: 'avg_ns', label: 'avg', unit: 'ns' as const }, { key: 'p50_ns', label: 'p50', unit: 'ns' as const },
     { key: 'p95_ns', label: 'p95', unit: 'ns' as const }, { key: 'p99_ns', label: 'p99', unit: 'ns' as const }, { key: 'max_ns', label: 'max', unit: 'ns' as const }];
