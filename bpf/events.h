@@ -176,7 +176,7 @@ struct kt_config {
 	__u32 filter_comm;     /* 1 = syscall/kmem only when comm == comm */
 	char comm[KT_COMM_LEN];
 	__u32 kmem_stacks;     /* 1 = capture kernel stacks for allocations */
-	__u32 _pad0;
+	__u32 emit_task;       /* 1 = emit task events (0: task programs only maintain the filter) */
 };
 
 #endif /* KTAPE_EVENTS_H */

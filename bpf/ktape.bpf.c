@@ -210,6 +210,8 @@ int BPF_PROG(kt_task_newtask, struct task_struct *task, u64 clone_flags)
 		if (bpf_map_update_elem(&kt_tgids, &child_tgid, &one, BPF_ANY))
 			count_stat(KT_STAT_FILTER_FULL);
 	}
+	if (!kt_cfg.emit_task)
+		return 0;
 
 	struct kt_task_newtask *e = reserve(sizeof(*e), KT_TASK_NEWTASK, ts);
 	if (!e)
@@ -280,8 +282,10 @@ int BPF_PROG(kt_task_free, struct task_struct *p)
 {
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__u32 tgid = p->tgid;
-	if (tgid == p->pid)
+	if (kt_cfg.follow_children && tgid == p->pid)
 		bpf_map_delete_elem(&kt_tgids, &tgid); /* tgid may be reused */
+	if (!kt_cfg.emit_task)
+		return 0;
 	struct kt_task_free *e = reserve(sizeof(*e), KT_TASK_FREE, ts);
 	if (!e)
 		return 0;

@@ -114,6 +114,7 @@ function encodeConfig(o: RecordOptions, follow: boolean, filterTgids: boolean): 
     Buffer.from(o.comm, 'utf8').copy(b, O.comm, 0, W.KT_COMM_LEN - 1);
   }
   b.writeUInt32LE(o.kmemStacks ? 1 : 0, O.kmem_stacks);
+  b.writeUInt32LE(o.events.includes('task') ? 1 : 0, O.emit_task);
   return b;
 }
 
@@ -168,7 +169,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     for (const [name, p] of Object.entries(PROGRAMS)) {
       const prog = L.bpf_object__find_program_by_name(obj, name);
       if (!prog) throw new BpfError('E_BPF_PROG', `loading ${objPath}: program ${name} not found (stale build?)`);
-      L.bpf_program__set_autoload(prog, o.events.includes(p.group));
+      // following a command's process tree needs the fork/free programs even when task events are not recorded
+      const filterOnly = follow && (name === 'kt_task_newtask' || name === 'kt_task_free');
+      L.bpf_program__set_autoload(prog, o.events.includes(p.group) || filterOnly);
     }
     const err = L.bpf_object__load(obj);
     if (err) {

@@ -150,7 +150,7 @@ export const OFF = {
     filter_comm: 12,
     comm: 16,
     kmem_stacks: 32,
-    _pad0: 36,
+    emit_task: 36,
   },
 } as const;
 
@@ -259,6 +259,6 @@ export const FSIZE = {
     filter_comm: 4,
     comm: 16,
     kmem_stacks: 4,
-    _pad0: 4,
+    emit_task: 4,
   },
 } as const;

@@ -304,4 +304,13 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
     // stopped long before the 50M-call workload could finish
     expect(n).toBeLessThan(50_000_000);
   });
+
+  it('with --events syscall only, a command\'s children are still followed', () => {
+    const dir = join(tmp(), 'cap');
+    const r = ktape(['record', '-q', '-o', dir, '--events', 'syscall', '--', 'sh', '-c', `${WORKLOAD} getppid 10000; true`]);
+    expect(r.status).toBe(0);
+    const n = rows(dir, 'syscall_enter').filter((x) => x.nr === SYS_getppid).length;
+    expect(n).toBeGreaterThanOrEqual(10000);
+    expect(rows(dir, 'task_newtask')).toHaveLength(0); // task events were not asked for
+  });
 });
