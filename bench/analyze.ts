@@ -25,8 +25,8 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
   const work = opts.workdir ?? join(process.env.TMPDIR ?? '/tmp', `ktape-bench-analyze-${process.pid}`);
   mkdirSync(work, { recursive: true });
   const reps = Math.max(1, opts.quick ? 1 : Math.min(opts.reps ?? 3, 3));
-  // ~6 sched events per round trip (2 wakeups, 4 switches): 1.8M round trips ≈ 10M+ events
-  const trips = Number(process.env.KTAPE_BENCH_ANALYZE_TRIPS ?? (opts.quick ? 150_000 : 1_800_000));
+  // 3 to 6 sched events per round trip (depends on whether the two threads share a CPU): 2.5M round trips ≥ 10M events
+  const trips = Number(process.env.KTAPE_BENCH_ANALYZE_TRIPS ?? (opts.quick ? 150_000 : 2_500_000));
   const cli = pkgPath('dist/cli/main.js');
   const wl = pkgPath('build/ktape-workload');
   const cap = join(work, 'cap');
