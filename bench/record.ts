@@ -24,9 +24,15 @@ import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
 import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, sum, table, which, writeTreeCpuScript } from './lib.js';
 
-/** 'ktape-nostacks' = ktape --no-kmem-stacks, run only on the kmem workload (separates the cost of a stack per allocation, which the peers do not record) */
-export type Tool = 'ktape' | 'ktape-nostacks' | 'trace-cmd' | 'perf';
-export const TOOLS: Tool[] = ['ktape', 'ktape-nostacks', 'trace-cmd', 'perf'];
+/**
+ * On the kmem workload ktape records a kernel stack for every allocation, which
+ * plain trace-cmd/perf do not. For like-for-like figures the kmem workload also runs:
+ * 'ktape-nostacks' = ktape --no-kmem-stacks, 'trace-cmd-stacks' = trace-cmd record -T
+ * (a kernel stack per event) and 'perf-stacks' = perf record -g (a callchain per event).
+ */
+export type Tool = 'ktape' | 'ktape-nostacks' | 'trace-cmd' | 'trace-cmd-stacks' | 'perf' | 'perf-stacks';
+export const TOOLS: Tool[] = ['ktape', 'ktape-nostacks', 'trace-cmd', 'trace-cmd-stacks', 'perf', 'perf-stacks'];
+const KMEM_ONLY: Tool[] = ['ktape-nostacks', 'trace-cmd-stacks', 'perf-stacks'];
 
 export interface Workload {
   name: string;
@@ -379,17 +385,17 @@ export function parseTraceCmdSizes(text: string): { disk: number; raw: number } 
   return { disk, raw };
 }
 
-async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
+async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number, stacks = false): Promise<RunSample> {
   const file = join(c.workdir, `tc-${w.name}-${rep}.dat`);
   rmSync(file, { force: true });
   const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
   rmSync(outer, { force: true }); rmSync(inner, { force: true });
-  const args = [outer, 'env', `LD_PRELOAD=${c.ftshim}`, `FTSHIM_DIR=${join(c.workdir, 'ftshim')}`, 'trace-cmd', 'record', '-b', '16384', '-o', file];
+  const args = [outer, 'env', `LD_PRELOAD=${c.ftshim}`, `FTSHIM_DIR=${join(c.workdir, 'ftshim')}`, 'trace-cmd', 'record', '-b', '16384', ...(stacks ? ['-T'] : []), '-o', file];
   for (const e of w.tracecmd) args.push('-e', e);
   args.push(...innerCmd(c, w, n, inner)); // innerCmd's env replaces LD_PRELOAD (ftshim) with exitstat.so
   const r = await run(c.treeCpu, args);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
-  const s: RunSample = { tool: 'trace-cmd', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  const s: RunSample = { tool: stacks ? 'trace-cmd-stacks' : 'trace-cmd', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
   if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
   else {
     s.toolCpuNs = toolCpu(outer, inner);
@@ -438,14 +444,14 @@ export function perfDataSize(file: string): number {
   }
 }
 
-async function runPerf(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
+async function runPerf(c: Ctx, w: Workload, n: number, rep: number, stacks = false): Promise<RunSample> {
   const file = join(c.workdir, `perf-${w.name}-${rep}.data`);
   rmSync(file, { force: true });
   const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
   rmSync(outer, { force: true }); rmSync(inner, { force: true });
-  const r = await run(c.treeCpu, [outer, 'perf', 'record', '-q', '-o', file, '-e', w.perf.join(','), '--', ...innerCmd(c, w, n, inner)]);
+  const r = await run(c.treeCpu, [outer, 'perf', 'record', '-q', ...(stacks ? ['-g'] : []), '-o', file, '-e', w.perf.join(','), '--', ...innerCmd(c, w, n, inner)]);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
-  const s: RunSample = { tool: 'perf', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  const s: RunSample = { tool: stacks ? 'perf-stacks' : 'perf', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
   if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
   else {
     s.toolCpuNs = toolCpu(outer, inner);
@@ -584,18 +590,20 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
   const skipped: Partial<Record<Tool, string>> = {};
   let tools = (o.tools ?? TOOLS).slice();
   const tf = await ensureTracefs();
-  if (tools.includes('trace-cmd')) {
-    if (!which('trace-cmd')) skipped['trace-cmd'] = 'trace-cmd not installed (apt install trace-cmd)';
-    else if (tf) skipped['trace-cmd'] = tf;
+  if (tools.includes('trace-cmd') || tools.includes('trace-cmd-stacks')) {
+    let why: string | null = null;
+    if (!which('trace-cmd')) why = 'trace-cmd not installed (apt install trace-cmd)';
+    else if (tf) why = tf;
     else {
       try {
         c.ftshim = await buildFtshim(o.workdir);
       } catch (e) {
-        skipped['trace-cmd'] = (e as Error).message;
+        why = (e as Error).message;
       }
     }
+    if (why) skipped['trace-cmd'] = skipped['trace-cmd-stacks'] = why;
   }
-  if (tools.includes('perf') && !which('perf')) skipped.perf = 'perf not installed (apt install linux-perf)';
+  if ((tools.includes('perf') || tools.includes('perf-stacks')) && !which('perf')) skipped.perf = skipped['perf-stacks'] = 'perf not installed (apt install linux-perf)';
   tools = tools.filter((t) => !skipped[t]);
   for (const [t, why] of Object.entries(skipped)) log(`  skipping ${t}: ${why}`);
 
@@ -609,8 +617,10 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
     for (let rep = 0; rep < o.reps; rep++) {
       samples.push(await runUntraced(c, w, n, rep));
       for (const t of tools) {
-        if (t === 'ktape-nostacks' && !w.ktapeEvents.includes('kmem')) continue;
-        const s = t === 'ktape' || t === 'ktape-nostacks' ? await runKtape(c, w, n, rep, t === 'ktape-nostacks') : t === 'trace-cmd' ? await runTraceCmd(c, w, n, rep) : await runPerf(c, w, n, rep);
+        if (KMEM_ONLY.includes(t) && !w.ktapeEvents.includes('kmem')) continue;
+        const s = t === 'ktape' || t === 'ktape-nostacks' ? await runKtape(c, w, n, rep, t === 'ktape-nostacks')
+          : t === 'trace-cmd' || t === 'trace-cmd-stacks' ? await runTraceCmd(c, w, n, rep, t === 'trace-cmd-stacks')
+          : await runPerf(c, w, n, rep, t === 'perf-stacks');
         samples.push(s);
         if (!s.ok) log(`    ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
       }

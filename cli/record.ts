@@ -38,7 +38,8 @@ export function registerRecord(program: Command): void {
     .option('--buffer-mb <n>', 'ring buffer size in MiB (power of two)', num('--buffer-mb', 1, 2048, true), 64)
     .option('--max-size <mb>', 'stop when the capture reaches this many MiB', num('--max-size', 1, 2 ** 30))
     .addOption(new Option('--kallsyms <mode>', "'full' kallsyms, or only the 'used' symbols (smaller)").choices(['full', 'used']).default('full'))
-    .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations')
+    .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations (much cheaper)')
+    .option('--stack-depth <n>', 'kernel frames kept per allocation stack', num('--stack-depth', 1, 64, true), 64)
     .option('--bpf-stats', 'enable kernel BPF run-time stats while recording (small overhead)')
     .addOption(new Option('--drain-ms <ms>', 'ring drain period').argParser(num('--drain-ms', 1, 1000, true)).default(20).hideHelp())
     .addOption(new Option('--segment-mb <mb>', 'rotate table files at this size').argParser(num('--segment-mb', 1, 1 << 20, true)).default(256).hideHelp())
@@ -70,6 +71,7 @@ Examples:
         command: command.length ? command : undefined,
         kallsyms: opts.kallsyms,
         kmemStacks: opts.kmemStacks,
+        stackDepth: opts.stackDepth,
         bpfStats: !!opts.bpfStats,
         drainMs: opts.drainMs,
         segmentMb: opts.segmentMb,

@@ -31,6 +31,7 @@ function bind() {
     bpf_map__max_entries: l.func('uint32_t bpf_map__max_entries(const bpf_map *map)'),
     bpf_map__set_initial_value: l.func('int bpf_map__set_initial_value(bpf_map *map, const void *data, size_t size)'),
     bpf_map__value_size: l.func('uint32_t bpf_map__value_size(const bpf_map *map)'),
+    bpf_map__set_value_size: l.func('int bpf_map__set_value_size(bpf_map *map, uint32_t size)'),
     bpf_map_lookup_elem: l.func('int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)'),
     bpf_map_update_elem: l.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
     bpf_map_get_next_key: l.func('int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next_key)'),

@@ -30,6 +30,8 @@ export interface RecordOptions {
   command?: string[];
   kallsyms: 'full' | 'used';
   kmemStacks: boolean;
+  /** frames kept per allocation stack (1..KT_STACK_DEPTH); the kernel walks no further */
+  stackDepth?: number;
   bpfStats: boolean;
   drainMs: number;
   segmentMb: number;
@@ -134,6 +136,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   if (!Number.isInteger(o.bufferMb) || o.bufferMb < 1 || (ringBytes & (ringBytes - 1)) !== 0)
     throw new UsageError(`--buffer-mb ${o.bufferMb}: must be a power of two between 1 and 2048`);
 
+  const stackDepth = o.stackDepth ?? W.KT_STACK_DEPTH;
+  if (!Number.isInteger(stackDepth) || stackDepth < 1 || stackDepth > W.KT_STACK_DEPTH)
+    throw new UsageError(`--stack-depth ${stackDepth}: must be an integer between 1 and ${W.KT_STACK_DEPTH}`);
   const dir = o.out ?? defaultOut();
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new UsageError(`-o ${dir}: directory exists and is not empty; choose a new capture directory`);
@@ -166,6 +171,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       throw new BpfError('E_BPF_CONFIG', `configuring ${objPath}: .rodata.cfg size mismatch (stale build? run \`npm run build\`)`);
     L.bpf_map__set_max_entries(map('kt_ring'), ringBytes);
     if (!o.events.includes('kmem') || !o.kmemStacks) L.bpf_map__set_max_entries(map('kt_stacks'), 1);
+    else L.bpf_map__set_value_size(map('kt_stacks'), stackDepth * 8);
     for (const [name, p] of Object.entries(PROGRAMS)) {
       const prog = L.bpf_object__find_program_by_name(obj, name);
       if (!prog) throw new BpfError('E_BPF_PROG', `loading ${objPath}: program ${name} not found (stale build?)`);
@@ -442,14 +448,14 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     const stackIps = new Set<bigint>();
     if (o.events.includes('kmem') && o.kmemStacks) {
       const cur = Buffer.alloc(4), next = Buffer.alloc(4);
-      const frames = Buffer.alloc(W.KT_STACK_DEPTH * 8);
+      const frames = Buffer.alloc(stackDepth * 8);
       let have = false;
       while (L.bpf_map_get_next_key(stackFd, have ? cur : null, next) === 0) {
         next.copy(cur);
         have = true;
         if (L.bpf_map_lookup_elem(stackFd, cur, frames) !== 0) continue;
         const id = cur.readInt32LE(0);
-        for (let d = 0; d < W.KT_STACK_DEPTH; d++) {
+        for (let d = 0; d < stackDepth; d++) {
           const ip = frames.readBigUInt64LE(8 * d);
           if (ip === 0n) break;
           stacksW.builder.push({ stack_id: id, depth: d, ip });
