@@ -26,9 +26,13 @@ export function buildProgram(): Command {
   registerCompare(program);
   program.addHelpText('after', `
 Examples:
-  sudo ktape record --duration 5 -o cap              record everything system-wide for 5 s
-  sudo ktape record -o cap -- make -j2               record while a command runs (its syscalls/kmem only)
-  sudo ktape record --events sched,task -p 1234      sched+task system-wide, syscalls/kmem of pid 1234
+  sudo ktape demo                                     record the built-in workload, analyze it, write a Perfetto trace
+  sudo ktape record --duration 5 -o cap               record everything system-wide for 5 s
+  sudo ktape record -o cap -- make -j2                record while a command runs (its syscalls/kmem only)
+  ktape analyze cap                                   summary; also cpu, sched-latency, syscalls, tasks, offcpu, leaks, switches
+  ktape query cap "SELECT name, count(*) FROM syscalls GROUP BY 1 ORDER BY 2 DESC"
+  ktape export cap --perfetto cap.pftrace             open it in https://ui.perfetto.dev
+  ktape compare base new --fail-on 'cpu_ns>+10%'      regression check for CI (exit 1 on a breach)
 `);
   return program;
 }
