@@ -27,7 +27,7 @@ import { MANIFEST_FILE, type Manifest } from '../formats/schema.js';
 import { loadCapture, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
-export const DB_LAYOUT_VERSION = 2;
+export const DB_LAYOUT_VERSION = 3;
 
 /**
  * Views stored as tables after loading (the view then reads the table):
@@ -35,7 +35,13 @@ export const DB_LAYOUT_VERSION = 2;
  * database, where building them once pays off on every later analysis.
  */
 const MATERIALIZE_ALWAYS = ['threads', 'processes'];
-const MATERIALIZE_DB = ['sched_slices', 'thread_state'];
+const MATERIALIZE_DB = ['thread_state'];
+/**
+ * In a --db database, sched_slices is stored with the cpu report's extra
+ * column (prev_cpu) as _m_sched_slices: the documented view selects its
+ * columns, the internal _sched_slices_mig reads the whole table.
+ */
+const slicesCols = () => viewDocs().find((v) => v.name === 'sched_slices')!.columns.map((c) => c.name);
 
 /** SQL modules in dependency order (paths under analyze/sql, without .sql). */
 export const SQL_MODULES = [
@@ -312,6 +318,11 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
   for (const v of [...MATERIALIZE_ALWAYS, ...(opts.db ? MATERIALIZE_DB : [])]) {
     await conn.run(`CREATE TABLE _m_${v} AS SELECT * FROM ${v}`);
     await conn.run(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _m_${v}`);
+  }
+  if (opts.db) {
+    await conn.run('CREATE TABLE _m_sched_slices AS SELECT * FROM _sched_slices_mig');
+    await conn.run(`CREATE OR REPLACE VIEW sched_slices AS SELECT ${slicesCols().join(', ')} FROM _m_sched_slices`);
+    await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _m_sched_slices');
   }
   await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
   if (opts.db) await conn.run('CHECKPOINT');

@@ -5,24 +5,27 @@ import { taskFilter, p, type ReportOptions, type ReportResult } from './common.j
 export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
   const since = p(params, o.since), until = p(params, o.until);
-  const filt = taskFilter(o, params, { tid: 's.tid', tgid: 's.tgid', comm: 't.comm' });
+  const filt = taskFilter(o, params, { tid: 'a.tid', tgid: 'a.tgid', comm: 't.comm' });
   const by = o.by ?? 'thread';
   const span = o.until - o.since;
+  // Aggregate the slices per (tid, tgid) first, then name and filter the few groups.
+  // _sched_slices_mig = sched_slices + prev_cpu (the thread's previous slice's CPU; a table in a --db database).
   const base = `
-    WITH s AS (
-      SELECT s.*, least(s.end_ts, ${until}) - greatest(s.ts, ${since}) AS in_ns,
-             lag(s.cpu) OVER (PARTITION BY s.tid ORDER BY s.ts) AS prev_cpu
-      FROM sched_slices s WHERE s.tid <> 0
+    WITH a AS (
+      SELECT tid, tgid, sum(least(end_ts, ${until}) - greatest(ts, ${since})) AS in_ns, count(*) AS slices,
+             count(*) FILTER (WHERE end_state IS NOT NULL AND end_state NOT IN ('R', 'R+')) AS vol,
+             count(*) FILTER (WHERE end_state IN ('R', 'R+')) AS invol,
+             count(*) FILTER (WHERE prev_cpu IS NOT NULL AND prev_cpu <> cpu) AS migr
+      FROM _sched_slices_mig WHERE tid <> 0 AND end_ts > ${since} AND ts < ${until}
+      GROUP BY tid, tgid
     ), f AS (
-      SELECT s.*, t.comm AS comm, pr.comm AS process_comm FROM s
-      LEFT JOIN threads t ON t.tid = s.tid
-      LEFT JOIN processes pr ON pr.tgid = s.tgid
-      WHERE s.end_ts > ${since} AND s.ts < ${until} AND ${filt}
+      SELECT a.*, t.comm AS comm, pr.comm AS process_comm FROM a
+      LEFT JOIN threads t ON t.tid = a.tid
+      LEFT JOIN processes pr ON pr.tgid = a.tgid
+      WHERE ${filt}
     )`;
-  const agg = `sum(in_ns) AS cpu_ns, 100.0 * sum(in_ns) / ${p(params, span)} AS cpu_pct, count(*) AS slices,
-      count(*) FILTER (WHERE end_state IS NOT NULL AND end_state NOT IN ('R', 'R+')) AS voluntary_switches,
-      count(*) FILTER (WHERE end_state IN ('R', 'R+')) AS involuntary_switches,
-      count(*) FILTER (WHERE prev_cpu IS NOT NULL AND prev_cpu <> cpu) AS migrations`;
+  const agg = `sum(in_ns) AS cpu_ns, 100.0 * sum(in_ns) / ${p(params, span)} AS cpu_pct, sum(slices)::BIGINT AS slices,
+      sum(vol)::BIGINT AS voluntary_switches, sum(invol)::BIGINT AS involuntary_switches, sum(migr)::BIGINT AS migrations`;
   const group = by === 'thread' ? { sel: 'tid, any_value(tgid) AS tgid, any_value(comm) AS comm', by: 'tid' }
     : by === 'process' ? { sel: 'tgid, any_value(process_comm) AS comm, count(DISTINCT tid) AS threads', by: 'tgid' }
     : { sel: 'comm, count(DISTINCT tgid) AS processes, count(DISTINCT tid) AS threads', by: 'comm' };

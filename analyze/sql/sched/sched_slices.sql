@@ -27,3 +27,8 @@ WITH sw AS (
 SELECT s.cpu, s.ts, s.dur, s.ts + s.dur AS end_ts, s.tid, m.tgid, s.prio,
        _state_name(s.end_state_raw) AS end_state, s.end_state_raw, s.clipped
 FROM s LEFT JOIN _tgid_map m ON m.tid = s.tid AND s.ts >= m.from_ts AND s.ts < m.to_ts;
+
+-- Internal (cpu report): sched_slices plus prev_cpu, the CPU of the same thread's previous slice
+-- (NULL for its first). In a --db database this is a table and sched_slices reads it.
+CREATE OR REPLACE VIEW _sched_slices_mig AS
+SELECT *, lag(cpu) OVER (PARTITION BY tid ORDER BY ts) AS prev_cpu FROM sched_slices;

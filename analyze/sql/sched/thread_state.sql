@@ -9,24 +9,28 @@
 -- @col waker_tid: R after a wakeup: the thread that woke it (0 = interrupt/idle); S/D/I: the thread whose wakeup ended this state; else NULL
 -- @col clipped: true for the last state of a thread, cut by the end of the capture
 CREATE OR REPLACE VIEW thread_state AS
+-- One window pass per thread. Events: k 0 = switched in (Running), 1 = switched out (st = prev_state),
+-- 2 = wakeup. A wakeup starts a state (R) only when it ends a sleep (the previous event is a switch-out
+-- in a state other than R/R+) or is the thread's first event; other wakeups are dropped. The state a
+-- row starts lasts until the next kept event, which is the very next event after a sleeping switch-out
+-- and the next non-wakeup event otherwise (the wakeups in between are the dropped ones).
 WITH ev AS (
-  SELECT next_tid AS tid, ts, 0 AS k, 'Running' AS state, cpu, NULL::INTEGER AS waker_tid FROM _sched_switch WHERE next_tid <> 0
+  SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st, cpu, NULL::INTEGER AS waker_tid FROM _sched_switch WHERE next_tid <> 0
   UNION ALL
-  SELECT prev_tid, ts, 1, _state_name(prev_state), cpu, NULL FROM _sched_switch WHERE prev_tid <> 0
+  SELECT prev_tid, ts, 1, prev_state, cpu, NULL FROM _sched_switch WHERE prev_tid <> 0
   UNION ALL
-  SELECT tid, ts, 2, 'R', target_cpu, waker_tid FROM _sched_waking WHERE tid <> 0
+  SELECT tid, ts, 2, NULL, target_cpu, waker_tid FROM _sched_waking WHERE tid <> 0
 ), o AS (
-  SELECT *, lag(k) OVER w AS pk, lag(state) OVER w AS pstate
+  SELECT *, lag(k) OVER w AS pk, lag(st) OVER w AS pst,
+         lead(ts) OVER w AS nts, lead(k) OVER w AS nk, lead(waker_tid) OVER w AS nwaker,
+         lead(CASE WHEN k <> 2 THEN ts END IGNORE NULLS) OVER w AS nts_sw
   FROM ev WINDOW w AS (PARTITION BY tid ORDER BY ts, k)
-), f AS (
-  -- a wakeup starts R only when it ends a sleep (or is the thread's first event)
-  SELECT tid, ts, k, state, cpu, waker_tid FROM o
-  WHERE k <> 2 OR pk IS NULL OR (pk = 1 AND pstate NOT IN ('R', 'R+'))
 ), d AS (
-  SELECT tid, ts, state, cpu,
-         CASE WHEN k = 2 THEN waker_tid WHEN lead(k) OVER w = 2 THEN lead(waker_tid) OVER w END AS waker_tid,
-         lead(ts) OVER w AS next_ts
-  FROM f WINDOW w AS (PARTITION BY tid ORDER BY ts, k)
+  SELECT tid, ts, CASE k WHEN 0 THEN 'Running' WHEN 2 THEN 'R' ELSE _state_name(st) END AS state, cpu,
+         CASE WHEN k = 2 THEN waker_tid WHEN k = 1 AND st NOT IN (0, 256) AND nk = 2 THEN nwaker END AS waker_tid,
+         CASE WHEN k = 1 AND st NOT IN (0, 256) THEN nts ELSE nts_sw END AS next_ts
+  FROM o
+  WHERE k <> 2 OR pk IS NULL OR (pk = 1 AND pst NOT IN (0, 256))
 )
 SELECT d.ts, coalesce(d.next_ts, greatest(c.end_ts, d.ts)) - d.ts AS dur, coalesce(d.next_ts, greatest(c.end_ts, d.ts)) AS end_ts,
        d.tid, m.tgid, d.state, d.cpu, d.waker_tid, d.next_ts IS NULL AS clipped
