@@ -38,6 +38,17 @@ struct {
 	__type(value, __u64);
 } kt_stats SEC(".maps");
 
+/* Per CPU and kind: 1 while the main program of that kind runs. The kernel
+ * skips a program that is already running on the CPU (an interrupt that
+ * frees memory while kt_kfree runs); the *_nested copy of the program runs
+ * then instead and records the event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KT_KIND_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} kt_busy SEC(".maps");
+
 /* tgids whose syscall/kmem events are recorded when cfg.filter_tgids */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -412,28 +423,87 @@ static __always_inline int emit_free(__u32 kind, __u64 call_site, const void *pt
 	return 0;
 }
 
+/* Main program: marks itself busy on this CPU around the work. */
+#define KT_MAIN(kind, call)                                        \
+	do {                                                       \
+		__u32 k_ = (kind);                                 \
+		__u32 *busy_ = bpf_map_lookup_elem(&kt_busy, &k_); \
+		if (busy_)                                         \
+			*busy_ = 1;                                \
+		call;                                              \
+		if (busy_)                                         \
+			*busy_ = 0;                                \
+	} while (0)
+
+/* Nested program: records only events the busy main program cannot. */
+#define KT_NESTED(kind, call)                                      \
+	do {                                                       \
+		__u32 k_ = (kind);                                 \
+		__u32 *busy_ = bpf_map_lookup_elem(&kt_busy, &k_); \
+		if (!busy_ || !*busy_)                             \
+			return 0;                                  \
+		count_stat(KT_STAT_RESCUED + k_);                  \
+		call;                                              \
+	} while (0)
+
 SEC("tp_btf/kmalloc")
 int BPF_PROG(kt_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags, int node)
 {
-	return emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node);
+	KT_MAIN(KT_KMALLOC, emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node));
+	return 0;
+}
+
+SEC("tp_btf/kmalloc")
+int BPF_PROG(kt_kmalloc_nested, unsigned long call_site, const void *ptr, size_t bytes_req,
+	     size_t bytes_alloc, gfp_t gfp_flags, int node)
+{
+	KT_NESTED(KT_KMALLOC, emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node));
+	return 0;
 }
 
 SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kt_kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
 	     gfp_t gfp_flags, int node)
 {
-	return emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, s->object_size, s->size, gfp_flags, node);
+	KT_MAIN(KT_KMEM_CACHE_ALLOC,
+		emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, s->object_size, s->size, gfp_flags, node));
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_alloc")
+int BPF_PROG(kt_kmem_cache_alloc_nested, unsigned long call_site, const void *ptr, struct kmem_cache *s,
+	     gfp_t gfp_flags, int node)
+{
+	KT_NESTED(KT_KMEM_CACHE_ALLOC,
+		  emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, s->object_size, s->size, gfp_flags, node));
+	return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kt_kfree, unsigned long call_site, const void *ptr)
 {
-	return emit_free(KT_KFREE, call_site, ptr);
+	KT_MAIN(KT_KFREE, emit_free(KT_KFREE, call_site, ptr));
+	return 0;
+}
+
+SEC("tp_btf/kfree")
+int BPF_PROG(kt_kfree_nested, unsigned long call_site, const void *ptr)
+{
+	KT_NESTED(KT_KFREE, emit_free(KT_KFREE, call_site, ptr));
+	return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kt_kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
 {
-	return emit_free(KT_KMEM_CACHE_FREE, call_site, ptr);
+	KT_MAIN(KT_KMEM_CACHE_FREE, emit_free(KT_KMEM_CACHE_FREE, call_site, ptr));
+	return 0;
+}
+
+SEC("tp_btf/kmem_cache_free")
+int BPF_PROG(kt_kmem_cache_free_nested, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
+{
+	KT_NESTED(KT_KMEM_CACHE_FREE, emit_free(KT_KMEM_CACHE_FREE, call_site, ptr));
+	return 0;
 }

@@ -55,7 +55,7 @@ export interface RecordResult {
   exitCode: number | null;
 }
 
-const PROGRAMS: Record<string, { group: EventGroup; kinds: number[] }> = {
+const PROGRAMS: Record<string, { group: EventGroup; kinds: number[]; nested?: boolean }> = {
   kt_sched_switch: { group: 'sched', kinds: [W.KT_SCHED_SWITCH] },
   kt_sched_waking: { group: 'sched', kinds: [W.KT_SCHED_WAKING] },
   kt_sched_wakeup_new: { group: 'sched', kinds: [W.KT_SCHED_WAKEUP_NEW] },
@@ -70,6 +70,11 @@ const PROGRAMS: Record<string, { group: EventGroup; kinds: number[] }> = {
   kt_kmem_cache_alloc: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_ALLOC] },
   kt_kfree: { group: 'kmem', kinds: [W.KT_KFREE] },
   kt_kmem_cache_free: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_FREE] },
+  // run only when the main program is busy on the CPU (nested in an interrupt)
+  kt_kmalloc_nested: { group: 'kmem', kinds: [W.KT_KMALLOC], nested: true },
+  kt_kmem_cache_alloc_nested: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_ALLOC], nested: true },
+  kt_kfree_nested: { group: 'kmem', kinds: [W.KT_KFREE], nested: true },
+  kt_kmem_cache_free_nested: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_FREE], nested: true },
 };
 
 /** losses.cpu for losses the kernel does not attribute to a CPU */
@@ -424,6 +429,13 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     stat('recorder_system_ns', cpuUse.system * 1000);
     stat('ring_buffer_bytes', ringBytes);
     const statsOn = statsFd >= 0 || readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1';
+    const rescued = (kind: number): bigint => {
+      key.writeUInt32LE(W.KT_STAT_RESCUED + kind);
+      if (L.bpf_map_lookup_elem(statFd, key, statVal) !== 0) return 0n;
+      let tot = 0n;
+      for (let c = 0; c < ncpu; c++) tot += statVal.readBigUInt64LE(8 * c);
+      return tot;
+    };
     for (const a of attached) {
       const ps = progStats(a.fd);
       if (!ps) continue;
@@ -432,12 +444,19 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         stat(`bpf.${a.name}.run_cnt`, ps.runCnt);
       }
       stat(`bpf.${a.name}.recursion_misses`, ps.recursionMisses);
-      if (ps.recursionMisses > 0n) {
-        // the kernel skipped these program runs (it counts them per program, not per CPU)
-        const kind = KIND_NAMES[PROGRAMS[a.name]?.kinds[0] ?? 0] ?? a.name;
-        lossesW.builder.push({ cpu: UNKNOWN_CPU, kind, count: ps.recursionMisses, ts_start: BigInt(manifest.start_ts), ts_end: end.boottime, reason: 'bpf_recursion' });
-        lostTotal += Number(ps.recursionMisses);
-        lossTotals[kind] = (lossTotals[kind] ?? 0) + Number(ps.recursionMisses);
+      const p = PROGRAMS[a.name];
+      if (!p || p.nested) continue;
+      // Runs the kernel skipped because the program was already running on that CPU. For kmem
+      // kinds the *_nested program records those events instead; what it could not is lost.
+      const kind = p.kinds[0];
+      const saved = rescued(kind);
+      if (saved) stat(`rescued.${KIND_NAMES[kind]}`, saved);
+      const lost = ps.recursionMisses > saved ? ps.recursionMisses - saved : 0n;
+      if (lost > 0n) {
+        // the kernel counts these per program, not per CPU
+        lossesW.builder.push({ cpu: UNKNOWN_CPU, kind: KIND_NAMES[kind], count: lost, ts_start: BigInt(manifest.start_ts), ts_end: end.boottime, reason: 'bpf_recursion' });
+        lostTotal += Number(lost);
+        lossTotals[KIND_NAMES[kind]] = (lossTotals[KIND_NAMES[kind]] ?? 0) + Number(lost);
       }
     }
 

@@ -70,7 +70,12 @@ error. Minor versions only add columns, tables or manifest fields.
 Nothing is dropped silently. A failed \`bpf_ringbuf_reserve\` is counted per CPU and per kind in the kernel and lands in
 \`losses\` with the time window it happened in (\`reason = 'ringbuf_full'\`). Some kernels do not report every context
 switch (this is seen for hidden tasks on sandboxed VMs); the recorder detects every break in a CPU's switch sequence and
-records it as \`reason = 'kernel_gap'\`. Reports that overlap a loss window must say so.
+records it as \`reason = 'kernel_gap'\`. When computing CPU time, attribute each interval between two switches on a
+CPU to the task switched *out* at its end: that is the task switched in at its start except across a gap, where the
+hidden task's (brief) run is folded into the task that was really running. Programs the kernel skipped because they
+were already running on the CPU (an interrupt freeing memory inside ktape's kfree program) are recorded by a nested copy
+of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Reports that overlap a loss
+window must say so.
 
 ## Stacks
 

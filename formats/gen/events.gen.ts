@@ -25,7 +25,8 @@ export const KT_KIND_MAX = 15;
 export const KT_STAT_STACK_COLLISION = 0;
 export const KT_STAT_STACK_ERROR = 1;
 export const KT_STAT_FILTER_FULL = 2;
-export const KT_STAT_MAX = 8;
+export const KT_STAT_RESCUED = 16;
+export const KT_STAT_MAX = 32;
 
 /** struct sizes in bytes */
 export const SIZEOF = {
