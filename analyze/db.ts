@@ -323,6 +323,10 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     await conn.run('CREATE TABLE _m_sched_slices AS SELECT * FROM _sched_slices_mig');
     await conn.run(`CREATE OR REPLACE VIEW sched_slices AS SELECT ${slicesCols().join(', ')} FROM _m_sched_slices`);
     await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _m_sched_slices');
+    // the same rows as the _runnable view (tested), from the stored thread_state instead of a second window pass
+    await conn.run(`CREATE TABLE _m_runnable AS SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
+      FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`);
+    await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _m_runnable');
   }
   await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
   if (opts.db) await conn.run('CHECKPOINT');

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBConnection, DuckDBDataChunk, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
-import { readTable, readStreamFile, tableFiles } from '../formats/reader.js';
+import { readTable, iterStreamFile, tableFiles } from '../formats/reader.js';
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
 import type { RecordBatch, Data } from 'apache-arrow';
@@ -146,9 +146,10 @@ export async function loadCapture(
     let rows = 0;
     try {
       for (const f of files) {
-        const r = readStreamFile(f);
-        for (const b of r.batches) rows += appendBatch(app, chunk, def, b);
-        if (r.torn) result.torn.push(f);
+        // batch by batch (4 MB reads): memory stays bounded by a batch, not a file
+        const torn = { value: false };
+        for (const b of iterStreamFile(f, torn)) rows += appendBatch(app, chunk, def, b);
+        if (torn.value) result.torn.push(f);
         doneBytes += statSync(f).size;
         onProgress?.({ table: def.name, rows, totalBytes, doneBytes });
       }

@@ -14,15 +14,18 @@ function statesCte(o: ReportOptions, params: Param[], where: string): string {
 
 export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
-  // runnable states that ended by running: R after a wakeup (waker known) = wakeup latency; R+ (and R after a yield) = preempted wait
-  const cte = statesCte(o, params, `s.state IN ('R', 'R+') AND NOT s.clipped`);
-  await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_runnable AS WITH ${cte}
-    SELECT tid, tgid, comm, dur, state = 'R' AND waker_tid IS NOT NULL AS wake FROM ts_f`, params);
+  // runnable states that ended by running (_runnable: thread_state rows in R/R+, not clipped):
+  // R after a wakeup (waker known) = wakeup latency; R+ (and R after a yield) = preempted wait
+  const since = p(params, o.since), until = p(params, o.until);
+  const filt = taskFilter(o, params, { tid: 'r.tid', tgid: 'r.tgid', comm: 't.comm' });
+  await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_runnable AS
+    SELECT r.tid, r.tgid, t.comm, r.dur, r.wake FROM _runnable r LEFT JOIN threads t ON t.tid = r.tid
+    WHERE r.end_ts > ${since} AND r.ts < ${until} AND ${filt}`, params);
+  // one quantile state for the three percentiles (quantile_disc with a list: same values)
+  const Q = `quantile_disc(dur, [0.5, 0.95, 0.99]) FILTER (WHERE wake)`;
   const LAT = `count(*) FILTER (WHERE wake) AS wakeups,
       avg(dur) FILTER (WHERE wake) AS avg_ns,
-      quantile_disc(dur, 0.5) FILTER (WHERE wake) AS p50_ns,
-      quantile_disc(dur, 0.95) FILTER (WHERE wake) AS p95_ns,
-      quantile_disc(dur, 0.99) FILTER (WHERE wake) AS p99_ns,
+      (${Q})[1] AS p50_ns, (${Q})[2] AS p95_ns, (${Q})[3] AS p99_ns,
       max(dur) FILTER (WHERE wake) AS max_ns,
       count(*) FILTER (WHERE NOT wake) AS preemptions,
       coalesce(sum(dur) FILTER (WHERE NOT wake), 0) AS preempt_wait_ns`;

@@ -36,3 +36,25 @@ SELECT d.ts, coalesce(d.next_ts, greatest(c.end_ts, d.ts)) - d.ts AS dur, coales
        d.tid, m.tgid, d.state, d.cpu, d.waker_tid, d.next_ts IS NULL AS clipped
 FROM d CROSS JOIN _capture c
 LEFT JOIN _tgid_map m ON m.tid = d.tid AND d.ts >= m.from_ts AND d.ts < m.to_ts;
+
+-- Internal (sched-latency report): the runnable states of thread_state that ended by running,
+-- i.e. thread_state WHERE state IN ('R', 'R+') AND NOT clipped, with
+-- wake = (state = 'R' AND waker_tid IS NOT NULL): R after a wakeup. Computed here with only the window
+-- functions those rows need (a unit test checks it against thread_state); a table in a --db database.
+CREATE OR REPLACE VIEW _runnable AS
+WITH ev AS (
+  SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st FROM _sched_switch WHERE next_tid <> 0
+  UNION ALL
+  SELECT prev_tid, ts, 1, prev_state FROM _sched_switch WHERE prev_tid <> 0
+  UNION ALL
+  SELECT tid, ts, 2, NULL FROM _sched_waking WHERE tid <> 0
+), o AS (
+  SELECT tid, ts, k, st, lag(k) OVER w AS pk, lag(st) OVER w AS pst,
+         lead(CASE WHEN k <> 2 THEN ts END IGNORE NULLS) OVER w AS next_ts
+  FROM ev WINDOW w AS (PARTITION BY tid ORDER BY ts, k)
+), r AS (
+  SELECT tid, ts, next_ts, k = 2 AS wake FROM o
+  WHERE next_ts IS NOT NULL AND ((k = 1 AND st IN (0, 256)) OR (k = 2 AND (pk IS NULL OR (pk = 1 AND pst NOT IN (0, 256)))))
+)
+SELECT r.ts, r.next_ts - r.ts AS dur, r.next_ts AS end_ts, r.tid, m.tgid, r.wake
+FROM r LEFT JOIN _tgid_map m ON m.tid = r.tid AND r.ts >= m.from_ts AND r.ts < m.to_ts;

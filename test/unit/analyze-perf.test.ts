@@ -1,0 +1,55 @@
+/**
+ * The performance paths of the analyzer give the same answers as the plain
+ * views: the _runnable shortcut (sched-latency) equals thread_state's R/R+
+ * rows, and a --db database (stored thread_state, sched_slices with prev_cpu,
+ * _runnable table) gives the same reports as an in-memory load.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { FIXTURES, ROOT, tmp } from '../helpers.js';
+
+const api = () => import(join(ROOT, 'dist/analyze/db.js'));
+const reports = () => import(join(ROOT, 'dist/analyze/reports/index.js'));
+const CAPTURES = ['demo', 'leak', 'cmp-base', 'cmp-new'];
+
+const RUNNABLE_FROM_STATES = `SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
+  FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`;
+
+async function diffCount(cap: any, a: string, b: string): Promise<number[]> {
+  const [x] = await cap.query(`SELECT count(*) AS n FROM (${a} EXCEPT ALL ${b})`);
+  const [y] = await cap.query(`SELECT count(*) AS n FROM (${b} EXCEPT ALL ${a})`);
+  return [Number(x.n), Number(y.n)];
+}
+
+describe('analyze performance paths', () => {
+  for (const name of CAPTURES) {
+    it(`${name}: _runnable = thread_state R/R+ rows; --db reports = in-memory reports`, async () => {
+      const { openCapture } = await api();
+      const { runReport } = await reports();
+      const dir = join(FIXTURES, name);
+      const mem = await openCapture(dir);
+      const db = await openCapture(dir, { db: join(tmp(), `${name}.duckdb`) });
+      try {
+        for (const cap of [mem, db]) {
+          const [{ n }] = await cap.query('SELECT count(*) AS n FROM _runnable');
+          expect(Number(n)).toBeGreaterThan(0);
+          expect(await diffCount(cap, 'SELECT ts, dur, end_ts, tid, tgid, wake FROM _runnable', RUNNABLE_FROM_STATES)).toEqual([0, 0]);
+        }
+        // the plain view on the in-memory database against the stored table
+        const v = (await mem.query('SELECT * FROM _runnable ORDER BY ts, tid, dur')).map((r: any) => JSON.stringify(r));
+        const t = (await db.query('SELECT * FROM _runnable ORDER BY ts, tid, dur')).map((r: any) => JSON.stringify(r));
+        expect(t).toEqual(v);
+        for (const [rep, extra] of [['cpu', {}], ['cpu', { by: 'process' }], ['cpu', { by: 'comm' }], ['sched-latency', {}],
+          ['sched-latency', { comm: '.' }], ['offcpu', {}]] as const) {
+          const o = (cap: any) => ({ since: cap.startTs, until: cap.endTs, top: 1000, by: 'thread', ...extra });
+          const a = await runReport(rep, mem, o(mem));
+          const b = await runReport(rep, db, o(db));
+          expect(JSON.stringify(b), `${rep} ${JSON.stringify(extra)}`).toEqual(JSON.stringify(a));
+        }
+      } finally {
+        mem.close();
+        db.close();
+      }
+    });
+  }
+});
