@@ -159,6 +159,19 @@ function captureBytes(dir: string): number {
   return n;
 }
 
+/**
+ * --memory-limit bounds the whole process: DuckDB gets 80% of it, the rest
+ * is for Node, the loader's batches and DuckDB's allocations outside its
+ * buffer manager. Sizes DuckDB would parse differently pass through as given.
+ */
+export function duckMemoryLimit(limit: string): string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.exec(limit);
+  if (!m) return limit;
+  const u = m[2].toLowerCase();
+  const mult = u === 'b' ? 1 : u.endsWith('ib') ? 1024 ** ('kmgt'.indexOf(u[0]) + 1) : 1000 ** ('kmgt'.indexOf(u[0]) + 1);
+  return `${Math.max(64, Math.floor((Number(m[1]) * mult * 0.8) / 2 ** 20))}MiB`;
+}
+
 /** Captures above this size load into a temporary database file instead of memory. */
 const IN_MEMORY_MAX_BYTES = 512 << 20;
 
@@ -241,7 +254,7 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${m}\n`));
   const key = fingerprint(dir);
   const config: Record<string, string> = {};
-  if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
+  if (opts.memoryLimit) config.memory_limit = duckMemoryLimit(opts.memoryLimit);
   if (opts.threads) config.threads = String(opts.threads);
 
   let path = ':memory:';

@@ -4,25 +4,27 @@ import { taskFilter, p, type ReportOptions, type ReportResult } from './common.j
 
 export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
-  const since = p(params, o.since), until = p(params, o.until);
   const filt = taskFilter(o, params, { tid: 'a.tid', tgid: 'a.tgid', comm: 't.comm' });
   const by = o.by ?? 'thread';
   const span = o.until - o.since;
-  // Aggregate the slices per (tid, tgid) first, then name and filter the few groups.
+  // One pass over the slices (the sched_slices view is computed once): per (tid, tgid) and per CPU
+  // aggregates together, into a small temp table; then name and filter the few task groups.
   // _sched_slices_mig = sched_slices + prev_cpu (the thread's previous slice's CPU; a table in a --db database).
+  await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_cpu AS
+    SELECT grouping(cpu) = 1 AS task, tid, tgid, cpu,
+           sum(in_ns) FILTER (WHERE tid <> 0) AS in_ns, sum(in_ns) FILTER (WHERE tid = 0) AS idle_ns,
+           count(*) FILTER (WHERE tid <> 0) AS slices,
+           count(*) FILTER (WHERE end_state IS NOT NULL AND end_state NOT IN ('R', 'R+')) AS vol,
+           count(*) FILTER (WHERE end_state IN ('R', 'R+')) AS invol,
+           count(*) FILTER (WHERE prev_cpu IS NOT NULL AND prev_cpu <> cpu) AS migr
+    FROM (SELECT *, least(end_ts, $2) - greatest(ts, $1) AS in_ns FROM _sched_slices_mig WHERE end_ts > $1 AND ts < $2)
+    GROUP BY GROUPING SETS ((tid, tgid), (cpu))`, [o.since, o.until]);
   const base = `
-    WITH a AS (
-      SELECT tid, tgid, sum(least(end_ts, ${until}) - greatest(ts, ${since})) AS in_ns, count(*) AS slices,
-             count(*) FILTER (WHERE end_state IS NOT NULL AND end_state NOT IN ('R', 'R+')) AS vol,
-             count(*) FILTER (WHERE end_state IN ('R', 'R+')) AS invol,
-             count(*) FILTER (WHERE prev_cpu IS NOT NULL AND prev_cpu <> cpu) AS migr
-      FROM _sched_slices_mig WHERE tid <> 0 AND end_ts > ${since} AND ts < ${until}
-      GROUP BY tid, tgid
-    ), f AS (
-      SELECT a.*, t.comm AS comm, pr.comm AS process_comm FROM a
+    WITH f AS (
+      SELECT a.*, t.comm AS comm, pr.comm AS process_comm FROM _rep_cpu a
       LEFT JOIN threads t ON t.tid = a.tid
       LEFT JOIN processes pr ON pr.tgid = a.tgid
-      WHERE ${filt}
+      WHERE a.task AND a.tid <> 0 AND ${filt}
     )`;
   const agg = `sum(in_ns) AS cpu_ns, 100.0 * sum(in_ns) / ${p(params, span)} AS cpu_pct, sum(slices)::BIGINT AS slices,
       sum(vol)::BIGINT AS voluntary_switches, sum(invol)::BIGINT AS involuntary_switches, sum(migr)::BIGINT AS migrations`;
@@ -31,13 +33,10 @@ export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<Repor
     : { sel: 'comm, count(DISTINCT tgid) AS processes, count(DISTINCT tid) AS threads', by: 'comm' };
   const rows = await cap.query(`${base} SELECT ${group.sel}, ${agg} FROM f GROUP BY ${group.by} ORDER BY cpu_ns DESC, ${group.by} LIMIT ${p(params, o.top)}`, params);
 
-  const cparams: Param[] = [o.since, o.until, o.until - o.since];
   const cpus = await cap.query(`
-    SELECT cpu, sum(least(end_ts, $2) - greatest(ts, $1)) FILTER (WHERE tid <> 0) AS busy_ns,
-           sum(least(end_ts, $2) - greatest(ts, $1)) FILTER (WHERE tid = 0) AS idle_ns,
-           100.0 * coalesce(sum(least(end_ts, $2) - greatest(ts, $1)) FILTER (WHERE tid <> 0), 0) / $3 AS busy_pct,
-           count(*) FILTER (WHERE tid <> 0) AS slices
-    FROM sched_slices WHERE end_ts > $1 AND ts < $2 GROUP BY cpu ORDER BY cpu`, cparams);
+    SELECT cpu, in_ns AS busy_ns, idle_ns, 100.0 * coalesce(in_ns, 0) / $1 AS busy_pct, slices
+    FROM _rep_cpu WHERE NOT task ORDER BY cpu`, [o.until - o.since]);
+  await cap.query('DROP TABLE IF EXISTS _rep_cpu');
   const keyCols = by === 'thread' ? [{ key: 'tid', unit: 'count' as const }, { key: 'tgid', unit: 'count' as const }, { key: 'comm' }]
     : by === 'process' ? [{ key: 'tgid', unit: 'count' as const }, { key: 'comm' }, { key: 'threads', unit: 'count' as const }]
     : [{ key: 'comm' }, { key: 'processes', unit: 'count' as const }, { key: 'threads', unit: 'count' as const }];

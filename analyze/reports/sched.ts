@@ -18,8 +18,9 @@ export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Prom
   // R after a wakeup (waker known) = wakeup latency; R+ (and R after a yield) = preempted wait
   const since = p(params, o.since), until = p(params, o.until);
   const filt = taskFilter(o, params, { tid: 'r.tid', tgid: 'r.tgid', comm: 't.comm' });
+  // comm is per thread: joined after the aggregation (here only when --comm filters on it)
   await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_runnable AS
-    SELECT r.tid, r.tgid, t.comm, r.dur, r.wake FROM _runnable r LEFT JOIN threads t ON t.tid = r.tid
+    SELECT r.tid, r.tgid, r.dur, r.wake FROM _runnable r ${o.comm !== undefined ? 'LEFT JOIN threads t ON t.tid = r.tid' : ''}
     WHERE r.end_ts > ${since} AND r.ts < ${until} AND ${filt}`, params);
   // one quantile state for the three percentiles (quantile_disc with a list: same values)
   const Q = `quantile_disc(dur, [0.5, 0.95, 0.99]) FILTER (WHERE wake)`;
@@ -29,9 +30,11 @@ export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Prom
       max(dur) FILTER (WHERE wake) AS max_ns,
       count(*) FILTER (WHERE NOT wake) AS preemptions,
       coalesce(sum(dur) FILTER (WHERE NOT wake), 0) AS preempt_wait_ns`;
-  const rows = await cap.query(`SELECT tid, any_value(tgid) AS tgid, any_value(comm) AS comm, ${LAT},
-      max(dur) FILTER (WHERE NOT wake) AS preempt_max_ns, sum(dur) AS run_delay_ns
-    FROM _rep_runnable GROUP BY tid ORDER BY run_delay_ns DESC, tid LIMIT $1`, [o.top]);
+  const rows = await cap.query(`WITH g AS (
+      SELECT tid, any_value(tgid) AS tgid, ${LAT}, max(dur) FILTER (WHERE NOT wake) AS preempt_max_ns, sum(dur) AS run_delay_ns
+      FROM _rep_runnable GROUP BY tid ORDER BY run_delay_ns DESC, tid LIMIT $1)
+    SELECT g.tid, g.tgid, t.comm, g.* EXCLUDE (tid, tgid) FROM g LEFT JOIN threads t ON t.tid = g.tid
+    ORDER BY g.run_delay_ns DESC, g.tid`, [o.top]);
   const raw = await cap.query<{ bucket: number; count: number }>(`
     SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM _rep_runnable WHERE wake GROUP BY 1 ORDER BY 1`);
   const [tot] = await cap.query(`SELECT ${LAT} FROM _rep_runnable`);
