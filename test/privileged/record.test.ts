@@ -324,4 +324,12 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
     expect(n).toBeGreaterThanOrEqual(10000);
     expect(rows(dir, 'task_newtask')).toHaveLength(0); // task events were not asked for
   });
+
+  it('runs the command as the invoking user when started through sudo', () => {
+    const dir = join(tmp(), 'cap');
+    const r = ktape(['record', '-q', '-o', dir, '--events', 'task', '--', 'id', '-u'], { env: { ...process.env, SUDO_UID: '65534', SUDO_GID: '65534' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('65534');
+    expect(statSync(join(dir, 'manifest.json')).uid).toBe(0); // the capture stays root's, 0600
+  });
 });
