@@ -71,7 +71,16 @@ Examples:
       };
       if (opts.sinceNs !== undefined && opts.untilNs !== undefined && opts.untilNs <= opts.sinceNs)
         throw new UsageError(`export: --until ${o.until} is not after --since ${o.since}; give a non-empty window`, 'E_EXPORT_TIME');
-      const say = (s: string) => { if (!o.quiet) process.stderr.write(`${s}\n`); };
+      const tty = process.stderr.isTTY && !o.quiet;
+      let progressShown = false;
+      if (tty) opts.onProgress = (bytes) => {
+        progressShown = true;
+        process.stderr.write(`\rktape: exporting… ${(bytes / 1e6).toFixed(0)} MB written   `);
+      };
+      const say = (s: string) => {
+        if (progressShown) { process.stderr.write('\r\x1b[K'); progressShown = false; }
+        if (!o.quiet) process.stderr.write(`${s}\n`);
+      };
       if (o.perfetto) {
         const t0 = performance.now();
         const r = exportPerfetto(capture, o.perfetto, opts);

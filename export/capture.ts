@@ -23,6 +23,8 @@ export interface ExportOptions {
   events?: EventGroup[];
   /** Perfetto only: sched_switch/sched_waking as CompactSched (default true) */
   compact?: boolean;
+  /** progress (bytes written so far), at most 4 times a second */
+  onProgress?: (bytes: number) => void;
 }
 
 /** Event tables in merge order (ties in ts go to the earlier table). */

@@ -56,7 +56,7 @@ interface CpuState {
 export function exportChrome(captureDir: string, outPath: string, opts: ExportOptions = {}, warn: (msg: string) => void = () => {}): ChromeResult {
   const src = new ExportSource(captureDir, opts);
   const m = src.model;
-  const sink = new FileSink(outPath);
+  const sink = new FileSink(outPath, opts.onProgress);
   const names = SYSCALL_NAMES[src.manifest.host.machine] ?? {};
   let n = 0;
   let warned = false;

@@ -15,7 +15,9 @@ export class FileSink {
   /** bytes handed to write() so far */
   bytes = 0;
 
-  constructor(readonly path: string) {
+  private lastProgress = 0;
+  /** onProgress(bytes written so far) is called at most 4 times a second (TTY progress) */
+  constructor(readonly path: string, private readonly onProgress?: (bytes: number) => void) {
     try {
       this.fd = openSync(path, 'w', 0o600); // traces carry command lines and kernel addresses
     } catch (e) {
@@ -56,6 +58,13 @@ export class FileSink {
     if (this.len > 0) {
       this.writeAll(this.buf.subarray(0, this.len));
       this.len = 0;
+    }
+    if (this.onProgress) {
+      const now = Date.now();
+      if (now - this.lastProgress >= 250) {
+        this.lastProgress = now;
+        this.onProgress(this.bytes);
+      }
     }
   }
 

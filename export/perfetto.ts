@@ -127,7 +127,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   const src = new ExportSource(captureDir, opts);
   const compact = opts.compact ?? true;
   const m = src.model;
-  const sink = new FileSink(outPath);
+  const sink = new FileSink(outPath, opts.onProgress);
   let packets = 0;
   const tw = new BinaryWriter();
 
