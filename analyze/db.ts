@@ -50,6 +50,7 @@ export const SQL_MODULES = [
   'tasks/threads',
   'tasks/processes',
   'tasks/task_events',
+  'sched/switches',
   'sched/sched_slices',
   'sched/thread_state',
   'sched/wakeups',

@@ -133,9 +133,13 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
       cpus.set(cpu, st);
       slice(cpu, st, prev, winStart, ts, endState, true);
     } else {
-      // st.tid !== prev: the kernel did not report a switch (a 'kernel_gap' loss); the
-      // time still goes to the task that was switched in, as in the analyzer
-      slice(cpu, st, st.tid, st.since, ts, st.tid === prev ? endState : null, false);
+      if (st.tid === prev) slice(cpu, st, prev, st.since, ts, endState, false);
+      else {
+        // the kernel did not report a switch (a 'kernel_gap' loss): as in the analyzer, the
+        // hidden task st.tid ran until an inferred switch 1 ns later, then `prev` until now
+        slice(cpu, st, st.tid, st.since, st.since + 1, null, false);
+        slice(cpu, st, prev, st.since + 1, ts, endState, false);
+      }
     }
     utilFlush(cpu, st, ts);
     st.tid = next;

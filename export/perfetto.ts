@@ -21,6 +21,7 @@
  * .proto stays the single source of field numbers); test/unit checks both
  * paths decode identically.
  */
+import { iterTable } from '../formats/reader.js';
 import { create, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
@@ -224,6 +225,10 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
 
   // 4. ktape's own tracks (sequence 2)
   const losses = smallTable(captureDir, 'losses');
+  // kernel_gap losses: the kernel did not report the switch out of the task a switch at ts_start put
+  // on the CPU. As in the analyzer, an inferred switch (hidden task -> the task switched out at ts_end)
+  // is written 1 ns after ts_start. Its next task is found by one pass over the switches.
+  const gapNext = kernelGapSwitches(captureDir, losses);
   const LOSS_TRACK = 1n, LEAK_TRACK = 2n;
   let seq2Started = false;
   const seq2Flags = () => {
@@ -375,6 +380,18 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
             .tag(F.sw.next_comm, L).string(nextComm).tag(F.sw.next_pid, V).int32(next)
             .tag(F.sw.next_prio, V).int32(c.next_prio[i]);
           b.lastNext = next;
+          done(b);
+        }
+        const gap = gapNext.size ? gapNext.get(`${cpu}:${ts}`) : undefined;
+        if (gap) {
+          // inferred switch the kernel did not report (prev_state 0: unknown, shown as runnable)
+          declare(gap.tid, ts + 1);
+          w = head(b, ts + 1, next, F.ev.sched_switch);
+          w.tag(F.sw.prev_comm, L).string(nextComm).tag(F.sw.prev_pid, V).int32(next)
+            .tag(F.sw.prev_prio, V).int32(c.next_prio[i]).tag(F.sw.prev_state, V).int64(0)
+            .tag(F.sw.next_comm, L).string(m.commOf(gap.tid, cpu)).tag(F.sw.next_pid, V).int32(gap.tid)
+            .tag(F.sw.next_prio, V).int32(gap.prio);
+          b.lastNext = gap.tid;
           done(b);
         }
         return;
@@ -635,4 +652,26 @@ function writeLeaks(
       },
     });
   });
+}
+
+/**
+ * For each kernel_gap loss: key `${cpu}:${ts_start}` → the task switched out at ts_end on that CPU
+ * (the task that really ran after the hidden one), with its prio.
+ */
+function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<string, { tid: number; prio: number }> {
+  const out = new Map<string, { tid: number; prio: number }>();
+  const ends = new Map<string, string>();
+  for (const l of losses) if (l.reason === 'kernel_gap' && l.ts_end > l.ts_start + 1) ends.set(`${l.cpu}:${l.ts_end}`, `${l.cpu}:${l.ts_start}`);
+  if (!ends.size) return out;
+  for (const b of iterTable(dir, 'sched_switch', { required: false })) {
+    const cpu = b.getChild('cpu')!.toArray() as Uint16Array;
+    const ts = b.getChild('ts')!.toArray() as BigInt64Array;
+    const prev = b.getChild('prev_tid')!.toArray() as Int32Array;
+    const prio = b.getChild('prev_prio')!.toArray() as Uint8Array;
+    for (let i = 0; i < b.numRows; i++) {
+      const k = ends.get(`${cpu[i]}:${Number(ts[i])}`);
+      if (k) out.set(k, { tid: prev[i], prio: prio[i] });
+    }
+  }
+  return out;
 }

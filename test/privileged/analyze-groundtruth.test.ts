@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
 
-const skip = privilegedSkipReason();
+const skipOutsideCI = privilegedSkipReason();
 
 interface Worker { tid: number; comm: string; cpu_ns: number; wait_ns: number; slices: number }
 
@@ -45,14 +45,14 @@ function check(dir: string, workers: Worker[]) {
   console.log(report.join('\n'));
 }
 
-describe.skipIf(skip)('analyze ground truth: idle machine', () => {
+describe.skipIf(skipOutsideCI)('analyze ground truth: idle machine', () => {
   it('spin 400 ms x 2 threads', () => {
     const { dir, workers } = recordSpin(400, 2);
     check(dir, workers);
   });
 });
 
-describe.skipIf(skip)('analyze ground truth: with a CPU hog', () => {
+describe.skipIf(skipOutsideCI)('analyze ground truth: with a CPU hog', () => {
   const hogs: ChildProcess[] = [];
   beforeAll(() => {
     for (let i = 0; i < 2; i++) hogs.push(spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
 
-const skip = privilegedSkipReason();
+const skipOutsideCI = privilegedSkipReason();
 const N = 200;
 const PIPE_FRAMES = /^(create_pipe_files|do_pipe2|__do_pipe_flags)$/;
 
@@ -28,7 +28,7 @@ function record(durationS: number, holdMs: number) {
   return { dir, pid: wl.pid as number };
 }
 
-describe.skipIf(skip)('analyze leaks: live pipes', () => {
+describe.skipIf(skipOutsideCI)('analyze leaks: live pipes', () => {
   it(`${N} pipes held open across the end of the recording are outstanding under alloc_pipe_info`, () => {
     const { dir, pid } = record(1, 2500);
     const stacks = pipeStacks(dir, pid);

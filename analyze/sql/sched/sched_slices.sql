@@ -9,23 +9,24 @@
 -- @col end_state: state it left the CPU in: R (yielded, runnable), R+ (preempted), S, D, ... ; NULL when the slice ran to the end of the capture
 -- @col end_state_raw: prev_state of the ending sched_switch
 -- @col clipped: true when the slice was cut by the start or the end of the capture
+-- @col inferred: true when the slice starts at a switch the kernel did not report (a kernel_gap loss): it began at an unknown time after ts, after a hidden task's brief run
 CREATE OR REPLACE VIEW sched_slices AS
 WITH sw AS (
   SELECT cpu, ts, next_tid AS tid, next_prio AS prio,
-         lead(ts) OVER w AS next_ts, lead(prev_state) OVER w AS end_state_raw
-  FROM _sched_switch WINDOW w AS (PARTITION BY cpu ORDER BY ts)
+         lead(ts) OVER w AS next_ts, lead(prev_state) OVER w AS end_state_raw, inferred
+  FROM _switches WINDOW w AS (PARTITION BY cpu ORDER BY ts)
 ), first_sw AS (
-  SELECT cpu, min(ts) AS ts, arg_min(prev_tid, ts) AS tid, arg_min(prev_prio, ts) AS prio, arg_min(prev_state, ts) AS end_state_raw
-  FROM _sched_switch GROUP BY cpu
+  SELECT cpu, min(ts) AS ts, arg_min(prev_tid, ts) AS tid, arg_min(prev_prio, ts) AS prio, arg_min(prev_state, ts) AS end_state_raw, false AS inferred
+  FROM _switches GROUP BY cpu
 ), s AS (
-  SELECT sw.cpu, sw.ts, coalesce(sw.next_ts, c.end_ts) - sw.ts AS dur, sw.tid, sw.prio, sw.end_state_raw, sw.next_ts IS NULL AS clipped
+  SELECT sw.cpu, sw.ts, coalesce(sw.next_ts, c.end_ts) - sw.ts AS dur, sw.tid, sw.prio, sw.end_state_raw, sw.next_ts IS NULL AS clipped, sw.inferred
   FROM sw, _capture c
   UNION ALL
-  SELECT f.cpu, c.start_ts, f.ts - c.start_ts, f.tid, f.prio, f.end_state_raw, true
+  SELECT f.cpu, c.start_ts, f.ts - c.start_ts, f.tid, f.prio, f.end_state_raw, true, false
   FROM first_sw f, _capture c WHERE f.ts > c.start_ts
 )
 SELECT s.cpu, s.ts, s.dur, s.ts + s.dur AS end_ts, s.tid, m.tgid, s.prio,
-       _state_name(s.end_state_raw) AS end_state, s.end_state_raw, s.clipped
+       _state_name(s.end_state_raw) AS end_state, s.end_state_raw, s.clipped, s.inferred
 FROM s LEFT JOIN _tgid_map m ON m.tid = s.tid AND s.ts >= m.from_ts AND s.ts < m.to_ts;
 
 -- Internal (cpu report): sched_slices plus prev_cpu, the CPU of the same thread's previous slice

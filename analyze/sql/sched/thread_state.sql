@@ -4,7 +4,7 @@
 -- @col end_ts: ts + dur
 -- @col tid: thread
 -- @col tgid: its process
--- @col state: Running, R, R+, S, D, I, T, t, X, Z, P (or a combination like S|D)
+-- @col state: Running, R, R+, S, D, I, T, t, X, Z, P (or a combination like S|D); NULL = unknown (it left the CPU in a switch the kernel did not report, see losses)
 -- @col cpu: Running: the CPU it ran on; R after a wakeup: the CPU it was queued on; R+/S/D: the CPU it left
 -- @col waker_tid: R after a wakeup: the thread that woke it (0 = interrupt/idle); S/D/I: the thread whose wakeup ended this state; else NULL
 -- @col clipped: true for the last state of a thread, cut by the end of the capture
@@ -15,9 +15,9 @@ CREATE OR REPLACE VIEW thread_state AS
 -- row starts lasts until the next kept event, which is the very next event after a sleeping switch-out
 -- and the next non-wakeup event otherwise (the wakeups in between are the dropped ones).
 WITH ev AS (
-  SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st, cpu, NULL::INTEGER AS waker_tid FROM _sched_switch WHERE next_tid <> 0
+  SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st, cpu, NULL::INTEGER AS waker_tid FROM _switches WHERE next_tid <> 0
   UNION ALL
-  SELECT prev_tid, ts, 1, prev_state, cpu, NULL FROM _sched_switch WHERE prev_tid <> 0
+  SELECT prev_tid, ts, 1, prev_state, cpu, NULL FROM _switches WHERE prev_tid <> 0
   UNION ALL
   SELECT tid, ts, 2, NULL, target_cpu, waker_tid FROM _sched_waking WHERE tid <> 0
 ), o AS (
@@ -43,9 +43,9 @@ LEFT JOIN _tgid_map m ON m.tid = d.tid AND d.ts >= m.from_ts AND d.ts < m.to_ts;
 -- functions those rows need (a unit test checks it against thread_state); a table in a --db database.
 CREATE OR REPLACE VIEW _runnable AS
 WITH ev AS (
-  SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st FROM _sched_switch WHERE next_tid <> 0
+  SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st FROM _switches WHERE next_tid <> 0
   UNION ALL
-  SELECT prev_tid, ts, 1, prev_state FROM _sched_switch WHERE prev_tid <> 0
+  SELECT prev_tid, ts, 1, prev_state FROM _switches WHERE prev_tid <> 0
   UNION ALL
   SELECT tid, ts, 2, NULL FROM _sched_waking WHERE tid <> 0
 ), o AS (
