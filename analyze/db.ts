@@ -161,7 +161,7 @@ function captureBytes(dir: string): number {
 }
 
 /**
- * --memory-limit bounds the whole process: DuckDB gets 80% of it, the rest
+ * --memory-limit bounds the whole process: DuckDB gets 55% of it, the rest
  * is for Node, the loader's batches and DuckDB's allocations outside its
  * buffer manager. Sizes DuckDB would parse differently pass through as given.
  */
@@ -170,7 +170,7 @@ export function duckMemoryLimit(limit: string): string {
   if (!m) return limit;
   const u = m[2].toLowerCase();
   const mult = u === 'b' ? 1 : u.endsWith('ib') ? 1024 ** ('kmgt'.indexOf(u[0]) + 1) : 1000 ** ('kmgt'.indexOf(u[0]) + 1);
-  return `${Math.max(64, Math.floor((Number(m[1]) * mult * 0.8) / 2 ** 20))}MiB`;
+  return `${Math.max(64, Math.floor((Number(m[1]) * mult * 0.55) / 2 ** 20))}MiB`;
 }
 
 /** Captures above this size load into a temporary database file instead of memory. */
