@@ -76,6 +76,13 @@ export interface OpenOptions {
   threads?: number;
   /** progress while loading (called after each table file) */
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Event tables this caller never reads (e.g. the cpu report never reads sched_waking): on a cold
+   * load of a complete capture they are left empty, which makes the load proportionally faster.
+   * Ignored with `db` (a cache must hold everything) and for incomplete captures (their end time
+   * comes from the last event of every table).
+   */
+  skipTables?: string[];
   /** one-line warnings (torn batches); default: write `ktape: warning: ...` to stderr */
   onWarning?: (msg: string) => void;
 }
@@ -301,7 +308,8 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
 
   let loaded: LoadResult;
   try {
-    loaded = await loadCapture(conn, dir, manifest, opts.onProgress);
+    const skip = new Set(!opts.db && manifest.complete && manifest.end_ts != null ? opts.skipTables ?? [] : []);
+    loaded = await loadCapture(conn, dir, manifest, opts.onProgress, skip);
   } catch (e) {
     conn.closeSync(); inst.closeSync();
     if (opts.db) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });

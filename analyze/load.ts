@@ -131,10 +131,12 @@ export async function loadCapture(
   dir: string,
   manifest: Manifest,
   onProgress?: (p: LoadProgress) => void,
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<LoadResult> {
   const t0 = performance.now();
   // Resolve and validate every file before creating anything.
-  const plan = TABLES.map((def) => ({ def, files: checkFiles(dir, manifest, def) }));
+  // (skipped tables are validated too, then created empty)
+  const plan = TABLES.map((def) => ({ def, files: skip.has(def.name) ? (checkFiles(dir, manifest, def), []) : checkFiles(dir, manifest, def) }));
   const { statSync } = await import('node:fs');
   const totalBytes = plan.reduce((a, p) => a + p.files.reduce((b, f) => b + statSync(f).size, 0), 0);
   let doneBytes = 0;

@@ -30,10 +30,21 @@ const dbOptions = (c: Command) => c
   .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB', memLimit);
 
 /** Open with progress on a TTY. */
-async function open(dir: string, opts: { db?: string; memoryLimit?: string }): Promise<CaptureDb> {
+/** Big event tables a report never reads (left empty on a cold load; see OpenOptions.skipTables). */
+const SYSCALL_KMEM = ['syscall_enter', 'syscall_exit', 'kmem_alloc', 'kmem_free'];
+const REPORT_SKIPS: Record<string, string[]> = {
+  cpu: ['sched_waking', ...SYSCALL_KMEM],
+  switches: ['sched_waking', ...SYSCALL_KMEM],
+  'sched-latency': SYSCALL_KMEM,
+  offcpu: SYSCALL_KMEM,
+  syscalls: ['sched_waking', 'kmem_alloc', 'kmem_free'],
+  leaks: ['sched_waking', 'syscall_enter', 'syscall_exit'],
+};
+
+async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
   const tty = process.stderr.isTTY;
   let last = 0;
-  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit };
+  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit, skipTables: report ? REPORT_SKIPS[report] : undefined };
   if (tty) {
     o.onProgress = (pr) => {
       const now = Date.now();
@@ -140,7 +151,7 @@ Examples:
       const name = report ?? 'summary';
       // validate durations before loading
       for (const f of ['since', 'until', 'at', 'minAge'] as const) if (opts[f] !== undefined) parseDuration(`--${f === 'minAge' ? 'min-age' : f}`, opts[f]);
-      const cap = await open(dir, opts);
+      const cap = await open(dir, opts, name);
       try {
         const w = window(cap, opts.since, opts.until);
         const ro: ReportOptions = {
