@@ -353,6 +353,17 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   const leaks = kmemOn ? new LeakTracker() : null;
   const q = (w: BinaryWriter, col: Uint32Array, i: number) => writeVarint64(w, col[2 * i], col[2 * i + 1]);
   let w: BinaryWriter;
+  /** a sched_switch as a plain FtraceEvent (not CompactSched) */
+  const plainSwitch = (b: CpuBuffer, ts: number, prev: number, prevComm: string, prevPrio: number, prevState: number,
+    next: number, nextComm: string, nextPrio: number) => {
+    const sw = head(b, ts, prev, F.ev.sched_switch);
+    sw.tag(F.sw.prev_comm, L).string(prevComm).tag(F.sw.prev_pid, V).int32(prev)
+      .tag(F.sw.prev_prio, V).int32(prevPrio).tag(F.sw.prev_state, V).int64(prevState)
+      .tag(F.sw.next_comm, L).string(nextComm).tag(F.sw.next_pid, V).int32(next)
+      .tag(F.sw.next_prio, V).int32(nextPrio);
+    b.lastNext = next;
+    done(b);
+  };
   const onEvent = (kind: EventKind, c: Cols, i: number, ts: number) => {
     if (kind === 'task_ids') return;
     const cpu = c.cpu[i] as number;
@@ -374,25 +385,13 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
           b.lastNext = next;
           if (++b.count >= BUNDLE_EVENTS) flush(b);
         } else {
-          w = head(b, ts, prev, F.ev.sched_switch);
-          w.tag(F.sw.prev_comm, L).string(m.commOf(prev, cpu)).tag(F.sw.prev_pid, V).int32(prev)
-            .tag(F.sw.prev_prio, V).int32(c.prev_prio[i]).tag(F.sw.prev_state, V).int64(c.prev_state[i])
-            .tag(F.sw.next_comm, L).string(nextComm).tag(F.sw.next_pid, V).int32(next)
-            .tag(F.sw.next_prio, V).int32(c.next_prio[i]);
-          b.lastNext = next;
-          done(b);
+          plainSwitch(b, ts, prev, m.commOf(prev, cpu), c.prev_prio[i], c.prev_state[i], next, nextComm, c.next_prio[i]);
         }
         const gap = gapNext.size ? gapNext.get(`${cpu}:${ts}`) : undefined;
         if (gap) {
           // inferred switch the kernel did not report (prev_state 0: unknown, shown as runnable)
           declare(gap.tid, ts + 1);
-          w = head(b, ts + 1, next, F.ev.sched_switch);
-          w.tag(F.sw.prev_comm, L).string(nextComm).tag(F.sw.prev_pid, V).int32(next)
-            .tag(F.sw.prev_prio, V).int32(c.next_prio[i]).tag(F.sw.prev_state, V).int64(0)
-            .tag(F.sw.next_comm, L).string(m.commOf(gap.tid, cpu)).tag(F.sw.next_pid, V).int32(gap.tid)
-            .tag(F.sw.next_prio, V).int32(gap.prio);
-          b.lastNext = gap.tid;
-          done(b);
+          plainSwitch(b, ts + 1, next, nextComm, c.next_prio[i], 0, gap.tid, m.commOf(gap.tid, cpu), gap.prio);
         }
         return;
       }
