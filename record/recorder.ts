@@ -238,7 +238,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     };
     const anchor = (reason: string) => {
       const c = readClocks();
-      anchors.builder.push({ boottime_ns: c.boottime, monotonic_ns: c.monotonic, realtime_ns: c.realtime, reason });
+      anchors.push({ boottime_ns: c.boottime, monotonic_ns: c.monotonic, realtime_ns: c.realtime, reason });
       return c;
     };
 
@@ -310,8 +310,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     let gapTotal = 0;
     const pollGaps = () => {
       for (const g of decoder.takeGaps()) {
-        lossesW.builder.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap' });
-        if (lossesW.builder.full) lossesW.flush();
+        lossesW.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap' });
         gapTotal++;
       }
     };
@@ -330,9 +329,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
           const prev = lossPrev.get(k) ?? { count: 0n, last: 0n };
           if (count > prev.count) {
             const delta = count - prev.count;
-            lossesW.builder.push({ cpu: c, kind: KIND_NAMES[kind], count: delta, ts_start: prev.last ? prev.last : first, ts_end: last, reason: 'ringbuf_full' });
-            if (lossesW.builder.full) lossesW.flush();
-            lostTotal += Number(delta);
+            lossesW.push({ cpu: c, kind: KIND_NAMES[kind], count: delta, ts_start: prev.last ? prev.last : first, ts_end: last, reason: 'ringbuf_full' });
+                lostTotal += Number(delta);
             lossTotals[KIND_NAMES[kind]] = (lossTotals[KIND_NAMES[kind]] ?? 0) + Number(delta);
             lossPrev.set(k, { count, last });
           }
@@ -409,7 +407,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
 
     // Stats
     const statsW = meta('stats', 1024);
-    const stat = (name: string, value: number | bigint, cpu: number | null = null) => statsW.builder.push({ name, cpu, value: BigInt(value) });
+    const stat = (name: string, value: number | bigint, cpu: number | null = null) => statsW.push({ name, cpu, value: BigInt(value) });
     for (let k = 1; k < W.KT_KIND_MAX; k++) if (decoder.stats.events[k]) stat(`events.${KIND_NAMES[k]}`, decoder.stats.events[k]);
     stat('malformed_records', decoder.stats.malformed);
     stat('sched_switch_kernel_gaps', gapTotal);
@@ -454,7 +452,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       const lost = ps.recursionMisses > saved ? ps.recursionMisses - saved : 0n;
       if (lost > 0n) {
         // the kernel counts these per program, not per CPU
-        lossesW.builder.push({ cpu: UNKNOWN_CPU, kind: KIND_NAMES[kind], count: lost, ts_start: BigInt(manifest.start_ts), ts_end: end.boottime, reason: 'bpf_recursion' });
+        lossesW.push({ cpu: UNKNOWN_CPU, kind: KIND_NAMES[kind], count: lost, ts_start: BigInt(manifest.start_ts), ts_end: end.boottime, reason: 'bpf_recursion' });
         lostTotal += Number(lost);
         lossTotals[KIND_NAMES[kind]] = (lossTotals[KIND_NAMES[kind]] ?? 0) + Number(lost);
       }
@@ -477,9 +475,8 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         for (let d = 0; d < stackDepth; d++) {
           const ip = frames.readBigUInt64LE(8 * d);
           if (ip === 0n) break;
-          stacksW.builder.push({ stack_id: id, depth: d, ip });
+          stacksW.push({ stack_id: id, depth: d, ip });
           stackIps.add(ip);
-          if (stacksW.builder.full) stacksW.flush();
         }
       }
     }

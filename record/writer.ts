@@ -144,6 +144,11 @@ export class TableWriter {
     }
     return this.file;
   }
+  /** Append one row (slow path, metadata tables); writes a batch whenever the builder fills. */
+  push(row: Record<string, number | bigint | string | null>): void {
+    this.builder.push(row);
+    if (this.builder.full) this.flush();
+  }
   /** Write pending rows as one batch (no-op when empty). */
   flush(): void {
     this.lastFlush = Date.now();
