@@ -16,7 +16,7 @@
  * ($1, $2, ... or $name), never spliced into SQL.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,6 +278,8 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
   const open = async () => {
     try {
       const inst = await DuckDBInstance.create(path, config);
+      // a --db file holds the whole capture (command lines, kernel addresses): owner-only
+      if (opts.db) for (const f of [path, `${path}.wal`]) if (existsSync(f)) chmodSync(f, 0o600);
       return { inst, conn: await inst.connect() };
     } catch (e) {
       if (opts.memoryLimit && /memory/i.test(String((e as Error).message)))

@@ -2,8 +2,8 @@
  * ktape analyze | query | tables | convert: everything that reads a capture
  * through DuckDB (analyze/db.ts).
  */
-import { mkdirSync, existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Argument, Command, Option } from 'commander';
 import { UsageError, KtapeError } from '../formats/errors.js';
@@ -16,7 +16,7 @@ import { rawName } from '../analyze/load.js';
 
 const int = (flag: string, min: number) => (v: string) => {
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n < min) throw new UsageError(`${flag} ${v}: expected an integer >= ${min}`);
+  if (!/^\d+$/.test(v.trim()) || n < min || n > 2 ** 31 - 1) throw new UsageError(`${flag} ${v}: expected an integer from ${min} to ${2 ** 31 - 1}`);
   return n;
 };
 
@@ -232,7 +232,16 @@ Examples:
   dbOptions(convert).action(async (dir: string, opts) => {
     const out = resolve(opts.parquet);
     if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--parquet ${opts.parquet}: exists and is not a directory`);
-    mkdirSync(out, { recursive: true });
+    if (!existsSync(out)) {
+      const parent = dirname(out);
+      if (!existsSync(parent) || !statSync(parent).isDirectory())
+        throw new UsageError(`--parquet ${opts.parquet}: parent directory ${parent} does not exist; create it first`);
+      try {
+        mkdirSync(out, { mode: 0o700 }); // the files hold command lines and kernel addresses
+      } catch (e) {
+        throw new UsageError(`--parquet ${opts.parquet}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
     const cap = await open(dir, opts);
     try {
       const written: string[] = [];
@@ -245,6 +254,7 @@ Examples:
         } catch (e) {
           throw new KtapeError('E_CONVERT', `convert: writing ${path} failed: ${(e as Error).message.split('\n')[0]}`, 1);
         }
+        chmodSync(path, 0o600);
         written.push(path);
       }
       process.stderr.write(`wrote ${written.length} Parquet files to ${out}\n`);

@@ -2,7 +2,7 @@
  * `ktape compare BASE NEW`: public entry point. Opens both captures with the
  * analyzer, collects per-group metrics, compares them.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { openCapture, type CaptureDb } from '../analyze/db.js';
 import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
 import { readManifest } from '../formats/reader.js';
@@ -55,7 +55,8 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
       throw new UsageError(`compare --folded-diff: ${missing.join(' and ')} recorded no kmem events, so there are no allocation stacks; record both with --events including kmem`, 'E_COMPARE_NO_KMEM');
     const lines = foldedDiff(base, next);
     try {
-      writeFileSync(o.foldedDiff, lines.length ? `${lines.join('\n')}\n` : '');
+      writeFileSync(o.foldedDiff, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 }); // kernel stacks, process names
+      chmodSync(o.foldedDiff, 0o600); // also when it existed
     } catch (e) {
       throw new UsageError(`compare --folded-diff ${o.foldedDiff}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path`, 'E_COMPARE_WRITE');
     }

@@ -3,7 +3,7 @@
  * in 1 MiB chunks as they are produced, so memory stays bounded whatever the
  * trace size.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { ExportError } from './errors.js';
 
 const CHUNK = 1 << 20;
@@ -20,6 +20,7 @@ export class FileSink {
   constructor(readonly path: string, private readonly onProgress?: (bytes: number) => void) {
     try {
       this.fd = openSync(path, 'w', 0o600); // traces carry command lines and kernel addresses
+      fchmodSync(this.fd, 0o600); // also when overwriting an existing file
     } catch (e) {
       throw new ExportError('E_EXPORT_OUTPUT', `export: cannot create ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the directory exists and is writable`);
     }

@@ -74,7 +74,7 @@ export async function offcpuReport(cap: CaptureDb, o: ReportOptions): Promise<Re
         coalesce(sum(in_ns) FILTER (WHERE state = 'S'), 0) AS sleep_ns,
         coalesce(sum(in_ns) FILTER (WHERE state = 'D'), 0) AS blocked_io_ns,
         coalesce(sum(in_ns) FILTER (WHERE state NOT IN ('S', 'D')), 0) AS other_ns,
-        count(*) AS blocks, max(dur) AS max_ns
+        count(*) AS blocks, max(in_ns) AS max_ns
       FROM ts_f GROUP BY tid
     )
     SELECT g.*, coalesce(wn.wakers, []) AS wakers FROM g LEFT JOIN wn USING (tid)

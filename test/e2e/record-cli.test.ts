@@ -26,3 +26,24 @@ describe('ktape record: bad flags', () => {
     expect(r.stdout).toMatch(/Examples:/);
   });
 });
+
+describe('captures stay private', () => {
+  it('convert --parquet, --db and exported traces are written 0600', async () => {
+    const { statSync, readdirSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmp, FIXTURES } = await import('../helpers.js');
+    const d = tmp();
+    const pq = join(d, 'pq');
+    expect(ktape(['convert', join(FIXTURES, 'demo'), '--parquet', pq]).status).toBe(0);
+    expect(statSync(pq).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(pq)) expect(statSync(join(pq, f)).mode & 0o777, f).toBe(0o600);
+    const db = join(d, 'cap.duckdb');
+    expect(ktape(['analyze', join(FIXTURES, 'demo'), 'cpu', '--db', db, '--top', '1']).status).toBe(0);
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+    const trace = join(d, 'old.pftrace');
+    writeFileSync(trace, 'x');
+    chmodSync(trace, 0o644);
+    expect(ktape(['export', join(FIXTURES, 'leak'), '--perfetto', trace, '-q']).status).toBe(0);
+    expect(statSync(trace).mode & 0o777).toBe(0o600);
+  });
+});
