@@ -1,22 +1,11 @@
 import { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
-import { EVENT_GROUPS, type EventGroup } from '../formats/schema.js';
+import { eventGroupsParser, isValidComm } from './args.js';
 import { parseOffset, type ExportOptions } from '../export/capture.js';
 import { exportPerfetto } from '../export/perfetto.js';
 import { exportChrome } from '../export/chrome.js';
 
-function parseGroups(v: string): EventGroup[] {
-  const out: EventGroup[] = [];
-  for (const raw of v.split(',')) {
-    const e = raw.trim();
-    if (e === 'all') return [...EVENT_GROUPS];
-    if (!EVENT_GROUPS.includes(e as EventGroup))
-      throw new UsageError(`export --events ${v}: unknown event group '${e}' (choose from ${EVENT_GROUPS.join(',')},all)`, 'E_EXPORT_EVENTS');
-    if (!out.includes(e as EventGroup)) out.push(e as EventGroup);
-  }
-  if (out.length === 0) throw new UsageError(`export --events ${v}: empty list (choose from ${EVENT_GROUPS.join(',')},all)`, 'E_EXPORT_EVENTS');
-  return out;
-}
+const parseGroups = eventGroupsParser('export --events', 'E_EXPORT_EVENTS');
 
 function parsePids(v: string, prev: number[]): number[] {
   const out = [...prev];
@@ -32,7 +21,7 @@ function parsePids(v: string, prev: number[]): number[] {
 function parseComms(v: string, prev: string[]): string[] {
   const out = [...prev];
   for (const c of v.split(',')) {
-    if (c.length === 0 || Buffer.byteLength(c) > 15)
+    if (!isValidComm(c))
       throw new UsageError(`export --comm ${v}: '${c}' must be 1 to 15 bytes (the kernel's comm length)`, 'E_EXPORT_COMM');
     out.push(c);
   }

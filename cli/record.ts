@@ -1,19 +1,10 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
-import { EVENT_GROUPS, type EventGroup } from '../formats/schema.js';
+import { EVENT_GROUPS } from '../formats/schema.js';
+import { eventGroupsParser, isValidComm } from './args.js';
 import { fmtBytes, record, type RecordResult } from '../record/recorder.js';
 
-export function parseEvents(v: string): EventGroup[] {
-  const out: EventGroup[] = [];
-  for (const raw of v.split(',')) {
-    const e = raw.trim();
-    if (e === 'all') return [...EVENT_GROUPS];
-    if (!EVENT_GROUPS.includes(e as EventGroup)) throw new UsageError(`--events ${v}: unknown event group '${e}' (choose from ${EVENT_GROUPS.join(',')},all)`);
-    if (!out.includes(e as EventGroup)) out.push(e as EventGroup);
-  }
-  if (out.length === 0) throw new UsageError(`--events ${v}: empty`);
-  return out;
-}
+export const parseEvents = eventGroupsParser('--events');
 
 export function num(flag: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = false) {
   return (v: string) => {
@@ -53,7 +44,7 @@ Examples:
   sudo ktape record -o cap --events sched,syscall -- ./my-benchmark --fast
   sudo ktape record -p 1234 --events syscall --duration 10`)
     .action(async (command: string[], opts) => {
-      if (opts.comm !== undefined && (opts.comm.length === 0 || Buffer.byteLength(opts.comm) > 15))
+      if (opts.comm !== undefined && !isValidComm(opts.comm))
         throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
       if (opts.allCpus && command.length === 0) throw new UsageError('-a: only meaningful with a COMMAND to run');
       if (!opts.duration && command.length === 0 && !process.stdin.isTTY && !opts.maxSize && process.env.KTAPE_ALLOW_UNBOUNDED !== '1') {

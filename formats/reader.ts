@@ -11,7 +11,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rea
 import { join } from 'node:path';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { CaptureError } from './errors.js';
-import { FORMAT_MAJOR, FORMAT_NAME, MANIFEST_FILE, SEGMENT_RE, TABLES, type Manifest } from './schema.js';
+import { FORMAT_MAJOR, FORMAT_NAME, MANIFEST_FILE, SEGMENT_RE, type Manifest } from './schema.js';
 
 export function readManifest(dir: string): Manifest {
   if (!existsSync(dir)) throw new CaptureError('E_CAPTURE_MISSING', `${dir}: no such capture directory`);
@@ -107,13 +107,6 @@ export function* iterStreamFile(path: string, torn: { value: boolean } = { value
   }
 }
 
-/** Read every complete batch of one stream file. */
-export function readStreamFile(path: string): { batches: RecordBatch[]; torn: boolean } {
-  const torn = { value: false };
-  const batches = [...iterStreamFile(path, torn)];
-  return { batches, torn: torn.value };
-}
-
 /**
  * Iterate all batches of a table across its segments, one batch in memory at
  * a time. Torn files are appended to `torn` as they are finished.
@@ -129,22 +122,9 @@ export function* iterTable(dir: string, table: string, opts: { required?: boolea
   }
 }
 
-/** Read all batches of a table across its segments. */
+/** Read all batches of a table across its segments (small tables; big ones: iterTable). */
 export function readTable(dir: string, table: string, opts: { required?: boolean } = {}): ReadResult {
-  const files = tableFiles(dir, table);
-  if (files.length === 0) {
-    if (opts.required ?? true)
-      throw new CaptureError('E_TABLE_MISSING', `${join(dir, table)}.*.arrows: table ${table} is missing from the capture`);
-    return { batches: [], torn: [] };
-  }
-  const out: ReadResult = { batches: [], torn: [] };
-  for (const f of files) {
-    const r = readStreamFile(f);
-    out.batches.push(...r.batches);
-    if (r.torn) out.torn.push(f);
-  }
-  return out;
+  const torn: string[] = [];
+  const batches = [...iterTable(dir, table, { required: opts.required, torn })];
+  return { batches, torn };
 }
-
-/** Tables every capture must contain (event tables of unrecorded groups are still written, empty). */
-export const REQUIRED_TABLES = TABLES.map((t) => t.name);

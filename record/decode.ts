@@ -34,7 +34,6 @@ export class Decoder {
   readonly stats: DecodeStats = { events: new Float64Array(W.KT_KIND_MAX), malformed: 0 };
   /** gaps found since the last takeGaps() */
   private gaps: SwitchGap[] = [];
-  gapCount = 0;
   private lastNext = new Int32Array(MAX_CPUS).fill(-1);
   private lastTsLo = new Uint32Array(MAX_CPUS);
   private lastTsHi = new Uint32Array(MAX_CPUS);
@@ -101,7 +100,6 @@ export class Decoder {
           if (cpu < MAX_CPUS) {
             const ln = this.lastNext[cpu];
             if (ln !== -1 && ln !== tid) {
-              this.gapCount++;
               this.gaps.push({
                 cpu,
                 tsStart: (BigInt(this.lastTsHi[cpu]) << 32n) | BigInt(this.lastTsLo[cpu]),

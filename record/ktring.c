@@ -90,14 +90,6 @@ int64_t ktring_drain(struct ktring *r, uint8_t *out, uint64_t cap, uint32_t *n_r
 	return (int64_t)off;
 }
 
-/* Bytes committed or reserved but not yet consumed. */
-uint64_t ktring_pending(struct ktring *r)
-{
-	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE);
-	unsigned long prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
-	return prod - cons;
-}
-
 void ktring_close(struct ktring *r)
 {
 	if (!r)

@@ -412,13 +412,17 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     stat('malformed_records', decoder.stats.malformed);
     stat('sched_switch_kernel_gaps', gapTotal);
     const statVal = Buffer.alloc(8 * ncpu);
-    const statNames = ['stack_collisions', 'stack_errors', 'filter_full'];
-    for (let i = 0; i < statNames.length; i++) {
-      key.writeUInt32LE(i);
-      if (L.bpf_map_lookup_elem(statFd, key, statVal) !== 0) continue;
+    /** kt_stats[idx] summed over CPUs (null if unreadable) */
+    const statTotal = (idx: number): bigint | null => {
+      key.writeUInt32LE(idx);
+      if (L.bpf_map_lookup_elem(statFd, key, statVal) !== 0) return null;
       let tot = 0n;
       for (let c = 0; c < ncpu; c++) tot += statVal.readBigUInt64LE(8 * c);
-      stat(statNames[i], tot);
+      return tot;
+    };
+    for (const [name, idx] of [['stack_collisions', W.KT_STAT_STACK_COLLISION], ['stack_errors', W.KT_STAT_STACK_ERROR], ['filter_full', W.KT_STAT_FILTER_FULL]] as const) {
+      const tot = statTotal(idx);
+      if (tot !== null) stat(name, tot);
     }
     for (const [k, v] of lossPrev) stat(`lost.${KIND_NAMES[Number(k.split(':')[1])]}`, v.count, Number(k.split(':')[0]));
     const cpuUse = process.cpuUsage(cpu0);
@@ -427,13 +431,6 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     stat('recorder_system_ns', cpuUse.system * 1000);
     stat('ring_buffer_bytes', ringBytes);
     const statsOn = statsFd >= 0 || readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1';
-    const rescued = (kind: number): bigint => {
-      key.writeUInt32LE(W.KT_STAT_RESCUED + kind);
-      if (L.bpf_map_lookup_elem(statFd, key, statVal) !== 0) return 0n;
-      let tot = 0n;
-      for (let c = 0; c < ncpu; c++) tot += statVal.readBigUInt64LE(8 * c);
-      return tot;
-    };
     for (const a of attached) {
       const ps = progStats(a.fd);
       if (!ps) continue;
@@ -447,7 +444,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
       // Runs the kernel skipped because the program was already running on that CPU. For kmem
       // kinds the *_nested program records those events instead; what it could not is lost.
       const kind = p.kinds[0];
-      const saved = rescued(kind);
+      const saved = statTotal(W.KT_STAT_RESCUED + kind) ?? 0n;
       if (saved) stat(`rescued.${KIND_NAMES[kind]}`, saved);
       const lost = ps.recursionMisses > saved ? ps.recursionMisses - saved : 0n;
       if (lost > 0n) {

@@ -154,9 +154,6 @@ export class JsRing {
   get lastRecords(): number {
     return this.n;
   }
-  pending(): number {
-    return this.prodPos() - this.consPos();
-  }
   close(): void {
     if (!this.consMap) return;
     const c = getLibc();

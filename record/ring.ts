@@ -17,7 +17,6 @@ function bindShim() {
   return {
     open: l.func('ktring *ktring_open(int map_fd, uint64_t size)'),
     drain: l.func('int64_t ktring_drain(ktring *r, uint8_t *out, uint64_t cap, _Out_ uint32_t *n)'),
-    pending: l.func('uint64_t ktring_pending(ktring *r)'),
     close: l.func('void ktring_close(ktring *r)'),
     clocks: l.func('void kt_clocks(_Out_ int64_t *out)'),
     progStats: l.func('int kt_prog_stats(int fd, _Out_ uint64_t *run_time_ns, _Out_ uint64_t *run_cnt, _Out_ uint64_t *recursion_misses)'),
@@ -60,9 +59,6 @@ export class Ring {
   }
   get lastRecords(): number {
     return this.n[0];
-  }
-  pending(): number {
-    return Number(shim!.pending(this.h));
   }
   close(): void {
     if (this.h) shim!.close(this.h);
