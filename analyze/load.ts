@@ -75,9 +75,14 @@ function checkFiles(dir: string, manifest: Manifest, def: TableDef): string[] {
 
 function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: TableDef, batch: RecordBatch): number {
   const n = batch.numRows;
-  const cols: Data[] = def.columns.map((c, i) => {
-    const child = batch.getChildAt(i);
-    if (!child) throw new CaptureError('E_FILE_CORRUPT', `table ${def.name}: column ${c.name} missing from a batch`);
+  // by name: a column added by a later minor format version is ignored; a nullable column an older
+  // capture lacks (e.g. losses.resume_ts before 1.1) loads as NULL
+  const cols: (Data | null)[] = def.columns.map((c) => {
+    const child = batch.getChild(c.name);
+    if (!child) {
+      if (c.nullable) return null;
+      throw new CaptureError('E_FILE_CORRUPT', `table ${def.name}: column ${c.name} missing from a batch`);
+    }
     if (child.data.length !== 1) throw new CaptureError('E_FILE_CORRUPT', `table ${def.name}: column ${c.name} has ${child.data.length} buffers in one batch`);
     return child.data[0] as Data;
   });
@@ -90,6 +95,12 @@ function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: Tab
       const c = def.columns[ci];
       const d = cols[ci] as any;
       const vec = duckdb.data_chunk_get_vector(raw, ci);
+      if (d === null) {
+        validity.fill(0);
+        duckdb.vector_ensure_validity_writable(vec);
+        duckdb.copy_data_to_vector_validity(vec, 0, validity.buffer as ArrayBuffer, 0, validity.byteLength);
+        continue;
+      }
       const nulls: Uint8Array | undefined = d.nullCount > 0 ? d.nullBitmap : undefined;
       if (c.type === 'utf8') {
         const offs: Int32Array = d.valueOffsets;

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define KT_WIRE_VERSION 1
+#define KT_WIRE_VERSION 2
 #define KT_COMM_LEN 16
 #define KT_FILENAME_LEN 256
 #define KT_STACK_DEPTH 64
@@ -66,6 +66,11 @@ struct kt_sched_switch {
 	__u32 prev_state; /* as the sched_switch tracepoint reports it (TASK_REPORT bits, 0x100 = preempted) */
 	__s32 prev_prio;
 	__s32 next_prio;
+	/* when prev last arrived on this CPU: its sched_info.last_arrival, in
+	 * the kernel's rq clock (sched_clock ns, NOT ts's clock); 0 = unknown.
+	 * The decoder calibrates it against the recorded switch-ins to place a
+	 * switch the kernel did not report (a kernel_gap). */
+	__u64 prev_arrival;
 };
 
 /* KT_SCHED_WAKING and KT_SCHED_WAKEUP_NEW. subject = woken task; waker = current */

@@ -156,6 +156,14 @@ static __always_inline __u32 report_state(bool preempt, unsigned int state, stru
 	return 1u << (fls - 1);
 }
 
+/* prev's sched_info.last_arrival (rq clock ns), 0 without CONFIG_SCHED_INFO */
+static __always_inline __u64 arrival_of(struct task_struct *prev)
+{
+	if (!bpf_core_field_exists(prev->sched_info.last_arrival))
+		return 0;
+	return BPF_CORE_READ(prev, sched_info.last_arrival);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(kt_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
@@ -171,6 +179,7 @@ int BPF_PROG(kt_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	e->prev_state = report_state(preempt, prev_state, prev);
 	e->prev_prio = prev->prio;
 	e->next_prio = next->prio;
+	e->prev_arrival = arrival_of(prev);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

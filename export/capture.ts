@@ -198,11 +198,12 @@ export function smallTable(dir: string, table: string, keepBig: string[] = []): 
   const out: Record<string, any>[] = [];
   for (const b of readTable(dir, table, { required: false }).batches) {
     const names = b.schema.fields.map((f) => f.name);
+    const vecs = names.map((n) => b.getChild(n)!);
     const cols = names.map((n) => col<any>(b, n));
     for (let i = 0; i < b.numRows; i++) {
       const r: Record<string, any> = {};
       names.forEach((n, k) => {
-        let v = cols[k][i];
+        let v = vecs[k].nullCount > 0 && !vecs[k].isValid(i) ? null : cols[k][i];
         if (typeof v === 'bigint' && !keepBig.includes(n)) v = Number(v);
         r[n] = v;
       });

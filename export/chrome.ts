@@ -80,6 +80,10 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
     }
     return p;
   };
+  const losses = smallTable(captureDir, 'losses');
+  /** kernel_gap losses: `${cpu}:${ts_end}` → resume_ts (when the task switched out at ts_end arrived) */
+  const resumeAt = new Map<string, number | null>();
+  for (const l of losses) if (l.reason === 'kernel_gap') resumeAt.set(`${l.cpu}:${l.ts_end}`, l.resume_ts ?? null);
   const cpus = new Map<number, CpuState>();
   const utilFlush = (cpu: number, st: CpuState, upTo: number) => {
     // emit every completed bucket before upTo
@@ -136,9 +140,12 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
       if (st.tid === prev) slice(cpu, st, prev, st.since, ts, endState, false);
       else {
         // the kernel did not report a switch (a 'kernel_gap' loss): as in the analyzer, the
-        // hidden task st.tid ran until an inferred switch 1 ns later, then `prev` until now
-        slice(cpu, st, st.tid, st.since, st.since + 1, null, false);
-        slice(cpu, st, prev, st.since + 1, ts, endState, false);
+        // hidden task st.tid ran until `prev` arrived (resume_ts), or, when that is unknown, until
+        // an inferred switch 1 ns later; then `prev` until now
+        const r = resumeAt.get(`${cpu}:${ts}`);
+        const at = r != null && r > st.since && r < ts ? r : st.since + 1;
+        slice(cpu, st, st.tid, st.since, at, null, false);
+        slice(cpu, st, prev, at, ts, endState, false);
       }
     }
     utilFlush(cpu, st, ts);
@@ -198,7 +205,6 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
   }
 
   // losses
-  const losses = smallTable(captureDir, 'losses');
   for (const l of losses)
     emit(`{"ph":"X","cat":"loss","name":"lost ${l.count} ${l.kind} (${l.reason})","pid":${LOSS_PID},"tid":${l.cpu},"ts":${us(l.ts_start)},"dur":${us(Math.max(0, l.ts_end - l.ts_start))},"args":{"count":${l.count},"kind":${JSON.stringify(l.kind)},"cpu":${l.cpu},"reason":${JSON.stringify(l.reason)}}}`);
 

@@ -114,6 +114,8 @@ interface CpuBuffer {
   lost: boolean;
   /** next_tid of the last sched_switch emitted on this CPU (CompactSched's implied prev) */
   lastNext: number | undefined;
+  /** a kernel_gap switch (hidden -> tid) still to be written at `at` */
+  gap?: { at: number; hidden: number; hiddenComm: string; hiddenPrio: number; tid: number; prio: number };
 }
 
 export interface PerfettoResult {
@@ -227,7 +229,8 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   const losses = smallTable(captureDir, 'losses');
   // kernel_gap losses: the kernel did not report the switch out of the task a switch at ts_start put
   // on the CPU. As in the analyzer, an inferred switch (hidden task -> the task switched out at ts_end)
-  // is written 1 ns after ts_start. Its next task is found by one pass over the switches.
+  // is written at resume_ts (when that task arrived), or 1 ns after ts_start when that is unknown. Its
+  // next task is found by one pass over the switches.
   const gapNext = kernelGapSwitches(captureDir, losses);
   const LOSS_TRACK = 1n, LEAK_TRACK = 2n;
   let seq2Started = false;
@@ -364,11 +367,18 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     b.lastNext = next;
     done(b);
   };
+  const emitGap = (b: CpuBuffer) => {
+    const g = b.gap!;
+    b.gap = undefined;
+    declare(g.tid, g.at);
+    plainSwitch(b, g.at, g.hidden, g.hiddenComm, g.hiddenPrio, 0, g.tid, m.commOf(g.tid, b.cpu), g.prio);
+  };
   const onEvent = (kind: EventKind, c: Cols, i: number, ts: number) => {
     if (kind === 'task_ids') return;
     const cpu = c.cpu[i] as number;
     const b = buf(cpu);
     if (lossByCpu.size) noteLoss(b, ts);
+    if (b.gap && ts >= b.gap.at) emitGap(b);
     switch (kind) {
       case 'sched_switch': {
         const prev = c.prev_tid[i], next = c.next_tid[i];
@@ -389,9 +399,10 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
         }
         const gap = gapNext.size ? gapNext.get(`${cpu}:${ts}`) : undefined;
         if (gap) {
-          // inferred switch the kernel did not report (prev_state 0: unknown, shown as runnable)
-          declare(gap.tid, ts + 1);
-          plainSwitch(b, ts + 1, next, nextComm, c.next_prio[i], 0, gap.tid, m.commOf(gap.tid, cpu), gap.prio);
+          // inferred switch the kernel did not report (prev_state 0: unknown, shown as runnable), at
+          // resume_ts when known: written before the first later event of this CPU at or after it
+          b.gap = { at: gap.at !== null && gap.at > ts ? gap.at : ts + 1, hidden: next, hiddenComm: nextComm, hiddenPrio: c.next_prio[i], tid: gap.tid, prio: gap.prio };
+          if (b.gap.at === ts + 1) emitGap(b);
         }
         return;
       }
@@ -523,7 +534,10 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   // frees by any task end an allocation, also when that task is filtered out
   const observe = leaks ? (kind: EventKind, c: Cols, i: number) => { if (kind === 'kmem_free') leaks.free(c, i); } : undefined;
   const events = src.run(onEvent, observe);
-  for (const b of [...cpus.values()].sort((x, y) => x.cpu - y.cpu)) flush(b);
+  for (const b of [...cpus.values()].sort((x, y) => x.cpu - y.cpu)) {
+    if (b.gap) emitGap(b); // the window ended before the switch that revealed the gap
+    flush(b);
+  }
 
   // 6. losses: FtraceStats + windows on the loss track
   const dropped = new Map<number, number>();
@@ -657,10 +671,11 @@ function writeLeaks(
  * For each kernel_gap loss: key `${cpu}:${ts_start}` → the task switched out at ts_end on that CPU
  * (the task that really ran after the hidden one), with its prio.
  */
-function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<string, { tid: number; prio: number }> {
-  const out = new Map<string, { tid: number; prio: number }>();
-  const ends = new Map<string, string>();
-  for (const l of losses) if (l.reason === 'kernel_gap' && l.ts_end > l.ts_start + 1) ends.set(`${l.cpu}:${l.ts_end}`, `${l.cpu}:${l.ts_start}`);
+function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<string, { tid: number; prio: number; at: number | null }> {
+  const out = new Map<string, { tid: number; prio: number; at: number | null }>();
+  const ends = new Map<string, { key: string; at: number | null }>();
+  for (const l of losses)
+    if (l.reason === 'kernel_gap' && l.ts_end > l.ts_start + 1) ends.set(`${l.cpu}:${l.ts_end}`, { key: `${l.cpu}:${l.ts_start}`, at: l.resume_ts ?? null });
   if (!ends.size) return out;
   for (const b of iterTable(dir, 'sched_switch', { required: false })) {
     const cpu = b.getChild('cpu')!.toArray() as Uint16Array;
@@ -668,8 +683,8 @@ function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<stri
     const prev = b.getChild('prev_tid')!.toArray() as Int32Array;
     const prio = b.getChild('prev_prio')!.toArray() as Uint8Array;
     for (let i = 0; i < b.numRows; i++) {
-      const k = ends.get(`${cpu[i]}:${Number(ts[i])}`);
-      if (k) out.set(k, { tid: prev[i], prio: prio[i] });
+      const e = ends.get(`${cpu[i]}:${Number(ts[i])}`);
+      if (e) out.set(e.key, { tid: prev[i], prio: prio[i], at: e.at });
     }
   }
   return out;

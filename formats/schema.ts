@@ -9,7 +9,7 @@ import {
 } from 'apache-arrow';
 
 export const FORMAT_NAME = 'ktape-capture';
-export const FORMAT_VERSION = '1.0';
+export const FORMAT_VERSION = '1.1';
 export const FORMAT_MAJOR = 1;
 /** file name of segment `seg` of table `name` */
 export const segmentFile = (name: string, seg: number) => `${name}.${String(seg).padStart(4, '0')}.arrows`;
@@ -230,6 +230,7 @@ export const TABLES: TableDef[] = [
       c('ts_start', 'i64', 'window start: all drops of this row happened in [ts_start, ts_end]'),
       c('ts_end', 'i64', 'window end'),
       c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel) or 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture)"),
+      c('resume_ts', 'i64', "kernel_gap: when the task switched out at ts_end had arrived on the CPU (the kernel's sched_info.last_arrival), i.e. the time of the unreported switch; null when unknown (and in format 1.0 captures)", true),
     ],
   },
   {

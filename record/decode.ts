@@ -26,6 +26,12 @@ export interface SwitchGap {
   tsStart: bigint;
   tsEnd: bigint;
   hiddenTid: number;
+  /**
+   * When the task switched out at tsEnd had arrived on the CPU (the kernel's
+   * sched_info.last_arrival): the time of the unreported switch. null when
+   * unknown or outside (tsStart, tsEnd).
+   */
+  resumeTs: bigint | null;
 }
 
 const MAX_CPUS = 8192;
@@ -37,6 +43,8 @@ export class Decoder {
   private lastNext = new Int32Array(MAX_CPUS).fill(-1);
   private lastTsLo = new Uint32Array(MAX_CPUS);
   private lastTsHi = new Uint32Array(MAX_CPUS);
+  /** per CPU: ts of a switch-in minus the rq-clock arrival the kernel noted for it (NaN = not yet seen) */
+  private arrivalOff = new Float64Array(MAX_CPUS).fill(NaN);
   private tgidOf: Int32Array;
   private td = new TextDecoder();
   constructor(private readonly t: Record<string, TableWriter>, pidMax: number) {
@@ -99,13 +107,24 @@ export class Decoder {
           (c.prev_tid as Int32Array)[i] = tid;
           if (cpu < MAX_CPUS) {
             const ln = this.lastNext[cpu];
+            const aq = q + (O.kt_sched_switch.prev_arrival >> 2);
+            const rawArrival = u32[aq + 1] * 4294967296 + u32[aq];
             if (ln !== -1 && ln !== tid) {
-              this.gaps.push({
-                cpu,
-                tsStart: (BigInt(this.lastTsHi[cpu]) << 32n) | BigInt(this.lastTsLo[cpu]),
-                tsEnd: (BigInt(tshi) << 32n) | BigInt(tslo),
-                hiddenTid: ln,
-              });
+              const tsStart = (BigInt(this.lastTsHi[cpu]) << 32n) | BigInt(this.lastTsLo[cpu]);
+              const tsEnd = (BigInt(tshi) << 32n) | BigInt(tslo);
+              // prev's arrival in rq-clock time, moved to ts's clock with this CPU's last calibration
+              const off = this.arrivalOff[cpu];
+              const arrival = off === off ? rawArrival + off : NaN;
+              const resumeTs = arrival > Number(tsStart) && arrival < Number(tsEnd) ? BigInt(Math.round(arrival)) : null;
+              this.gaps.push({ cpu, tsStart, tsEnd, hiddenTid: ln, resumeTs });
+            } else if (ln !== -1 && rawArrival > 0 && tid !== 0) {
+              // a reported switch-in: prev arrived at the last switch's ts, at rawArrival in rq-clock time
+              // (the idle task, tid 0, never has its arrival noted by the kernel). The kernel reads its
+              // clock before the tracepoint fires, sometimes long before (a newidle balance in between), so
+              // a sample is the offset plus a delay >= 0: follow the lowest samples, and drift up slowly.
+              const sample = this.lastTsHi[cpu] * 4294967296 + this.lastTsLo[cpu] - rawArrival;
+              const off = this.arrivalOff[cpu];
+              this.arrivalOff[cpu] = !(sample >= off) ? sample : off + (sample - off) / 64;
             }
             this.lastTsLo[cpu] = tslo;
             this.lastTsHi[cpu] = tshi;

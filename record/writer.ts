@@ -37,6 +37,9 @@ export class BatchBuilder {
   cols: Record<string, Column> = {};
   /** Uint32 views of the 64-bit columns, for copying without BigInt */
   w32: Record<string, Uint32Array> = {};
+  /** validity bitmaps (bit set = value present) of nullable numeric columns, filled by push() */
+  private valid: Record<string, Uint8Array> = {};
+  private nulls: Record<string, number> = {};
   length = 0;
   constructor(readonly table: string, readonly capacity: number) {
     const def = TABLE_BY_NAME.get(table);
@@ -48,10 +51,16 @@ export class BatchBuilder {
   reset(): void {
     this.cols = {};
     this.w32 = {};
+    this.valid = {};
+    this.nulls = {};
     for (const d of this.defs) {
       const col = allocColumn(d, this.capacity);
       this.cols[d.name] = col;
       if (col instanceof BigInt64Array || col instanceof BigUint64Array) this.w32[d.name] = new Uint32Array(col.buffer);
+      if (d.nullable && d.type !== 'utf8') {
+        this.valid[d.name] = new Uint8Array(Math.ceil(this.capacity / 8)).fill(0xff);
+        this.nulls[d.name] = 0;
+      }
     }
     this.length = 0;
   }
@@ -64,6 +73,10 @@ export class BatchBuilder {
     for (const d of this.defs) {
       const v = row[d.name];
       const col = this.cols[d.name];
+      if (v == null && this.valid[d.name]) {
+        this.valid[d.name][i >> 3] &= ~(1 << (i & 7));
+        this.nulls[d.name]++;
+      }
       if (Array.isArray(col)) col[i] = v == null ? null : String(v);
       else if (col instanceof BigInt64Array || col instanceof BigUint64Array) (col as BigInt64Array)[i] = BigInt(v ?? 0) as bigint;
       else (col as Int32Array)[i] = Number(v ?? 0);
@@ -76,7 +89,9 @@ export class BatchBuilder {
       const col = this.cols[d.name];
       const type = this.schema.fields[idx].type;
       if (Array.isArray(col)) return vectorFromArray(col.slice(0, n), new Utf8()).data[0];
-      return makeData({ type, length: n, nullCount: 0, data: (col as Typed).subarray(0, n) } as never);
+      const nullCount = this.nulls[d.name] ?? 0;
+      const nullBitmap = nullCount ? this.valid[d.name].subarray(0, Math.ceil(n / 8)) : undefined;
+      return makeData({ type, length: n, nullCount, nullBitmap, data: (col as Typed).subarray(0, n) } as never);
     });
     const batch = new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children }));
     this.reset();

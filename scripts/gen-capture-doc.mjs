@@ -36,7 +36,13 @@ an unprivileged reader on another machine needs nothing else.
 ## Versioning
 
 \`format_version\` is \`MAJOR.MINOR\`. Readers accept any minor of their major and reject other majors with a one-line
-error. Minor versions only add columns, tables or manifest fields.
+error. Minor versions only add columns, tables or manifest fields; a reader loads a column an older capture lacks as
+null.
+
+| version | change |
+|---|---|
+| 1.0 | first version |
+| 1.1 | \`losses.resume_ts\`: when the switch the kernel did not report (a kernel_gap) happened |
 
 ## Time, ids and units
 

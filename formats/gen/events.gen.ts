@@ -1,7 +1,7 @@
 // DO NOT EDIT. Generated from bpf/events.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing bpf/events.h.
 
-export const KT_WIRE_VERSION = 1;
+export const KT_WIRE_VERSION = 2;
 export const KT_COMM_LEN = 16;
 export const KT_FILENAME_LEN = 256;
 export const KT_STACK_DEPTH = 64;
@@ -31,7 +31,7 @@ export const KT_STAT_MAX = 32;
 /** struct sizes in bytes */
 export const SIZEOF = {
   kt_hdr: 16,
-  kt_sched_switch: 40,
+  kt_sched_switch: 48,
   kt_sched_wake: 40,
   kt_task_newtask: 56,
   kt_task_exec: 296,
@@ -62,6 +62,7 @@ export const OFF = {
     prev_state: 28,
     prev_prio: 32,
     next_prio: 36,
+    prev_arrival: 40,
   },
   kt_sched_wake: {
     h: 0,
@@ -171,6 +172,7 @@ export const FSIZE = {
     prev_state: 4,
     prev_prio: 4,
     next_prio: 4,
+    prev_arrival: 8,
   },
   kt_sched_wake: {
     h: 16,

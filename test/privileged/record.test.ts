@@ -117,7 +117,9 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
   it('CPU time per busy worker from sched_switch is within 5 % of /proc schedstat', () => {
     // Each interval between two switches on a CPU belongs to the task switched out at its
     // end. Normally that is the task the first switch put on; after a kernel_gap (a switch the
-    // kernel did not report, see losses) the hidden task's brief run is folded into it.
+    // kernel did not report, see losses) it starts at the loss's resume_ts (the task's arrival).
+    const resume = new Map<string, bigint>();
+    for (const l of rows(dir, 'losses')) if (l.reason === 'kernel_gap' && l.resume_ts !== null) resume.set(`${l.cpu}:${l.ts_end}`, BigInt(l.resume_ts));
     const byCpu = new Map<number, Row[]>();
     for (const r of rows(dir, 'sched_switch')) {
       const l = byCpu.get(r.cpu) ?? [];
@@ -129,7 +131,8 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       l.sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : 1));
       for (let i = 1; i < l.length; i++) {
         const tid = l[i].prev_tid;
-        cpuNs.set(tid, (cpuNs.get(tid) ?? 0n) + BigInt(l[i].ts) - BigInt(l[i - 1].ts));
+        const from = resume.get(`${l[i].cpu}:${l[i].ts}`) ?? BigInt(l[i - 1].ts);
+        cpuNs.set(tid, (cpuNs.get(tid) ?? 0n) + BigInt(l[i].ts) - from);
       }
     }
     for (const w of wl.workers) {
@@ -155,6 +158,33 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       let bad = 0;
       for (let i = 1; i < l.length; i++) if (l[i].prev_tid !== l[i - 1].next_tid && !gaps.has(`${cpu}:${l[i].ts}`)) bad++;
       expect(bad, `cpu ${cpu}: ${bad} unbalanced switches of ${l.length}`).toBe(0);
+    }
+  });
+
+  it('each kernel gap knows when the unreported switch happened (the arrival of the task switched out next), unless that task is idle', () => {
+    const prevAt = new Map<string, number>();
+    const byCpu = new Map<number, Row[]>();
+    for (const r of rows(dir, 'sched_switch')) {
+      prevAt.set(`${r.cpu}:${r.ts}`, r.prev_tid);
+      const l = byCpu.get(r.cpu) ?? [];
+      l.push(r);
+      byCpu.set(r.cpu, l);
+    }
+    // the decoder calibrates the kernel's clock against the first reported switch-in of a (non-idle) task
+    const calibrated = new Map<number, bigint>();
+    for (const [cpu, l] of byCpu) {
+      l.sort((a, b) => (BigInt(a.ts) < BigInt(b.ts) ? -1 : 1));
+      const i = l.findIndex((r, k) => k > 0 && r.prev_tid !== 0 && r.prev_tid === l[k - 1].next_tid);
+      if (i > 0) calibrated.set(cpu, BigInt(l[i].ts));
+    }
+    const gaps = rows(dir, 'losses').filter((l) => l.reason === 'kernel_gap');
+    for (const g of gaps) {
+      const prev = prevAt.get(`${g.cpu}:${g.ts_end}`);
+      expect(prev, `gap on cpu ${g.cpu} ending at ${g.ts_end}: no switch there`).toBeDefined();
+      if (prev === 0) continue; // the kernel does not note the idle task's arrivals
+      if (!(BigInt(g.ts_end) > (calibrated.get(g.cpu) ?? BigInt(g.ts_end)))) continue;
+      expect(g.resume_ts, `gap on cpu ${g.cpu} [${g.ts_start}, ${g.ts_end}]`).not.toBeNull();
+      expect(BigInt(g.resume_ts) > BigInt(g.ts_start) && BigInt(g.resume_ts) < BigInt(g.ts_end)).toBe(true);
     }
   });
 

@@ -1,13 +1,14 @@
--- @view losses: Windows where events were dropped (ring buffer full), per CPU and kind. Empty = nothing lost.
--- @col cpu: CPU that dropped them
+-- @view losses: Windows where events are missing, per CPU and kind. Empty = nothing lost.
+-- @col cpu: CPU that dropped them; 65535 = not attributed to a CPU (bpf_recursion)
 -- @col kind: event kind (sched_switch, sys_enter, kmalloc, ...)
--- @col count: events dropped
+-- @col count: events dropped (kernel_gap: a lower bound of 1)
 -- @col ts_start: window start, ns since boot: every drop of this row happened in [ts_start, ts_end]
 -- @col ts_end: window end, ns since boot
 -- @col dur: ts_end - ts_start, ns
--- @col reason: 'ringbuf_full'
+-- @col reason: 'ringbuf_full' (the ring buffer was full), 'kernel_gap' (the kernel did not report a context switch) or 'bpf_recursion' (the kernel skipped the program; window = whole capture)
+-- @col resume_ts: kernel_gap: when the unreported switch happened (the task switched out at ts_end arrived on the CPU, from the kernel's sched_info), ns since boot; NULL when unknown
 CREATE OR REPLACE VIEW losses AS
-SELECT cpu, kind, count, ts_start, ts_end, ts_end - ts_start AS dur, reason FROM _losses;
+SELECT cpu, kind, count, ts_start, ts_end, ts_end - ts_start AS dur, reason, resume_ts FROM _losses;
 
 -- @view recorder_stats: Recorder counters: events per kind, bytes, recorder CPU, BPF program stats.
 -- @col name: counter name (unit in the name)

@@ -9,7 +9,7 @@
 -- @col end_state: state it left the CPU in: R (yielded, runnable), R+ (preempted), S, D, ... ; NULL when the slice ran to the end of the capture
 -- @col end_state_raw: prev_state of the ending sched_switch
 -- @col clipped: true when the slice was cut by the start or the end of the capture
--- @col inferred: true when the slice starts at a switch the kernel did not report (a kernel_gap loss): it began at an unknown time after ts, after a hidden task's brief run
+-- @col inferred: true when the slice starts at a switch the kernel did not report (a kernel_gap loss): ts is when the task arrived on the CPU (the kernel's sched_info, losses.resume_ts), or, when that is unknown, 1 ns after the hidden task was switched in
 CREATE OR REPLACE VIEW sched_slices AS
 WITH sw AS (
   SELECT cpu, ts, next_tid AS tid, next_prio AS prio,
