@@ -24,8 +24,13 @@ function recordSpin(ms: number, threads: number): { dir: string; workers: Worker
   return { dir, workers: JSON.parse(line!).workers };
 }
 
-/** Run delay tolerance: 10 %, but never tighter than 50 µs (sched_waking vs enqueue skew on a near-idle machine). */
+/**
+ * Run delay tolerance: 10 %, but never tighter than 50 µs plus 10 µs per slice. The kernel's
+ * run delay is measured from its rq clock, read at the start of __schedule(); the tracepoints fire
+ * after the next task is picked, a few µs later (more after a newidle balance), once per wait.
+ */
 const RUN_DELAY_FLOOR_NS = 50_000;
+const RUN_DELAY_SKEW_PER_SLICE_NS = 10_000;
 
 function check(dir: string, workers: Worker[]) {
   const cpu = JSON.parse(ktape(['analyze', dir, 'cpu', '--json', '--top', '1000']).stdout);
@@ -40,7 +45,7 @@ function check(dir: string, workers: Worker[]) {
     expect(Math.abs(c.cpu_ns - w.cpu_ns) / w.cpu_ns, report.at(-1)).toBeLessThanOrEqual(0.05);
     expect(Math.abs(c.slices - w.slices), report.at(-1)).toBeLessThanOrEqual(2);
     const delay = l?.run_delay_ns ?? 0;
-    expect(Math.abs(delay - w.wait_ns), report.at(-1)).toBeLessThanOrEqual(Math.max(0.1 * w.wait_ns, RUN_DELAY_FLOOR_NS));
+    expect(Math.abs(delay - w.wait_ns), report.at(-1)).toBeLessThanOrEqual(Math.max(0.1 * w.wait_ns, RUN_DELAY_FLOOR_NS + RUN_DELAY_SKEW_PER_SLICE_NS * w.slices));
   }
   console.log(report.join('\n'));
 }
