@@ -6,13 +6,8 @@
  */
 import type { Command } from 'commander';
 import { EVENT_GROUPS } from '../formats/schema.js';
-import { record } from '../record/recorder.js';
 import { pkgPath } from '../record/paths.js';
 import { printRecordSummary } from './record.js';
-import { openCapture } from '../analyze/db.js';
-import { runReport } from '../analyze/reports/index.js';
-import { renderReport } from '../analyze/reports/common.js';
-import { exportPerfetto } from '../export/perfetto.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -28,6 +23,10 @@ Examples:
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
       const out = opts.output ?? `ktape-demo-${stamp}`;
       process.stderr.write(`ktape demo: recording the built-in workload for ~${(Number(opts.ms) / 1000).toFixed(1)} s into ${out}/\n`);
+      // loaded only by this command (the CLI starts faster for the others)
+      const [{ record }, { openCapture }, { runReport }, { renderReport }, { exportPerfetto }] = await Promise.all([
+        import('../record/recorder.js'), import('../analyze/db.js'), import('../analyze/reports/index.js'),
+        import('../analyze/reports/common.js'), import('../export/perfetto.js')]);
       const res = await record({
         out,
         events: [...EVENT_GROUPS],

@@ -2,8 +2,6 @@ import { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { eventGroupsParser, isValidComm } from './args.js';
 import { parseOffset, type ExportOptions } from '../export/capture.js';
-import { exportPerfetto } from '../export/perfetto.js';
-import { exportChrome } from '../export/chrome.js';
 
 const parseGroups = eventGroupsParser('export --events', 'E_EXPORT_EVENTS');
 
@@ -47,7 +45,7 @@ Examples:
   ktape export cap --perfetto cap.pftrace             then open it in https://ui.perfetto.dev
   ktape export cap --chrome cap.json --since 1s --until 2s
   ktape export cap --perfetto p.pftrace --pid 1234 --events sched,syscall`)
-    .action((capture: string, o) => {
+    .action(async (capture: string, o) => {
       if (!o.perfetto && !o.chrome)
         throw new UsageError('export: nothing to write; give --perfetto OUT.pftrace and/or --chrome OUT.json', 'E_EXPORT_NO_OUTPUT');
       const opts: ExportOptions = {
@@ -72,6 +70,7 @@ Examples:
       };
       if (o.perfetto) {
         const t0 = performance.now();
+        const { exportPerfetto } = await import('../export/perfetto.js');
         const r = exportPerfetto(capture, o.perfetto, opts);
         const s = (performance.now() - t0) / 1000;
         say(`ktape: wrote ${o.perfetto}: ${r.events} events, ${r.packets} packets, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s` +
@@ -81,6 +80,7 @@ Examples:
       }
       if (o.chrome) {
         const t0 = performance.now();
+        const { exportChrome } = await import('../export/chrome.js');
         const r = exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${msg}\n`));
         const s = (performance.now() - t0) / 1000;
         say(`ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`);

@@ -2,7 +2,8 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS } from '../formats/schema.js';
 import { eventGroupsParser, isValidComm } from './args.js';
-import { fmtBytes, record, type RecordResult } from '../record/recorder.js';
+import type { RecordResult } from '../record/recorder.js';
+import { fmtBytes } from '../record/units.js';
 
 export const parseEvents = eventGroupsParser('--events');
 
@@ -50,6 +51,7 @@ Examples:
       if (!opts.duration && command.length === 0 && !process.stdin.isTTY && !opts.maxSize && process.env.KTAPE_ALLOW_UNBOUNDED !== '1') {
         // fine: stops on SIGINT/SIGTERM
       }
+      const { record } = await import('../record/recorder.js'); // loaded only by this command
       const res = await record({
         out: opts.output,
         durationS: opts.duration,

@@ -126,12 +126,8 @@ function encodeConfig(o: RecordOptions, follow: boolean, filterTgids: boolean): 
 }
 
 /** Human-readable bytes */
-export function fmtBytes(n: number): string {
-  const u = ['B', 'KiB', 'MiB', 'GiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
-}
+import { fmtBytes } from './units.js';
+export { fmtBytes };
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
   preflight();

@@ -10,12 +10,13 @@ export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<Repor
   // One pass over the slices (the sched_slices view is computed once): per (tid, tgid) and per CPU
   // aggregates together, into a small temp table; then name and filter the few task groups.
   // _sched_slices_mig = sched_slices + prev_cpu (the thread's previous slice's CPU; a table in a --db database).
+  // Switches are counted from end_state_raw (0 = R, 256 = R+: involuntary), which skips naming every state.
   await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_cpu AS
     SELECT grouping(cpu) = 1 AS task, tid, tgid, cpu,
            sum(in_ns) FILTER (WHERE tid <> 0) AS in_ns, sum(in_ns) FILTER (WHERE tid = 0) AS idle_ns,
            count(*) FILTER (WHERE tid <> 0) AS slices,
-           count(*) FILTER (WHERE end_state IS NOT NULL AND end_state NOT IN ('R', 'R+')) AS vol,
-           count(*) FILTER (WHERE end_state IN ('R', 'R+')) AS invol,
+           count(*) FILTER (WHERE end_state_raw IS NOT NULL AND end_state_raw NOT IN (0, 256)) AS vol,
+           count(*) FILTER (WHERE end_state_raw IN (0, 256)) AS invol,
            count(*) FILTER (WHERE prev_cpu IS NOT NULL AND prev_cpu <> cpu) AS migr
     FROM (SELECT *, least(end_ts, $2) - greatest(ts, $1) AS in_ns FROM _sched_slices_mig WHERE end_ts > $1 AND ts < $2)
     GROUP BY GROUPING SETS ((tid, tgid), (cpu))`, [o.since, o.until]);
