@@ -19,14 +19,14 @@ SELECT dir, format_version, complete, hostname, kernel_release, machine, cpus,
 FROM _capture;
 
 -- prev_state of sched_switch → thread state letter, as in Perfetto/ftrace.
-CREATE OR REPLACE MACRO _state_name(s) AS CASE s
+CREATE OR REPLACE MACRO _state_name(s) AS CASE WHEN s IS NULL THEN NULL ELSE CASE s
   WHEN 0 THEN 'R' WHEN 256 THEN 'R+' WHEN 1 THEN 'S' WHEN 2 THEN 'D' WHEN 4 THEN 'T'
   WHEN 8 THEN 't' WHEN 16 THEN 'X' WHEN 32 THEN 'Z' WHEN 64 THEN 'P' WHEN 128 THEN 'I'
   ELSE concat_ws('|',
     CASE WHEN s & 1 <> 0 THEN 'S' END, CASE WHEN s & 2 <> 0 THEN 'D' END, CASE WHEN s & 4 <> 0 THEN 'T' END,
     CASE WHEN s & 8 <> 0 THEN 't' END, CASE WHEN s & 16 <> 0 THEN 'X' END, CASE WHEN s & 32 <> 0 THEN 'Z' END,
     CASE WHEN s & 64 <> 0 THEN 'P' END, CASE WHEN s & 128 <> 0 THEN 'I' END, CASE WHEN s & 256 <> 0 THEN '+' END)
-  END;
+  END END;
 
 -- @view event_counts: Rows per raw event table.
 -- @col table_name: capture table
