@@ -23,8 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { readManifest } from '../formats/reader.js';
 import { KtapeError, UsageError } from '../formats/errors.js';
-import { MANIFEST_FILE, type Manifest } from '../formats/schema.js';
-import { loadCapture, type LoadProgress, type LoadResult } from './load.js';
+import { MANIFEST_FILE, TABLE_BY_NAME, type Manifest } from '../formats/schema.js';
+import { loadCapture, versionLess, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
 export const DB_LAYOUT_VERSION = 3;
@@ -257,6 +257,11 @@ class CaptureDbImpl implements CaptureDb {
  * `opts.db` when it was built from exactly this capture) and creates the
  * views. Throws CaptureError (exit 2) for a bad capture.
  */
+/** true when the capture's sched_switch rows carry waits paired in the kernel (format 1.2 on) */
+export function hasPairedWaits(manifest: Manifest): boolean {
+  return !versionLess(manifest.format_version, TABLE_BY_NAME.get('sched_wait')!.since!);
+}
+
 export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<CaptureDb> {
   const manifest = readManifest(dir);
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${m}\n`));
@@ -339,6 +344,8 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     },
   );
   for (const m of SQL_MODULES) await runScript(conn, sqlText(m), `analyze/sql/${m}.sql`);
+  // waits paired in the kernel (format 1.2 on): the sched-latency rows need no window pass
+  if (hasPairedWaits(manifest)) await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _runnable_paired');
   for (const v of [...MATERIALIZE_ALWAYS, ...(opts.db ? MATERIALIZE_DB : [])]) {
     await conn.run(`CREATE TABLE _m_${v} AS SELECT * FROM ${v}`);
     await conn.run(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _m_${v}`);
@@ -347,8 +354,10 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     await conn.run('CREATE TABLE _m_sched_slices AS SELECT * FROM _sched_slices_mig');
     await conn.run(`CREATE OR REPLACE VIEW sched_slices AS SELECT ${slicesCols().join(', ')} FROM _m_sched_slices`);
     await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _m_sched_slices');
-    // the same rows as the _runnable view (tested), from the stored thread_state instead of a second window pass
-    await conn.run(`CREATE TABLE _m_runnable AS SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
+    // the same rows as the _runnable view (tested): paired in the kernel, or from the stored thread_state
+    // instead of a second window pass
+    await conn.run(hasPairedWaits(manifest) ? 'CREATE TABLE _m_runnable AS SELECT * FROM _runnable_paired'
+      : `CREATE TABLE _m_runnable AS SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
       FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`);
     await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _m_runnable');
   }

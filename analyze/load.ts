@@ -51,6 +51,12 @@ export interface LoadResult {
   ms: number;
 }
 
+/** a < b for MAJOR.MINOR format versions */
+export function versionLess(a: string, b: string): boolean {
+  const [am, an] = String(a).split('.').map(Number), [bm, bn] = b.split('.').map(Number);
+  return am < bm || (am === bm && an < bn);
+}
+
 /** DDL of the raw table for a capture table. */
 export function rawTableDDL(def: TableDef): string {
   const cols = def.columns.map((c) => `"${c.name}" ${SQL_TYPE[c.type]}${c.nullable ? '' : ' NOT NULL'}`);
@@ -147,7 +153,11 @@ export async function loadCapture(
   const t0 = performance.now();
   // Resolve and validate every file before creating anything.
   // (skipped tables are validated too, then created empty)
-  const plan = TABLES.map((def) => ({ def, files: skip.has(def.name) ? (checkFiles(dir, manifest, def), []) : checkFiles(dir, manifest, def) }));
+  // a table added by a later minor version than the capture's is created empty
+  const absent = (def: TableDef) => def.since !== undefined && versionLess(manifest.format_version, def.since);
+  const plan = TABLES.map((def) => ({
+    def, files: absent(def) ? [] : skip.has(def.name) ? (checkFiles(dir, manifest, def), []) : checkFiles(dir, manifest, def),
+  }));
   const { statSync } = await import('node:fs');
   const totalBytes = plan.reduce((a, p) => a + p.files.reduce((b, f) => b + statSync(f).size, 0), 0);
   let doneBytes = 0;

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define KT_WIRE_VERSION 2
+#define KT_WIRE_VERSION 3
 #define KT_COMM_LEN 16
 #define KT_FILENAME_LEN 256
 #define KT_STACK_DEPTH 64
@@ -71,7 +71,23 @@ struct kt_sched_switch {
 	 * The decoder calibrates it against the recorded switch-ins to place a
 	 * switch the kernel did not report (a kernel_gap). */
 	__u64 prev_arrival;
+	/* next's wait paired in the kernel, as runqlat does: from when it became
+	 * runnable (the switch-out that left it R/R+, or the wakeup that ended
+	 * its sleep) to this switch-in, ns; valid when next_flags has
+	 * KT_NEXT_WAIT. The decoder stores it in the sched_wait table; the raw
+	 * events stay recorded: this is a shortcut for the analyzer. */
+	__u64 next_wait;
+	__u32 next_flags; /* KT_NEXT_* */
+	/* KT_NEXT_WAIT (| KT_NEXT_WOKEN) when prev was still waiting as far as
+	 * the kernel reported (its switch-in was not reported: a kernel_gap):
+	 * that wait began at prev_wait_since */
+	__u32 prev_wait_flags;
+	__u64 prev_wait_since;
 };
+
+#define KT_NEXT_WAIT 1     /* next_wait is valid */
+#define KT_NEXT_WOKEN 2    /* the wait began with a wakeup (else: preempted or yielded) */
+
 
 /* KT_SCHED_WAKING and KT_SCHED_WAKEUP_NEW. subject = woken task; waker = current */
 struct kt_sched_wake {

@@ -49,6 +49,21 @@ struct {
 	__type(value, __u32);
 } kt_busy SEC(".maps");
 
+/* Per task: what the sched programs last saw it do, to pair each wait
+ * with the switch-in that ends it (see kt_sched_switch.next_wait). */
+enum kt_run { KT_RUN_UNKNOWN = 0, KT_RUN_RUNNING, KT_RUN_RUNNABLE, KT_RUN_WOKEN, KT_RUN_SLEEPING };
+struct kt_task_sched {
+	__u64 since; /* RUNNABLE/WOKEN: when the wait began */
+	__u32 state; /* enum kt_run */
+	__u32 _pad0;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kt_task_sched);
+} kt_task_sched SEC(".maps");
+
 /* tgids whose syscall/kmem events are recorded when cfg.filter_tgids */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -164,11 +179,45 @@ static __always_inline __u64 arrival_of(struct task_struct *prev)
 	return BPF_CORE_READ(prev, sched_info.last_arrival);
 }
 
+/*
+ * Pair next's wait with this switch-in (KT_NEXT_*), and note prev's state,
+ * in task storage. Done whether or not the record fits in the ring.
+ */
+static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_struct *next, __u32 prev_state,
+				       __u64 ts, __u64 *wait, __u32 *prev_flags, __u64 *prev_since)
+{
+	__u32 flags = 0;
+	*prev_flags = 0;
+	*prev_since = 0;
+	struct kt_task_sched *ps = prev->pid ? bpf_task_storage_get(&kt_task_sched, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (ps) {
+		if (ps->state == KT_RUN_RUNNABLE || ps->state == KT_RUN_WOKEN) {
+			/* switched out while still waiting: the kernel did not report its switch-in */
+			*prev_flags = KT_NEXT_WAIT | (ps->state == KT_RUN_WOKEN ? KT_NEXT_WOKEN : 0);
+			*prev_since = ps->since;
+		}
+		ps->since = ts;
+		ps->state = (prev_state == 0 || prev_state == 0x100) ? KT_RUN_RUNNABLE : KT_RUN_SLEEPING;
+	}
+	*wait = 0;
+	struct kt_task_sched *ns = next->pid ? bpf_task_storage_get(&kt_task_sched, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (ns) {
+		if ((ns->state == KT_RUN_RUNNABLE || ns->state == KT_RUN_WOKEN) && ts >= ns->since) {
+			*wait = ts - ns->since;
+			flags = KT_NEXT_WAIT | (ns->state == KT_RUN_WOKEN ? KT_NEXT_WOKEN : 0);
+		}
+		ns->state = KT_RUN_RUNNING;
+	}
+	return flags;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(kt_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
-	__u64 ts = bpf_ktime_get_boot_ns();
+	__u64 ts = bpf_ktime_get_boot_ns(), wait, prev_since;
+	__u32 state = report_state(preempt, prev_state, prev), prev_flags;
+	__u32 flags = pair_wait(prev, next, state, ts, &wait, &prev_flags, &prev_since);
 	struct kt_sched_switch *e = reserve(sizeof(*e), KT_SCHED_SWITCH, ts);
 	if (!e)
 		return 0;
@@ -176,10 +225,14 @@ int BPF_PROG(kt_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	e->prev_tgid = prev->tgid;
 	e->next_tid = next->pid;
 	e->next_tgid = next->tgid;
-	e->prev_state = report_state(preempt, prev_state, prev);
+	e->prev_state = state;
 	e->prev_prio = prev->prio;
 	e->next_prio = next->prio;
 	e->prev_arrival = arrival_of(prev);
+	e->next_wait = wait;
+	e->next_flags = flags;
+	e->prev_wait_flags = prev_flags;
+	e->prev_wait_since = prev_since;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -187,6 +240,12 @@ int BPF_PROG(kt_sched_switch, bool preempt, struct task_struct *prev, struct tas
 static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
 {
 	__u64 ts = bpf_ktime_get_boot_ns();
+	/* a wakeup starts a wait only when it ends a sleep, or is the first thing seen of the task */
+	struct kt_task_sched *s = p->pid ? bpf_task_storage_get(&kt_task_sched, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (s && (s->state == KT_RUN_UNKNOWN || s->state == KT_RUN_SLEEPING)) {
+		s->since = ts;
+		s->state = KT_RUN_WOKEN;
+	}
 	struct kt_sched_wake *e = reserve(sizeof(*e), kind, ts);
 	if (!e)
 		return 0;

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { Argument, Command, Option } from 'commander';
 import { UsageError, KtapeError } from '../formats/errors.js';
 import { TABLES } from '../formats/schema.js';
-import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
+import { hasPairedWaits, openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
+import { readManifest } from '../formats/reader.js';
 import { REPORTS, runReport } from '../analyze/reports/index.js';
 import { checkRegex, jsonReplacer, parseDuration, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
 import { foldedLines } from '../analyze/reports/leaks.js';
@@ -44,7 +45,12 @@ const REPORT_SKIPS: Record<string, string[]> = {
 async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
   const tty = process.stderr.isTTY;
   let last = 0;
-  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit, skipTables: report ? REPORT_SKIPS[report] : undefined };
+  let skipTables = report ? REPORT_SKIPS[report] : undefined;
+  // with waits paired in the kernel, sched-latency reads sched_wait (and sched_switch for kernel gaps) only
+  if (report === 'sched-latency' && hasPairedWaits(readManifest(dir))) skipTables = ['sched_waking', ...SYSCALL_KMEM];
+  // the other reports never read sched_wait
+  else if (skipTables) skipTables = [...skipTables, 'sched_wait'];
+  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit, skipTables };
   if (tty) {
     o.onProgress = (pr) => {
       const now = Date.now();

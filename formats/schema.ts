@@ -9,7 +9,7 @@ import {
 } from 'apache-arrow';
 
 export const FORMAT_NAME = 'ktape-capture';
-export const FORMAT_VERSION = '1.1';
+export const FORMAT_VERSION = '1.2';
 export const FORMAT_MAJOR = 1;
 /** file name of segment `seg` of table `name` */
 export const segmentFile = (name: string, seg: number) => `${name}.${String(seg).padStart(4, '0')}.arrows`;
@@ -27,6 +27,8 @@ export interface TableDef {
   name: string;
   /** 'event': streamed while recording; 'meta': written at start/end */
   kind: 'event' | 'meta';
+  /** format version that added the table: older captures load it empty */
+  since?: string;
   /** which --events group produces it (event tables only) */
   group?: EventGroup;
   doc: string;
@@ -49,6 +51,15 @@ export const TABLES: TableDef[] = [
       c('prev_state', 'u16', 'prev task state as the tracepoint reports it: 0 = R (runnable), 0x1 S, 0x2 D, 0x4 T, 0x8 t, 0x10 X, 0x20 Z, 0x40 P, 0x80 I, 0x100 = preempted (R+)'),
       c('prev_prio', 'u8', 'kernel prio of prev (0..139, lower is higher priority)'),
       c('next_prio', 'u8', 'kernel prio of next'),
+    ],
+  },
+  {
+    name: 'sched_wait', kind: 'event', group: 'sched', since: '1.2',
+    doc: "One row per switch-in that ends a wait the recorder paired in the kernel, as runqlat does: the wait began at the switch-out that left the task R/R+ or at the wakeup that ended its sleep (the same rules as the thread_state view). A shortcut for the analyzer: the sched_switch and sched_waking rows it comes from are recorded too. Waits that began before the capture are not paired.",
+    columns: [TS, CPU,
+      c('tid', 'i32', 'task switched in (next_tid of the sched_switch row with the same ts and cpu)'),
+      c('wait_ns', 'i64', 'how long it waited, runnable, ns (ts - wait_ns = the start of the wait)'),
+      c('woken', 'u8', '1 = the wait began with a wakeup, 0 = with a preemption or yield (R/R+)'),
     ],
   },
   {
@@ -231,6 +242,8 @@ export const TABLES: TableDef[] = [
       c('ts_end', 'i64', 'window end'),
       c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel) or 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture)"),
       c('resume_ts', 'i64', "kernel_gap: when the task switched out at ts_end had arrived on the CPU (the kernel's sched_info.last_arrival), i.e. the time of the unreported switch; null when unknown (and in format 1.0 captures)", true),
+      c('resume_wait_from', 'i64', "kernel_gap: when the wait of the task switched out at ts_end began (its R/R+ switch-out or the wakeup that ended its sleep; paired in the kernel), so that its wait ends at the unreported switch; null when unknown (and before format 1.2)", true),
+      c('resume_woken', 'u8', 'kernel_gap: 1 when that wait began with a wakeup, 0 after a preemption or yield; null when unknown', true),
     ],
   },
   {

@@ -32,6 +32,10 @@ export interface SwitchGap {
    * unknown or outside (tsStart, tsEnd).
    */
   resumeTs: bigint | null;
+  /** when the wait of the task switched out at tsEnd began (paired in the kernel), null if unknown */
+  waitFrom: bigint | null;
+  /** that wait began with a wakeup */
+  woken: boolean;
 }
 
 const MAX_CPUS = 8192;
@@ -116,7 +120,10 @@ export class Decoder {
               const off = this.arrivalOff[cpu];
               const arrival = off === off ? rawArrival + off : NaN;
               const resumeTs = arrival > Number(tsStart) && arrival < Number(tsEnd) ? BigInt(Math.round(arrival)) : null;
-              this.gaps.push({ cpu, tsStart, tsEnd, hiddenTid: ln, resumeTs });
+              const pf = u32[q + (O.kt_sched_switch.prev_wait_flags >> 2)];
+              const sq = q + (O.kt_sched_switch.prev_wait_since >> 2);
+              const waitFrom = pf & W.KT_NEXT_WAIT ? (BigInt(u32[sq + 1]) << 32n) | BigInt(u32[sq]) : null;
+              this.gaps.push({ cpu, tsStart, tsEnd, hiddenTid: ln, resumeTs, waitFrom, woken: (pf & W.KT_NEXT_WOKEN) !== 0 });
             } else if (ln !== -1 && rawArrival > 0 && tid !== 0) {
               // a reported switch-in: prev arrived at the last switch's ts, at rawArrival in rq-clock time
               // (the idle task, tid 0, never has its arrival noted by the kernel). The kernel reads its
@@ -136,6 +143,18 @@ export class Decoder {
           (c.prev_prio as Uint8Array)[i] = i32[q + (O.kt_sched_switch.prev_prio >> 2)];
           (c.next_prio as Uint8Array)[i] = i32[q + (O.kt_sched_switch.next_prio >> 2)];
           if (b.full) w.flush();
+          const nf = u32[q + (O.kt_sched_switch.next_flags >> 2)];
+          const ww = this.t.sched_wait;
+          if (nf & W.KT_NEXT_WAIT && ww) {
+            const wb = ww.builder, wc = wb.cols, j = wb.length++;
+            wb.w32.ts[2 * j] = tslo; wb.w32.ts[2 * j + 1] = tshi;
+            (wc.cpu as Uint16Array)[j] = cpu;
+            (wc.tid as Int32Array)[j] = nextTid;
+            const wq = q + (O.kt_sched_switch.next_wait >> 2);
+            wb.w32.wait_ns[2 * j] = u32[wq]; wb.w32.wait_ns[2 * j + 1] = u32[wq + 1];
+            (wc.woken as Uint8Array)[j] = nf & W.KT_NEXT_WOKEN ? 1 : 0;
+            if (wb.full) ww.flush();
+          }
           this.noteTgid(tslo, tshi, tid, i32[q + (O.kt_sched_switch.prev_tgid >> 2)]);
           this.noteTgid(tslo, tshi, nextTid, i32[q + (O.kt_sched_switch.next_tgid >> 2)]);
           break;

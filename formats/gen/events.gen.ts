@@ -1,10 +1,12 @@
 // DO NOT EDIT. Generated from bpf/events.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing bpf/events.h.
 
-export const KT_WIRE_VERSION = 2;
+export const KT_WIRE_VERSION = 3;
 export const KT_COMM_LEN = 16;
 export const KT_FILENAME_LEN = 256;
 export const KT_STACK_DEPTH = 64;
+export const KT_NEXT_WAIT = 1;
+export const KT_NEXT_WOKEN = 2;
 
 /** enum kt_kind / enum kt_stat values */
 export const KT_SCHED_SWITCH = 1;
@@ -31,7 +33,7 @@ export const KT_STAT_MAX = 32;
 /** struct sizes in bytes */
 export const SIZEOF = {
   kt_hdr: 16,
-  kt_sched_switch: 48,
+  kt_sched_switch: 72,
   kt_sched_wake: 40,
   kt_task_newtask: 56,
   kt_task_exec: 296,
@@ -63,6 +65,10 @@ export const OFF = {
     prev_prio: 32,
     next_prio: 36,
     prev_arrival: 40,
+    next_wait: 48,
+    next_flags: 56,
+    prev_wait_flags: 60,
+    prev_wait_since: 64,
   },
   kt_sched_wake: {
     h: 0,
@@ -173,6 +179,10 @@ export const FSIZE = {
     prev_prio: 4,
     next_prio: 4,
     prev_arrival: 8,
+    next_wait: 8,
+    next_flags: 4,
+    prev_wait_flags: 4,
+    prev_wait_since: 8,
   },
   kt_sched_wake: {
     h: 16,

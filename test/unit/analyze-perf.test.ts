@@ -10,7 +10,9 @@ import { FIXTURES, ROOT, tmp } from '../helpers.js';
 
 const api = () => import(join(ROOT, 'dist/analyze/db.js'));
 const reports = () => import(join(ROOT, 'dist/analyze/reports/index.js'));
-const CAPTURES = ['demo', 'leak', 'cmp-base', 'cmp-new'];
+// demo, leak and cmp-* are format 1.0 captures (_runnable derived from the raw events); waits is 1.2
+// (_runnable = the waits paired in the kernel, sched_wait)
+const CAPTURES = ['demo', 'leak', 'cmp-base', 'cmp-new', 'waits'];
 
 const RUNNABLE_FROM_STATES = `SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
   FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`;
@@ -22,6 +24,20 @@ async function diffCount(cap: any, a: string, b: string): Promise<number[]> {
 }
 
 describe('analyze performance paths', () => {
+  it('waits: the recorder pairs every wait the raw events show, with the same start, end and kind', async () => {
+    const { openCapture, hasPairedWaits } = await api();
+    const cap = await openCapture(join(FIXTURES, 'waits'));
+    try {
+      expect(hasPairedWaits(cap.manifest)).toBe(true);
+      const [{ n }] = await cap.query('SELECT count(*) AS n FROM _sched_wait');
+      expect(Number(n)).toBeGreaterThan(1000);
+      const cols = 'SELECT ts, dur, end_ts, tid, wake FROM';
+      expect(await diffCount(cap, `${cols} _runnable_paired`, `${cols} _runnable_derived`)).toEqual([0, 0]);
+    } finally {
+      cap.close();
+    }
+  });
+
   for (const name of CAPTURES) {
     it(`${name}: _runnable = thread_state R/R+ rows; --db reports = in-memory reports`, async () => {
       const { openCapture } = await api();

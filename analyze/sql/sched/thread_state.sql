@@ -39,13 +39,16 @@ LEFT JOIN _tgid_map m ON m.tid = d.tid AND d.ts >= m.from_ts AND d.ts < m.to_ts;
 
 -- Internal (sched-latency report): the runnable states of thread_state that ended by running,
 -- i.e. thread_state WHERE state IN ('R', 'R+') AND NOT clipped, with
--- wake = (state = 'R' AND waker_tid IS NOT NULL): R after a wakeup. Computed here with only the window
--- functions those rows need (a unit test checks it against thread_state); a table in a --db database.
+-- wake = (state = 'R' AND waker_tid IS NOT NULL): R after a wakeup. _runnable is one of the two views
+-- below, chosen when the capture is opened (a table in a --db database); unit tests check both against
+-- thread_state.
+--
+-- _runnable_derived: from the raw events, with only the window functions those rows need.
 -- Cheaper than thread_state's pass: (ts, k) is packed into one sort key tk = ts * 4 + k, and the next
 -- switch-in is found without IGNORE NULLS: between a runnable state's start and the switch-in there is
 -- at most one wakeup (after an R+ switch-out of a task preempted while going to sleep: that wakeup makes
 -- it TASK_RUNNING, and a running task is never woken again), so it is lead 1, or lead 2 past a wakeup.
-CREATE OR REPLACE VIEW _runnable AS
+CREATE OR REPLACE VIEW _runnable_derived AS
 WITH ev AS (
   SELECT next_tid AS tid, ts * 4 AS tk, NULL::USMALLINT AS st FROM _switches WHERE next_tid <> 0
   UNION ALL
@@ -63,3 +66,23 @@ WITH ev AS (
 SELECT r.ts, r.next_ts - r.ts AS dur, r.next_ts AS end_ts, r.tid, m.tgid, r.wake
 FROM r LEFT JOIN _tgid_map m ON m.tid = r.tid AND r.ts >= m.from_ts AND r.ts < m.to_ts
 WHERE r.next_ts IS NOT NULL;
+
+
+-- _runnable_paired (captures from format 1.2 on): the waits the recorder paired in the kernel with the
+-- switch-in that ends them (sched_wait, by the same rules), so no window pass over the events; plus, for
+-- each kernel_gap, the wait of the task that resumed at the switch the kernel did not report
+-- (losses.resume_wait_from), ending where _switches places that switch.
+CREATE OR REPLACE VIEW _runnable_paired AS
+WITH w AS (
+  SELECT ts - wait_ns AS ts, ts AS end_ts, tid, woken = 1 AS wake FROM _sched_wait
+  UNION ALL
+  SELECT l.resume_wait_from, coalesce(l.resume_ts, l.ts_start + 1), b.prev_tid, l.resume_woken = 1
+  FROM _losses l JOIN _sched_switch b ON b.cpu = l.cpu AND b.ts = l.ts_end
+  WHERE l.reason = 'kernel_gap' AND l.ts_end > l.ts_start + 1 AND l.resume_wait_from IS NOT NULL
+    AND l.resume_wait_from < coalesce(l.resume_ts, l.ts_start + 1)
+)
+SELECT w.ts, w.end_ts - w.ts AS dur, w.end_ts, w.tid, m.tgid, w.wake
+FROM w LEFT JOIN _tgid_map m ON m.tid = w.tid AND w.ts >= m.from_ts AND w.ts < m.to_ts;
+
+-- until the capture is opened: the derived rows (valid for every capture)
+CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _runnable_derived;
