@@ -38,7 +38,7 @@ const MATERIALIZE_ALWAYS = ['threads', 'processes'];
 const MATERIALIZE_DB = ['thread_state'];
 /**
  * In a --db database, sched_slices is stored with the cpu report's extra
- * column (prev_cpu) as _m_sched_slices: the documented view selects its
+ * column (_migrated) as _m_sched_slices: the documented view selects its
  * columns, the internal _sched_slices_mig reads the whole table.
  */
 const slicesCols = () => viewDocs().find((v) => v.name === 'sched_slices')!.columns.map((c) => c.name);
@@ -345,7 +345,11 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
   );
   for (const m of SQL_MODULES) await runScript(conn, sqlText(m), `analyze/sql/${m}.sql`);
   // waits paired in the kernel (format 1.2 on): the sched-latency rows need no window pass
-  if (hasPairedWaits(manifest)) await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _runnable_paired');
+  // and the switches flag migrations: the cpu report needs no window pass per thread either
+  if (hasPairedWaits(manifest)) {
+    await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _runnable_paired');
+    await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _sched_slices_mig_paired');
+  }
   for (const v of [...MATERIALIZE_ALWAYS, ...(opts.db ? MATERIALIZE_DB : [])]) {
     await conn.run(`CREATE TABLE _m_${v} AS SELECT * FROM ${v}`);
     await conn.run(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _m_${v}`);

@@ -87,6 +87,8 @@ struct kt_sched_switch {
 
 #define KT_NEXT_WAIT 1     /* next_wait is valid */
 #define KT_NEXT_WOKEN 2    /* the wait began with a wakeup (else: preempted or yielded) */
+#define KT_NEXT_MIGRATED 4 /* next last ran on another CPU */
+#define KT_NEXT_CPU_KNOWN 8 /* the CPU next last ran on is known (KT_NEXT_MIGRATED is meaningful) */
 
 
 /* KT_SCHED_WAKING and KT_SCHED_WAKEUP_NEW. subject = woken task; waker = current */

@@ -51,11 +51,12 @@ struct {
 
 /* Per task: what the sched programs last saw it do, to pair each wait
  * with the switch-in that ends it (see kt_sched_switch.next_wait). */
+#define KT_CPU_UNKNOWN 0xffffffffu
 enum kt_run { KT_RUN_UNKNOWN = 0, KT_RUN_RUNNING, KT_RUN_RUNNABLE, KT_RUN_WOKEN, KT_RUN_SLEEPING };
 struct kt_task_sched {
 	__u64 since; /* RUNNABLE/WOKEN: when the wait began */
 	__u32 state; /* enum kt_run */
-	__u32 _pad0;
+	__u32 cpu;   /* CPU of its last run, KT_CPU_UNKNOWN if not seen running */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -180,13 +181,13 @@ static __always_inline __u64 arrival_of(struct task_struct *prev)
 }
 
 /*
- * Pair next's wait with this switch-in (KT_NEXT_*), and note prev's state,
- * in task storage. Done whether or not the record fits in the ring.
+ * Pair next's wait with this switch-in and note whether it migrated
+ * (KT_NEXT_*), and note prev's state and CPU, in task storage. Done whether or not the record fits in the ring.
  */
 static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_struct *next, __u32 prev_state,
 				       __u64 ts, __u64 *wait, __u32 *prev_flags, __u64 *prev_since)
 {
-	__u32 flags = 0;
+	__u32 flags = 0, cpu = bpf_get_smp_processor_id();
 	*prev_flags = 0;
 	*prev_since = 0;
 	struct kt_task_sched *ps = prev->pid ? bpf_task_storage_get(&kt_task_sched, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
@@ -197,6 +198,7 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 			*prev_since = ps->since;
 		}
 		ps->since = ts;
+		ps->cpu = cpu;
 		ps->state = (prev_state == 0 || prev_state == 0x100) ? KT_RUN_RUNNABLE : KT_RUN_SLEEPING;
 	}
 	*wait = 0;
@@ -206,7 +208,10 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 			*wait = ts - ns->since;
 			flags = KT_NEXT_WAIT | (ns->state == KT_RUN_WOKEN ? KT_NEXT_WOKEN : 0);
 		}
+		if (ns->state != KT_RUN_UNKNOWN && ns->cpu != KT_CPU_UNKNOWN)
+			flags |= KT_NEXT_CPU_KNOWN | (ns->cpu != cpu ? KT_NEXT_MIGRATED : 0);
 		ns->state = KT_RUN_RUNNING;
+		ns->cpu = cpu;
 	}
 	return flags;
 }
@@ -243,6 +248,8 @@ static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
 	/* a wakeup starts a wait only when it ends a sleep, or is the first thing seen of the task */
 	struct kt_task_sched *s = p->pid ? bpf_task_storage_get(&kt_task_sched, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (s && (s->state == KT_RUN_UNKNOWN || s->state == KT_RUN_SLEEPING)) {
+		if (s->state == KT_RUN_UNKNOWN)
+			s->cpu = KT_CPU_UNKNOWN;
 		s->since = ts;
 		s->state = KT_RUN_WOKEN;
 	}

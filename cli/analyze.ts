@@ -8,9 +8,9 @@ import { createInterface } from 'node:readline';
 import { Argument, Command, Option } from 'commander';
 import { UsageError, KtapeError } from '../formats/errors.js';
 import { TABLES } from '../formats/schema.js';
-import { hasPairedWaits, openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
+import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
 import { readManifest } from '../formats/reader.js';
-import { REPORTS, runReport } from '../analyze/reports/index.js';
+import { REPORTS, reportSkips, runReport } from '../analyze/reports/index.js';
 import { checkRegex, jsonReplacer, parseDuration, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
 import { foldedLines } from '../analyze/reports/leaks.js';
 import { rawName } from '../analyze/load.js';
@@ -31,26 +31,10 @@ const dbOptions = (c: Command) => c
   .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB', memLimit);
 
 /** Open with progress on a TTY. */
-/** Big event tables a report never reads (left empty on a cold load; see OpenOptions.skipTables). */
-const SYSCALL_KMEM = ['syscall_enter', 'syscall_exit', 'kmem_alloc', 'kmem_free'];
-const REPORT_SKIPS: Record<string, string[]> = {
-  cpu: ['sched_waking', ...SYSCALL_KMEM],
-  switches: ['sched_waking', ...SYSCALL_KMEM],
-  'sched-latency': SYSCALL_KMEM,
-  offcpu: SYSCALL_KMEM,
-  syscalls: ['sched_waking', 'kmem_alloc', 'kmem_free'],
-  leaks: ['sched_waking', 'syscall_enter', 'syscall_exit'],
-};
-
 async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
   const tty = process.stderr.isTTY;
   let last = 0;
-  let skipTables = report ? REPORT_SKIPS[report] : undefined;
-  // with waits paired in the kernel, sched-latency reads sched_wait (and sched_switch for kernel gaps) only
-  if (report === 'sched-latency' && hasPairedWaits(readManifest(dir))) skipTables = ['sched_waking', ...SYSCALL_KMEM];
-  // the other reports never read sched_wait
-  else if (skipTables) skipTables = [...skipTables, 'sched_wait'];
-  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit, skipTables };
+  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit, skipTables: report ? reportSkips(report, readManifest(dir)) : undefined };
   if (tty) {
     o.onProgress = (pr) => {
       const now = Date.now();

@@ -51,6 +51,7 @@ export const TABLES: TableDef[] = [
       c('prev_state', 'u16', 'prev task state as the tracepoint reports it: 0 = R (runnable), 0x1 S, 0x2 D, 0x4 T, 0x8 t, 0x10 X, 0x20 Z, 0x40 P, 0x80 I, 0x100 = preempted (R+)'),
       c('prev_prio', 'u8', 'kernel prio of prev (0..139, lower is higher priority)'),
       c('next_prio', 'u8', 'kernel prio of next'),
+      c('next_flags', 'u8', 'recorder flags about next: 8 = the CPU it last ran on is known, and then 4 = that was another CPU (a migration); null before format 1.2', true),
     ],
   },
   {
@@ -242,6 +243,7 @@ export const TABLES: TableDef[] = [
       c('ts_end', 'i64', 'window end'),
       c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel) or 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture)"),
       c('resume_ts', 'i64', "kernel_gap: when the task switched out at ts_end had arrived on the CPU (the kernel's sched_info.last_arrival), i.e. the time of the unreported switch; null when unknown (and in format 1.0 captures)", true),
+      c('resume_tid', 'i32', 'kernel_gap: the task switched out at ts_end, i.e. the one that resumed at the unreported switch; null before format 1.2', true),
       c('resume_wait_from', 'i64', "kernel_gap: when the wait of the task switched out at ts_end began (its R/R+ switch-out or the wakeup that ended its sleep; paired in the kernel), so that its wait ends at the unreported switch; null when unknown (and before format 1.2)", true),
       c('resume_woken', 'u8', 'kernel_gap: 1 when that wait began with a wakeup, 0 after a preemption or yield; null when unknown', true),
     ],

@@ -26,6 +26,8 @@ export interface SwitchGap {
   tsStart: bigint;
   tsEnd: bigint;
   hiddenTid: number;
+  /** the task switched out at tsEnd (it resumed at the unreported switch) */
+  resumeTid: number;
   /**
    * When the task switched out at tsEnd had arrived on the CPU (the kernel's
    * sched_info.last_arrival): the time of the unreported switch. null when
@@ -123,7 +125,7 @@ export class Decoder {
               const pf = u32[q + (O.kt_sched_switch.prev_wait_flags >> 2)];
               const sq = q + (O.kt_sched_switch.prev_wait_since >> 2);
               const waitFrom = pf & W.KT_NEXT_WAIT ? (BigInt(u32[sq + 1]) << 32n) | BigInt(u32[sq]) : null;
-              this.gaps.push({ cpu, tsStart, tsEnd, hiddenTid: ln, resumeTs, waitFrom, woken: (pf & W.KT_NEXT_WOKEN) !== 0 });
+              this.gaps.push({ cpu, tsStart, tsEnd, hiddenTid: ln, resumeTid: tid, resumeTs, waitFrom, woken: (pf & W.KT_NEXT_WOKEN) !== 0 });
             } else if (ln !== -1 && rawArrival > 0 && tid !== 0) {
               // a reported switch-in: prev arrived at the last switch's ts, at rawArrival in rq-clock time
               // (the idle task, tid 0, never has its arrival noted by the kernel). The kernel reads its
@@ -142,8 +144,9 @@ export class Decoder {
           (c.prev_state as Uint16Array)[i] = u32[q + (O.kt_sched_switch.prev_state >> 2)];
           (c.prev_prio as Uint8Array)[i] = i32[q + (O.kt_sched_switch.prev_prio >> 2)];
           (c.next_prio as Uint8Array)[i] = i32[q + (O.kt_sched_switch.next_prio >> 2)];
-          if (b.full) w.flush();
           const nf = u32[q + (O.kt_sched_switch.next_flags >> 2)];
+          (c.next_flags as Uint8Array)[i] = nf & (W.KT_NEXT_MIGRATED | W.KT_NEXT_CPU_KNOWN);
+          if (b.full) w.flush();
           const ww = this.t.sched_wait;
           if (nf & W.KT_NEXT_WAIT && ww) {
             const wb = ww.builder, wc = wb.cols, j = wb.length++;

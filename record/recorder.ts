@@ -306,7 +306,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     let gapTotal = 0;
     const pollGaps = () => {
       for (const g of decoder.takeGaps()) {
-        lossesW.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap', resume_ts: g.resumeTs, resume_wait_from: g.waitFrom, resume_woken: g.waitFrom === null ? null : g.woken ? 1 : 0 });
+        lossesW.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap', resume_ts: g.resumeTs, resume_tid: g.resumeTid, resume_wait_from: g.waitFrom, resume_woken: g.waitFrom === null ? null : g.woken ? 1 : 0 });
         gapTotal++;
       }
     };

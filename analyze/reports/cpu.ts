@@ -9,7 +9,7 @@ export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<Repor
   const span = o.until - o.since;
   // One pass over the slices (the sched_slices view is computed once): per (tid, tgid) and per CPU
   // aggregates together, into a small temp table; then name and filter the few task groups.
-  // _sched_slices_mig = sched_slices + prev_cpu (the thread's previous slice's CPU; a table in a --db database).
+  // _sched_slices_mig = sched_slices + _migrated (the thread's previous slice was on another CPU; a table in a --db database).
   // Switches are counted from end_state_raw (0 = R, 256 = R+: involuntary), which skips naming every state.
   await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_cpu AS
     SELECT grouping(cpu) = 1 AS task, tid, tgid, cpu,
@@ -17,7 +17,7 @@ export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<Repor
            count(*) FILTER (WHERE tid <> 0) AS slices,
            count(*) FILTER (WHERE end_state_raw IS NOT NULL AND end_state_raw NOT IN (0, 256)) AS vol,
            count(*) FILTER (WHERE end_state_raw IN (0, 256)) AS invol,
-           count(*) FILTER (WHERE prev_cpu IS NOT NULL AND prev_cpu <> cpu) AS migr
+           count(*) FILTER (WHERE _migrated) AS migr
     FROM (SELECT *, least(end_ts, $2) - greatest(ts, $1) AS in_ns FROM _sched_slices_mig WHERE end_ts > $1 AND ts < $2)
     GROUP BY GROUPING SETS ((tid, tgid), (cpu))`, [o.since, o.until]);
   const base = `

@@ -1,5 +1,6 @@
 /** Report registry: name → implementation. Every report gets loss-window notes. */
-import type { CaptureDb } from '../db.js';
+import { hasPairedWaits, type CaptureDb } from '../db.js';
+import type { Manifest } from '../../formats/schema.js';
 import { lossNotes, type ReportOptions, type ReportResult } from './common.js';
 import { cpuReport } from './cpu.js';
 import { leaksReport } from './leaks.js';
@@ -23,4 +24,22 @@ export async function runReport(name: string, cap: CaptureDb, o: ReportOptions):
   const r = await REPORTS[name].run(cap, o);
   const l = await lossNotes(cap, o);
   return { ...r, facts: { ...r.facts, window: { since_ts: o.since, until_ts: o.until }, ...l.facts }, notes: [...l.notes, ...r.notes] };
+}
+
+/** Big event tables a report never reads (left empty on a cold load; see OpenOptions.skipTables). */
+const SYSCALL_KMEM = ['syscall_enter', 'syscall_exit', 'kmem_alloc', 'kmem_free'];
+const REPORT_SKIPS: Record<string, string[]> = {
+  cpu: ['sched_waking', 'sched_wait', ...SYSCALL_KMEM],
+  switches: ['sched_waking', 'sched_wait', ...SYSCALL_KMEM],
+  'sched-latency': ['sched_wait', ...SYSCALL_KMEM],
+  offcpu: ['sched_wait', ...SYSCALL_KMEM],
+  syscalls: ['sched_waking', 'sched_wait', 'kmem_alloc', 'kmem_free'],
+  leaks: ['sched_waking', 'sched_wait', 'syscall_enter', 'syscall_exit'],
+};
+
+/** The tables `report` can do without on this capture (undefined: it needs them all). */
+export function reportSkips(report: string, manifest: Manifest): string[] | undefined {
+  // with waits paired in the kernel, sched-latency reads sched_wait (and losses for the kernel gaps) only
+  if (report === 'sched-latency' && hasPairedWaits(manifest)) return ['sched_switch', 'sched_waking', ...SYSCALL_KMEM];
+  return REPORT_SKIPS[report];
 }

@@ -7,6 +7,8 @@ export const KT_FILENAME_LEN = 256;
 export const KT_STACK_DEPTH = 64;
 export const KT_NEXT_WAIT = 1;
 export const KT_NEXT_WOKEN = 2;
+export const KT_NEXT_MIGRATED = 4;
+export const KT_NEXT_CPU_KNOWN = 8;
 
 /** enum kt_kind / enum kt_stat values */
 export const KT_SCHED_SWITCH = 1;

@@ -76,9 +76,9 @@ CREATE OR REPLACE VIEW _runnable_paired AS
 WITH w AS (
   SELECT ts - wait_ns AS ts, ts AS end_ts, tid, woken = 1 AS wake FROM _sched_wait
   UNION ALL
-  SELECT l.resume_wait_from, coalesce(l.resume_ts, l.ts_start + 1), b.prev_tid, l.resume_woken = 1
-  FROM _losses l JOIN _sched_switch b ON b.cpu = l.cpu AND b.ts = l.ts_end
-  WHERE l.reason = 'kernel_gap' AND l.ts_end > l.ts_start + 1 AND l.resume_wait_from IS NOT NULL
+  SELECT l.resume_wait_from, coalesce(l.resume_ts, l.ts_start + 1), l.resume_tid, l.resume_woken = 1
+  FROM _losses l
+  WHERE l.reason = 'kernel_gap' AND l.ts_end > l.ts_start + 1 AND l.resume_wait_from IS NOT NULL AND l.resume_tid IS NOT NULL
     AND l.resume_wait_from < coalesce(l.resume_ts, l.ts_start + 1)
 )
 SELECT w.ts, w.end_ts - w.ts AS dur, w.end_ts, w.tid, m.tgid, w.wake
