@@ -27,7 +27,7 @@ import { MANIFEST_FILE, TABLE_BY_NAME, type Manifest } from '../formats/schema.j
 import { loadCapture, versionLess, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
-export const DB_LAYOUT_VERSION = 3;
+export const DB_LAYOUT_VERSION = 4;
 
 /**
  * Views stored as tables after loading (the view then reads the table):
@@ -252,16 +252,16 @@ class CaptureDbImpl implements CaptureDb {
   }
 }
 
+/** true when the capture has the waits paired in the kernel (sched_wait) and migration flags (format 1.2 on) */
+export function hasPairedWaits(manifest: Manifest): boolean {
+  return !versionLess(manifest.format_version, TABLE_BY_NAME.get('sched_wait')!.since!) && manifest.options?.sched_wait !== false;
+}
+
 /**
  * Open a capture directory for analysis. Loads it into DuckDB (or reuses
  * `opts.db` when it was built from exactly this capture) and creates the
  * views. Throws CaptureError (exit 2) for a bad capture.
  */
-/** true when the capture's sched_switch rows carry waits paired in the kernel (format 1.2 on) */
-export function hasPairedWaits(manifest: Manifest): boolean {
-  return !versionLess(manifest.format_version, TABLE_BY_NAME.get('sched_wait')!.since!);
-}
-
 export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<CaptureDb> {
   const manifest = readManifest(dir);
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${m}\n`));

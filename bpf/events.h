@@ -90,7 +90,6 @@ struct kt_sched_switch {
 #define KT_NEXT_MIGRATED 4 /* next last ran on another CPU */
 #define KT_NEXT_CPU_KNOWN 8 /* the CPU next last ran on is known (KT_NEXT_MIGRATED is meaningful) */
 
-
 /* KT_SCHED_WAKING and KT_SCHED_WAKEUP_NEW. subject = woken task; waker = current */
 struct kt_sched_wake {
 	struct kt_hdr h;
@@ -203,6 +202,8 @@ struct kt_config {
 	char comm[KT_COMM_LEN];
 	__u32 kmem_stacks;     /* 1 = capture kernel stacks for allocations */
 	__u32 emit_task;       /* 1 = emit task events (0: task programs only maintain the filter) */
+	__u32 pair_waits;      /* 1 = pair waits with switch-ins and flag migrations (kt_task_sched) */
+	__u32 _pad0;
 };
 
 #endif /* KTAPE_EVENTS_H */

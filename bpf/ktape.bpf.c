@@ -181,8 +181,9 @@ static __always_inline __u64 arrival_of(struct task_struct *prev)
 }
 
 /*
- * Pair next's wait with this switch-in and note whether it migrated
- * (KT_NEXT_*), and note prev's state and CPU, in task storage. Done whether or not the record fits in the ring.
+ * Pair next's wait with this switch-in and say whether next migrated
+ * (KT_NEXT_*); note prev's state and CPU. In task storage, whether or not
+ * the record then fits in the ring.
  */
 static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_struct *next, __u32 prev_state,
 				       __u64 ts, __u64 *wait, __u32 *prev_flags, __u64 *prev_since)
@@ -190,6 +191,9 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 	__u32 flags = 0, cpu = bpf_get_smp_processor_id();
 	*prev_flags = 0;
 	*prev_since = 0;
+	*wait = 0;
+	if (!kt_cfg.pair_waits)
+		return 0;
 	struct kt_task_sched *ps = prev->pid ? bpf_task_storage_get(&kt_task_sched, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (ps) {
 		if (ps->state == KT_RUN_RUNNABLE || ps->state == KT_RUN_WOKEN) {
@@ -201,7 +205,6 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 		ps->cpu = cpu;
 		ps->state = (prev_state == 0 || prev_state == 0x100) ? KT_RUN_RUNNABLE : KT_RUN_SLEEPING;
 	}
-	*wait = 0;
 	struct kt_task_sched *ns = next->pid ? bpf_task_storage_get(&kt_task_sched, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (ns) {
 		if ((ns->state == KT_RUN_RUNNABLE || ns->state == KT_RUN_WOKEN) && ts >= ns->since) {
@@ -246,7 +249,7 @@ static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
 {
 	__u64 ts = bpf_ktime_get_boot_ns();
 	/* a wakeup starts a wait only when it ends a sleep, or is the first thing seen of the task */
-	struct kt_task_sched *s = p->pid ? bpf_task_storage_get(&kt_task_sched, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	struct kt_task_sched *s = p->pid && kt_cfg.pair_waits ? bpf_task_storage_get(&kt_task_sched, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (s && (s->state == KT_RUN_UNKNOWN || s->state == KT_RUN_SLEEPING)) {
 		if (s->state == KT_RUN_UNKNOWN)
 			s->cpu = KT_CPU_UNKNOWN;

@@ -37,6 +37,7 @@ Examples:
           '--pingpong', '50000', '--pipes', '5000', '--workers', '2'],
         kallsyms: 'full',
         kmemStacks: true,
+        schedWait: true,
         bpfStats: false,
         drainMs: 20,
         segmentMb: 256,

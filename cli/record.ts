@@ -31,6 +31,7 @@ export function registerRecord(program: Command): void {
     .option('--max-size <mb>', 'stop when the capture reaches this many MiB', num('--max-size', 1, 2 ** 30))
     .addOption(new Option('--kallsyms <mode>', "'full' kallsyms, or only the 'used' symbols (smaller)").choices(['full', 'used']).default('full'))
     .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations (much cheaper)')
+    .option('--no-sched-wait', 'do not pair waits with switch-ins in the kernel (sched_wait table, migration flags): smaller captures, slower sched-latency and cpu analyses')
     .option('--stack-depth <n>', 'kernel frames kept per allocation stack', num('--stack-depth', 1, 64, true), 64)
     .option('--bpf-stats', 'enable kernel BPF run-time stats while recording (small overhead)')
     .addOption(new Option('--drain-ms <ms>', 'ring drain period').argParser(num('--drain-ms', 1, 1000, true)).default(20).hideHelp())
@@ -64,6 +65,7 @@ Examples:
         command: command.length ? command : undefined,
         kallsyms: opts.kallsyms,
         kmemStacks: opts.kmemStacks,
+        schedWait: opts.schedWait,
         stackDepth: opts.stackDepth,
         bpfStats: !!opts.bpfStats,
         drainMs: opts.drainMs,

@@ -331,6 +331,8 @@ export interface Manifest {
     buffer_mb: number;
     kallsyms: 'full' | 'used';
     kmem_stacks: boolean;
+    /** waits paired in the kernel (sched_wait) and migration flags; absent before format 1.2 */
+    sched_wait?: boolean;
   };
   /** tgid of the recorder process (its syscall/kmem events are never recorded) */
   recorder_tgid: number;

@@ -17,6 +17,7 @@ import { Decoder } from './decode.js';
 import { TableWriter } from './writer.js';
 import { hostFacts, kallsyms, modules, pidMax, processSnapshot, symbolsCovering } from './snapshot.js';
 import { KTAPE_VERSION, pkgPath } from './paths.js';
+import { fmtBytes } from './units.js';
 
 export interface RecordOptions {
   out?: string;
@@ -30,6 +31,8 @@ export interface RecordOptions {
   command?: string[];
   kallsyms: 'full' | 'used';
   kmemStacks: boolean;
+  /** pair waits with switch-ins and flag migrations in the kernel (sched_wait, sched_switch.next_flags) */
+  schedWait: boolean;
   /** frames kept per allocation stack (1..KT_STACK_DEPTH); the kernel walks no further */
   stackDepth?: number;
   bpfStats: boolean;
@@ -122,12 +125,10 @@ function encodeConfig(o: RecordOptions, follow: boolean, filterTgids: boolean): 
   }
   b.writeUInt32LE(o.kmemStacks ? 1 : 0, O.kmem_stacks);
   b.writeUInt32LE(o.events.includes('task') ? 1 : 0, O.emit_task);
+  b.writeUInt32LE(o.schedWait ? 1 : 0, O.pair_waits);
   return b;
 }
 
-/** Human-readable bytes */
-import { fmtBytes } from './units.js';
-export { fmtBytes };
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
   preflight();
@@ -224,6 +225,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
         buffer_mb: o.bufferMb,
         kallsyms: o.kallsyms,
         kmem_stacks: o.kmemStacks,
+        sched_wait: o.schedWait,
       },
       recorder_tgid: process.pid,
       start_ts: 0,

@@ -30,14 +30,19 @@ export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Prom
       max(dur) FILTER (WHERE wake) AS max_ns,
       count(*) FILTER (WHERE NOT wake) AS preemptions,
       coalesce(sum(dur) FILTER (WHERE NOT wake), 0) AS preempt_wait_ns`;
+  // per thread and in total in one aggregation (GROUPING SETS): one quantile pass over the rows
+  await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_lat AS
+    SELECT grouping(tid) = 1 AS total, tid, any_value(tgid) AS tgid, ${LAT}, max(dur) FILTER (WHERE NOT wake) AS preempt_max_ns,
+           sum(dur) AS run_delay_ns
+    FROM _rep_runnable GROUP BY GROUPING SETS ((tid), ())`);
   const rows = await cap.query(`WITH g AS (
-      SELECT tid, any_value(tgid) AS tgid, ${LAT}, max(dur) FILTER (WHERE NOT wake) AS preempt_max_ns, sum(dur) AS run_delay_ns
-      FROM _rep_runnable GROUP BY tid ORDER BY run_delay_ns DESC, tid LIMIT $1)
+      SELECT * EXCLUDE (total) FROM _rep_lat WHERE NOT total ORDER BY run_delay_ns DESC, tid LIMIT $1)
     SELECT g.tid, g.tgid, t.comm, g.* EXCLUDE (tid, tgid) FROM g LEFT JOIN threads t ON t.tid = g.tid
     ORDER BY g.run_delay_ns DESC, g.tid`, [o.top]);
   const raw = await cap.query<{ bucket: number; count: number }>(`
     SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM _rep_runnable WHERE wake GROUP BY 1 ORDER BY 1`);
-  const [tot] = await cap.query(`SELECT ${LAT} FROM _rep_runnable`);
+  const [tot] = await cap.query(`SELECT wakeups, avg_ns, p50_ns, p95_ns, p99_ns, max_ns, preemptions, preempt_wait_ns FROM _rep_lat WHERE total`);
+  await cap.query('DROP TABLE IF EXISTS _rep_lat');
   await cap.query('DROP TABLE IF EXISTS _rep_runnable');
   const hist = histRows(raw);
   const lat = [{ key: 'wakeups', unit: 'count' as const }, { key: 'avg_ns', label: 'avg', unit: 'ns' as const }, { key: 'p50_ns', label: 'p50', unit: 'ns' as const },

@@ -47,7 +47,7 @@ export const SIZEOF = {
   kt_kmem_alloc: 64,
   kt_kmem_free: 40,
   kt_loss: 24,
-  kt_config: 40,
+  kt_config: 48,
 } as const;
 
 /** field offsets in bytes: OFF.struct.field */
@@ -161,6 +161,8 @@ export const OFF = {
     comm: 16,
     kmem_stacks: 32,
     emit_task: 36,
+    pair_waits: 40,
+    _pad0: 44,
   },
 } as const;
 
@@ -275,5 +277,7 @@ export const FSIZE = {
     comm: 16,
     kmem_stacks: 4,
     emit_task: 4,
+    pair_waits: 4,
+    _pad0: 4,
   },
 } as const;

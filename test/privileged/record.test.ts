@@ -188,6 +188,21 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
     }
   });
 
+  it('pairs waits with their switch-ins in the kernel: sched_wait has the waits the raw events give', () => {
+    // _runnable_paired: sched_wait (+ kernel-gap waits from losses); _runnable_derived: a window over the
+    // raw sched_switch and sched_waking rows. A pairing is lost only when an interrupt's program finds
+    // the task storage busy (rare).
+    const q = ktape(['query', dir, `WITH p AS (SELECT * FROM _runnable_paired), d AS (SELECT * FROM _runnable_derived)
+      SELECT (SELECT count(*) FROM d) AS derived,
+             (SELECT count(*) FROM p JOIN d USING (tid, end_ts) WHERE p.ts = d.ts AND p.wake = d.wake) AS same,
+             (SELECT count(*) FROM sched_slices WHERE migrated) AS migrations`, '--json']);
+    expect(q.stderr).toBe('');
+    const [r] = JSON.parse(q.stdout);
+    expect(Number(r.derived)).toBeGreaterThan(10_000);
+    expect(Number(r.same) / Number(r.derived), JSON.stringify(r)).toBeGreaterThan(0.9999);
+    expect(Number(r.migrations)).toBeGreaterThan(0);
+  });
+
   it('drops nothing in the recorder at this rate; kernel-side misses are recorded and rare', () => {
     const losses = rows(dir, 'losses');
     const show = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
@@ -210,6 +225,23 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       const n = r.batches.reduce((a, b) => a + b.numRows, 0);
       expect(n).toBe(kinds.reduce((a, k) => a + summary.events[k], 0));
     }
+  });
+});
+
+describe.skipIf(skipOutsideCI)('record: --no-sched-wait', () => {
+  it('pairs nothing in the kernel, and the analyzer derives the waits from the raw events', () => {
+    const d = join(tmp(), 'cap');
+    const r = ktape(['record', '-q', '-o', d, '--events', 'sched,task', '--no-sched-wait', '--', WORKLOAD, 'spin', '300', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(rows(d, 'sched_wait')).toEqual([]);
+    expect(rows(d, 'sched_switch').some((x) => x.next_flags !== 0)).toBe(false);
+    expect(readManifest(d).options.sched_wait).toBe(false);
+    const w = JSON.parse(r.stdout.trim().split('\n').find((l) => l.includes('"mode":"spin"'))!).workers[0];
+    const lat = JSON.parse(ktape(['analyze', d, 'sched-latency', '--json', '--top', '1000']).stdout);
+    const t = lat.tasks.find((x: any) => x.tid === w.tid);
+    expect(t, 'spin worker in sched-latency').toBeTruthy();
+    expect(Math.abs(t.run_delay_ns - w.wait_ns), `${t.run_delay_ns} vs schedstat ${w.wait_ns}`)
+      .toBeLessThanOrEqual(Math.max(0.1 * w.wait_ns, 50_000 + 10_000 * w.slices));
   });
 });
 

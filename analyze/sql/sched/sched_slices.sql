@@ -32,9 +32,10 @@ SELECT s.cpu, s.ts, s.dur, s.ts + s.dur AS end_ts, s.tid, m.tgid, s.prio,
 FROM s LEFT JOIN _tgid_map m ON m.tid = s.tid AND s.ts >= m.from_ts AND s.ts < m.to_ts;
 
 -- Internal (cpu report): sched_slices plus _migrated (never NULL): the thread's previous slice ran on
--- another CPU. _derived: from the slices themselves (a window pass per thread); captures from format 1.2 on
--- are opened with _sched_slices_mig = _sched_slices_mig_paired instead, from the recorder's flag (the same but after a switch the
--- kernel did not report). In a --db database this is a table and sched_slices reads it.
+-- another CPU. _derived: from the slices themselves (a window pass per thread). Captures from format 1.2
+-- on are opened with _sched_slices_mig = _paired: the recorder's flag, which agrees except on slices that
+-- start at a switch the kernel did not report (the recorder did not see those). In a --db database this
+-- is a table and sched_slices reads it.
 CREATE OR REPLACE VIEW _sched_slices_mig_derived AS
 SELECT *, coalesce(lag(cpu) OVER (PARTITION BY tid ORDER BY ts) <> cpu, false) AS _migrated FROM sched_slices;
 
