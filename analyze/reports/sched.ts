@@ -1,5 +1,5 @@
 /** sched-latency, offcpu and switches reports (thread_state / context switches). */
-import type { CaptureDb, Param } from '../db.js';
+import { hasPairedWaits, type CaptureDb, type Param } from '../db.js';
 import { histRows, LOG2_BUCKET_US, p, renderHist, taskFilter, type ReportOptions, type ReportResult } from './common.js';
 
 /** thread_state rows in the window with --pid/--comm applied (CTE named ts_f). */
@@ -19,9 +19,14 @@ export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Prom
   const since = p(params, o.since), until = p(params, o.until);
   const filt = taskFilter(o, params, { tid: 'r.tid', tgid: 'r.tgid', comm: 't.comm' });
   // comm is per thread: joined after the aggregation (here only when --comm filters on it)
-  await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_runnable AS
-    SELECT r.tid, r.tgid, r.dur, r.wake FROM _runnable r ${o.comm !== undefined ? 'LEFT JOIN threads t ON t.tid = r.tid' : ''}
-    WHERE r.end_ts > ${since} AND r.ts < ${until} AND ${filt}`, params);
+  const sel = `SELECT r.tid, r.tgid, r.dur, r.wake FROM _runnable r ${o.comm !== undefined ? 'LEFT JOIN threads t ON t.tid = r.tid' : ''}
+    WHERE r.end_ts > ${since} AND r.ts < ${until} AND ${filt}`;
+  // _runnable is read twice: straight from it when it is cheap (the waits paired in the kernel, or a table in
+  // a --db database), else once into a temp table (the window pass over the raw events)
+  const [{ n: stored }] = await cap.query<{ n: number }>(`SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = '_m_runnable'`);
+  const cheap = hasPairedWaits(cap.manifest) || Number(stored) > 0;
+  if (!cheap) await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_runnable AS ${sel}`, params);
+  const src = cheap ? `(${sel})` : '_rep_runnable', srcParams = cheap ? params : [];
   // one quantile state for the three percentiles (quantile_disc with a list: same values)
   const Q = `quantile_disc(dur, [0.5, 0.95, 0.99]) FILTER (WHERE wake)`;
   const LAT = `count(*) FILTER (WHERE wake) AS wakeups,
@@ -34,13 +39,13 @@ export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Prom
   await cap.query(`CREATE OR REPLACE TEMP TABLE _rep_lat AS
     SELECT grouping(tid) = 1 AS total, tid, any_value(tgid) AS tgid, ${LAT}, max(dur) FILTER (WHERE NOT wake) AS preempt_max_ns,
            sum(dur) AS run_delay_ns
-    FROM _rep_runnable GROUP BY GROUPING SETS ((tid), ())`);
+    FROM ${src} GROUP BY GROUPING SETS ((tid), ())`, srcParams);
   const rows = await cap.query(`WITH g AS (
       SELECT * EXCLUDE (total) FROM _rep_lat WHERE NOT total ORDER BY run_delay_ns DESC, tid LIMIT $1)
     SELECT g.tid, g.tgid, t.comm, g.* EXCLUDE (tid, tgid) FROM g LEFT JOIN threads t ON t.tid = g.tid
     ORDER BY g.run_delay_ns DESC, g.tid`, [o.top]);
   const raw = await cap.query<{ bucket: number; count: number }>(`
-    SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM _rep_runnable WHERE wake GROUP BY 1 ORDER BY 1`);
+    SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM ${src} WHERE wake GROUP BY 1 ORDER BY 1`, srcParams);
   const [tot] = await cap.query(`SELECT wakeups, avg_ns, p50_ns, p95_ns, p99_ns, max_ns, preemptions, preempt_wait_ns FROM _rep_lat WHERE total`);
   await cap.query('DROP TABLE IF EXISTS _rep_lat');
   await cap.query('DROP TABLE IF EXISTS _rep_runnable');
