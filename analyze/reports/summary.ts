@@ -23,7 +23,16 @@ export async function summaryReport(cap: CaptureDb, o: ReportOptions): Promise<R
     { fact: 'outstanding kernel memory', value: `${mem.bytes} bytes in ${mem.count} allocations` },
   ];
   const unbalanced = balance.reduce((a, r) => a + Number(r.unbalanced), 0);
-  const notes = unbalanced ? [`WARNING: ${unbalanced} context switches do not follow the previous switch on their CPU (missing switches); CPU time may be off`] : [];
+  const notes: string[] = [];
+  if (unbalanced) {
+    // the kernel_gap losses whose switch is placed exactly (losses.resume_ts, from the kernel's sched_info)
+    const [{ placed }] = await cap.query<{ placed: number }>(
+      `SELECT count(*) AS placed FROM _losses WHERE reason = 'kernel_gap' AND resume_ts IS NOT NULL`);
+    const approx = unbalanced - Number(placed);
+    notes.push(`WARNING: ${unbalanced} context switches do not follow the previous switch on their CPU (switches missing)` +
+      (Number(placed) ? `; ${placed} of them placed exactly from the kernel's arrival times (losses.resume_ts)` : '') +
+      (approx > 0 ? `; CPU time may be off around ${Number(placed) ? `the other ${approx}` : 'them'}` : ''));
+  }
   return {
     report: 'summary',
     facts: { capture: c, outstanding: { bytes: mem.bytes, count: mem.count } },
