@@ -30,8 +30,9 @@ export interface SwitchGap {
   resumeTid: number;
   /**
    * When the task switched out at tsEnd had arrived on the CPU (the kernel's
-   * sched_info.last_arrival): the time of the unreported switch. null when
-   * unknown or outside (tsStart, tsEnd).
+   * sched_info.last_arrival): the time of the unreported switch, inside
+   * (tsStart, tsEnd). null when unknown (or further than the calibration
+   * slack outside that window).
    */
   resumeTs: bigint | null;
   /** when the wait of the task switched out at tsEnd began (paired in the kernel), null if unknown */
@@ -41,6 +42,8 @@ export interface SwitchGap {
 }
 
 const MAX_CPUS = 8192;
+/** how far outside (tsStart, tsEnd) a calibrated arrival may fall and still be taken (then clamped) */
+const CALIBRATION_SLACK_NS = 50_000;
 
 export class Decoder {
   readonly stats: DecodeStats = { events: new Float64Array(W.KT_KIND_MAX), malformed: 0 };
@@ -121,7 +124,11 @@ export class Decoder {
               // prev's arrival in rq-clock time, moved to ts's clock with this CPU's last calibration
               const off = this.arrivalOff[cpu];
               const arrival = off === off ? rawArrival + off : NaN;
-              const resumeTs = arrival > Number(tsStart) && arrival < Number(tsEnd) ? BigInt(Math.round(arrival)) : null;
+              // an estimate just outside the window is calibration error (the kernel's clock read precedes the
+              // tracepoint by a varying delay, usually < 1 µs): clamp it into the window
+              const lo = Number(tsStart) + 1, hi = Number(tsEnd) - 1;
+              const resumeTs = arrival > lo - CALIBRATION_SLACK_NS && arrival < hi + CALIBRATION_SLACK_NS && lo <= hi
+                ? BigInt(Math.round(Math.min(hi, Math.max(lo, arrival)))) : null;
               const pf = u32[q + (O.kt_sched_switch.prev_wait_flags >> 2)];
               const sq = q + (O.kt_sched_switch.prev_wait_since >> 2);
               const waitFrom = pf & W.KT_NEXT_WAIT ? (BigInt(u32[sq + 1]) << 32n) | BigInt(u32[sq]) : null;
