@@ -213,6 +213,21 @@ export function smallTable(dir: string, table: string, keepBig: string[] = []): 
   return out;
 }
 
+/**
+ * kernel_gap losses by `${cpu}:${ts_end}` (the switch that revealed the gap): the switch the kernel did not
+ * report goes at `at`, the analyzer's _switches rule: losses.resume_ts (when the task switched out at ts_end
+ * arrived), or 1 ns after ts_start when that is unknown.
+ */
+export function kernelGaps(losses: Record<string, any>[]): Map<string, { tsStart: number; at: number }> {
+  const out = new Map<string, { tsStart: number; at: number }>();
+  for (const l of losses) {
+    if (l.reason !== 'kernel_gap' || !(l.ts_end > l.ts_start + 1)) continue;
+    const r = l.resume_ts;
+    out.set(`${l.cpu}:${l.ts_end}`, { tsStart: l.ts_start, at: r != null && r > l.ts_start && r < l.ts_end ? r : l.ts_start + 1 });
+  }
+  return out;
+}
+
 export class ExportSource {
   readonly manifest: Manifest;
   readonly model = new TaskModel();

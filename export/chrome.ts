@@ -19,7 +19,7 @@
  *  - metadata: process_name, thread_name, process_sort_index (CPUs first),
  *    thread_sort_index.
  */
-import { ExportSource, LeakTracker, Symbolizer, allocFrames, prevStateLetter, readStacks, smallTable, type Cols, type EventKind, type ExportOptions } from './capture.js';
+import { ExportSource, LeakTracker, Symbolizer, allocFrames, kernelGaps, prevStateLetter, readStacks, smallTable, type Cols, type EventKind, type ExportOptions } from './capture.js';
 import { FileSink } from './output.js';
 import { SYSCALL_NAMES } from '../analyze/gen/syscalls.gen.js';
 
@@ -81,9 +81,7 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
     return p;
   };
   const losses = smallTable(captureDir, 'losses');
-  /** kernel_gap losses: `${cpu}:${ts_end}` → resume_ts (when the task switched out at ts_end arrived) */
-  const resumeAt = new Map<string, number | null>();
-  for (const l of losses) if (l.reason === 'kernel_gap') resumeAt.set(`${l.cpu}:${l.ts_end}`, l.resume_ts ?? null);
+  const gaps = kernelGaps(losses);
   const cpus = new Map<number, CpuState>();
   const utilFlush = (cpu: number, st: CpuState, upTo: number) => {
     // emit every completed bucket before upTo
@@ -142,8 +140,7 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
         // the kernel did not report a switch (a 'kernel_gap' loss): as in the analyzer, the
         // hidden task st.tid ran until `prev` arrived (resume_ts), or, when that is unknown, until
         // an inferred switch 1 ns later; then `prev` until now
-        const r = resumeAt.get(`${cpu}:${ts}`);
-        const at = r != null && r > st.since && r < ts ? r : st.since + 1;
+        const at = gaps.get(`${cpu}:${ts}`)?.at ?? st.since + 1;
         slice(cpu, st, st.tid, st.since, at, null, false);
         slice(cpu, st, prev, at, ts, endState, false);
       }

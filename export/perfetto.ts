@@ -26,7 +26,7 @@ import { create, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
 import {
-  ExportSource, LeakTracker, Symbolizer, allocFrames, readStacks, smallTable, type Cols, type EventKind, type ExportOptions,
+  ExportSource, LeakTracker, Symbolizer, allocFrames, kernelGaps, readStacks, smallTable, type Cols, type EventKind, type ExportOptions,
 } from './capture.js';
 import { FileSink } from './output.js';
 
@@ -401,7 +401,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
         if (gap) {
           // inferred switch the kernel did not report (prev_state 0: unknown, shown as runnable), at
           // resume_ts when known: written before the first later event of this CPU at or after it
-          b.gap = { at: gap.at !== null && gap.at > ts ? gap.at : ts + 1, hidden: next, hiddenComm: nextComm, hiddenPrio: c.next_prio[i], tid: gap.tid, prio: gap.prio };
+          b.gap = { at: gap.at, hidden: next, hiddenComm: nextComm, hiddenPrio: c.next_prio[i], tid: gap.tid, prio: gap.prio };
           if (b.gap.at === ts + 1) emitGap(b);
         }
         return;
@@ -669,13 +669,11 @@ function writeLeaks(
 
 /**
  * For each kernel_gap loss: key `${cpu}:${ts_start}` → the task switched out at ts_end on that CPU
- * (the task that really ran after the hidden one), with its prio.
+ * (the task that really ran after the hidden one), with its prio, and where the inferred switch goes.
  */
-function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<string, { tid: number; prio: number; at: number | null }> {
-  const out = new Map<string, { tid: number; prio: number; at: number | null }>();
-  const ends = new Map<string, { key: string; at: number | null }>();
-  for (const l of losses)
-    if (l.reason === 'kernel_gap' && l.ts_end > l.ts_start + 1) ends.set(`${l.cpu}:${l.ts_end}`, { key: `${l.cpu}:${l.ts_start}`, at: l.resume_ts ?? null });
+function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<string, { tid: number; prio: number; at: number }> {
+  const out = new Map<string, { tid: number; prio: number; at: number }>();
+  const ends = kernelGaps(losses);
   if (!ends.size) return out;
   for (const b of iterTable(dir, 'sched_switch', { required: false })) {
     const cpu = b.getChild('cpu')!.toArray() as Uint16Array;
@@ -684,7 +682,7 @@ function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<stri
     const prio = b.getChild('prev_prio')!.toArray() as Uint8Array;
     for (let i = 0; i < b.numRows; i++) {
       const e = ends.get(`${cpu[i]}:${Number(ts[i])}`);
-      if (e) out.set(e.key, { tid: prev[i], prio: prio[i], at: e.at });
+      if (e) out.set(`${cpu[i]}:${e.tsStart}`, { tid: prev[i], prio: prio[i], at: e.at });
     }
   }
   return out;
