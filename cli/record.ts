@@ -82,21 +82,50 @@ Examples:
 
 export function printRecordJson(res: RecordResult): void {
   const total = Object.values(res.events).reduce((a, b) => a + b, 0);
-  process.stdout.write(JSON.stringify({ dir: res.dir, duration_ns: res.durationNs, events: res.events, events_total: total, lost: res.lost, lost_by_kind: res.lossesByKind, kernel_gaps: res.kernelGaps, bytes: res.bytes, bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode }) + '\n');
+  process.stdout.write(JSON.stringify({
+    dir: res.dir, duration_ns: res.durationNs, stop_reason: res.stopReason, events: res.events, events_total: total,
+    lost: res.lost, lost_by_kind: res.lossesByKind, lost_by_reason: res.lossesByReason, kernel_gaps: res.kernelGaps,
+    bytes: res.bytes, capture_bytes: res.totalBytes, max_size_bytes: res.maxSizeBytes,
+    bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode,
+  }) + '\n');
+}
+
+/** Why recording stopped, for the summary. */
+export function stopLine(res: RecordResult): string {
+  switch (res.stopReason) {
+    case 'duration': return 'stopped: --duration reached';
+    case 'command exited': return `stopped: the command exited${res.exitCode !== null ? ` (status ${res.exitCode})` : ''}`;
+    case 'SIGINT': return 'stopped: interrupted (SIGINT)';
+    case 'SIGTERM': return 'stopped: terminated (SIGTERM)';
+    case 'max-size': return `stopped: --max-size ${fmtBytes(res.maxSizeBytes ?? 0)} reached (capture ${fmtBytes(res.totalBytes)})`;
+    default: return `stopped: ${res.stopReason}`;
+  }
+}
+
+const LOSS_CAUSE: Record<string, string> = {
+  ringbuf_full: 'ring buffer full; try a larger --buffer-mb',
+  bpf_recursion: 'the kernel skipped the BPF program while it was already running on that CPU (interrupt); counted in losses',
+};
+
+/** One line per loss reason, with its real cause. */
+function lossLines(res: RecordResult): string[] {
+  if (!res.lost) return ['  lost 0 events'];
+  return Object.entries(res.lossesByReason).filter(([, n]) => n > 0)
+    .map(([reason, n]) => `  LOST ${n.toLocaleString('en-US')} events (${LOSS_CAUSE[reason] ?? reason})`);
 }
 
 /** The one-screen summary printed when recording stops. */
 export function printRecordSummary(res: RecordResult): void {
   const total = Object.values(res.events).reduce((a, b) => a + b, 0);
-  const lines = [`ktape: recorded ${(res.durationNs / 1e9).toFixed(2)} s into ${res.dir}`];
+  const lines = [`ktape: recorded ${(res.durationNs / 1e9).toFixed(2)} s into ${res.dir}`, `  ${stopLine(res)}`];
   const w = Math.max(...Object.keys(res.events).map((k) => k.length), 5);
   for (const [k, v] of Object.entries(res.events)) {
     const lost = res.lossesByKind[k] ?? 0;
     lines.push(`  ${k.padEnd(w)} ${v.toLocaleString('en-US').padStart(13)}${lost ? `   LOST ${lost.toLocaleString('en-US')}` : ''}`);
   }
   lines.push(`  ${'total'.padEnd(w)} ${total.toLocaleString('en-US').padStart(13)}`);
-  lines.push(res.lost ? `  LOST ${res.lost.toLocaleString('en-US')} events (ring buffer full; try a larger --buffer-mb)` : '  lost 0 events');
+  lines.push(...lossLines(res));
   if (res.kernelGaps) lines.push(`  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`);
-  lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event`);
+  lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event; ${fmtBytes(res.totalBytes)} in all`);
   process.stderr.write(lines.join('\n') + '\n');
 }

@@ -1,16 +1,21 @@
 /**
  * Arrow IPC stream writing: one stream file per table per segment, written
  * batch by batch (so a killed recorder leaves every complete batch readable),
- * files created 0600. Columns are filled in place in typed arrays by the
+ * files created new (O_EXCL, no symlinks) and 0600. Every file exists, with
+ * its schema, from the moment its writer is made. A failed write (disk full)
+ * is recorded in the CaptureSink and nothing more is written: the batches
+ * before it stay readable, a partly written one is a torn last batch. Columns are filled in place in typed arrays by the
  * decoder and handed to Arrow without copying.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, vectorFromArray, Utf8,
+  Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8,
   type Schema,
 } from 'apache-arrow';
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
+import { KtapeError } from '../formats/errors.js';
+import { createFile, writeAll } from './outdir.js';
 
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
 export type Column = Typed | (string | null)[];
@@ -28,6 +33,28 @@ function allocColumn(def: ColumnDef, n: number): Column {
     case 'f64': return new Float64Array(n);
     case 'utf8': return new Array<string | null>(n);
   }
+}
+
+/** The first `n` strings of `col` as Arrow Utf8 data (one buffer, offsets, validity). */
+function utf8Data(col: (string | null)[], n: number): Data {
+  const offsets = new Int32Array(n + 1);
+  let bytes = 0, nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const v = col[i];
+    if (v == null) nulls++;
+    else bytes += Buffer.byteLength(v);
+    offsets[i + 1] = bytes;
+  }
+  const data = Buffer.allocUnsafe(bytes);
+  let nullBitmap: Uint8Array | undefined;
+  if (nulls) nullBitmap = new Uint8Array(Math.ceil(n / 8));
+  for (let i = 0; i < n; i++) {
+    const v = col[i];
+    if (v == null) continue;
+    if (nullBitmap) nullBitmap[i >> 3] |= 1 << (i & 7);
+    if (v.length) data.write(v, offsets[i]);
+  }
+  return makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, bytes) });
 }
 
 /** A fixed-capacity batch under construction; columns are indexed by name. */
@@ -88,7 +115,7 @@ export class BatchBuilder {
     const children: Data[] = this.defs.map((d, idx) => {
       const col = this.cols[d.name];
       const type = this.schema.fields[idx].type;
-      if (Array.isArray(col)) return vectorFromArray(col.slice(0, n), new Utf8()).data[0];
+      if (Array.isArray(col)) return utf8Data(col, n);
       const nullCount = this.nulls[d.name] ?? 0;
       const nullBitmap = nullCount ? this.valid[d.name].subarray(0, Math.ceil(n / 8)) : undefined;
       return makeData({ type, length: n, nullCount, nullBitmap, data: (col as Typed).subarray(0, n) } as never);
@@ -99,41 +126,50 @@ export class BatchBuilder {
   }
 }
 
-/** One Arrow IPC stream file. */
+/** One Arrow IPC stream file; its schema is on disk as soon as it is made. */
 export class StreamFile {
   private fd: number;
   private writer = new RecordBatchStreamWriter();
   bytes = 0;
   rows = 0;
-  constructor(readonly path: string, schema: Schema) {
-    this.fd = openSync(path, 'wx', 0o600);
-    this.writer.reset(undefined, schema);
+  constructor(readonly path: string, schema: Schema, private readonly sink: CaptureSink) {
+    this.fd = createFile(path);
+    this.writer.reset(undefined, schema); // queues the schema message
+    this.drainSink();
   }
   private drainSink(): void {
     const q = (this.writer as unknown as { _sink: { _values: Uint8Array[] } })._sink._values;
-    for (const chunk of q) {
-      writeSync(this.fd, chunk);
+    const chunks = q.splice(0);
+    for (const chunk of chunks) {
+      writeAll(this.fd, chunk);
       this.bytes += chunk.byteLength;
+      this.sink.bytes += chunk.byteLength;
     }
-    q.length = 0;
   }
+  /** Write one batch; throws the errno error if it could not be written whole. */
   write(batch: RecordBatch): void {
     this.writer.write(batch);
+    this.drainSink();
     this.rows += batch.numRows;
-    this.drainSink();
   }
-  /** Write the schema (and nothing else) so that even an empty table is a valid stream. */
-  writeSchemaOnly(schema: Schema): void {
-    (this.writer as unknown as { _writeSchema(s: Schema): void })._writeSchema(schema);
-    (this.writer as unknown as { _started: boolean })._started = true;
-    this.drainSink();
+  /** End the stream (EOS marker unless `torn`) and close; fsync when asked. */
+  close(sync: boolean, torn = false): void {
+    try {
+      if (!torn) {
+        this.writer.finish();
+        this.drainSink();
+        if (sync) fsyncSync(this.fd);
+      }
+    } finally {
+      closeSync(this.fd);
+    }
   }
-  close(sync = false): void {
-    this.writer.finish();
-    this.drainSink();
-    if (sync) fsyncSync(this.fd);
-    closeSync(this.fd);
-  }
+}
+
+/** Estimated on-disk bytes per row of a table's columns (strings: 16). */
+function rowBytes(defs: ColumnDef[]): number {
+  const w: Record<string, number> = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f64: 8, utf8: 16 };
+  return defs.reduce((s, d) => s + w[d.type], 0);
 }
 
 /** Writes a table as segment files, rotating on demand. */
@@ -141,21 +177,34 @@ export class TableWriter {
   readonly builder: BatchBuilder;
   private file: StreamFile | null = null;
   private seg = 0;
+  private readonly rowBytes: number;
   files: string[] = [];
+  /** rows of the batches written whole */
   rows = 0;
   closedBytes = 0;
   lastFlush = Date.now();
-  constructor(readonly dir: string, readonly table: string, capacity: number) {
+  constructor(readonly dir: string, readonly table: string, capacity: number, readonly sink: CaptureSink) {
     this.builder = new BatchBuilder(table, capacity);
+    this.rowBytes = rowBytes(this.builder.defs);
+    this.open();
   }
   get bytes(): number {
     return this.closedBytes + (this.file?.bytes ?? 0);
   }
-  private open(): StreamFile {
-    if (!this.file) {
+  /** bytes the rows still in the builder will take once written (estimate) */
+  get pendingBytes(): number {
+    return this.builder.length * this.rowBytes;
+  }
+  private open(): StreamFile | null {
+    if (!this.file && !this.sink.failure) {
       const name = segmentFile(this.table, this.seg);
-      this.file = new StreamFile(join(this.dir, name), this.builder.schema);
-      this.files.push(name);
+      const path = join(this.dir, name);
+      try {
+        this.file = new StreamFile(path, this.builder.schema, this.sink);
+        this.files.push(name);
+      } catch (e) {
+        this.sink.fail(path, e);
+      }
     }
     return this.file;
   }
@@ -164,35 +213,65 @@ export class TableWriter {
     this.builder.push(row);
     if (this.builder.full) this.flush();
   }
-  /** Write pending rows as one batch (no-op when empty). */
+  /** Write pending rows as one batch (no-op when empty; dropped once a write has failed). */
   flush(): void {
     this.lastFlush = Date.now();
     if (this.builder.length === 0) return;
     const batch = this.builder.take();
-    this.rows += batch.numRows;
-    this.open().write(batch);
+    const f = this.open();
+    if (!f) return;
+    try {
+      f.write(batch);
+      this.rows += batch.numRows;
+    } catch (e) {
+      this.sink.fail(f.path, e);
+    }
   }
-  /** Close the current segment; the next write starts segment+1. */
+  /** Close the current segment; the next segment file is made at once. */
   rotate(): void {
     this.flush();
-    if (this.file) {
-      this.file.close();
-      this.closedBytes += this.file.bytes;
-      this.file = null;
-      this.seg++;
-    }
+    this.closeFile(false);
+    this.seg++;
+    this.open();
   }
+  private closeFile(sync: boolean): void {
+    const f = this.file;
+    if (!f) return;
+    this.file = null;
+    try {
+      f.close(sync, !!this.sink.failure);
+    } catch (e) {
+      this.sink.fail(f.path, e);
+    }
+    this.closedBytes += f.bytes;
+  }
+  /** Flush, end the stream and fsync. */
   close(): void {
     this.flush();
-    if (!this.file && this.files.length === 0) {
-      // empty table: still a valid stream with its schema
-      const f = this.open();
-      f.writeSchemaOnly(this.builder.schema);
-    }
-    if (this.file) {
-      this.file.close(true);
-      this.closedBytes += this.file.bytes;
-      this.file = null;
-    }
+    this.closeFile(true);
   }
+}
+
+/** Where a capture's bytes go: the running total on disk and the first write failure. */
+export class CaptureSink {
+  /** bytes in the capture directory: every table file plus the manifest */
+  bytes = 0;
+  manifestBytes = 0;
+  /** the first write that failed (disk full, I/O error); nothing is written after it */
+  failure: KtapeError | null = null;
+  constructor(readonly dir: string) {}
+  /** Record a failed write of `path` (errno errors only; others are bugs and rethrown). */
+  fail(path: string, e: unknown): void {
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (!code) throw e;
+    this.failure ??= writeError(path, e as NodeJS.ErrnoException);
+  }
+}
+
+/** One line for a failed write: disk full is E_DISK_FULL (exit 1). */
+export function writeError(path: string, e: NodeJS.ErrnoException): KtapeError {
+  if (e.code === 'ENOSPC') return new KtapeError('E_DISK_FULL', `${path}: no space left on device`, 1);
+  if (e.code === 'EDQUOT') return new KtapeError('E_DISK_FULL', `${path}: disk quota exceeded (no space left on device for this user)`, 1);
+  const m = /^[A-Z]+: ([^,]+)/.exec(e.message ?? '');
+  return new KtapeError('E_WRITE', `${path}: write failed: ${m ? m[1] : e.message}`, 1);
 }

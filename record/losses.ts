@@ -1,0 +1,74 @@
+/**
+ * Losses while recording, into the capture's `losses` table and the summary:
+ * ring buffer overflows (kt_losses map, per CPU and kind), switches the
+ * kernel did not report (decoder gaps), and runs the kernel skipped because
+ * the program was already running on that CPU (bpf_recursion).
+ */
+import * as W from '../formats/gen/events.gen.js';
+import { KIND_NAMES } from '../formats/schema.js';
+import type { BpfObject } from './bpf.js';
+import type { Decoder } from './decode.js';
+import type { TableWriter } from './writer.js';
+
+/** losses.cpu for losses the kernel does not attribute to a CPU */
+export const UNKNOWN_CPU = 0xffff;
+
+export class LossTracker {
+  /** per `${cpu}:${kind}`: the kernel's cumulative ring-full count and last time */
+  readonly ringPrev = new Map<string, { count: bigint; last: bigint }>();
+  readonly byKind: Record<string, number> = {};
+  readonly byReason: Record<string, number> = {};
+  total = 0;
+  gaps = 0;
+  private readonly val: Buffer;
+  private readonly key = Buffer.alloc(4);
+
+  constructor(private readonly bpf: BpfObject, private readonly decoder: Decoder, private readonly out: TableWriter) {
+    this.val = Buffer.alloc(W.SIZEOF.kt_loss * bpf.ncpu);
+  }
+
+  private add(kind: string, reason: string, n: number): void {
+    this.total += n;
+    this.byKind[kind] = (this.byKind[kind] ?? 0) + n;
+    this.byReason[reason] = (this.byReason[reason] ?? 0) + n;
+  }
+
+  private pollGaps(): void {
+    for (const g of this.decoder.takeGaps()) {
+      this.out.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap', resume_ts: g.resumeTs, resume_tid: g.resumeTid, resume_wait_from: g.waitFrom, resume_woken: g.waitFrom === null ? null : g.woken ? 1 : 0 });
+      this.gaps++;
+    }
+  }
+
+  /** New kernel gaps and ring-buffer losses since the last poll. */
+  poll(): void {
+    this.pollGaps();
+    const { L, ncpu, fds } = this.bpf;
+    for (let kind = 1; kind < W.KT_KIND_MAX; kind++) {
+      this.key.writeUInt32LE(kind);
+      if (L.bpf_map_lookup_elem(fds.losses, this.key, this.val) !== 0) continue;
+      for (let c = 0; c < ncpu; c++) {
+        const base = c * W.SIZEOF.kt_loss;
+        const count = this.val.readBigUInt64LE(base + W.OFF.kt_loss.count);
+        if (count === 0n) continue;
+        const first = this.val.readBigUInt64LE(base + W.OFF.kt_loss.first_ts);
+        const last = this.val.readBigUInt64LE(base + W.OFF.kt_loss.last_ts);
+        const k = `${c}:${kind}`;
+        const prev = this.ringPrev.get(k) ?? { count: 0n, last: 0n };
+        if (count <= prev.count) continue;
+        const delta = count - prev.count;
+        this.out.push({ cpu: c, kind: KIND_NAMES[kind], count: delta, ts_start: prev.last ? prev.last : first, ts_end: last, reason: 'ringbuf_full' });
+        this.add(KIND_NAMES[kind], 'ringbuf_full', Number(delta));
+        this.ringPrev.set(k, { count, last });
+      }
+    }
+  }
+
+  /** Runs of `kind`'s program the kernel skipped (recursion) and nothing recorded instead. */
+  recursion(kind: number, lost: bigint, tsStart: bigint, tsEnd: bigint): void {
+    if (lost <= 0n) return;
+    // the kernel counts these per program, not per CPU
+    this.out.push({ cpu: UNKNOWN_CPU, kind: KIND_NAMES[kind], count: lost, ts_start: tsStart, ts_end: tsEnd, reason: 'bpf_recursion' });
+    this.add(KIND_NAMES[kind], 'bpf_recursion', Number(lost));
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The capture directory and the files in it, created safely even when root
+ * records into a directory other users can reach:
+ *  - `-o PATH` must be a new directory, or an existing empty one owned by us
+ *    (not a symlink; made 0700 if group/others could write it);
+ *  - every file is created O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, so a planted
+ *    file or symlink is never written through;
+ *  - the manifest is replaced atomically (random tmp name, fsync, rename):
+ *    the previous one stays valid if the new one cannot be written.
+ * Failures are one line naming `-o PATH` and the cause (UsageError, exit 2).
+ */
+import { chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { UsageError } from '../formats/errors.js';
+
+const PSEUDO_FS: Record<number, string> = {
+  0x9fa0: 'procfs', 0x62656572: 'sysfs', 0x64626720: 'debugfs', 0x74726163: 'tracefs',
+  0x27e0eb: 'cgroupfs', 0x63677270: 'cgroup2fs', 0xcafe4a11: 'bpffs', 0x73636673: 'securityfs',
+};
+
+const errText = (e: unknown): string => {
+  const err = e as NodeJS.ErrnoException;
+  const m = /^[A-Z]+: ([^,]+)/.exec(err?.message ?? '');
+  return m ? m[1] : String(err?.message ?? e);
+};
+
+/** The kernel pseudo-filesystem (procfs, sysfs, ...) `path` or its nearest existing ancestor is on, if any. */
+function pseudoFs(path: string): string | null {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      return PSEUDO_FS[statfsSync(p).type] ?? null;
+    } catch {
+      if (p === '/') return null;
+    }
+  }
+}
+
+const refuse = (dir: string, why: string) => new UsageError(`-o ${dir}: ${why}`, 'E_OUTPUT_DIR');
+
+function lstatOrNull(p: string) {
+  try {
+    return lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** mkdir one component; errors name -o and the cause. */
+function mkdirOne(dir: string, p: string, mode: number): void {
+  try {
+    mkdirSync(p, { mode });
+  } catch (e) {
+    const fs = pseudoFs(p);
+    const where = fs ? ` (${p === resolve(dir) ? 'it' : dirname(p)} is on ${fs}, a kernel filesystem)` : '';
+    throw refuse(dir, `cannot create directory ${p}: ${errText(e)}${where}; choose a capture directory on a real filesystem`);
+  }
+}
+
+/** Create the missing parents of `abs`, one component at a time (no recursive mkdir: it loops on procfs). */
+function makeParents(dir: string, abs: string): void {
+  const parts = dirname(abs).split('/').filter(Boolean);
+  let p = '';
+  for (const part of parts) {
+    p += '/' + part;
+    const st = lstatOrNull(p);
+    if (st?.isDirectory() || st?.isSymbolicLink()) continue; // an existing symlinked parent is the admin's choice
+    if (st) throw refuse(dir, `${p} is not a directory`);
+    mkdirOne(dir, p, 0o755);
+  }
+}
+
+/** Check an existing `-o` directory: ours, not a symlink, empty; made 0700. */
+function checkExisting(dir: string, abs: string): void {
+  const st = lstatSync(abs);
+  if (st.isSymbolicLink()) throw refuse(dir, 'is a symbolic link; choose a new capture directory');
+  if (!st.isDirectory()) throw refuse(dir, 'exists and is not a directory; choose a new capture directory');
+  const euid = process.geteuid?.() ?? 0;
+  if (st.uid !== euid)
+    throw refuse(dir, `directory is owned by uid ${st.uid}, not by this user (uid ${euid}); choose a new capture directory`);
+  // Ours: close it to others first, then check it is empty (nobody can add to it after the chmod).
+  if ((st.mode & 0o777) !== 0o700) chmodSync(abs, 0o700);
+  if (readdirSync(abs).length > 0) throw refuse(dir, 'directory exists and is not empty; choose a new capture directory');
+}
+
+/** Make `dir` a fresh, private (0700) capture directory. */
+export function prepareOutDir(dir: string): void {
+  const abs = resolve(dir);
+  try {
+    const st = lstatOrNull(abs);
+    if (st) return checkExisting(dir, abs);
+    makeParents(dir, abs);
+    mkdirOne(dir, abs, 0o700);
+    chmodSync(abs, 0o700); // umask may have removed owner bits
+    const made = lstatSync(abs);
+    if (!made.isDirectory() || made.uid !== (process.geteuid?.() ?? 0)) throw refuse(dir, 'directory was replaced while being created');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOTDIR' ? 'a parent of it is not a directory' : errText(e);
+    throw refuse(dir, `${why}; choose a new capture directory`);
+  }
+}
+
+const O_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Create a new file (never an existing one, never through a symlink), 0600. Throws the errno error. */
+export function createFile(path: string): number {
+  return openSync(path, O_NEW, 0o600);
+}
+
+/** write(2) all of `data` at the file position, looping over short writes. */
+export function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.byteLength;) {
+    const n = writeSync(fd, data, off, data.byteLength - off);
+    if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    off += n;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    fsyncSync(fd);
+  } catch {
+    // best effort: the rename itself is atomic
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * Replace `dir/name` atomically: write a tmp file with a random name (O_EXCL,
+ * no symlinks), fsync, rename over. If anything fails the tmp file is removed,
+ * the previous file is untouched, and the errno error is thrown.
+ */
+export function replaceFile(dir: string, name: string, data: string | Uint8Array): number {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const tmp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd = -1;
+  try {
+    fd = createFile(tmp);
+    writeAll(fd, bytes);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, join(dir, name));
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    throw e;
+  }
+  fsyncDir(dir);
+  return bytes.byteLength;
+}

@@ -1,0 +1,270 @@
+/**
+ * One recording, from attach to the final manifest. The capture on disk is
+ * analyzable at every moment, however recording ends:
+ *  - the manifest is written at attach and rewritten (atomically) once the
+ *    workload runs, and at the end;
+ *  - every table file exists with its schema from the start; kallsyms
+ *    (--kallsyms full), modules and the process snapshot are complete and
+ *    fsync'd before the workload starts; stats and stacks are end-only;
+ *  - a failed write (disk full) stops recording cleanly, keeping every batch
+ *    written before it;
+ *  - --max-size bounds the bytes of the whole directory, checked after
+ *    every drain round.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import * as W from '../formats/gen/events.gen.js';
+import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLES, type Manifest } from '../formats/schema.js';
+import { readTable } from '../formats/reader.js';
+import { readClocks, progStats, Ring } from './ring.js';
+import { Decoder } from './decode.js';
+import { CaptureSink, TableWriter } from './writer.js';
+import { kallsyms, modules, pidMax, processSnapshot, symbolsCovering, type Sym } from './snapshot.js';
+import { replaceFile } from './outdir.js';
+import { PROGRAMS, type BpfObject } from './bpf.js';
+import { LossTracker } from './losses.js';
+import type { RecordOptions } from './recorder.js';
+import { fmtBytes } from './units.js';
+
+/** Why recording stopped (manifest.stop_reason, summary). */
+export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 'max-size' | 'disk full' | 'write error' | 'error';
+
+const SETPRIV = '/usr/bin/setpriv';
+
+export class Recording {
+  readonly sink: CaptureSink;
+  readonly writers: Record<string, TableWriter> = {};
+  /** every table writer, event and metadata, by table */
+  readonly all = new Map<string, TableWriter>();
+  readonly anchors: TableWriter;
+  readonly losses: LossTracker;
+  readonly decoder: Decoder;
+  ring!: Pick<Ring, 'drain' | 'buf' | 'close'>;
+  child: ChildProcess | null = null;
+  childExit: Promise<number | null> | null = null;
+  stopReason: StopReason | null = null;
+  /** an unexpected error in the loop: rethrown once the capture is closed */
+  error: unknown = null;
+  /** bytes of the fixed metadata written at start (snapshot, symbols, modules, manifest) */
+  fixedBytes = 0;
+  kallsymsBytes = 0;
+  private readonly limit: number;
+
+  constructor(readonly o: RecordOptions, readonly dir: string, readonly bpf: BpfObject, readonly manifest: Manifest) {
+    this.sink = new CaptureSink(dir);
+    for (const t of TABLES) if (t.kind === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
+    this.anchors = this.table('clock_anchors', 4096);
+    this.decoder = new Decoder(this.writers, pidMax());
+    this.losses = new LossTracker(bpf, this.decoder, this.table('losses', 4096));
+    this.limit = o.maxSizeMb ? o.maxSizeMb * 1024 * 1024 : Infinity;
+  }
+
+  table(name: string, capacity: number): TableWriter {
+    const w = new TableWriter(this.dir, name, Math.max(1, capacity), this.sink);
+    this.all.set(name, w);
+    return w;
+  }
+
+  anchor(reason: string) {
+    const c = readClocks();
+    this.anchors.push({ boottime_ns: c.boottime, monotonic_ns: c.monotonic, realtime_ns: c.realtime, reason });
+    return c;
+  }
+
+  /** Replace manifest.json; false (and the old one kept) if it cannot be written. */
+  writeManifest(): boolean {
+    try {
+      const n = replaceFile(this.dir, MANIFEST_FILE, JSON.stringify(this.manifest, null, 2));
+      this.sink.bytes += n - this.sink.manifestBytes;
+      this.sink.manifestBytes = n;
+      return true;
+    } catch (e) {
+      this.sink.fail(join(this.dir, MANIFEST_FILE), e);
+      return false;
+    }
+  }
+
+  /** Bytes the capture directory holds, counting rows not yet written out. */
+  size(): number {
+    let s = this.sink.bytes;
+    for (const w of this.all.values()) s += w.pendingBytes;
+    return s;
+  }
+
+  /** The reason to stop now: a failed write, or --max-size reached. */
+  mustStop(): StopReason | null {
+    if (this.sink.failure) return this.sink.failure.code === 'E_DISK_FULL' ? 'disk full' : 'write error';
+    if (this.size() >= this.limit) return 'max-size';
+    return null;
+  }
+
+  /** Drain the ring into the tables; stops early (returning why) when recording must stop. */
+  drain(maxRounds: number, check = true): StopReason | null {
+    for (let i = 0; i < maxRounds; i++) {
+      const n = this.ring.drain();
+      if (n === 0) break;
+      this.decoder.decode(this.ring.buf, n);
+      const why = check ? this.mustStop() : null;
+      if (why) return why;
+    }
+    return null;
+  }
+
+  /** Process snapshot, kernel symbols (full) and modules, complete and fsync'd, before the workload runs. */
+  writeStartMetadata(): void {
+    const snap = processSnapshot(readClocks().boottime);
+    const snapW = this.table('process_snapshot', snap.length);
+    for (const r of snap) snapW.builder.push(r as never);
+    snapW.close();
+    if (this.o.kallsyms === 'full') this.kallsymsBytes = this.writeSymbols(kallsyms());
+    const mods = modules();
+    const modW = this.table('modules', mods.length);
+    for (const m of mods) modW.builder.push(m as never);
+    modW.close();
+    this.fixedBytes = this.sink.bytes;
+  }
+
+  private writeSymbols(keep: Sym[]): number {
+    const symW = this.table('kallsyms', keep.length);
+    for (const s of keep) symW.builder.push(s as never);
+    symW.close();
+    return symW.bytes;
+  }
+
+  /**
+   * Start the command, held until its pid is in the filter. setpriv gives it
+   * a parent-death signal (the recorder killed with -9 takes it along); if
+   * the recorder dies before releasing it, it never runs.
+   */
+  spawnWorkload(follow: boolean): void {
+    const argv = this.o.command!;
+    const uid = process.env.SUDO_UID ? Number(process.env.SUDO_UID) : undefined;
+    const gid = process.env.SUDO_GID ? Number(process.env.SUDO_GID) : undefined;
+    const sh = ['/bin/sh', '-c', 'read _ <&3 || exit 125; exec 3<&-; exec "$@"', 'sh', ...argv];
+    const [cmd, ...args] = existsSync(SETPRIV) ? [SETPRIV, '--pdeathsig', 'TERM', ...sh] : sh;
+    const c = spawn(cmd, args, { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], uid, gid });
+    this.child = c;
+    this.childExit = new Promise((resolve) => {
+      c.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + ((osConstants.signals as Record<string, number>)[sig] ?? 0) : null)));
+      c.on('error', () => resolve(127));
+    });
+    if (c.pid) {
+      if (follow) this.bpf.addTgid(c.pid);
+      this.manifest.workload!.pid = c.pid;
+      this.writeManifest();
+    }
+    (c.stdio[3] as NodeJS.WritableStream).end('go\n');
+  }
+
+  /** Detach, drain what the ring holds, end a command still running. */
+  stopKernel(): bigint {
+    this.bpf.detach();
+    const end = this.anchor('end');
+    if (!this.sink.failure) this.drain(1 << 20, false);
+    this.losses.poll();
+    const c = this.child;
+    // recording stopped before the command (--duration, --max-size, signal, disk full): end it, as perf does
+    if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    return end.boottime;
+  }
+
+  /** The stats table: event counts, kernel counters, recorder CPU, BPF program stats. */
+  writeStats(cpuUse: NodeJS.CpuUsage, endTs: bigint, statsFdOn: boolean): TableWriter {
+    const statsW = this.table('stats', 1024);
+    const stat = (name: string, value: number | bigint, cpu: number | null = null) => statsW.push({ name, cpu, value: BigInt(value) });
+    const d = this.decoder.stats;
+    for (let k = 1; k < W.KT_KIND_MAX; k++) if (d.events[k]) stat(`events.${KIND_NAMES[k]}`, d.events[k]);
+    stat('malformed_records', d.malformed);
+    stat('sched_switch_kernel_gaps', this.losses.gaps);
+    for (const [name, idx] of [['stack_collisions', W.KT_STAT_STACK_COLLISION], ['stack_errors', W.KT_STAT_STACK_ERROR], ['filter_full', W.KT_STAT_FILTER_FULL]] as const) {
+      const tot = this.bpf.statTotal(idx);
+      if (tot !== null) stat(name, tot);
+    }
+    for (const [k, v] of this.losses.ringPrev) stat(`lost.${KIND_NAMES[Number(k.split(':')[1])]}`, v.count, Number(k.split(':')[0]));
+    stat('recorder_cpu_ns', (cpuUse.user + cpuUse.system) * 1000);
+    stat('recorder_user_ns', cpuUse.user * 1000);
+    stat('recorder_system_ns', cpuUse.system * 1000);
+    stat('ring_buffer_bytes', this.o.bufferMb * 1024 * 1024);
+    const statsOn = statsFdOn || readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() === '1';
+    for (const a of this.bpf.attached) {
+      const ps = progStats(a.fd);
+      if (!ps) continue;
+      if (statsOn) {
+        stat(`bpf.${a.name}.run_time_ns`, ps.runTimeNs);
+        stat(`bpf.${a.name}.run_cnt`, ps.runCnt);
+      }
+      stat(`bpf.${a.name}.recursion_misses`, ps.recursionMisses);
+      const p = PROGRAMS[a.name];
+      if (!p || p.nested) continue;
+      // For kmem kinds the *_nested program records the skipped events instead; what it could not is lost.
+      const kind = p.kinds[0];
+      const saved = this.bpf.statTotal(W.KT_STAT_RESCUED + kind) ?? 0n;
+      if (saved) stat(`rescued.${KIND_NAMES[kind]}`, saved);
+      this.losses.recursion(kind, ps.recursionMisses - saved, BigInt(this.manifest.start_ts), endTs);
+    }
+    stat('ring_records_malformed', d.malformed);
+    return statsW;
+  }
+
+  /** The stacks table (kernel stacks of allocations); returns every ip in it. */
+  writeStacks(stackDepth: number): Set<bigint> {
+    const stacksW = this.table('stacks', 65536);
+    const ips = new Set<bigint>();
+    if (this.o.events.includes('kmem') && this.o.kmemStacks) {
+      const { L, fds } = this.bpf;
+      const cur = Buffer.alloc(4), next = Buffer.alloc(4), frames = Buffer.alloc(stackDepth * 8);
+      let have = false;
+      while (L.bpf_map_get_next_key(fds.stacks, have ? cur : null, next) === 0) {
+        next.copy(cur);
+        have = true;
+        if (L.bpf_map_lookup_elem(fds.stacks, cur, frames) !== 0) continue;
+        const id = cur.readInt32LE(0);
+        for (let d = 0; d < stackDepth; d++) {
+          const ip = frames.readBigUInt64LE(8 * d);
+          if (ip === 0n) break;
+          stacksW.push({ stack_id: id, depth: d, ip });
+          ips.add(ip);
+        }
+      }
+    }
+    stacksW.close();
+    return ips;
+  }
+
+  /** --kallsyms used: the symbols covering the stacks and the call sites (read back from the tables). */
+  writeUsedSymbols(stackIps: Set<bigint>): void {
+    const addrs = new Set(stackIps);
+    for (const t of ['kmem_alloc', 'kmem_free']) {
+      for (const b of readTable(this.dir, t).batches) {
+        const cs = b.getChild('call_site')!.toArray() as BigUint64Array;
+        for (const a of cs) addrs.add(a);
+      }
+    }
+    this.kallsymsBytes = this.writeSymbols(symbolsCovering(kallsyms(), addrs));
+  }
+
+  /** Events per kind of the recorded groups. */
+  events(): Record<string, number> {
+    const events: Record<string, number> = {};
+    for (let k = 1; k < W.KT_KIND_MAX; k++) if (this.o.events.includes(GROUP_OF_KIND[k])) events[KIND_NAMES[k]] = this.decoder.stats.events[k];
+    return events;
+  }
+
+  /** The manifest's table list: rows of the batches written whole, and their files. */
+  tablesEntry(): Manifest['tables'] {
+    const out: Manifest['tables'] = {};
+    for (const t of TABLES) {
+      const w = this.all.get(t.name);
+      if (w && w.files.length) out[t.name] = { rows: w.rows, files: [...w.files] };
+    }
+    return out;
+  }
+
+  progress(t0: bigint): void {
+    const n = this.decoder.stats.events.reduce((a, b) => a + b, 0);
+    const el = Number(process.hrtime.bigint() - t0) / 1e9;
+    process.stderr.write(`\rktape: recording ${el.toFixed(0)} s, ${n.toLocaleString('en-US')} events, ${fmtBytes(this.size())}, lost ${this.losses.total}   `);
+  }
+}
