@@ -16,15 +16,15 @@
  * ($1, $2, ... or $name), never spliced into SQL.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { readManifest } from '../formats/reader.js';
 import { KtapeError, UsageError } from '../formats/errors.js';
-import { MANIFEST_FILE, TABLE_BY_NAME, type Manifest } from '../formats/schema.js';
-import { loadCapture, versionLess, type LoadProgress, type LoadResult } from './load.js';
+import { TABLE_BY_NAME, type Manifest } from '../formats/schema.js';
+import { loadCapture, rawName, versionLess, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
 export const DB_LAYOUT_VERSION = 4;
@@ -146,14 +146,14 @@ export function viewDocs(): ViewDoc[] {
 }
 
 /** Cache key: layout version, SQL text, manifest and every file's size+mtime. */
-function fingerprint(dir: string): string {
+function fingerprint(dir: string, manifest: Manifest): string {
   const h = createHash('sha256');
   h.update(`ktape-db ${DB_LAYOUT_VERSION}\n`);
   for (const m of SQL_MODULES) h.update(sqlText(m));
-  h.update(readFileSync(join(dir, MANIFEST_FILE)));
+  h.update(JSON.stringify(manifest));
   for (const f of readdirSync(dir).sort()) {
-    const s = statSync(join(dir, f));
-    if (s.isFile()) h.update(`${f} ${s.size} ${s.mtimeMs}\n`);
+    const s = lstatSync(join(dir, f));
+    h.update(`${f} ${s.mode} ${s.size} ${s.mtimeMs}\n`);
   }
   return h.digest('hex');
 }
@@ -161,7 +161,7 @@ function fingerprint(dir: string): string {
 function captureBytes(dir: string): number {
   let n = 0;
   for (const f of readdirSync(dir)) {
-    const s = statSync(join(dir, f));
+    const s = lstatSync(join(dir, f));
     if (s.isFile()) n += s.size;
   }
   return n;
@@ -252,6 +252,23 @@ class CaptureDbImpl implements CaptureDb {
   }
 }
 
+/**
+ * Rows the capture should hold and does not become losses (reason 'truncated', cpu 65535), so that
+ * every report whose window overlaps them says so: from the table's last loaded event (or the start)
+ * to the end of the capture.
+ */
+async function recordDamage(conn: DuckDBConnection, loaded: LoadResult): Promise<void> {
+  for (const d of loaded.damage) {
+    const def = TABLE_BY_NAME.get(d.table)!;
+    const last = def.columns.some((c) => c.name === 'ts') ? `(SELECT max(ts) FROM ${rawName(d.table)})` : 'NULL';
+    await conn.run(
+      `INSERT INTO _losses (cpu, kind, count, ts_start, ts_end, reason)
+       SELECT 65535, $kind, $rows, least(coalesce(${last}, start_ts), end_ts), end_ts, 'truncated' FROM _capture`,
+      { kind: d.table, rows: d.rows },
+    );
+  }
+}
+
 /** true when the capture has the waits paired in the kernel (sched_wait) and migration flags (format 1.2 on) */
 export function hasPairedWaits(manifest: Manifest): boolean {
   return !versionLess(manifest.format_version, TABLE_BY_NAME.get('sched_wait')!.since!) && manifest.options?.sched_wait !== false;
@@ -265,7 +282,7 @@ export function hasPairedWaits(manifest: Manifest): boolean {
 export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<CaptureDb> {
   const manifest = readManifest(dir);
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${m}\n`));
-  const key = fingerprint(dir);
+  const key = fingerprint(dir, manifest);
   const config: Record<string, string> = {};
   if (opts.memoryLimit) config.memory_limit = duckMemoryLimit(opts.memoryLimit);
   if (opts.threads) config.threads = String(opts.threads);
@@ -316,15 +333,17 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
   let loaded: LoadResult;
   try {
     const skip = new Set(!opts.db && manifest.complete && manifest.end_ts != null ? opts.skipTables ?? [] : []);
-    loaded = await loadCapture(conn, dir, manifest, opts.onProgress, skip);
+    loaded = await loadCapture(conn, dir, manifest, opts.onProgress, skip, warn);
   } catch (e) {
     conn.closeSync(); inst.closeSync();
     if (opts.db) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
     cleanup();
     throw e instanceof KtapeError ? e : wrapDuck(e, `loading ${dir}`);
   }
-  if (loaded.torn.length)
-    warn(`${loaded.torn.join(', ')}: last batch torn (recorder killed?); loaded every complete batch`);
+  for (const d of loaded.damage)
+    warn(`table ${d.table}: ${d.rows === 1 ? 'at least 1 row' : `${d.rows} rows`} missing (${d.why}); loaded every complete batch, and the losses view lists the shortfall`);
+  if (loaded.absent.length)
+    warn(`${loaded.absent.join(', ')}: not in ${dir} (the recorder stopped before writing ${loaded.absent.length === 1 ? 'it' : 'them'}); loaded empty`);
 
   await conn.run(
     `CREATE TABLE _capture AS SELECT $dir::VARCHAR AS dir, $fv::VARCHAR AS format_version, $complete::BOOLEAN AS complete,
@@ -337,12 +356,13 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
          UNION ALL SELECT max(ts) FROM _task_newtask UNION ALL SELECT max(ts) FROM _task_exit)), $start::BIGINT) AS end_ts,
        $wl_tgid::INTEGER AS workload_tgid, $cmd::VARCHAR AS command_line`,
     {
-      dir, fv: manifest.format_version, complete: !!manifest.complete, host: manifest.host?.hostname ?? null,
+      dir, fv: manifest.format_version, complete: !!manifest.complete && loaded.damage.length === 0, host: manifest.host?.hostname ?? null,
       krel: manifest.host?.kernel_release ?? null, machine: manifest.host?.machine ?? null, cpus: manifest.host?.cpus ?? null,
       start: manifest.start_ts, end: manifest.end_ts ?? null, wl_tgid: manifest.workload?.pid ?? null,
       cmd: (manifest.command_line ?? []).join(' '),
     },
   );
+  await recordDamage(conn, loaded);
   for (const m of SQL_MODULES) await runScript(conn, sqlText(m), `analyze/sql/${m}.sql`);
   // waits paired in the kernel (format 1.2 on): the sched-latency rows need no window pass
   // and the switches flag migrations: the cpu report needs no window pass per thread either

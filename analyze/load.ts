@@ -9,11 +9,11 @@
  * Raw tables land under private names: capture table `sched_switch` becomes
  * `_sched_switch`, with the same columns and the matching DuckDB types.
  */
-import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBConnection, DuckDBDataChunk, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
-import { readTable, iterStreamFile, tableFiles } from '../formats/reader.js';
+import { captureTableFiles, iterStreamFile, type StreamState } from '../formats/reader.js';
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
 import type { RecordBatch, Data } from 'apache-arrow';
@@ -44,10 +44,22 @@ export interface LoadProgress {
   doneBytes: number;
 }
 
+/** Rows of a table that the capture should hold and does not (a torn, damaged or missing batch). */
+export interface Damage {
+  table: string;
+  /** rows missing: exact when the manifest counts them, else a lower bound */
+  rows: number;
+  why: string;
+}
+
 export interface LoadResult {
   rows: Record<string, number>;
   /** files whose last batch was torn (their complete batches were loaded) */
   torn: string[];
+  /** tables whose rows fall short of what was recorded: every report names them as losses */
+  damage: Damage[];
+  /** tables with no file at all, loaded empty (incomplete captures only) */
+  absent: string[];
   ms: number;
 }
 
@@ -64,19 +76,32 @@ export function rawTableDDL(def: TableDef): string {
 }
 
 /**
- * Check the files the manifest names exist (a deleted segment must not be
- * silently skipped), then let the reader's rules apply to what is there.
+ * The files to load for a table (formats/reader's rules: the manifest's list for a complete capture,
+ * else every segment found). A table with no file is an error in a complete capture; in one whose
+ * recorder was killed before writing it (kallsyms, stacks, stats: written at stop) it loads empty.
  */
-function checkFiles(dir: string, manifest: Manifest, def: TableDef): string[] {
-  const listed = manifest.tables?.[def.name]?.files ?? [];
-  for (const f of listed) {
-    const p = join(dir, basename(f));
-    if (!existsSync(p))
-      throw new CaptureError('E_TABLE_MISSING', `${p}: missing, but the manifest lists it for table ${def.name}; restore the file or re-record`);
+function planFiles(dir: string, manifest: Manifest, def: TableDef, warn: (m: string) => void, absent: string[]): string[] {
+  const files = captureTableFiles(dir, manifest, def.name, warn);
+  if (files.length > 0) return files;
+  if (!manifest.complete) {
+    absent.push(def.name);
+    return [];
   }
-  const files = tableFiles(dir, def.name);
-  if (files.length === 0) readTable(dir, def.name); // throws E_TABLE_MISSING naming the table files
-  return files;
+  throw new CaptureError('E_TABLE_MISSING', `${join(dir, def.name)}.*.arrows: table ${def.name} is missing from the capture`);
+}
+
+/** Rows a table should have but does not, from the manifest's count or the torn batch's header. */
+function shortfall(manifest: Manifest, def: TableDef, rows: number, torn: StreamState[]): Damage | null {
+  const expected = manifest.complete ? manifest.tables?.[def.name]?.rows : undefined;
+  if (expected !== undefined && expected >= 0) {
+    if (rows > expected)
+      throw new CaptureError('E_ROWS_MISMATCH', `table ${def.name}: the files hold ${rows} rows but the manifest says ${expected}; the capture was altered (files mixed from another capture?)`);
+    if (rows === expected) return null;
+    return { table: def.name, rows: expected - rows, why: torn.map((t) => t.why).filter(Boolean).join('; ') || 'rows missing from the files' };
+  }
+  const lost = torn.filter((t) => t.lostRows !== 0);
+  if (!lost.length) return null;
+  return { table: def.name, rows: lost.reduce((a, t) => a + Math.max(1, t.lostRows ?? 1), 0), why: lost.map((t) => t.why).join('; ') };
 }
 
 function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: TableDef, batch: RecordBatch): number {
@@ -149,31 +174,36 @@ export async function loadCapture(
   manifest: Manifest,
   onProgress?: (p: LoadProgress) => void,
   skip: ReadonlySet<string> = new Set(),
+  warn: (msg: string) => void = () => {},
 ): Promise<LoadResult> {
   const t0 = performance.now();
-  // Resolve and validate every file before creating anything.
-  // (skipped tables are validated too, then created empty)
-  // a table added by a later minor version than the capture's is created empty
-  const absent = (def: TableDef) => def.since !== undefined && versionLess(manifest.format_version, def.since);
-  const plan = TABLES.map((def) => ({
-    def, files: absent(def) ? [] : skip.has(def.name) ? (checkFiles(dir, manifest, def), []) : checkFiles(dir, manifest, def),
-  }));
-  const { statSync } = await import('node:fs');
-  const totalBytes = plan.reduce((a, p) => a + p.files.reduce((b, f) => b + statSync(f).size, 0), 0);
+  const result: LoadResult = { rows: {}, torn: [], damage: [], absent: [], ms: 0 };
+  // Resolve and validate every file before creating anything (skipped tables too, then created
+  // empty); a table added by a later minor version than the capture's is created empty.
+  const later = (def: TableDef) => def.since !== undefined && versionLess(manifest.format_version, def.since);
+  const plan = TABLES.map((def) => {
+    const files = later(def) ? [] : planFiles(dir, manifest, def, warn, result.absent);
+    return { def, files: skip.has(def.name) ? [] : files };
+  });
+  const size = (f: string) => lstatSync(f).size;
+  const totalBytes = plan.reduce((a, p) => a + p.files.reduce((b, f) => b + size(f), 0), 0);
   let doneBytes = 0;
-  const result: LoadResult = { rows: {}, torn: [], ms: 0 };
   for (const { def, files } of plan) {
     await conn.run(rawTableDDL(def));
     const app = duckdb.appender_create_ext((conn as any).connection, null, null, rawName(def.name));
     const chunk = DuckDBDataChunk.create(def.columns.map((c) => DUCK_TYPE[c.type]));
     let rows = 0;
+    const states: StreamState[] = [];
     try {
       for (const f of files) {
-        // batch by batch (4 MB reads): memory stays bounded by a batch, not a file
-        const torn = { value: false };
-        for (const b of iterStreamFile(f, torn)) rows += appendBatch(app, chunk, def, b);
-        if (torn.value) result.torn.push(f);
-        doneBytes += statSync(f).size;
+        // batch by batch: memory stays bounded by a batch, not a file
+        const st: StreamState = { value: false };
+        for (const b of iterStreamFile(f, st, def)) rows += appendBatch(app, chunk, def, b);
+        if (st.value) {
+          result.torn.push(f);
+          states.push({ ...st, why: `${f}: ${st.why}` });
+        }
+        doneBytes += size(f);
         onProgress?.({ table: def.name, rows, totalBytes, doneBytes });
       }
       duckdb.appender_flush_sync(app);
@@ -181,6 +211,8 @@ export async function loadCapture(
       duckdb.appender_close_sync(app);
     }
     result.rows[def.name] = rows;
+    const d = skip.has(def.name) || later(def) ? null : shortfall(manifest, def, rows, states);
+    if (d) result.damage.push(d);
   }
   await conn.run('CREATE TABLE _syscall_names (nr INTEGER NOT NULL, name VARCHAR NOT NULL)');
   const names = SYSCALL_NAMES[manifest.host?.machine] ?? {};

@@ -38,7 +38,7 @@ describe('analyze: bad input', () => {
         if (cmd[0] === 'convert') rmSync('/tmp/ktape-never', { recursive: true, force: true });
         // the demo fixture's sched_switch is a single batch: cut it and the table is empty but present
         expect(r.status, r.stderr).toBe(0);
-        const warnings = r.stderr.trim().split('\n').filter((l) => l.includes('torn'));
+        const warnings = r.stderr.trim().split('\n').filter((l) => l.includes('rows missing'));
         expect(warnings).toHaveLength(1);
         expect(warnings[0]).toContain(SW);
       });
@@ -48,7 +48,7 @@ describe('analyze: bad input', () => {
       });
       it('wrong magic', () => {
         const dir = damaged((d) => writeFileSync(join(d, SW), Buffer.from('PAR1 this is not arrow at all, definitely not')));
-        expectOneLineError(run(dir), new RegExp(`${SW}: not an Arrow IPC stream`));
+        expectOneLineError(run(dir), new RegExp(`${SW}: not a readable Arrow IPC stream`));
       });
       it('unknown format version', () => {
         const dir = damaged((d) => {
@@ -83,7 +83,18 @@ describe('analyze: torn last batch', () => {
     const r = ktape(['query', dir, 'SELECT count(*) AS n FROM _syscall_enter', '--json']);
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)[0].n).toBe(0);
-    expect(r.stderr).toMatch(/syscall_enter\.0000\.arrows: last batch torn/);
+    expect(r.stderr).toMatch(/table syscall_enter: \d+ rows missing \(.*syscall_enter\.0000\.arrows: batch at byte \d+ is cut short\)/);
+  });
+  it('the rows a torn file lost are a loss that the reports name, and the capture is no longer complete', () => {
+    const dir = damaged((d) => truncateSync(join(d, 'syscall_enter.0000.arrows'), 5000));
+    const want = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).tables.syscall_enter.rows;
+    const r = ktape(['query', dir, "SELECT kind, count, reason FROM losses WHERE reason = 'truncated'", '--json']);
+    expect(JSON.parse(r.stdout)).toEqual([{ kind: 'syscall_enter', count: want, reason: 'truncated' }]);
+    const s = ktape(['analyze', dir, '--json']);
+    expect(s.status, s.stderr).toBe(0);
+    const j = JSON.parse(s.stdout);
+    expect(JSON.stringify(j)).toContain('syscall_enter');
+    expect(ktape(['query', dir, 'SELECT complete FROM _capture', '--json']).stdout).toContain('false');
   });
 });
 
