@@ -10,6 +10,7 @@
  * `_sched_switch`, with the same columns and the matching DuckDB types.
  */
 import { lstatSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
 import { DuckDBConnection, DuckDBDataChunk, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
@@ -104,6 +105,11 @@ function shortfall(manifest: Manifest, def: TableDef, rows: number, torn: Stream
   return { table: def.name, rows: lost.reduce((a, t) => a + Math.max(1, t.lostRows ?? 1), 0), why: lost.map((t) => t.why).join('; ') };
 }
 
+/** The bytes as valid UTF-8: DuckDB stores a string with a bad sequence as NULL; it becomes U+FFFD instead. */
+function utf8(b: Uint8Array): Uint8Array {
+  return isUtf8(b) ? b : Buffer.from(new TextDecoder().decode(b));
+}
+
 function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: TableDef, batch: RecordBatch): number {
   const n = batch.numRows;
   // by name: a column added by a later minor format version is ignored; a nullable column an older
@@ -139,7 +145,7 @@ function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: Tab
         for (let r = 0; r < len; r++) {
           const row = start + r;
           if (nulls && !((nulls[(d.offset + row) >> 3] >> ((d.offset + row) & 7)) & 1)) continue;
-          duckdb.vector_assign_string_element_len(vec, r, bytes.subarray(offs[row], offs[row + 1]));
+          duckdb.vector_assign_string_element_len(vec, r, utf8(bytes.subarray(offs[row], offs[row + 1])));
         }
       } else {
         const w = WIDTH[c.type];

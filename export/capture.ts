@@ -6,7 +6,7 @@
  * --events filters. Memory is bounded by one Arrow segment per event table
  * plus per-task state; never by the number of events.
  */
-import { iterStreamFile, readManifest, readTable, tableFiles } from '../formats/reader.js';
+import { captureTableFiles, iterStreamFile, readManifest, readTable } from '../formats/reader.js';
 import { EVENT_GROUPS, type EventGroup, type Manifest } from '../formats/schema.js';
 import { UsageError } from '../formats/errors.js';
 import type { RecordBatch } from 'apache-arrow';
@@ -60,8 +60,8 @@ class TableCursor {
   ts = Infinity;
   torn: string[] = [];
 
-  constructor(dir: string, readonly kind: EventKind, private minTs: number, private maxTs: number) {
-    this.files = tableFiles(dir, kind);
+  constructor(files: string[], readonly kind: EventKind, private minTs: number, private maxTs: number) {
+    this.files = files;
     this.loadNext();
   }
 
@@ -196,7 +196,7 @@ function col<T = any>(b: RecordBatch, name: string): T {
 /** Rows of a small (meta or task) table as plain objects, bigint → number except for the listed columns. */
 export function smallTable(dir: string, table: string, keepBig: string[] = []): Record<string, any>[] {
   const out: Record<string, any>[] = [];
-  for (const b of readTable(dir, table, { required: false }).batches) {
+  for (const b of readTable(dir, table, { required: false, manifest: readManifest(dir) }).batches) {
     const names = b.schema.fields.map((f) => f.name);
     const vecs = names.map((n) => b.getChild(n)!);
     const cols = names.map((n) => col<any>(b, n));
@@ -228,6 +228,20 @@ export function kernelGaps(losses: Record<string, any>[]): Map<string, { tsStart
   return out;
 }
 
+/** The latest ts of any event table (the end of a capture whose recorder was killed). */
+function lastEventTs(dir: string, manifest: Manifest, files: (t: string) => string[]): number {
+  let end = manifest.start_ts;
+  for (const k of EVENT_KINDS) {
+    for (const f of files(k)) {
+      for (const b of iterStreamFile(f)) {
+        const ts = b.getChild('ts')?.toArray() as BigInt64Array | undefined;
+        if (ts) for (const t of ts) if (Number(t) > end) end = Number(t);
+      }
+    }
+  }
+  return end;
+}
+
 export class ExportSource {
   readonly manifest: Manifest;
   readonly model = new TaskModel();
@@ -241,11 +255,19 @@ export class ExportSource {
   readonly selectedTgids: Set<number> | null;
   private selectedTids: Set<number> | null;
   torn: string[] = [];
+  /** one-line warnings about the capture (files the manifest does not list) */
+  warnings: string[] = [];
+
+  /** the files of a table (the manifest's list for a complete capture) */
+  files(table: string): string[] {
+    return captureTableFiles(this.dir, this.manifest, table, (w) => this.warnings.includes(w) || this.warnings.push(w));
+  }
 
   constructor(readonly dir: string, readonly opts: ExportOptions) {
     this.manifest = readManifest(dir);
     this.startTs = this.manifest.start_ts;
-    this.endTs = this.manifest.end_ts ?? this.manifest.start_ts;
+    // as the analyzer: a capture whose recorder was killed ends at its last event
+    this.endTs = this.manifest.end_ts ?? lastEventTs(dir, this.manifest, this.files.bind(this));
     const recorded = new Set(this.manifest.options?.events ?? EVENT_GROUPS);
     if (opts.events) {
       for (const g of opts.events)
@@ -253,8 +275,9 @@ export class ExportSource {
           throw new UsageError(`export --events: group '${g}' was not recorded in ${dir} (recorded: ${[...recorded].join(',')}); drop it from --events`, 'E_EXPORT_EVENTS');
     }
     this.groups = new Set(opts.events ?? [...recorded]);
-    this.minTs = opts.sinceNs !== undefined ? this.startTs + opts.sinceNs : -Infinity;
-    this.maxTs = opts.untilNs !== undefined ? this.startTs + opts.untilNs : Infinity;
+    // every event lies in the capture's window: one outside it is damaged, and is not exported
+    this.minTs = this.startTs + Math.max(0, opts.sinceNs ?? 0);
+    this.maxTs = Math.min(this.endTs, opts.untilNs !== undefined ? this.startTs + opts.untilNs : Infinity);
 
     this.snapshot = smallTable(dir, 'process_snapshot') as SnapshotRow[];
     const m = this.model;
@@ -323,13 +346,13 @@ export class ExportSource {
     for (const k of EVENT_KINDS) {
       const g = GROUP[k];
       if (g !== null && !this.groups.has(g)) continue;
-      cursors.push(new TableCursor(this.dir, k, this.minTs, this.maxTs));
+      cursors.push(new TableCursor(this.files(k), k, this.minTs, this.maxTs));
     }
     // task tables are needed for the model even when the task group is not exported
     const modelOnly = new Set<EventKind>();
     if (!this.groups.has('task')) {
       for (const k of ['task_newtask', 'task_exec', 'task_rename'] as EventKind[]) {
-        cursors.push(new TableCursor(this.dir, k, -Infinity, this.maxTs));
+        cursors.push(new TableCursor(this.files(k), k, -Infinity, this.maxTs));
         modelOnly.add(k);
       }
     }
@@ -448,7 +471,7 @@ export function allocFrames(a: { stackId: number; callSite: bigint }, stacks: Ma
 /** kernel stacks by stack_id, frames innermost first */
 export function readStacks(dir: string): Map<number, bigint[]> {
   const out = new Map<number, bigint[]>();
-  for (const b of readTable(dir, 'stacks', { required: false }).batches) {
+  for (const b of readTable(dir, 'stacks', { required: false, manifest: readManifest(dir) }).batches) {
     const id = col<Int32Array>(b, 'stack_id'), depth = col<Uint16Array>(b, 'depth'), ip = col<BigUint64Array>(b, 'ip');
     for (let i = 0; i < b.numRows; i++) {
       let s = out.get(id[i]);

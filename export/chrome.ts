@@ -29,6 +29,8 @@ export const LOSS_PID = PID_MAX_LIMIT + 65536;
 export const LEAK_PID = PID_MAX_LIMIT + 65537;
 export const SYSCALL_TID_BASE = PID_MAX_LIMIT;
 export const UTIL_BUCKET_NS = 10_000_000;
+/** runs of buckets with one value longer than this (10 s) are written as their first and last bucket */
+const UTIL_RUN_MAX = 1000;
 /** the old trace viewer cannot load JSON much larger than this */
 export const WARN_BYTES = 250 * 1024 * 1024;
 
@@ -83,26 +85,43 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
   const losses = smallTable(captureDir, 'losses');
   const gaps = kernelGaps(losses);
   const cpus = new Map<number, CpuState>();
-  const utilFlush = (cpu: number, st: CpuState, upTo: number) => {
-    // emit every completed bucket before upTo
-    while ((st.bucket + 1) * UTIL_BUCKET_NS <= upTo) {
-      const start = st.bucket * UTIL_BUCKET_NS;
-      const pct = Math.round((st.busy / UTIL_BUCKET_NS) * 10000) / 100;
-      emit(`{"ph":"C","name":"utilization","pid":${CPU_PID_BASE + cpu},"ts":${us(start)},"args":{"busy %":${pct}}}`);
-      st.bucket++;
-      st.busy = 0;
-    }
+  const util = (cpu: number, bucket: number, busy: number) => {
+    const pct = Math.round((busy / UTIL_BUCKET_NS) * 10000) / 100;
+    emit(`{"ph":"C","name":"utilization","pid":${CPU_PID_BASE + cpu},"ts":${us(bucket * UTIL_BUCKET_NS)},"args":{"busy %":${pct}}}`);
   };
+  /**
+   * `count` buckets from st.bucket on, each `busy` ns busy. A run longer than UTIL_RUN_MAX buckets is
+   * written as its first and last bucket (a counter holds its value), so the output grows with the
+   * events, not with the time between them (a damaged ts can be centuries away).
+   */
+  const run = (cpu: number, st: CpuState, count: number, busy: number) => {
+    if (count > UTIL_RUN_MAX) {
+      util(cpu, st.bucket, busy);
+      util(cpu, st.bucket + count - 1, busy);
+    } else for (let k = 0; k < count; k++) util(cpu, st.bucket + k, busy);
+    st.bucket += count;
+  };
+  /** emit every completed bucket before upTo (the current one, then idle ones) */
+  const utilFlush = (cpu: number, st: CpuState, upTo: number) => {
+    const last = Math.floor(upTo / UTIL_BUCKET_NS);
+    if (st.bucket >= last) return;
+    util(cpu, st.bucket++, st.busy);
+    st.busy = 0;
+    run(cpu, st, last - st.bucket, 0);
+  };
+  /** [from, to) busy: fills the current bucket, whole buckets, then part of the last */
   const addBusy = (cpu: number, st: CpuState, from: number, to: number) => {
-    // split [from, to) across buckets
-    let t = from;
-    while (t < to) {
-      const bEnd = (Math.floor(t / UTIL_BUCKET_NS) + 1) * UTIL_BUCKET_NS;
-      const e = Math.min(to, bEnd);
-      utilFlush(cpu, st, t);
-      st.busy += e - t;
-      t = e;
+    utilFlush(cpu, st, from);
+    const t = Math.max(from, st.bucket * UTIL_BUCKET_NS);
+    const bEnd = (st.bucket + 1) * UTIL_BUCKET_NS;
+    if (to <= bEnd) {
+      if (to > t) st.busy += to - t;
+      return;
     }
+    util(cpu, st.bucket++, st.busy + (bEnd - t));
+    st.busy = 0;
+    run(cpu, st, Math.floor(to / UTIL_BUCKET_NS) - st.bucket, UTIL_BUCKET_NS);
+    st.busy = to - st.bucket * UTIL_BUCKET_NS;
   };
 
   const pendingSys = new Map<number, { ts: number; nr: number; a0: bigint; a1: bigint; a2: bigint }>();

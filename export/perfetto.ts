@@ -21,7 +21,7 @@
  * .proto stays the single source of field numbers); test/unit checks both
  * paths decode identically.
  */
-import { iterTable } from '../formats/reader.js';
+import { iterTable, readManifest } from '../formats/reader.js';
 import { create, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
@@ -675,7 +675,7 @@ function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<stri
   const out = new Map<string, { tid: number; prio: number; at: number }>();
   const ends = kernelGaps(losses);
   if (!ends.size) return out;
-  for (const b of iterTable(dir, 'sched_switch', { required: false })) {
+  for (const b of iterTable(dir, 'sched_switch', { required: false, manifest: readManifest(dir) })) {
     const cpu = b.getChild('cpu')!.toArray() as Uint16Array;
     const ts = b.getChild('ts')!.toArray() as BigInt64Array;
     const prev = b.getChild('prev_tid')!.toArray() as Int32Array;

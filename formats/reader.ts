@@ -191,7 +191,8 @@ function damaged(state: StreamState, why: string, rows: number | undefined): voi
  * counted as lost) and reading goes on after it, since its frame was sound; a frame that is cut short
  * or damaged ends the file.
  */
-function* batches(fd: number, size: number, start: number, schema: IpcSchema, state: StreamState): Generator<RecordBatch> {
+function* batches(fd: number, size: number, start: number, schema: IpcSchema, state: StreamState, def?: TableDef): Generator<RecordBatch> {
+  const required = def ? def.columns.filter((c) => !c.nullable).map((c) => c.name) : [];
   for (let pos = start, k = 0; ; k++) {
     const n = nextMessage(fd, size, pos);
     if ('eos' in n) return;
@@ -210,6 +211,11 @@ function* batches(fd: number, size: number, start: number, schema: IpcSchema, st
     } catch (e) {
       if (!(e instanceof IpcError)) throw e;
       damaged(state, `batch ${k}: ${e.message}`, headerRows(n.msg));
+      continue;
+    }
+    const nulls = required.find((c) => (batch.getChild(c)?.nullCount ?? 0) > 0);
+    if (nulls) {
+      damaged(state, `batch ${k}: column ${nulls} holds nulls, which table ${def!.name} does not allow`, batch.numRows);
       continue;
     }
     yield batch;
@@ -240,7 +246,7 @@ export function* iterStreamFile(path: string, state: StreamState = { value: fals
     }
     const d = def ?? TABLE_BY_NAME.get(SEGMENT_RE.exec(basename(path))?.[1] ?? '');
     if (d) checkSchema(path, schema, d);
-    yield* batches(fd, size, first.end, schema, state);
+    yield* batches(fd, size, first.end, schema, state, d);
   } finally {
     closeSync(fd);
   }
