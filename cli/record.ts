@@ -53,6 +53,11 @@ Examples:
         // fine: stops on SIGINT/SIGTERM
       }
       const { record } = await import('../record/recorder.js'); // loaded only by this command
+      // From here the first SIGINT/SIGTERM stops the recording cleanly (record() handles it); later ones,
+      // while it stops or prints the summary, must not kill the command half way.
+      const ignore = () => {};
+      process.on('SIGINT', ignore);
+      process.on('SIGTERM', ignore);
       const res = await record({
         out: opts.output,
         durationS: opts.duration,
@@ -105,6 +110,7 @@ export function stopLine(res: RecordResult): string {
 const LOSS_CAUSE: Record<string, string> = {
   ringbuf_full: 'ring buffer full; try a larger --buffer-mb',
   bpf_recursion: 'the kernel skipped the BPF program while it was already running on that CPU (interrupt); counted in losses',
+  max_size: 'still in the ring buffer when --max-size was reached: not written; counted in losses',
 };
 
 /** One line per loss reason, with its real cause. */

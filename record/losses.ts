@@ -20,12 +20,12 @@ export class LossTracker {
   readonly byReason: Record<string, number> = {};
   total = 0;
   gaps = 0;
-  private readonly val: Buffer;
+  /** records drained but not written (--max-size reached), per `${cpu}:${kind}` */
+  private readonly dropped = new Map<string, { cpu: number; kind: number; count: number; first: bigint; last: bigint }>();
+  private val = Buffer.alloc(0);
   private readonly key = Buffer.alloc(4);
 
-  constructor(private readonly bpf: BpfObject, private readonly decoder: Decoder, private readonly out: TableWriter) {
-    this.val = Buffer.alloc(W.SIZEOF.kt_loss * bpf.ncpu);
-  }
+  constructor(private readonly decoder: Decoder, private readonly out: TableWriter) {}
 
   private add(kind: string, reason: string, n: number): void {
     this.total += n;
@@ -41,9 +41,10 @@ export class LossTracker {
   }
 
   /** New kernel gaps and ring-buffer losses since the last poll. */
-  poll(): void {
+  poll(bpf: BpfObject): void {
     this.pollGaps();
-    const { L, ncpu, fds } = this.bpf;
+    const { L, ncpu, fds } = bpf;
+    if (this.val.length !== W.SIZEOF.kt_loss * ncpu) this.val = Buffer.alloc(W.SIZEOF.kt_loss * ncpu);
     for (let kind = 1; kind < W.KT_KIND_MAX; kind++) {
       this.key.writeUInt32LE(kind);
       if (L.bpf_map_lookup_elem(fds.losses, this.key, this.val) !== 0) continue;
@@ -70,5 +71,40 @@ export class LossTracker {
     // the kernel counts these per program, not per CPU
     this.out.push({ cpu: UNKNOWN_CPU, kind: KIND_NAMES[kind], count: lost, ts_start: tsStart, ts_end: tsEnd, reason: 'bpf_recursion' });
     this.add(KIND_NAMES[kind], 'bpf_recursion', Number(lost));
+  }
+
+  /**
+   * Count the records of a drained buffer (laid out by ktring_drain) that
+   * will not be written, per CPU and kind, with their time window.
+   */
+  drop(ab: ArrayBuffer, len: number): void {
+    const dv = new DataView(ab, 0, len);
+    for (let off = 0; off + 8 <= len;) {
+      const rlen = dv.getUint32(off, true);
+      const p = off + 8;
+      off = p + ((rlen + 7) & ~7);
+      if (rlen < W.SIZEOF.kt_hdr || p + rlen > len) continue;
+      const kind = dv.getUint16(p + W.OFF.kt_hdr.kind, true);
+      const cpu = dv.getUint16(p + W.OFF.kt_hdr.cpu, true);
+      const ts = dv.getBigUint64(p + W.OFF.kt_hdr.ts, true);
+      if (!KIND_NAMES[kind]) continue;
+      const k = `${cpu}:${kind}`;
+      const d = this.dropped.get(k);
+      if (!d) this.dropped.set(k, { cpu, kind, count: 1, first: ts, last: ts });
+      else {
+        d.count++;
+        if (ts < d.first) d.first = ts;
+        if (ts > d.last) d.last = ts;
+      }
+    }
+  }
+
+  /** The dropped records as losses with `reason`. */
+  flushDropped(reason: string): void {
+    for (const d of this.dropped.values()) {
+      this.out.push({ cpu: d.cpu, kind: KIND_NAMES[d.kind], count: d.count, ts_start: d.first, ts_end: d.last, reason });
+      this.add(KIND_NAMES[d.kind], reason, d.count);
+    }
+    this.dropped.clear();
   }
 }

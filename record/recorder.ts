@@ -10,7 +10,7 @@ import * as W from '../formats/gen/events.gen.js';
 import { BpfError, KtapeError, UnsupportedError, UsageError } from '../formats/errors.js';
 import { FORMAT_NAME, FORMAT_VERSION, type EventGroup, type Manifest } from '../formats/schema.js';
 import { libbpf } from './libbpf.js';
-import { Ring } from './ring.js';
+import { readClocks, Ring } from './ring.js';
 import { hostFacts } from './snapshot.js';
 import { KTAPE_VERSION, pkgPath } from './paths.js';
 import { fmtBytes } from './units.js';
@@ -155,7 +155,7 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
       for (const w of Object.values(rec.writers)) if (now - w.lastFlush > 1000) w.flush();
       if (now - lastSecond >= 1000) {
         lastSecond = now;
-        rec.losses.poll();
+        rec.losses.poll(rec.bpf);
         rec.anchor('periodic');
         rec.anchors.flush();
         rec.all.get('losses')!.flush();
@@ -206,22 +206,23 @@ function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdO
   m.complete = !failed();
   m.summary = { events: rec.events(), lost: rec.losses.total, kernel_gaps: rec.losses.gaps, bytes: eventBytes };
   const failure = rec.sink.failure;
+  rec.sink.unreserve();
   rec.writeManifest();
   // the final manifest could not be written: say so, the start manifest stays valid
   if (!failure && rec.sink.failure) rec.stopReason = rec.sink.failure.code === 'E_DISK_FULL' ? 'disk full' : 'write error';
 }
 
-/** The error record() ends with after a clean stop, if any (disk full, metadata over --max-size). */
+/** The error record() ends with after a clean stop, if any (disk full, internal). */
 function endError(rec: Recording): unknown {
   if (rec.error) return rec.error;
   const f = rec.sink.failure;
   if (f) return new KtapeError(f.code, `${f.message}: recording stopped; ${rec.dir} keeps every batch written before (analyze it as it is)`, 1);
-  const limit = rec.o.maxSizeMb ? rec.o.maxSizeMb * 1024 * 1024 : 0;
-  if (limit && rec.fixedBytes >= limit) {
-    const syms = rec.o.kallsyms === 'full' ? ` (kernel symbols ${fmtBytes(rec.kallsymsBytes)}: use --kallsyms used, or a larger --max-size)` : '; use a larger --max-size';
-    return new UsageError(`--max-size ${rec.o.maxSizeMb}: the capture's fixed metadata alone takes ${fmtBytes(rec.fixedBytes)}${syms}`, 'E_MAX_SIZE');
-  }
   return null;
+}
+
+function metadataTooBig(rec: Recording): UsageError {
+  const fix = rec.o.kallsyms === 'full' ? ` (kernel symbols ${fmtBytes(rec.kallsymsBytes)}): use --kallsyms used, or a larger --max-size` : '; use a larger --max-size';
+  return new UsageError(`--max-size ${rec.o.maxSizeMb}: the capture's fixed metadata alone takes ${fmtBytes(rec.fixedBytes)}${fix}; nothing was recorded`, 'E_MAX_SIZE');
 }
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
@@ -233,30 +234,43 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   prepareOutDir(dir);
   // Stop requests that arrive while loading are honoured as soon as recording starts.
   const signals = new StopSignals(o.quiet);
-  let bpf: BpfObject | null = null;
+  // The capture exists (manifest, every table with its schema) before anything slow happens.
+  const rec = new Recording(o, dir, startManifest(o, cfg));
+  rec.manifest.start_ts = Number(readClocks().boottime);
   let statsFd = -1;
-  let rec: Recording | null = null;
   try {
-    bpf = new BpfObject(objPath);
-    bpf.load(cfg);
-    rec = new Recording(o, dir, bpf, startManifest(o, cfg));
-    rec.ring = process.env.KTAPE_RING === 'js' ? new (await import('./ring-js.js')).JsRing(bpf.fds.ring, cfg.ringBytes, 8 << 20) : new Ring(bpf.fds.ring, cfg.ringBytes, 8 << 20);
-    for (const p of o.pids) bpf.addTgid(p);
+    if (!rec.writeManifest()) throw nothingRecorded(rec);
+    rec.bpf = new BpfObject(objPath);
+    rec.bpf.load(cfg);
+    // --max-size is checked after every drain round: small rounds keep the overshoot small
+    const round = o.maxSizeMb ? Math.min(8 << 20, Math.max(256 << 10, (o.maxSizeMb << 20) / 32)) : 8 << 20;
+    rec.ring = process.env.KTAPE_RING === 'js' ? new (await import('./ring-js.js')).JsRing(rec.bpf.fds.ring, cfg.ringBytes, round) : new Ring(rec.bpf.fds.ring, cfg.ringBytes, round);
+    for (const p of o.pids) rec.bpf.addTgid(p);
     if (o.bpfStats) statsFd = libbpf().bpf_enable_stats(0 /* BPF_STATS_RUN_TIME */);
+    if (!rec.writeKernelMetadata() || rec.sink.failure) throw rec.sink.failure ? nothingRecorded(rec) : metadataTooBig(rec);
     return await run(rec, signals, cfg, statsFd >= 0);
+  } catch (e) {
+    if (!rec.started) rec.discard(); // failed before recording anything: leave no capture behind
+    throw e;
   } finally {
     signals.dispose();
-    rec?.ring?.close();
-    bpf?.close();
+    rec.ring?.close();
+    rec.bpf?.close();
     if (statsFd >= 0) closeSync(statsFd);
   }
+}
+
+function nothingRecorded(rec: Recording): KtapeError {
+  const f = rec.sink.failure!;
+  return new KtapeError(f.code, `${f.message}: nothing was recorded`, 1);
 }
 
 async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFdOn: boolean): Promise<RecordResult> {
   const { o, bpf, manifest } = rec;
   manifest.start_ts = Number(rec.anchor('start').boottime);
+  rec.started = true;
   bpf.attach();
-  if (rec.writeManifest()) rec.writeStartMetadata(); // after attach: no gap for tasks created meanwhile
+  if (rec.writeManifest()) rec.writeSnapshot();
   if (o.command && !rec.mustStop()) rec.spawnWorkload(cfg.follow);
   o.onReady?.();
   const t0 = process.hrtime.bigint();

@@ -12,7 +12,7 @@
  *    every drain round.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import * as W from '../formats/gen/events.gen.js';
@@ -32,6 +32,8 @@ import { fmtBytes } from './units.js';
 export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 'max-size' | 'disk full' | 'write error' | 'error';
 
 const SETPRIV = '/usr/bin/setpriv';
+/** disk held back while recording so that the final manifest fits when the disk fills */
+const RESERVE_BYTES = 64 << 10;
 
 export class Recording {
   readonly sink: CaptureSink;
@@ -52,12 +54,18 @@ export class Recording {
   kallsymsBytes = 0;
   private readonly limit: number;
 
-  constructor(readonly o: RecordOptions, readonly dir: string, readonly bpf: BpfObject, readonly manifest: Manifest) {
+  /** the programs were (being) attached: from then on the capture is kept whatever happens */
+  started = false;
+  /** the loaded BPF object (set once loaded; the capture files exist before) */
+  bpf!: BpfObject;
+
+  constructor(readonly o: RecordOptions, readonly dir: string, readonly manifest: Manifest) {
     this.sink = new CaptureSink(dir);
+    this.sink.reserveSpace(RESERVE_BYTES);
     for (const t of TABLES) if (t.kind === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
     this.anchors = this.table('clock_anchors', 4096);
     this.decoder = new Decoder(this.writers, pidMax());
-    this.losses = new LossTracker(bpf, this.decoder, this.table('losses', 4096));
+    this.losses = new LossTracker(this.decoder, this.table('losses', 4096));
     this.limit = o.maxSizeMb ? o.maxSizeMb * 1024 * 1024 : Infinity;
   }
 
@@ -112,18 +120,38 @@ export class Recording {
     return null;
   }
 
-  /** Process snapshot, kernel symbols (full) and modules, complete and fsync'd, before the workload runs. */
-  writeStartMetadata(): void {
-    const snap = processSnapshot(readClocks().boottime);
-    const snapW = this.table('process_snapshot', snap.length);
-    for (const r of snap) snapW.builder.push(r as never);
-    snapW.close();
+  /**
+   * Kernel symbols (--kallsyms full) and modules, complete and fsync'd, before
+   * attaching (they take ~0.5 s, which would otherwise lengthen the capture).
+   * Returns false when they alone exceed --max-size.
+   */
+  writeKernelMetadata(): boolean {
     if (this.o.kallsyms === 'full') this.kallsymsBytes = this.writeSymbols(kallsyms());
     const mods = modules();
     const modW = this.table('modules', mods.length);
     for (const m of mods) modW.builder.push(m as never);
     modW.close();
     this.fixedBytes = this.sink.bytes;
+    return this.fixedBytes < this.limit;
+  }
+
+  /** The process snapshot, complete and fsync'd (after attach: no gap for tasks created meanwhile). */
+  writeSnapshot(): void {
+    const snap = processSnapshot(readClocks().boottime);
+    const snapW = this.table('process_snapshot', snap.length);
+    for (const r of snap) snapW.builder.push(r as never);
+    snapW.close();
+    this.fixedBytes = this.sink.bytes;
+  }
+
+  /** Remove every file written so far (nothing was recorded). */
+  discard(): void {
+    for (const w of this.all.values()) {
+      w.close();
+      for (const f of w.files) rmSync(join(this.dir, f), { force: true });
+    }
+    rmSync(join(this.dir, MANIFEST_FILE), { force: true });
+    this.sink.unreserve();
   }
 
   private writeSymbols(keep: Sym[]): number {
@@ -158,12 +186,29 @@ export class Recording {
     (c.stdio[3] as NodeJS.WritableStream).end('go\n');
   }
 
+  /**
+   * After --max-size: drain what the ring still holds while the capture stays
+   * within the limit plus a slack of one round or so; the rest is counted in
+   * losses ('max_size'), not written.
+   */
+  private drainBounded(): void {
+    const slack = Math.max(1 << 20, this.limit / 16);
+    for (let i = 0; i < 1 << 20; i++) {
+      const n = this.ring.drain();
+      if (n === 0) break;
+      if (this.size() < this.limit + slack) this.decoder.decode(this.ring.buf, n);
+      else this.losses.drop(this.ring.buf, n);
+    }
+    this.losses.flushDropped('max_size');
+  }
+
   /** Detach, drain what the ring holds, end a command still running. */
   stopKernel(): bigint {
     this.bpf.detach();
     const end = this.anchor('end');
-    if (!this.sink.failure) this.drain(1 << 20, false);
-    this.losses.poll();
+    if (this.stopReason === 'max-size') this.drainBounded();
+    else if (!this.sink.failure) this.drain(1 << 20, false);
+    this.losses.poll(this.bpf);
     const c = this.child;
     // recording stopped before the command (--duration, --max-size, signal, disk full): end it, as perf does
     if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');

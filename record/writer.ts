@@ -7,7 +7,7 @@
  * before it stay readable, a partly written one is a torn last batch. Columns are filled in place in typed arrays by the
  * decoder and handed to Arrow without copying.
  */
-import { closeSync, fsyncSync } from 'node:fs';
+import { closeSync, fsyncSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8,
@@ -218,7 +218,7 @@ export class TableWriter {
     this.lastFlush = Date.now();
     if (this.builder.length === 0) return;
     const batch = this.builder.take();
-    const f = this.open();
+    const f = this.sink.failure ? null : this.open();
     if (!f) return;
     try {
       f.write(batch);
@@ -259,7 +259,34 @@ export class CaptureSink {
   manifestBytes = 0;
   /** the first write that failed (disk full, I/O error); nothing is written after it */
   failure: KtapeError | null = null;
+  private reserve: string | null = null;
   constructor(readonly dir: string) {}
+  /**
+   * Hold `bytes` of disk in a hidden file, released by unreserve() when the
+   * disk is full so that the final manifest can still be written.
+   */
+  reserveSpace(bytes: number): void {
+    const path = join(this.dir, '.ktape-reserve');
+    let fd = -1;
+    try {
+      fd = createFile(path);
+      this.reserve = path;
+      writeAll(fd, new Uint8Array(bytes));
+      this.bytes += bytes;
+    } catch (e) {
+      this.fail(path, e);
+    } finally {
+      if (fd >= 0) closeSync(fd);
+    }
+  }
+  /** Give the reserved disk back (at the end, or to write the final manifest on a full disk). */
+  unreserve(): void {
+    if (!this.reserve) return;
+    const size = statSync(this.reserve).size;
+    unlinkSync(this.reserve);
+    this.bytes -= size;
+    this.reserve = null;
+  }
   /** Record a failed write of `path` (errno errors only; others are bugs and rethrown). */
   fail(path: string, e: unknown): void {
     const code = (e as NodeJS.ErrnoException)?.code;
