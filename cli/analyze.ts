@@ -11,15 +11,11 @@ import { TABLES } from '../formats/schema.js';
 import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
 import { readManifest } from '../formats/reader.js';
 import { REPORTS, reportSkips, runReport } from '../analyze/reports/index.js';
-import { checkRegex, jsonReplacer, parseDuration, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
+import { jsonReplacer, parseDuration, printable, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
 import { foldedLines } from '../analyze/reports/leaks.js';
 import { rawName } from '../analyze/load.js';
-
-const int = (flag: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n < min || n > 2 ** 31 - 1) throw new UsageError(`${flag} ${v}: expected an integer from ${min} to ${2 ** 31 - 1}`);
-  return n;
-};
+import { checkCommRegex, int } from './args.js';
+import { runUserSql, sandbox } from './sandbox.js';
 
 function memLimit(v: string): string {
   if (!/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.test(v)) throw new UsageError(`--memory-limit ${v}: expected a size like 2GB or 512MiB`);
@@ -34,7 +30,10 @@ const dbOptions = (c: Command) => c
 async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
   const tty = process.stderr.isTTY;
   let last = 0;
-  const o: OpenOptions = { db: opts.db, memoryLimit: opts.memoryLimit, skipTables: report ? reportSkips(report, readManifest(dir)) : undefined };
+  const o: OpenOptions = {
+    db: opts.db, memoryLimit: opts.memoryLimit, skipTables: report ? reportSkips(report, readManifest(dir)) : undefined,
+    onWarning: (m) => process.stderr.write(`ktape: warning: ${printable(m)}\n`),
+  };
   if (tty) {
     o.onProgress = (pr) => {
       const now = Date.now();
@@ -61,13 +60,12 @@ function printRows(rows: Row[], columns: string[], fmt: 'human' | 'json' | 'csv'
   else process.stdout.write(renderTable(columns.map((k) => ({ key: k, unit: undefined })), rows) + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
 }
 
-async function runQuery(cap: CaptureDb, sql: string, fmt: 'human' | 'json' | 'csv'): Promise<void> {
-  const cols = await cap.describe(sql).catch(() => null);
-  const rows = await cap.query(sql);
-  printRows(rows, cols?.map((c) => c.name) ?? Object.keys(rows[0] ?? {}), fmt);
+async function runQuery(cap: CaptureDb, sql: string, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
+  const { columns, rows } = await runUserSql(cap.conn, sql, unsafe);
+  printRows(rows, columns, fmt);
 }
 
-async function shell(cap: CaptureDb, fmt: 'human' | 'json' | 'csv'): Promise<void> {
+async function shell(cap: CaptureDb, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'ktape> ' });
   process.stdout.write(`ktape query shell on ${cap.dir}: end statements with ';', .tables lists the views, .quit or Ctrl-D exits\n`);
   rl.prompt();
@@ -83,9 +81,9 @@ async function shell(cap: CaptureDb, fmt: 'human' | 'json' | 'csv'): Promise<voi
     buf += `${line}\n`;
     if (t.endsWith(';')) {
       try {
-        await runQuery(cap, buf.trim().replace(/;\s*$/, ''), fmt);
+        await runQuery(cap, buf.trim().replace(/;\s*$/, ''), fmt, unsafe);
       } catch (e) {
-        process.stdout.write(`error: ${(e as Error).message}\n`);
+        process.stdout.write(`error: ${printable((e as Error).message)}\n`);
       }
       buf = '';
       rl.setPrompt('ktape> ');
@@ -137,7 +135,7 @@ Examples:
   ktape analyze cap syscalls --pid 1234 --hist --db cap.duckdb`)
     .action(async (dir: string, report: string | undefined, opts) => {
       const fmt = format(opts);
-      checkRegex(opts.comm);
+      await checkCommRegex('--comm', opts.comm);
       const name = report ?? 'summary';
       // validate durations before loading
       for (const f of ['since', 'until', 'at', 'minAge'] as const) if (opts[f] !== undefined) parseDuration(`--${f === 'minAge' ? 'min-age' : f}`, opts[f]);
@@ -164,21 +162,26 @@ Examples:
     .argument('<capture>', 'capture directory')
     .argument('[sql]', 'one SQL statement (or read it from stdin when stdin is not a TTY)')
     .option('--json', 'JSON rows')
-    .option('--csv', 'CSV');
+    .option('--csv', 'CSV')
+    .option('--unsafe', "no sandbox: DuckDB's full power: file access, ATTACH, extensions, several statements (the last one's rows are printed)");
   dbOptions(query)
     .addHelpText('after', `
 Examples:
   ktape query cap "SELECT comm, sum(dur) AS cpu_ns FROM sched_slices JOIN threads USING (tid) GROUP BY comm ORDER BY 2 DESC LIMIT 5"
   ktape query cap "SELECT name, count(*) FROM syscalls WHERE failed GROUP BY name" --csv
-  ktape tables cap        lists the views and their columns`)
+  ktape tables cap        lists the views and their columns
+
+Sandbox: the SQL runs on the loaded capture only: one statement; no file access (COPY TO, read_csv,
+read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts all of it.`)
     .action(async (dir: string, sql: string | undefined, opts) => {
       const fmt = format(opts);
       if (sql === undefined && !process.stdin.isTTY) sql = (await readStdin()).trim().replace(/;\s*$/, '');
       if (sql !== undefined && !sql.trim()) throw new UsageError('query: empty SQL statement');
       const cap = await open(dir, opts);
       try {
-        if (sql === undefined) await shell(cap, fmt);
-        else await runQuery(cap, sql, fmt);
+        if (!opts.unsafe) await sandbox(cap.conn);
+        if (sql === undefined) await shell(cap, fmt, !!opts.unsafe);
+        else await runQuery(cap, sql, fmt, !!opts.unsafe);
       } finally {
         cap.close();
       }
@@ -202,9 +205,10 @@ Examples:
         return;
       }
       for (const v of views) {
-        process.stdout.write(`${v.name}  (analyze/sql/${v.module}.sql)\n  ${v.doc}\n`);
-        const w = Math.max(...v.columns.map((c) => c.name.length)), tw = Math.max(...v.columns.map((c) => c.type.length));
-        for (const c of v.columns) process.stdout.write(`    ${c.name.padEnd(w)}  ${c.type.padEnd(tw)}  ${c.doc}\n`);
+        process.stdout.write(printable(`${v.name}  (analyze/sql/${v.module}.sql)`) + `\n  ${printable(v.doc)}\n`);
+        const cols = v.columns.map((c) => ({ name: printable(c.name), type: printable(c.type), doc: printable(c.doc) }));
+        const w = Math.max(...cols.map((c) => c.name.length)), tw = Math.max(...cols.map((c) => c.type.length));
+        for (const c of cols) process.stdout.write(`    ${c.name.padEnd(w)}  ${c.type.padEnd(tw)}  ${c.doc}\n`);
         process.stdout.write('\n');
       }
       process.stdout.write('Raw capture tables are loaded as _<table> (e.g. _sched_switch); see formats/schema.ts.\n');
@@ -242,7 +246,7 @@ Examples:
         try {
           await cap.conn.run(`COPY (SELECT * FROM ${rel}) TO $1 (FORMAT parquet, COMPRESSION zstd)`, [path]);
         } catch (e) {
-          throw new KtapeError('E_CONVERT', `convert: writing ${path} failed: ${(e as Error).message.split('\n')[0]}`, 1);
+          throw new KtapeError('E_CONVERT', `convert: writing ${path} failed: ${(e as Error).message.split('\n')[0]}`, 'failure');
         }
         chmodSync(path, 0o600);
         written.push(path);

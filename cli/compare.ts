@@ -1,24 +1,17 @@
 import { Command, Option } from 'commander';
-import { UsageError } from '../formats/errors.js';
+import { parseDuration, parseNumber } from './args.js';
 import { runCompare } from '../compare/index.js';
 import { formatJson, formatText, breachSummary } from '../compare/format.js';
 import { parseRules } from '../compare/rules.js';
 import type { GroupBy } from '../compare/metrics.js';
 
-const TIME_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 };
+const parseTime = (flag: string, v: string) => parseDuration(`compare ${flag}`, v, {
+  bareUnit: 'ns', units: ['ns', 'us', 'µs', 'ms', 's'], code: 'E_COMPARE_TIME',
+  message: `compare ${flag} ${v}: not a duration; use a decimal number with ns, us, ms or s (e.g. 1ms)`,
+});
 
-function parseTime(flag: string, v: string): number {
-  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|ms|s)?\s*$/.exec(v);
-  if (!m) throw new UsageError(`compare ${flag} ${v}: not a duration; use a number with ns, us, ms or s (e.g. 1ms)`, 'E_COMPARE_TIME');
-  return Math.round(Number(m[1]) * TIME_UNITS[m[2] ?? 'ns']);
-}
-
-function parseCount(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < min)
-    throw new UsageError(`compare ${flag} ${v}: not an integer >= ${min}`, 'E_COMPARE_COUNT');
-  return n;
-}
+const parseCount = (flag: string, v: string, min: number) =>
+  parseNumber(`compare ${flag}`, v, { min, max: 2 ** 31 - 1, integer: true, code: 'E_COMPARE_COUNT', message: `compare ${flag} ${v}: not an integer >= ${min} (at most ${2 ** 31 - 1})` });
 
 const collectList = (v: string, prev: string[]) => [...prev, v];
 

@@ -8,13 +8,14 @@ import type { Command } from 'commander';
 import { EVENT_GROUPS } from '../formats/schema.js';
 import { pkgPath } from '../record/paths.js';
 import { printRecordSummary } from './record.js';
+import { int } from './args.js';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('record ~5 s of the built-in workload, then analyze it and write a Perfetto trace (root)')
     .option('-o, --output <dir>', 'capture directory (default: ktape-demo-<timestamp>)')
-    .option('--ms <ms>', 'workload duration in ms', '4500')
+    .option('--ms <ms>', 'workload duration in ms', int('--ms', 1, 3_600_000), 4500)
     .addHelpText('after', `
 Examples:
   sudo ktape demo

@@ -1,20 +1,23 @@
 import { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
-import { eventGroupsParser, isValidComm } from './args.js';
-import { parseOffset, type ExportOptions } from '../export/capture.js';
+import { eventGroupsParser, isValidComm, parseDuration, parseNumber } from './args.js';
+import { printable } from '../analyze/reports/common.js';
+import type { ExportOptions } from '../export/capture.js';
 
 const parseGroups = eventGroupsParser('export --events', 'E_EXPORT_EVENTS');
 
 function parsePids(v: string, prev: number[]): number[] {
   const out = [...prev];
-  for (const raw of v.split(',')) {
-    const n = Number(raw.trim());
-    if (raw.trim() === '' || !Number.isInteger(n) || n < 1 || n > 2 ** 22)
-      throw new UsageError(`export --pid ${v}: '${raw}' is not a process id (an integer from 1 to 4194304)`, 'E_EXPORT_PID');
-    out.push(n);
-  }
+  for (const raw of v.split(','))
+    out.push(parseNumber('export --pid', raw, { min: 1, max: 2 ** 22, integer: true, code: 'E_EXPORT_PID', message: `export --pid ${v}: '${raw}' is not a process id (an integer from 1 to 4194304)` }));
   return out;
 }
+
+/** --since/--until: an offset from the capture start, as every subcommand parses durations (cli/args.ts). */
+const parseOffset = (flag: string, v: string) => parseDuration(`export ${flag}`, v, {
+  units: ['s', 'ms', 'us', 'µs', 'ns'], code: 'E_EXPORT_TIME',
+  message: `export ${flag}: '${v}' is not a time offset; use e.g. 1.5s, 250ms, 10us or 100ns from the capture start`,
+});
 
 function parseComms(v: string, prev: string[]): string[] {
   const out = [...prev];
@@ -66,7 +69,7 @@ Examples:
       };
       const say = (s: string) => {
         if (progressShown) { process.stderr.write('\r\x1b[K'); progressShown = false; }
-        if (!o.quiet) process.stderr.write(`${s}\n`);
+        if (!o.quiet) process.stderr.write(`${printable(s)}\n`);
       };
       if (o.perfetto) {
         const t0 = performance.now();
@@ -81,7 +84,7 @@ Examples:
       if (o.chrome) {
         const t0 = performance.now();
         const { exportChrome } = await import('../export/chrome.js');
-        const r = exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${msg}\n`));
+        const r = exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${printable(msg)}\n`));
         const s = (performance.now() - t0) / 1000;
         say(`ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`);
         for (const f of r.torn) say(`ktape: warning: ${f}: last batch torn (recorder killed?); exported the complete batches`);

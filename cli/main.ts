@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
  * ktape command line. Each subcommand lives in its own file and registers
- * itself here. Errors: KtapeError → one line `ktape: ...`, its exit code,
- * no stack trace (set KTAPE_DEBUG=1 for one).
+ * itself here. Errors: one line `ktape: ...` (`ktape: [E_CODE] ...` with
+ * --verbose), the exit status formats/errors.ts gives it, no stack trace (set
+ * KTAPE_DEBUG=1 for one). Usage errors end with a `(see 'ktape SUB --help')`
+ * hint on the same line instead of the whole help.
  */
 import { Command, CommanderError } from 'commander';
-import { KtapeError } from '../formats/errors.js';
+import { CODE_USAGE, EXIT, exitStatus, KtapeError, UsageError } from '../formats/errors.js';
+import { printable } from '../analyze/reports/common.js';
 import { KTAPE_VERSION } from '../record/paths.js';
 import { registerRecord } from './record.js';
 import { registerAnalyze } from './analyze.js';
@@ -17,7 +20,9 @@ export function buildProgram(): Command {
   const program = new Command('ktape')
     .description('Record Linux kernel activity with eBPF on one machine; analyze, query and export it anywhere.')
     .version(KTAPE_VERSION)
-    .showHelpAfterError()
+    .option('--verbose', 'show error codes (ktape: [E_CODE] message)')
+    // commander's own messages are printed by main() as one line with a hint (see report())
+    .configureOutput({ outputError: () => {} })
     .exitOverride();
   registerRecord(program);
   registerAnalyze(program);
@@ -37,25 +42,45 @@ Examples:
   return program;
 }
 
+/** argv before a `--` (the recorded command's own arguments are not ktape's). */
+const ownArgs = (argv: string[]) => {
+  const i = argv.indexOf('--', 2);
+  return argv.slice(2, i < 0 ? undefined : i);
+};
+
+/** `(see 'ktape analyze --help')`: the subcommand named on the command line, if any. */
+function helpHint(program: Command, argv: string[]): string {
+  const names = new Set(program.commands.map((c) => c.name()));
+  const sub = ownArgs(argv).find((a) => !a.startsWith('-'));
+  return `(see 'ktape ${sub && names.has(sub) ? `${sub} ` : ''}--help')`;
+}
+
+/** Print one error line; returns the exit status. */
+function report(e: unknown, program: Command, argv: string[]): number {
+  const verbose = ownArgs(argv).includes('--verbose');
+  const line = (code: string, msg: string) => process.stderr.write(`ktape: ${verbose ? `[${code}] ` : ''}${printable(msg)}\n`);
+  if (e instanceof CommanderError) {
+    line(CODE_USAGE, `${e.message.replace(/^error: /, '').trim()} ${helpHint(program, argv)}`);
+    return EXIT.usage;
+  }
+  const { status, code } = exitStatus(e);
+  if (e instanceof KtapeError) line(code, e instanceof UsageError ? `${e.message} ${helpHint(program, argv)}` : e.message);
+  else {
+    const err = e as Error;
+    line(code, `internal error: ${err?.message ?? String(e)} (set KTAPE_DEBUG=1 for a stack trace and please report it)`);
+  }
+  if (process.env.KTAPE_DEBUG) process.stderr.write(`${(e as Error)?.stack}\n`);
+  return status;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      return e.exitCode === 1 ? 2 : e.exitCode;
-    }
-    if (e instanceof KtapeError) {
-      process.stderr.write(`ktape: ${e.message}\n`);
-      if (process.env.KTAPE_DEBUG) process.stderr.write(`${e.stack}\n`);
-      return e.exitCode;
-    }
-    const err = e as Error;
-    process.stderr.write(`ktape: internal error: ${err?.message ?? String(e)} (set KTAPE_DEBUG=1 for a stack trace and please report it)\n`);
-    if (process.env.KTAPE_DEBUG) process.stderr.write(`${err?.stack}\n`);
-    return 70;
+    if (e instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return 0;
+    return report(e, program, argv);
   }
 }
 

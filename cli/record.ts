@@ -1,20 +1,14 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS } from '../formats/schema.js';
-import { eventGroupsParser, isValidComm } from './args.js';
+import { eventGroupsParser, isValidComm, num } from './args.js';
 import type { RecordResult } from '../record/recorder.js';
 import { fmtBytes } from '../record/units.js';
 
 export const parseEvents = eventGroupsParser('--events');
 
-export function num(flag: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = false) {
-  return (v: string) => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n)))
-      throw new UsageError(`${flag} ${v}: expected ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
-    return n;
-  };
-}
+/** The one number parser of every subcommand (cli/args.ts): plain decimals only. */
+export { num };
 
 export function registerRecord(program: Command): void {
   program

@@ -1,6 +1,7 @@
 /** Text table and JSON output of `ktape compare`. */
 import type { CompareResult, CompareRow, RuleResult } from './compare.js';
 import { SIGNIFICANT_PCT } from './compare.js';
+import { printable } from '../analyze/reports/common.js';
 
 function trimNum(x: number, digits: number): string {
   return x.toFixed(digits);
@@ -49,7 +50,9 @@ function marker(r: CompareRow): string {
   return r.significant ? '*' : r.low_samples && r.change !== 'unchanged' ? '~' : ' ';
 }
 
-function ellipsize(s: string, n: number): string {
+/** Terminal-safe (printable) and at most n characters, cut at the start. */
+function ellipsize(raw: string, n: number): string {
+  const s = printable(raw);
   return s.length <= n ? s : `…${s.slice(s.length - n + 1)}`;
 }
 
@@ -67,14 +70,15 @@ function pctDiff(ratio: number): string {
 function breachText(r: RuleResult, b: RuleResult['breaches'][number]): string {
   const pct = b.change === 'appeared' ? 'appeared' : b.delta_pct === null ? b.change : `${b.delta_pct > 0 ? '+' : ''}${b.delta_pct.toFixed(1)} %`;
   const values = `${fmtValue(b.base, b.unit)} -> ${fmtValue(b.new, b.unit)}`;
-  if (r.mode === 'relative') return `${b.group}: ${pct} (${values})`;
-  if (r.mode === 'delta') return `${b.group}: ${fmtValue(b.delta, b.unit, true)} (${values})`;
-  return `${b.group}: ${fmtValue(b.new, b.unit)} (base ${fmtValue(b.base, b.unit)})`;
+  const g = printable(b.group);
+  if (r.mode === 'relative') return `${g}: ${pct} (${values})`;
+  if (r.mode === 'delta') return `${g}: ${fmtValue(b.delta, b.unit, true)} (${values})`;
+  return `${g}: ${fmtValue(b.new, b.unit)} (base ${fmtValue(b.base, b.unit)})`;
 }
 
 export function ruleLine(r: RuleResult): string[] {
-  if (!r.breached) return [`  ok    ${r.rule}  (${r.groups_evaluated} group${r.groups_evaluated === 1 ? '' : 's'} checked)`];
-  return r.breaches.map((b) => `  FAIL  ${r.rule}  ${breachText(r, b)}`);
+  if (!r.breached) return [`  ok    ${printable(r.rule)}  (${r.groups_evaluated} group${r.groups_evaluated === 1 ? '' : 's'} checked)`];
+  return r.breaches.map((b) => `  FAIL  ${printable(r.rule)}  ${breachText(r, b)}`);
 }
 
 /** One line naming every breach, for stderr (at most 10 breaches spelled out). */
@@ -83,7 +87,7 @@ export function breachSummary(res: CompareResult): string {
   let total = 0;
   for (const r of res.rules) for (const b of r.breaches) {
     total++;
-    if (parts.length < 10) parts.push(`${r.rule} (${breachText(r, b)})`);
+    if (parts.length < 10) parts.push(`${printable(r.rule)} (${breachText(r, b)})`);
   }
   const more = total > parts.length ? `, and ${total - parts.length} more` : '';
   return `compare: ${res.breached_rules} of ${res.rules.length} --fail-on rule${res.rules.length === 1 ? '' : 's'} breached: ${parts.join(', ')}${more}`;
@@ -91,10 +95,11 @@ export function breachSummary(res: CompareResult): string {
 
 export function formatText(res: CompareResult, top: number): string {
   const out: string[] = [];
-  const host = (i: CompareResult['base']) => [i.hostname, i.kernel_release].filter(Boolean).join(' ');
-  const dirW = Math.max(res.base.dir.length, res.new.dir.length);
-  out.push(`BASE  ${res.base.dir.padEnd(dirW)}  ${fmtNs(res.base.duration_ns).padStart(9)}  ${host(res.base)}`);
-  out.push(`NEW   ${res.new.dir.padEnd(dirW)}  ${fmtNs(res.new.duration_ns).padStart(9)}  ${host(res.new)}`);
+  const host = (i: CompareResult['base']) => printable([i.hostname, i.kernel_release].filter(Boolean).join(' '));
+  const baseDir = printable(res.base.dir), newDir = printable(res.new.dir);
+  const dirW = Math.max(baseDir.length, newDir.length);
+  out.push(`BASE  ${baseDir.padEnd(dirW)}  ${fmtNs(res.base.duration_ns).padStart(9)}  ${host(res.base)}`);
+  out.push(`NEW   ${newDir.padEnd(dirW)}  ${fmtNs(res.new.duration_ns).padStart(9)}  ${host(res.new)}`);
   const dur = `durations differ by ${pctDiff(res.duration_ratio)}`;
   const norm = res.normalized
     ? `totals per second of capture (${res.normalize_reason === 'forced' ? `--normalize; ${dur}` : `${dur}; --no-normalize for raw totals`})`
@@ -108,7 +113,7 @@ export function formatText(res: CompareResult, top: number): string {
   if (changed.length === 0) {
     out.push(`no changes: ${res.rows.length} metric${res.rows.length === 1 ? '' : 's'} in ${res.groups.matched} matched group${res.groups.matched === 1 ? '' : 's'} are identical`);
   } else {
-    const rows = shown.map((r) => [marker(r), ellipsize(r.group, 40), r.metric, fmtValue(r.base, r.unit), fmtValue(r.new, r.unit), fmtValue(r.delta, r.unit, true), fmtPct(r)]);
+    const rows = shown.map((r) => [marker(r), ellipsize(r.group, 40), printable(r.metric), fmtValue(r.base, r.unit), fmtValue(r.new, r.unit), fmtValue(r.delta, r.unit, true), fmtPct(r)]);
     out.push(...table(['', 'GROUP', 'METRIC', 'BASELINE', 'NEW', 'DELTA', 'DELTA %'], rows, [false, false, false, true, true, true, true]));
     out.push('');
     out.push(`* significant: |delta %| >= ${SIGNIFICANT_PCT} and beyond noise (counts: Poisson z >= 3; times: >= --min-time)   ~ too few samples for this statistic`);
@@ -122,7 +127,7 @@ export function formatText(res: CompareResult, top: number): string {
   if (res.groups.only_base || res.groups.only_new)
     notes.push(`${res.groups.matched} groups in both, ${res.groups.only_base} only in BASE, ${res.groups.only_new} only in NEW`);
   for (const n of notes) out.push(n);
-  for (const c of res.caveats) out.push(`caveat: ${c}`);
+  for (const c of res.caveats) out.push(`caveat: ${printable(c)}`);
   if (res.rules.length) {
     out.push('');
     out.push(`--fail-on: ${res.breached_rules ? `${res.breached_rules} of ${res.rules.length} rules breached` : `all ${res.rules.length} rules pass`}`);

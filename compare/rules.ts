@@ -4,6 +4,7 @@
  *   rules  := rule (',' rule)*
  *   rule   := metric ['[' group ']'] op value
  *   op     := '>' | '>=' | '<' | '<='
+ *   number := digits ['.' digits]   plain decimal, as every numeric flag (cli/args.ts)
  *   value  := [+|-] number '%'      relative change, delta % = (new - base) / base * 100
  *           | (+|-) number [unit]    absolute change, new - base
  *           |       number [unit]    the new value itself
@@ -45,7 +46,7 @@ const UNIT_SCALE: Record<Unit, Record<string, number>> = {
   count: {},
 };
 
-const RULE_RE = /^\s*([A-Za-z0-9_.]+)\s*(?:\[([^\]]+)\])?\s*(>=|<=|>|<)\s*([+-])?\s*((?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*(%|[A-Za-zµ]+)?\s*$/;
+const RULE_RE = /^\s*([A-Za-z0-9_.]+)\s*(?:\[([^\]]+)\])?\s*(>=|<=|>|<)\s*([+-])?\s*(\d+(?:\.\d+)?)\s*(%|[A-Za-zµ]+)?\s*$/;
 
 const HELP = "write METRIC[GROUP]OP VALUE, e.g. 'cpu_ns>+10%', 'sched_latency_p99_ns>=2ms', 'syscall.read.count[nginx]<-5%' (see ktape compare --help)";
 

@@ -3,6 +3,7 @@
  * shape, loss-window overlap, and human/JSON/CSV rendering with auto units.
  */
 import { UsageError } from '../../formats/errors.js';
+import { parseDuration as parseDurationArg } from '../../cli/args.js';
 import type { CaptureDb, Param, Row } from '../db.js';
 
 export type Unit = 'ns' | 'bytes' | 'pct' | 'count' | 'ts' | 'text' | 'hex';
@@ -48,12 +49,9 @@ export interface ReportOptions extends Filters {
   folded?: boolean;
 }
 
-/** Parse a duration: "1.5s", "200ms", "300us", "42ns"; a bare number is seconds. */
+/** Parse a duration: "1.5s", "200ms", "300us", "42ns", "2m"; a bare number is seconds (cli/args.ts parseDuration). */
 export function parseDuration(flag: string, v: string): number {
-  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ns|us|µs|ms|s|m)?\s*$/.exec(v);
-  if (!m) throw new UsageError(`${flag} ${v}: expected a duration like 1.5s, 200ms, 300us or 42ns`);
-  const mult = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * mult);
+  return parseDurationArg(flag, v);
 }
 
 /** Resolve --since/--until (offsets from the capture start) to an absolute window. */
@@ -62,15 +60,6 @@ export function window(cap: CaptureDb, since?: string, until?: string): { since:
   const u = until !== undefined ? cap.startTs + parseDuration('--until', until) : cap.endTs;
   if (u <= s) throw new UsageError(`--since/--until: empty window (since ${since ?? 0} is not before until ${until ?? 'end'})`);
   return { since: Math.max(s, cap.startTs), until: Math.min(u, cap.endTs) };
-}
-
-export function checkRegex(re: string | undefined): void {
-  if (re === undefined) return;
-  try {
-    new RegExp(re);
-  } catch (e) {
-    throw new UsageError(`--comm ${re}: not a valid regular expression (${(e as Error).message})`);
-  }
 }
 
 /**
@@ -119,6 +108,25 @@ export async function lossNotes(cap: CaptureDb, f: Filters): Promise<{ notes: st
 
 // ---------- formatting ----------
 
+/**
+ * Terminal-safe text: C0 controls, DEL, C1 controls (0x80-0x9f), Unicode line/paragraph separators and
+ * bidi overrides/isolates become visible escapes (\n, \t, \r, \x1b, \u{202e}), so a capture-controlled
+ * string (a comm, a file name, a host name) can neither drive the terminal nor forge a row. Every human
+ * renderer (reports, query tables, tables, compare, CLI messages) goes through this one function; CSV
+ * and JSON keep the raw strings.
+ */
+export function printable(s: string): string {
+  return s.replace(UNSAFE, (c) => {
+    const cp = c.codePointAt(0)!;
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+  });
+}
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
 export function fmtNs(v: number): string {
   const a = Math.abs(v);
   if (a < 1e3) return `${Math.round(v)}ns`;
@@ -148,16 +156,16 @@ export function fmtValue(v: unknown, unit?: Unit, base = 0): string {
       default: return Number.isInteger(n) ? String(v) : n.toFixed(2);
     }
   }
-  if (Array.isArray(v)) return v.join(' ');
+  if (Array.isArray(v)) return printable(v.join(' '));
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  return String(v);
+  return printable(String(v));
 }
 
 const isNumUnit = (u?: Unit) => u !== undefined && u !== 'text';
 
 /** Aligned table: numeric columns right-aligned. */
 export function renderTable(cols: Col[], rows: Row[], base = 0): string {
-  const head = cols.map((c) => c.label ?? c.key);
+  const head = cols.map((c) => printable(c.label ?? c.key));
   const cells = rows.map((r) => cols.map((c) => fmtValue(r[c.key], c.unit, base)));
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
   const line = (vals: string[]) =>
@@ -219,9 +227,9 @@ export function renderReport(res: ReportResult, format: 'human' | 'json' | 'csv'
     return tabular.map((s) => `# ${s.name}\n${toCsv(s.columns.map((c) => c.key), s.rows)}`).join('\n');
   }
   const out: string[] = [];
-  for (const n of res.notes) out.push(n, '');
+  for (const n of res.notes) out.push(printable(n), '');
   for (const s of res.sections) {
-    out.push(s.title);
+    out.push(printable(s.title));
     out.push(s.text ?? (s.rows.length ? renderTable(s.columns, s.rows, base) : '  (none)'));
     out.push('');
   }

@@ -1,6 +1,6 @@
 /** leaks: kernel allocations outstanding at the end (or --at T), grouped by symbolized stack, as memleak. */
 import type { CaptureDb, Param } from '../db.js';
-import { fmtBytes, fmtNs, p, taskFilter, type ReportOptions, type ReportResult } from './common.js';
+import { fmtBytes, fmtNs, p, printable, taskFilter, type ReportOptions, type ReportResult } from './common.js';
 
 export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const at = o.at ?? cap.endTs;
@@ -27,8 +27,8 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
     ORDER BY bytes DESC, count DESC, folded LIMIT ${top}`, params);
   const [tot] = await cap.query<any>(`SELECT coalesce(sum(bytes), 0) AS bytes, count(*) AS count FROM allocations
     WHERE ts <= $1 AND ts >= $2 AND (free_ts > $1 OR (free_ts IS NULL AND outstanding)) AND $1 - ts >= $3`, [at, o.since, o.minAge ?? 0]);
-  const text = rows.map((r) => `${fmtBytes(Number(r.bytes))} in ${r.count} allocations (oldest ${fmtNs(Number(r.oldest_age_ns))}) from ${r.call_site_symbol ?? '?'}\n` +
-    (r.frames as string[]).slice(0, 16).map((f) => `    ${f}`).join('\n')).join('\n\n');
+  const text = rows.map((r) => printable(`${fmtBytes(Number(r.bytes))} in ${r.count} allocations (oldest ${fmtNs(Number(r.oldest_age_ns))}) from ${r.call_site_symbol ?? '?'}`) + '\n' +
+    (r.frames as string[]).slice(0, 16).map((f) => `    ${printable(f)}`).join('\n')).join('\n\n');
   return {
     report: 'leaks',
     facts: { at_ts: at, min_age_ns: o.minAge ?? 0, outstanding: { bytes: tot.bytes, count: tot.count } },

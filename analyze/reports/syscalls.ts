@@ -1,6 +1,6 @@
 /** syscalls: per syscall and per process, nested both ways (as sysnest); --hist for latency histograms. */
 import type { CaptureDb, Param } from '../db.js';
-import { histRows, LOG2_BUCKET_US, p, renderHist, renderTable, taskFilter, type Col, type ReportOptions, type ReportResult } from './common.js';
+import { histRows, LOG2_BUCKET_US, p, printable, renderHist, renderTable, taskFilter, type Col, type ReportOptions, type ReportResult } from './common.js';
 
 const STATS = `count(*) AS count, count(*) FILTER (WHERE failed) AS errors, coalesce(sum(dur), 0) AS total_ns,
   avg(dur) AS avg_ns, quantile_disc(dur, 0.99) AS p99_ns, max(dur) AS max_ns`;
@@ -46,7 +46,7 @@ export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<
     const hists = names.map((n) => ({ name: n, hist: histRows(raw.filter((r) => r.name === n)) }));
     sections.push({ name: 'histograms', title: 'Latency histograms (log2, µs)', columns: [],
       rows: hists.map((h) => ({ name: h.name, buckets: h.hist.map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) })),
-      text: hists.map((h) => `${h.name}\n${renderHist(h.hist)}`).join('\n\n') });
+      text: hists.map((h) => `${printable(h.name)}\n${renderHist(h.hist)}`).join('\n\n') });
   }
   await cap.query('DROP TABLE IF EXISTS _rep_sys');
   return { report: 'syscalls', sections, notes: [] };

@@ -1,6 +1,6 @@
 /** tasks: the lifecycle tree (fork, exec, exit with times, lifetime, exit code), as execsnoop plus a process tree. */
 import type { CaptureDb, Param } from '../db.js';
-import { fmtNs, p, taskFilter, type ReportOptions, type ReportResult } from './common.js';
+import { fmtNs, p, printable, taskFilter, type ReportOptions, type ReportResult } from './common.js';
 
 export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
@@ -19,14 +19,15 @@ export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
     )
     SELECT pr.tgid, pr.parent_tgid, pr.comm, pr.exec_filename, pr.start_ts, pr.end_ts, pr.lifetime, pr.exit_code, pr.exit_status, pr.exit_signal,
            pr.threads, pr.from_snapshot,
-           (SELECT list(t.comm ORDER BY t.start_ts) FROM threads t WHERE t.tgid = pr.tgid AND t.tid <> pr.tgid) AS thread_comms
-    FROM processes pr WHERE pr.tgid IN (SELECT tgid FROM anc) ORDER BY pr.start_ts NULLS FIRST, pr.tgid`);
+           (SELECT list(t.comm ORDER BY t.start_ts) FROM threads t WHERE t.tgid = pr.tgid AND t.tid <> pr.tgid) AS thread_comms,
+           ${o.comm !== undefined ? 'regexp_matches(coalesce(pr.comm, \'\'), $1)' : 'true'} AS comm_match
+    FROM processes pr WHERE pr.tgid IN (SELECT tgid FROM anc) ORDER BY pr.start_ts NULLS FIRST, pr.tgid`, o.comm !== undefined ? [o.comm] : []);
   const keep = new Set<number>();
   if (o.pid !== undefined || o.comm !== undefined) {
-    const re = o.comm !== undefined ? new RegExp(o.comm) : null;
+    // --comm matched by DuckDB (comm_match), the same RE2 semantics as every other report
     const byId = new Map(procs.map((r) => [r.tgid, r]));
     for (const r of procs) {
-      if ((o.pid === undefined || r.tgid === o.pid) && (!re || re.test(r.comm ?? ''))) {
+      if ((o.pid === undefined || r.tgid === o.pid) && r.comm_match) {
         for (let x: any = r; x && !keep.has(x.tgid); x = byId.get(x.parent_tgid)) keep.add(x.tgid);
       }
     }
@@ -48,7 +49,7 @@ export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
     const exit = r.end_ts !== null ? ` exit ${rel(r.end_ts)} status ${r.exit_status}${r.exit_signal ? ` signal ${r.exit_signal}` : ''} lifetime ${r.lifetime !== null ? fmtNs(r.lifetime) : '?'}` : '';
     const exec = r.exec_filename ? ` exec ${r.exec_filename}` : '';
     const thr = r.threads > 1 ? ` [${r.threads - 1} thread${r.threads > 2 ? 's' : ''}: ${(r.thread_comms ?? []).join(', ')}]` : '';
-    lines.push(`${prefix}${branch}${r.comm ?? '?'} (${r.tgid}) ${r.from_snapshot ? 'running at start' : `fork ${rel(r.start_ts)}`}${exec}${exit}${thr}`);
+    lines.push(printable(`${prefix}${branch}${r.comm ?? '?'} (${r.tgid}) ${r.from_snapshot ? 'running at start' : `fork ${rel(r.start_ts)}`}${exec}${exit}${thr}`));
     const ch = kids.get(r.tgid) ?? [];
     ch.forEach((c, i) => walk(c, depth === 0 ? prefix : prefix + (last ? '   ' : '│  '), i === ch.length - 1, depth + 1));
   };
