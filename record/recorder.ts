@@ -10,7 +10,7 @@ import * as W from '../formats/gen/events.gen.js';
 import { BpfError, KtapeError, UnsupportedError, UsageError } from '../formats/errors.js';
 import { FORMAT_NAME, FORMAT_VERSION, type EventGroup, type Manifest } from '../formats/schema.js';
 import { libbpf } from './libbpf.js';
-import { readClocks, Ring } from './ring.js';
+import { Ring } from './ring.js';
 import { hostFacts } from './snapshot.js';
 import { KTAPE_VERSION, pkgPath } from './paths.js';
 import { fmtBytes } from './units.js';
@@ -234,12 +234,12 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   prepareOutDir(dir);
   // Stop requests that arrive while loading are honoured as soon as recording starts.
   const signals = new StopSignals(o.quiet);
-  // The capture exists (manifest, every table with its schema) before anything slow happens.
+  // Every table file exists, with its schema, from the start; manifest.json appears once the
+  // programs are attached (its presence means recording is live).
   const rec = new Recording(o, dir, startManifest(o, cfg));
-  rec.manifest.start_ts = Number(readClocks().boottime);
   let statsFd = -1;
   try {
-    if (!rec.writeManifest()) throw nothingRecorded(rec);
+    if (rec.sink.failure) throw nothingRecorded(rec);
     rec.bpf = new BpfObject(objPath);
     rec.bpf.load(cfg);
     // --max-size is checked after every drain round: small rounds keep the overshoot small
@@ -270,7 +270,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   manifest.start_ts = Number(rec.anchor('start').boottime);
   rec.started = true;
   bpf.attach();
-  if (rec.writeManifest()) rec.writeSnapshot();
+  if (rec.writeManifest()) rec.writeSnapshot(); // the snapshot after attach: no gap for tasks created meanwhile
   if (o.command && !rec.mustStop()) rec.spawnWorkload(cfg.follow);
   o.onReady?.();
   const t0 = process.hrtime.bigint();
