@@ -6,7 +6,7 @@
  * with exit 0 or 2, no stack trace and no internal error; a crash or hang of a worker is a failure
  * named after the case and command it was running.
  *
- *   node test/fuzz/run.mjs --cases 2000 --seed 7 [--fixture leak] [--workers 2] [--json out.json]
+ *   node test/fuzz/run.mjs --cases 2000 --seed 7 [--fixture tiny] [--workers 2] [--json out.json]
  *
  * `npm test` runs a short fixed-seed run (test/unit/fuzz.test.ts); `npm run fuzz` a long one.
  */
@@ -72,7 +72,7 @@ function startWorker(timeoutMs) {
   };
 }
 
-export async function fuzz({ cases = 200, seed = 1, fixture = 'leak', workers = 2, timeoutMs = 60_000, onCase } = {}) {
+export async function fuzz({ cases = 200, seed = 1, fixture = 'tiny', workers = 2, timeoutMs = 60_000, onCase, onFailure } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'ktape-fuzz-'));
   const base = join(ROOT, 'fixtures', fixture);
   const failures = [];
@@ -92,10 +92,10 @@ export async function fuzz({ cases = 200, seed = 1, fixture = 'leak', workers = 
         runs++;
         byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
         const bad = badRun(res);
-        if (bad) failures.push({ id, mutation: what, cmd: res.cmd, why: bad, stderr: res.stderr.slice(0, 500) });
+        if (bad) onFailure?.(failures[failures.push({ id, mutation: what, cmd: res.cmd, why: bad, stderr: res.stderr.slice(0, 500) }) - 1]);
       }
       if (r.hang || r.crash) {
-        failures.push({ id, mutation: what, cmd: r.hang ?? r.crash, why: r.hang ? `no answer within ${timeoutMs} ms` : 'crash' });
+        onFailure?.(failures[failures.push({ id, mutation: what, cmd: r.hang ?? r.crash, why: r.hang ? `no answer within ${timeoutMs} ms` : 'crash' }) - 1]);
         pool[w].stop();
         pool[w] = startWorker(timeoutMs);
       }
@@ -120,12 +120,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = Date.now();
   const tty = process.stderr.isTTY;
   const res = await fuzz({
-    cases: Number(arg('cases', 1000)), seed: Number(arg('seed', Date.now() % 100000)), fixture: arg('fixture', 'leak'),
+    cases: Number(arg('cases', 1000)), seed: Number(arg('seed', Date.now() % 100000)), fixture: arg('fixture', 'tiny'),
     workers: Number(arg('workers', 2)),
     onCase: ({ id, failures }) => tty && process.stderr.write(`\rfuzz: case ${id + 1}, ${failures} failures\x1b[K`),
+    onFailure: (f) => console.log(`FAIL case ${f.id} (${f.mutation}): ${f.cmd}: ${f.why} ${f.stderr ?? ''}`),
   });
   if (tty) process.stderr.write('\n');
-  for (const f of res.failures) console.log(`FAIL case ${f.id} (${f.mutation}): ${f.cmd}: ${f.why} ${f.stderr ?? ''}`);
   console.log(`fuzz: ${res.cases} cases, ${res.runs} command runs, seed ${res.seed}, fixture ${res.fixture}, exits ${JSON.stringify(res.byStatus)}, ${res.failures.length} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   const out = arg('json');
   if (out) writeFileSync(out, JSON.stringify(res, null, 2));
