@@ -71,6 +71,11 @@ Examples:
         if (progressShown) { process.stderr.write('\r\x1b[K'); progressShown = false; }
         if (!o.quiet) process.stderr.write(`${printable(s)}\n`);
       };
+      // damage is never hidden, not even by -q
+      const warnAbout = (r: { torn: string[]; warnings: string[] }) => {
+        for (const f of r.torn) process.stderr.write(`ktape: warning: ${printable(f)}; exported the complete batches before it\n`);
+        for (const w of r.warnings) process.stderr.write(`ktape: warning: ${printable(w)}\n`);
+      };
       if (o.perfetto) {
         const t0 = performance.now();
         const { exportPerfetto } = await import('../export/perfetto.js');
@@ -79,7 +84,7 @@ Examples:
         say(`ktape: wrote ${o.perfetto}: ${r.events} events, ${r.packets} packets, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s` +
           (r.outstandingAllocs ? `; ${r.outstandingAllocs} allocations outstanding at the end (track "ktape: kmem outstanding at end")` : '') +
           ' — open it in https://ui.perfetto.dev');
-        for (const f of r.torn) say(`ktape: warning: ${f}: last batch torn (recorder killed?); exported the complete batches`);
+        warnAbout(r);
       }
       if (o.chrome) {
         const t0 = performance.now();
@@ -87,7 +92,7 @@ Examples:
         const r = exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${printable(msg)}\n`));
         const s = (performance.now() - t0) / 1000;
         say(`ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`);
-        for (const f of r.torn) say(`ktape: warning: ${f}: last batch torn (recorder killed?); exported the complete batches`);
+        warnAbout(r);
       }
     });
 }

@@ -6,7 +6,7 @@
  * --events filters. Memory is bounded by one Arrow segment per event table
  * plus per-task state; never by the number of events.
  */
-import { captureTableFiles, iterStreamFile, readManifest, readTable } from '../formats/reader.js';
+import { captureTableFiles, iterStreamFile, readManifest, readTable, type StreamState } from '../formats/reader.js';
 import { EVENT_GROUPS, type EventGroup, type Manifest } from '../formats/schema.js';
 import { UsageError } from '../formats/errors.js';
 import type { RecordBatch } from 'apache-arrow';
@@ -48,7 +48,7 @@ class TableCursor {
   private fileIdx = 0;
   /** batches of the current file, read one at a time (bounded memory) */
   private it: Generator<RecordBatch> | null = null;
-  private itTorn = { value: false };
+  private itTorn: StreamState = { value: false };
   private itFile = '';
   private order: Uint32Array | null = null;
   private pos = 0;
@@ -71,7 +71,7 @@ class TableCursor {
       if (this.it) {
         const r = this.it.next();
         if (!r.done) { b = r.value; break; }
-        if (this.itTorn.value) this.torn.push(this.itFile);
+        if (this.itTorn.value) this.torn.push(`${this.itFile}: ${this.itTorn.why}`);
         this.it = null;
       }
       if (this.fileIdx >= this.files.length) return false;
@@ -254,6 +254,7 @@ export class ExportSource {
   /** selected tgids, or null = everything */
   readonly selectedTgids: Set<number> | null;
   private selectedTids: Set<number> | null;
+  /** damaged or cut table files, each with what is wrong (their complete batches were exported) */
   torn: string[] = [];
   /** one-line warnings about the capture (files the manifest does not list) */
   warnings: string[] = [];

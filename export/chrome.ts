@@ -38,7 +38,10 @@ export interface ChromeResult {
   events: number;
   traceEvents: number;
   bytes: number;
+  /** damaged or cut table files, with what is wrong */
   torn: string[];
+  /** other one-line warnings about the capture */
+  warnings: string[];
 }
 
 /** ns since boot → JSON µs with 3 decimals (exact to the ns) */
@@ -276,5 +279,5 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
   const info = { ktape_capture: src.manifest.host.hostname, kernel: src.manifest.host.kernel_release, machine: src.manifest.host.machine, clock: 'CLOCK_BOOTTIME' };
   sink.writeString(`\n],"metadata":${JSON.stringify(info)}}\n`);
   sink.close();
-  return { events, traceEvents: n, bytes: sink.bytes, torn: src.torn };
+  return { events, traceEvents: n, bytes: sink.bytes, torn: src.torn, warnings: src.warnings };
 }

@@ -123,7 +123,10 @@ export interface PerfettoResult {
   packets: number;
   bytes: number;
   outstandingAllocs: number;
+  /** damaged or cut table files, with what is wrong */
   torn: string[];
+  /** other one-line warnings about the capture */
+  warnings: string[];
 }
 
 export function exportPerfetto(captureDir: string, outPath: string, opts: ExportOptions = {}): PerfettoResult {
@@ -580,7 +583,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
     if (live.length) writeLeaks(captureDir, live, writePacket, seq2Flags, m.commOf.bind(m), LEAK_TRACK);
   }
   sink.close();
-  return { events, packets, bytes: sink.bytes, outstandingAllocs: outstanding, torn: src.torn };
+  return { events, packets, bytes: sink.bytes, outstandingAllocs: outstanding, torn: src.torn, warnings: src.warnings };
 }
 
 function writeLeaks(

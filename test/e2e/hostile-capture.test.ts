@@ -86,6 +86,12 @@ describe('damaged table files', () => {
     expect(JSON.parse(l.stdout)).toEqual([{ count: rows }]);
     const cpu = ktape(['analyze', d, 'cpu']);
     expect(cpu.stdout + cpu.stderr).toMatch(/sched_switch/);
+    // -q quiets progress and the summary, never damage
+    for (const fmt of ['--perfetto', '--chrome']) {
+      const e = ktape(['export', d, fmt, join(tmp(), 'x'), '-q']);
+      expect(e.status, e.stderr).toBe(0);
+      expect(e.stderr).toMatch(/warning: .*sched_switch\.0000\.arrows: batch at byte \d+ is cut short; exported the complete batches before it/);
+    }
   });
 
   it('an unlisted copy of a segment is ignored with a warning, not loaded twice', () => {
@@ -95,6 +101,8 @@ describe('damaged table files', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)[0].n).toBe(rows);
     expect(r.stderr).toMatch(/sched_switch\.0001\.arrows: not listed in the manifest for table sched_switch; ignored/);
+    const e = ktape(['export', d, '--chrome', join(tmp(), 'x.json'), '-q']);
+    expect(e.stderr).toMatch(/sched_switch\.0001\.arrows: not listed in the manifest for table sched_switch; ignored/);
   });
 
   it('a segment listed twice (more rows than the manifest says) is refused', () => {
