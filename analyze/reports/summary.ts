@@ -15,10 +15,13 @@ export async function summaryReport(cap: CaptureDb, o: ReportOptions): Promise<R
   const sys = await cap.query(`SELECT name, count(*) AS count, count(*) FILTER (WHERE failed) AS errors, coalesce(sum(dur), 0) AS total_ns
     FROM syscalls WHERE coalesce(ts, end_ts) BETWEEN $1 AND $2 GROUP BY name ORDER BY count DESC, name LIMIT $3`, [o.since, o.until, Math.min(o.top, 10)]);
   const [mem] = await cap.query<any>(`SELECT count(*) AS count, coalesce(sum(bytes), 0) AS bytes FROM allocations WHERE outstanding`);
+  const [{ truncated }] = await cap.query<{ truncated: number }>(`SELECT coalesce(sum(count), 0) AS truncated FROM losses WHERE reason = 'truncated'`);
+  const killed = !cap.manifest.complete ? 'recorder killed; end is the last event' : null;
+  const damaged = Number(truncated) ? `${truncated} rows missing from damaged files, see Losses` : null;
   const facts = [
     { fact: 'host', value: `${c.hostname} ${c.machine} ${c.cpus} CPUs, kernel ${c.kernel_release}` },
     { fact: 'duration', value: `${(Number(c.dur) / 1e9).toFixed(3)}s (ts ${c.start_ts} .. ${c.end_ts})` },
-    { fact: 'complete', value: c.complete ? 'yes' : 'no (recorder killed; end is the last event)' },
+    { fact: 'complete', value: c.complete ? 'yes' : `no (${[killed, damaged].filter(Boolean).join('; ') || 'recorder killed'})` },
     { fact: 'workload', value: c.workload_tgid === null ? '-' : String(c.workload_tgid) },
     { fact: 'outstanding kernel memory', value: `${mem.bytes} bytes in ${mem.count} allocations` },
   ];

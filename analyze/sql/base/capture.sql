@@ -3,7 +3,7 @@
 -- @view capture: One row describing the capture: host, window and format.
 -- @col dir: capture directory as given when it was opened
 -- @col format_version: capture format version (manifest)
--- @col complete: false when the recorder was killed before finishing the capture
+-- @col complete: false when the recorder was killed before finishing the capture, or rows it wrote are missing from damaged files (losses with reason 'truncated')
 -- @col hostname: host the capture was recorded on
 -- @col kernel_release: uname -r of that host
 -- @col machine: uname -m (x86_64, aarch64, ...); selects the syscall name table
