@@ -161,8 +161,6 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
         rec.all.get('losses')!.flush();
         if (isTTY) rec.progress(t0);
       }
-      // rotate segments when they grow past --segment-mb
-      for (const w of Object.values(rec.writers)) if (w.bytes - w.closedBytes > o.segmentMb * 1024 * 1024) w.rotate();
       const late = rec.mustStop();
       if (late) stop(late);
     };

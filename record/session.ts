@@ -114,10 +114,17 @@ export class Recording {
       const n = this.ring.drain();
       if (n === 0) break;
       this.decoder.decode(this.ring.buf, n);
+      this.rotate();
       const why = check ? this.mustStop() : null;
       if (why) return why;
     }
     return null;
+  }
+
+  /** Start a new segment of each table grown past --segment-mb. */
+  private rotate(): void {
+    const max = this.o.segmentMb * 1024 * 1024;
+    for (const w of Object.values(this.writers)) if (w.bytes - w.closedBytes > max) w.rotate();
   }
 
   /**

@@ -134,8 +134,16 @@ export class StreamFile {
   rows = 0;
   constructor(readonly path: string, schema: Schema, private readonly sink: CaptureSink) {
     this.fd = createFile(path);
-    this.writer.reset(undefined, schema); // queues the schema message
-    this.drainSink();
+    try {
+      this.writer.reset(undefined, schema); // queues the schema message
+      this.drainSink();
+    } catch (e) {
+      // a file without its whole schema is no stream: leave none behind
+      closeSync(this.fd);
+      unlinkSync(path);
+      this.sink.bytes -= this.bytes;
+      throw e;
+    }
   }
   private drainSink(): void {
     const q = (this.writer as unknown as { _sink: { _values: Uint8Array[] } })._sink._values;

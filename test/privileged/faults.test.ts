@@ -242,33 +242,42 @@ describe.skipIf(skipOutsideCI)('faults: signals while stopping', () => {
 });
 
 describe.skipIf(skipOutsideCI)('faults: disk full', () => {
-  let mnt = '';
-  beforeAll(() => {
-    mnt = tmp('ktape-tmpfs-');
-    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', mnt], { encoding: 'utf8' });
+  const mounts: string[] = [];
+  const tmpfs = (size: string) => {
+    const mnt = tmp('ktape-tmpfs-');
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', mnt], { encoding: 'utf8' });
     expect(m.status, m.stderr).toBe(0);
-  });
+    mounts.push(mnt);
+    return mnt;
+  };
   afterAll(() => {
-    if (mnt) spawnSync('umount', [mnt]);
+    for (const m of mounts) spawnSync('umount', [m]);
   });
 
-  it('ENOSPC on an 8 MiB tmpfs: one line, exit 1, workload ended, every complete batch analyzable', async () => {
-    const dir = join(mnt, 'cap');
-    const r = startRecord(['-o', dir, ...PINGPONG]);
-    const pid = await workloadPid(dir);
-    const res = await r.done;
-    expect(res.code).toBe(1);
-    const lines = res.stderr.trim().split('\n');
-    expect(lines, res.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^ktape: ${dir}/[a-z_]+\\.\\d{4}\\.arrows: no space left on device`));
-    await until(`workload ${pid} to end`, () => ended(pid), 10_000);
-    const m = manifest(dir);
-    expect(m.complete).toBe(false);
-    expect(m.stop_reason).toBe('disk full');
-    const disk = expectAnalyzable(dir);
-    for (const t of EVENT_TABLES) expect(m.tables[t]?.rows ?? 0, `manifest rows of ${t}`).toBe(disk[t].rows);
-    console.log(`disk full: ${Object.values(disk).reduce((s, d) => s + d.batches, 0)} complete batches on disk = rows analyzed`);
-  });
+  const cases = [
+    { name: 'an 8 MiB tmpfs', size: '8m', args: [] as string[] },
+    { name: 'a 16 MiB tmpfs, 1 MiB segments (full at any write: batch, rotation, schema)', size: '16m', args: ['--segment-mb', '1', '--kallsyms', 'used'] },
+  ];
+  for (const c of cases) {
+    it(`ENOSPC on ${c.name}: one line, exit 1, workload ended, every complete batch analyzable`, async () => {
+      const dir = join(tmpfs(c.size), 'cap');
+      const r = startRecord(['-o', dir, ...c.args, ...PINGPONG]);
+      const pid = await workloadPid(dir);
+      const res = await r.done;
+      expect(res.code).toBe(1);
+      const lines = res.stderr.trim().split('\n');
+      expect(lines, res.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^ktape: ${dir}/[a-z_]+\\.\\d{4}\\.arrows: no space left on device`));
+      await until(`workload ${pid} to end`, () => ended(pid), 10_000);
+      const m = manifest(dir);
+      expect(m.complete).toBe(false);
+      expect(m.stop_reason).toBe('disk full');
+      const disk = expectAnalyzable(dir);
+      for (const t of EVENT_TABLES) expect(m.tables[t]?.rows ?? 0, `manifest rows of ${t}`).toBe(disk[t].rows);
+      const files = Object.values(disk).reduce((s, d) => s + d.files, 0);
+      console.log(`disk full (${c.size}): ${Object.values(disk).reduce((s, d) => s + d.batches, 0)} complete batches in ${files} files = rows analyzed`);
+    });
+  }
 });
 
 describe.skipIf(skipOutsideCI)('faults: --max-size', () => {
