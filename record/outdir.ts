@@ -79,9 +79,11 @@ function checkExisting(dir: string, abs: string): void {
   const euid = process.geteuid?.() ?? 0;
   if (st.uid !== euid)
     throw refuse(dir, `directory is owned by uid ${st.uid}, not by this user (uid ${euid}); choose a new capture directory`);
-  // Ours: close it to others first, then check it is empty (nobody can add to it after the chmod).
+  const notEmpty = () => refuse(dir, 'directory exists and is not empty; choose a new capture directory');
+  if (readdirSync(abs).length > 0) throw notEmpty();
+  // Ours and empty: close it to others, then check again (nobody can add to it after the chmod).
   if ((st.mode & 0o777) !== 0o700) chmodSync(abs, 0o700);
-  if (readdirSync(abs).length > 0) throw refuse(dir, 'directory exists and is not empty; choose a new capture directory');
+  if (readdirSync(abs).length > 0) throw notEmpty();
 }
 
 /** Make `dir` a fresh, private (0700) capture directory. */

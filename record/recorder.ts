@@ -203,11 +203,8 @@ function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdO
   m.stop_reason = rec.stopReason ?? 'error';
   m.complete = !failed();
   m.summary = { events: rec.events(), lost: rec.losses.total, kernel_gaps: rec.losses.gaps, bytes: eventBytes };
-  const failure = rec.sink.failure;
-  rec.sink.unreserve();
-  rec.writeManifest();
-  // the final manifest could not be written: say so, the start manifest stays valid
-  if (!failure && rec.sink.failure) rec.stopReason = rec.sink.failure.code === 'E_DISK_FULL' ? 'disk full' : 'write error';
+  rec.sink.unreserve(); // the disk held back for this manifest
+  rec.writeManifest(); // if it cannot be written, the previous one stays and endError() says why
 }
 
 /** The error record() ends with after a clean stop, if any (disk full, internal). */

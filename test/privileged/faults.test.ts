@@ -366,6 +366,17 @@ describe.skipIf(skipOutsideCI)('faults: hostile or impossible output directories
     } finally {
       attacker.kill('SIGKILL');
     }
+    // the primitives themselves: a new file never opens an existing name or a symlink; the manifest
+    // replacement renames over a symlink instead of writing through it
+    const { createFile, replaceFile } = await import('../../dist/record/outdir.js');
+    const p = join(base, 'p');
+    mkdirSync(p, 0o700);
+    symlinkSync(target, join(p, 'sched_switch.0000.arrows'));
+    symlinkSync(target, join(p, 'manifest.json'));
+    expect(() => createFile(join(p, 'sched_switch.0000.arrows'))).toThrow(/EEXIST/);
+    replaceFile(p, 'manifest.json', '{}');
+    expect(lstatSync(join(p, 'manifest.json')).isFile()).toBe(true);
+    expect(readdirSync(p).sort()).toEqual(['manifest.json', 'sched_switch.0000.arrows']); // no tmp file left
     expect(readFileSync(target, 'utf8')).toBe('precious\n');
     expect(statSync(target).uid).toBe(0);
   });
