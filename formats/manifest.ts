@@ -56,7 +56,7 @@ export const manifestSchema = z.looseObject({
   complete: z.boolean(),
   ktape_version: str(64).optional(),
   command_line: z.array(str()).max(1 << 16).optional(),
-  host: host.nullable().optional(),
+  host,
   options: options.nullable().optional(),
   recorder_tgid: id.nullable().optional(),
   start_ts: ns,

@@ -51,6 +51,12 @@ function mutateManifest(dir, r) {
     return 'manifest: 200,000-deep command_line';
   }
   const m = JSON.parse(readFileSync(p, 'utf8'));
+  if (kind === 1) {
+    const f = r.pick(FIELDS);
+    setPath(m, f, r.next() < 0.5 ? null : undefined);
+    writeFileSync(p, JSON.stringify(m));
+    return `manifest: ${f} removed or null`;
+  }
   const n = 1 + r.int(3);
   const what = [];
   for (let k = 0; k < n; k++) {
