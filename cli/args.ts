@@ -92,7 +92,7 @@ export async function checkCommRegex(flag: string, re: string | undefined): Prom
     await conn.run('SELECT regexp_matches(\'\', $1)', [re]);
   } catch (e) {
     const why = (e as Error).message.split('\n')[0].replace(/^Invalid Input Error: /, '');
-    throw new UsageError(`${flag} ${re}: not a valid RE2 regular expression (${why}); lookarounds and backreferences are not supported`);
+    throw new UsageError(`${flag} ${re}: not a valid regular expression (RE2, as DuckDB runs it: ${why}; no lookarounds or backreferences)`);
   } finally {
     conn.closeSync();
     inst.closeSync();

@@ -43,7 +43,7 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
   };
 }
 
-/** flamegraph.pl input: "outer;...;inner bytes" */
+/** flamegraph.pl input: "outer;...;inner bytes" (one stack per line: control characters escaped) */
 export function foldedLines(res: ReportResult): string {
-  return res.sections[0].rows.map((r) => `${r.folded} ${r.bytes}`).join('\n') + (res.sections[0].rows.length ? '\n' : '');
+  return res.sections[0].rows.map((r) => `${printable(String(r.folded))} ${r.bytes}`).join('\n') + (res.sections[0].rows.length ? '\n' : '');
 }
