@@ -76,6 +76,9 @@ Examples:
       if (opts.json) printRecordJson(res);
       else if (!opts.quiet) printRecordSummary(res);
       if (res.exitCode !== null && res.exitCode !== 0) process.exitCode = res.exitCode;
+      // Exit here, signal handlers still installed: a natural exit restores SIGINT's default action
+      // ~70 ms before the process is gone, and a late Ctrl-C then would turn a clean stop into status 130.
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
     });
 }
 

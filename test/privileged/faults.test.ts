@@ -229,7 +229,7 @@ describe.skipIf(skipOutsideCI)('faults: signals while stopping', () => {
     await sleep(200);
     r.child.kill('SIGINT');
     const res = await r.done;
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, `signal ${res.signal}: ${res.stderr}`).toBe(0);
     const summary = JSON.parse(res.stdout.trim().split('\n').filter((l) => l.startsWith('{"dir"'))[0]);
     expect(summary.stop_reason).toBe('SIGINT');
     const m = manifest(dir);
