@@ -103,7 +103,15 @@ function readStdin(): Promise<string> {
   });
 }
 
+/** analyze, query, tables and convert. */
 export function registerAnalyze(program: Command): void {
+  registerReports(program);
+  registerQuery(program);
+  registerTables(program);
+  registerConvert(program);
+}
+
+function registerReports(program: Command): void {
   const reportNames = Object.keys(REPORTS);
   const analyze = program
     .command('analyze')
@@ -155,7 +163,9 @@ Examples:
         cap.close();
       }
     });
+}
 
+function registerQuery(program: Command): void {
   const query = program
     .command('query')
     .description('run SQL over a capture\'s views (interactive shell when stdin is a TTY and no SQL is given)')
@@ -186,7 +196,9 @@ read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts a
         cap.close();
       }
     });
+}
 
+function registerTables(program: Command): void {
   const tables = program
     .command('tables')
     .description('list the views of a capture with their columns, types and descriptions')
@@ -216,7 +228,9 @@ read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts a
       cap.close();
     }
   });
+}
 
+function registerConvert(program: Command): void {
   const convert = program
     .command('convert')
     .description('write every capture table (and with --views the views) as Parquet files via DuckDB COPY')
