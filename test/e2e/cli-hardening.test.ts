@@ -5,9 +5,10 @@
  * --verbose.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, FIXTURES, ktape, tmp } from '../helpers.js';
+import { CLI, ROOT, FIXTURES, ktape, tmp } from '../helpers.js';
 
 const DEMO = join(FIXTURES, 'demo');
 const ESC = '\x1b[2J\x1b]0;pwn\x07'; // clear screen, set the window title
@@ -157,6 +158,17 @@ describe('item 13: ktape query runs sandboxed', () => {
     }
     const m = ktape(['query', DEMO, sql, '--json', '--memory-limit', '1GB']); // loaded into a temporary database file
     expect(JSON.parse(m.stdout)[0].n).toBe(want);
+  });
+  it('the interactive shell (on a TTY, via script(1)) is sandboxed and escapes values too', () => {
+    const has = spawnSync('script', ['--version']).status === 0;
+    if (!has) return void console.warn('[skip] script(1) not installed: no pseudo-terminal for the shell test');
+    const input = `SELECT * FROM read_text('${secret}');\nSELECT chr(27) || 'x' AS e;\nSELECT 1; SELECT 2;\n.quit\n`;
+    const r = spawnSync('script', ['-qec', `${process.execPath} ${CLI} query ${DEMO}`, '/dev/null'], { input, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toMatch(/error: query refused: Permission Error: .*\(ktape query runs sandboxed/);
+    expect(r.stdout).not.toContain('TOPSECRET');
+    expect(r.stdout).toMatch(/error: query: 2 statements in one query/);
+    expect(r.stdout).toContain('\\x1bx');
+    expect(r.stdout).not.toContain('\x1bx');
   });
   it('--unsafe gives DuckDB its full power: files and several statements', () => {
     const out = join(dir, 'unsafe.csv');
