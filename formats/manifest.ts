@@ -21,15 +21,16 @@ const str = (max = 4096) => z.string().max(max);
 /** the longest capture anyone records: a year */
 const MAX_SPAN_NS = 366 * 86400e9;
 
+/** every field is written by every ktape release, and readers use them all */
 const host = z.looseObject({
-  hostname: str(256).optional(),
-  kernel_release: str(256).optional(),
-  kernel_version: str(1024).optional(),
-  machine: str(64).optional(),
-  cpus: z.number().int().min(1).max(65536).optional(),
-  page_size: z.number().int().min(1).max(2 ** 30).optional(),
-  boot_id: str(64).optional(),
-  clk_tck: z.number().int().min(1).max(1e6).optional(),
+  hostname: str(256),
+  kernel_release: str(256),
+  kernel_version: str(1024),
+  machine: str(64),
+  cpus: z.number().int().min(1).max(65536),
+  page_size: z.number().int().min(1).max(2 ** 30),
+  boot_id: str(64),
+  clk_tck: z.number().int().min(1).max(1e6),
 });
 
 const options = z.looseObject({
