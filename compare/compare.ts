@@ -142,6 +142,8 @@ const EXPLAIN_REASON: Record<string, string> = {
   ringbuf_full: 'ring buffer full: re-record with a larger --buffer-mb',
   kernel_gap: 'context switches the kernel did not report',
   bpf_recursion: 'the kernel skipped a probe already running on that CPU',
+  max_size: 'recorded after --max-size was reached: re-record with a larger --max-size',
+  truncated: 'rows missing from damaged or cut capture files',
 };
 
 export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: CompareOptions): CompareResult {

@@ -67,6 +67,7 @@ export const manifestSchema = z.looseObject({
     pid: id,
     exit_code: z.number().int().min(-(2 ** 31)).max(2 ** 31 - 1).nullable().optional(),
   }).nullable().optional(),
+  stop_reason: str(64).optional(),
   tables: z.record(z.string().regex(/^[a-z_]{1,64}$/), table).optional(),
   summary: z.looseObject({
     events: z.record(str(64), count).optional(),

@@ -241,7 +241,7 @@ export const TABLES: TableDef[] = [
       c('count', 'u64', 'number of events dropped'),
       c('ts_start', 'i64', 'window start: all drops of this row happened in [ts_start, ts_end]'),
       c('ts_end', 'i64', 'window end'),
-      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel) or 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture)"),
+      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel), 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture) or 'max_size' (recorded after --max-size was reached: counted, not written; window = the stop)"),
       c('resume_ts', 'i64', "kernel_gap: when the task switched out at ts_end had arrived on the CPU (the kernel's sched_info.last_arrival), i.e. the time of the unreported switch; null when unknown (and in format 1.0 captures)", true),
       c('resume_tid', 'i32', 'kernel_gap: the task switched out at ts_end, i.e. the one that resumed at the unreported switch; null before format 1.2', true),
       c('resume_wait_from', 'i64', "kernel_gap: when the wait of the task switched out at ts_end began (its R/R+ switch-out or the wakeup that ended its sleep; paired in the kernel), so that its wait ends at the unreported switch; null when unknown (and before format 1.2)", true),
@@ -340,6 +340,8 @@ export interface Manifest {
   start_ts: number;
   end_ts: number | null;
   workload: { argv: string[]; pid: number; exit_code: number | null } | null;
+  /** why recording stopped: 'duration', 'command exited', 'SIGINT', 'SIGTERM', 'max-size', 'disk full', 'write error' or 'error' (absent before 0.2 and while recording) */
+  stop_reason?: string;
   /** table name → rows and segment files (filled at the end; readers also glob) */
   tables: Record<string, { rows: number; files: string[] }>;
   summary: {

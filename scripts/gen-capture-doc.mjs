@@ -26,12 +26,17 @@ an unprivileged reader on another machine needs nothing else.
 - Every file is created with mode 0600 and the directory with 0700: captures hold command lines and kernel addresses.
 - Arrow IPC *stream* format (not the file format), one record batch of up to 65,536 rows at a time, so a recorder killed
   at any moment leaves every complete batch readable. Readers (formats/reader.ts) return every complete batch of a torn
-  file and report it.
+  or damaged file and report it; rows the manifest counts that the files do not hold are a loss (see Losses).
 - Every stream's schema metadata carries \`ktape.format_version\` and \`ktape.table\`.
 - Event tables rotate to a new segment at \`--segment-mb\` (default 256 MiB); read segments in number order.
 - While recording, \`manifest.json\` has \`"complete": false\`; it is rewritten with \`"complete": true\`, the end time,
   the row counts and the summary when the recorder stops cleanly. A capture whose manifest says \`false\` was killed:
-  its data is still valid up to the last complete batch; readers glob the segment files rather than trusting the list.
+  its data is still valid up to the last complete batch; readers glob the segment files rather than trusting the list,
+  and load tables it never wrote (stats, stacks: written at stop) as empty. A complete capture is read from the files
+  its manifest lists; other segment files are ignored, with a warning.
+- A capture is untrusted input for its reader: only regular files inside the directory are read (never through a
+  symlink), the manifest is checked against its schema (formats/manifest.ts), and every Arrow message is checked
+  (formats/ipc.ts) before it is decoded: see the README's "What ktape promises".
 
 ## Versioning
 
@@ -63,6 +68,7 @@ null.
 |---|---|
 | format, format_version, wire_version | \`"ktape-capture"\`, this document's version, the BPF wire-struct version |
 | complete | true once the recorder stopped cleanly |
+| stop_reason | why it stopped: duration, command exited, SIGINT, SIGTERM, max-size, disk full, write error, error |
 | ktape_version, command_line | recorder version and its argv |
 | host | hostname, kernel_release, kernel_version, machine (uname -m: selects the syscall table), cpus, page_size, boot_id, clk_tck |
 | options | events (groups recorded), tgids (-p), comm (--comm), follow_children (command mode), system_wide, buffer_mb, kallsyms (full/used), kmem_stacks |
@@ -81,8 +87,10 @@ records it as \`reason = 'kernel_gap'\`. When computing CPU time, attribute each
 CPU to the task switched *out* at its end: that is the task switched in at its start except across a gap, where the
 hidden task's (brief) run is folded into the task that was really running. Programs the kernel skipped because they
 were already running on the CPU (an interrupt freeing memory inside ktape's kfree program) are recorded by a nested copy
-of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Reports that overlap a loss
-window must say so.
+of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Events still in the ring when
+\`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`. A reader that finds fewer rows
+in a table's files than the manifest counts (a torn or damaged batch) adds a \`reason = 'truncated'\` row itself
+(kind = the table). Reports that overlap a loss window must say so.
 
 ## Stacks
 

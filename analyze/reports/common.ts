@@ -58,6 +58,8 @@ export function parseDuration(flag: string, v: string): number {
 export function window(cap: CaptureDb, since?: string, until?: string): { since: number; until: number } {
   const s = since !== undefined ? cap.startTs + parseDuration('--since', since) : cap.startTs;
   const u = until !== undefined ? cap.startTs + parseDuration('--until', until) : cap.endTs;
+  // a capture killed before its first batch reached the disk has no events: its window is empty
+  if (since === undefined && until === undefined && u <= s) return { since: s, until: s };
   if (u <= s) throw new UsageError(`--since/--until: empty window (since ${since ?? 0} is not before until ${until ?? 'end'})`);
   return { since: Math.max(s, cap.startTs), until: Math.min(u, cap.endTs) };
 }

@@ -364,17 +364,21 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
     expect(readTable(dir, 'sched_switch').torn).toEqual([]);
   });
 
-  it('stops at --max-size with everything flushed', () => {
+  it('stops at --max-size with everything flushed: the whole directory stays near the limit', () => {
     const dir = join(tmp(), 'cap');
-    const r = ktape(['record', '-o', dir, '--events', 'syscall', '--max-size', '4', '--', WORKLOAD, 'getppid', '50000000']);
-    expect(r.status).toBe(0);
+    const r = ktape(['record', '-o', dir, '--events', 'syscall', '--kallsyms', 'used', '--max-size', '4', '--json', '--', WORKLOAD, 'getppid', '50000000']);
+    expect(r.status, r.stderr).toBe(0);
     const m = readManifest(dir);
     expect(m.complete).toBe(true);
-    const t = readTable(dir, 'syscall_enter');
+    expect((m as any).stop_reason).toBe('max-size');
+    expect(JSON.parse(r.stdout).stop_reason).toBe('max-size');
+    const t = readTable(dir, 'syscall_enter', { manifest: m });
     expect(t.torn).toEqual([]);
     const n = t.batches.reduce((a, b) => a + b.numRows, 0);
-    expect(n).toBe(m.summary!.events.sys_enter);
-    expect(m.summary!.bytes).toBeGreaterThanOrEqual(4 << 20);
+    expect(n).toBe(m.tables.syscall_enter.rows);
+    const total = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+    expect(total).toBeGreaterThanOrEqual(3.5 * 2 ** 20);
+    expect(total).toBeLessThanOrEqual(6 * 2 ** 20);
     // stopped long before the 50M-call workload could finish
     expect(n).toBeLessThan(50_000_000);
   });

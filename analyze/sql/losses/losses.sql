@@ -5,7 +5,7 @@
 -- @col ts_start: window start, ns since boot: every drop of this row happened in [ts_start, ts_end]
 -- @col ts_end: window end, ns since boot
 -- @col dur: ts_end - ts_start, ns
--- @col reason: 'ringbuf_full' (the ring buffer was full), 'kernel_gap' (the kernel did not report a context switch), 'bpf_recursion' (the kernel skipped the program; window = whole capture) or 'truncated' (rows recorded but missing from a torn or damaged file: kind is the table, from its last loaded event to the end; found by the analyzer, not stored in the capture)
+-- @col reason: 'ringbuf_full' (the ring buffer was full), 'kernel_gap' (the kernel did not report a context switch), 'bpf_recursion' (the kernel skipped the program; window = whole capture), 'max_size' (recorded after --max-size was reached: counted, not written) or 'truncated' (rows recorded but missing from a torn or damaged file: kind is the table, from its last loaded event to the end; found by the analyzer, not stored in the capture)
 -- @col resume_ts: kernel_gap: when the unreported switch happened (the task switched out at ts_end arrived on the CPU, from the kernel's sched_info), ns since boot; NULL when unknown
 CREATE OR REPLACE VIEW losses AS
 SELECT cpu, kind, count, ts_start, ts_end, ts_end - ts_start AS dur, reason, resume_ts FROM _losses;
