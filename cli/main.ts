@@ -7,7 +7,7 @@
  * hint on the same line instead of the whole help.
  */
 import { Command, CommanderError } from 'commander';
-import { CODE_USAGE, EXIT, exitStatus, KtapeError, UsageError } from '../formats/errors.js';
+import { exitStatus, KtapeError, UsageError } from '../formats/errors.js';
 import { printable } from '../analyze/reports/common.js';
 import { KTAPE_VERSION } from '../record/paths.js';
 import { registerRecord } from './record.js';
@@ -59,12 +59,9 @@ function helpHint(program: Command, argv: string[]): string {
 function report(e: unknown, program: Command, argv: string[]): number {
   const verbose = ownArgs(argv).includes('--verbose');
   const line = (code: string, msg: string) => process.stderr.write(`ktape: ${verbose ? `[${code}] ` : ''}${printable(msg)}\n`);
-  if (e instanceof CommanderError) {
-    line(CODE_USAGE, `${e.message.replace(/^error: /, '').trim()} ${helpHint(program, argv)}`);
-    return EXIT.usage;
-  }
   const { status, code } = exitStatus(e);
-  if (e instanceof KtapeError) line(code, e instanceof UsageError ? `${e.message} ${helpHint(program, argv)}` : e.message);
+  if (e instanceof CommanderError) line(code, `${e.message.replace(/^error: /, '').trim()} ${helpHint(program, argv)}`);
+  else if (e instanceof KtapeError) line(code, e instanceof UsageError ? `${e.message} ${helpHint(program, argv)}` : e.message);
   else {
     const err = e as Error;
     line(code, `internal error: ${err?.message ?? String(e)} (set KTAPE_DEBUG=1 for a stack trace and please report it)`);

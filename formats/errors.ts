@@ -71,5 +71,7 @@ export class CaptureError extends KtapeError {
 /** The exit status and stable code of anything thrown out of a subcommand. */
 export function exitStatus(e: unknown): { status: number; code: string } {
   if (e instanceof KtapeError) return { status: e.exitCode, code: e.code };
+  // the command-line parser's own errors (CommanderError: unknown option, missing argument, bad choice)
+  if (e instanceof Error && /^commander\./.test(String((e as { code?: unknown }).code))) return { status: EXIT.usage, code: CODE_USAGE };
   return { status: EXIT.internal, code: CODE_INTERNAL };
 }

@@ -276,5 +276,6 @@ describe('error codes: stable, shown with --verbose, exit statuses from one tabl
     expect(new m.BpfError('E_X', 'x').exitCode).toBe(m.EXIT.bpf);
     expect(m.exitStatus(new Error('bug'))).toEqual({ status: m.EXIT.internal, code: 'E_INTERNAL' });
     expect(m.exitStatus(new m.KtapeError('E_Q', 'x'))).toEqual({ status: m.EXIT.failure, code: 'E_Q' });
+    expect(m.exitStatus(Object.assign(new Error('x'), { code: 'commander.unknownOption' }))).toEqual({ status: m.EXIT.usage, code: 'E_USAGE' });
   });
 });
