@@ -24,6 +24,7 @@ import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node
 import { readManifest } from '../formats/reader.js';
 import { KtapeError, UsageError } from '../formats/errors.js';
 import { TABLE_BY_NAME, type Manifest } from '../formats/schema.js';
+import { printable } from './reports/common.js';
 import { loadCapture, rawName, versionLess, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
@@ -281,7 +282,7 @@ export function hasPairedWaits(manifest: Manifest): boolean {
  */
 export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<CaptureDb> {
   const manifest = readManifest(dir);
-  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${m}\n`));
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${printable(m)}\n`));
   const key = fingerprint(dir, manifest);
   const config: Record<string, string> = {};
   if (opts.memoryLimit) config.memory_limit = duckMemoryLimit(opts.memoryLimit);

@@ -6,6 +6,7 @@
  * tools, or flamegraph.pl --negate, as you prefer).
  */
 import type { CaptureMetrics } from './metrics.js';
+import { printable } from '../analyze/reports/common.js';
 
 const clean = (s: string) => s.replace(/[\s;]/g, '_');
 
@@ -21,5 +22,6 @@ export function foldedDiff(base: CaptureMetrics, next: CaptureMetrics): string[]
   };
   add(base, 0);
   add(next, 1);
-  return [...keys].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([k, [b, n]]) => `${k} ${b} ${n}`);
+  // frames and process names come from the capture: one stack per line, no control characters
+  return [...keys].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([k, [b, n]]) => `${printable(k)} ${b} ${n}`);
 }

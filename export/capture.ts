@@ -516,11 +516,3 @@ export function prevStateLetter(s: number): string {
   for (let b = 0; b < letters.length; b++) if (s & (1 << b)) out += letters[b];
   return out || `0x${s.toString(16)}`;
 }
-
-/** Parse a --since/--until value: a duration from the capture start ("1.5", "1.5s", "250ms", "10us", "100ns"). */
-export function parseOffset(flag: string, v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(s|ms|us|µs|ns)?\s*$/.exec(v);
-  if (!m) throw new UsageError(`export ${flag}: '${v}' is not a time offset; use e.g. 1.5s, 250ms, 10us or 100ns from the capture start`, 'E_EXPORT_TIME');
-  const mult = { s: 1e9, ms: 1e6, us: 1e3, 'µs': 1e3, ns: 1 }[(m[2] ?? 's') as 's'];
-  return Math.round(Number(m[1]) * mult);
-}
