@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { readManifest } from '../formats/reader.js';
-import { KtapeError, UsageError } from '../formats/errors.js';
+import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
 import { TABLE_BY_NAME, type Manifest } from '../formats/schema.js';
 import { printable } from './reports/common.js';
 import { loadCapture, rawName, versionLess, type LoadProgress, type LoadResult } from './load.js';
@@ -196,10 +196,20 @@ async function runScript(conn: DuckDBConnection, sql: string, where: string): Pr
   }
 }
 
+/**
+ * ktape's own SQL over capture values: an overflow or an out-of-range cast there means the capture holds
+ * values no recorder writes (a sum of durations past int64, a timestamp centuries away): bad input, exit 2.
+ */
+const DATA_ERROR = /^(Conversion|Out of Range|Overflow) Error/;
+
+/** true for a DuckDB error that damaged capture values cause (see wrapDuck) */
+export const isDataError = (e: unknown) => DATA_ERROR.test(String((e as Error)?.message ?? e));
+
 function wrapDuck(e: unknown, what: string): KtapeError {
   if (e instanceof KtapeError) return e;
-  const msg = (e as Error)?.message ?? String(e);
-  return new KtapeError('E_QUERY', `${what}: ${msg.split('\n').filter(Boolean).slice(0, 2).join(' ')}`, 1);
+  const msg = ((e as Error)?.message ?? String(e)).split('\n').filter(Boolean).slice(0, 2).join(' ');
+  if (DATA_ERROR.test(msg)) return new CaptureError('E_CAPTURE_VALUES', `${what}: the capture holds values out of range, so it is damaged (${msg.slice(0, 200)})`);
+  return new KtapeError('E_QUERY', `${what}: ${msg}`, 1);
 }
 
 class CaptureDbImpl implements CaptureDb {

@@ -9,7 +9,7 @@
  * Only flow metrics are normalized.
  */
 import { CaptureError, KtapeError } from '../formats/errors.js';
-import type { CaptureDb } from '../analyze/db.js';
+import { isDataError, type CaptureDb } from '../analyze/db.js';
 import { SYSCALL_NAMES } from '../analyze/gen/syscalls.gen.js';
 import * as Q from './queries.js';
 
@@ -154,6 +154,7 @@ export async function collect(cap: CaptureDb, by: GroupBy, which: 'BASE' | 'NEW'
   try {
     await cap.conn.run(Q.THREAD_GROUPS, { by, recorder: cap.manifest.recorder_tgid ?? null });
   } catch (e) {
+    if (isDataError(e)) throw new CaptureError('E_CAPTURE_VALUES', `compare ${which} ${cap.dir}: the capture holds values out of range, so it is damaged (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
     throw new KtapeError('E_COMPARE_QUERY', `compare ${which} ${cap.dir}: grouping threads by ${by} failed: ${(e as Error).message.split('\n')[0]} (a bug in ktape compare; please report it)`, 70);
   }
   const has = (n: Needs) => info.events.includes(n);

@@ -132,6 +132,17 @@ describe('damaged table files', () => {
   });
 });
 
+describe('fuzz finds, replayed', () => {
+  it('sched_switch overwritten with syscall_exit bytes (seed 777, case 240): compare overflowed int64, now exit 2', async () => {
+    // @ts-expect-error plain JS module shared with the fuzz test
+    const { mutate } = await import('../fuzz/mutate.mjs');
+    const d = copyOf('tiny', (x) => mutate(x, 777 * 1_000_003 + 240));
+    const r = ktape(['compare', join(FIXTURES, 'tiny'), d]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/the capture holds values out of range, so it is damaged/);
+  });
+});
+
 describe('a recorder killed before its first batch reached the disk', () => {
   it('every table holds only its schema, stats and stacks were never written: reports answer, empty', () => {
     const d = copyOf('tiny', (x) => {
