@@ -55,8 +55,6 @@ export interface Damage {
 
 export interface LoadResult {
   rows: Record<string, number>;
-  /** files whose last batch was torn (their complete batches were loaded) */
-  torn: string[];
   /** tables whose rows fall short of what was recorded: every report names them as losses */
   damage: Damage[];
   /** tables with no file at all, loaded empty (incomplete captures only) */
@@ -102,7 +100,8 @@ function shortfall(manifest: Manifest, def: TableDef, rows: number, torn: Stream
   }
   const lost = torn.filter((t) => t.lostRows !== 0);
   if (!lost.length) return null;
-  return { table: def.name, rows: lost.reduce((a, t) => a + Math.max(1, t.lostRows ?? 1), 0), why: lost.map((t) => t.why).join('; ') };
+  // a damaged batch whose header could not be read lost at least one row
+  return { table: def.name, rows: lost.reduce((a, t) => a + (t.lostRows ?? 1), 0), why: lost.map((t) => t.why).join('; ') };
 }
 
 /** The bytes as valid UTF-8: DuckDB stores a string with a bad sequence as NULL; it becomes U+FFFD instead. */
@@ -183,7 +182,7 @@ export async function loadCapture(
   warn: (msg: string) => void = () => {},
 ): Promise<LoadResult> {
   const t0 = performance.now();
-  const result: LoadResult = { rows: {}, torn: [], damage: [], absent: [], ms: 0 };
+  const result: LoadResult = { rows: {}, damage: [], absent: [], ms: 0 };
   // Resolve and validate every file before creating anything (skipped tables too, then created
   // empty); a table added by a later minor version than the capture's is created empty.
   const later = (def: TableDef) => def.since !== undefined && versionLess(manifest.format_version, def.since);
@@ -205,10 +204,7 @@ export async function loadCapture(
         // batch by batch: memory stays bounded by a batch, not a file
         const st: StreamState = { value: false };
         for (const b of iterStreamFile(f, st, def)) rows += appendBatch(app, chunk, def, b);
-        if (st.value) {
-          result.torn.push(f);
-          states.push({ ...st, why: `${f}: ${st.why}` });
-        }
+        if (st.value) states.push({ ...st, why: `${f}: ${st.why}` });
         doneBytes += size(f);
         onProgress?.({ table: def.name, rows, totalBytes, doneBytes });
       }

@@ -193,10 +193,24 @@ function col<T = any>(b: RecordBatch, name: string): T {
   return b.getChild(name)!.toArray() as T;
 }
 
+/** A capture being exported: its directory, its manifest (read once), and the damaged files met so far. */
+export interface CaptureFiles {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  torn: string[];
+}
+
+/** Read a small table whole; a damaged file is noted in `cap.torn` like the streamed ones. */
+function readSmall(cap: CaptureFiles, table: string): RecordBatch[] {
+  const r = readTable(cap.dir, table, { required: false, manifest: cap.manifest });
+  for (const f of r.torn) if (!cap.torn.some((t) => t.startsWith(`${f}:`))) cap.torn.push(`${f}: damaged or cut short`);
+  return r.batches;
+}
+
 /** Rows of a small (meta or task) table as plain objects, bigint → number except for the listed columns. */
-export function smallTable(dir: string, table: string, keepBig: string[] = []): Record<string, any>[] {
+export function smallTable(cap: CaptureFiles, table: string, keepBig: string[] = []): Record<string, any>[] {
   const out: Record<string, any>[] = [];
-  for (const b of readTable(dir, table, { required: false, manifest: readManifest(dir) }).batches) {
+  for (const b of readSmall(cap, table)) {
     const names = b.schema.fields.map((f) => f.name);
     const vecs = names.map((n) => b.getChild(n)!);
     const cols = names.map((n) => col<any>(b, n));
@@ -242,7 +256,7 @@ function lastEventTs(dir: string, manifest: Manifest, files: (t: string) => stri
   return end;
 }
 
-export class ExportSource {
+export class ExportSource implements CaptureFiles {
   readonly manifest: Manifest;
   readonly model = new TaskModel();
   readonly snapshot: SnapshotRow[];
@@ -280,7 +294,7 @@ export class ExportSource {
     this.minTs = this.startTs + Math.max(0, opts.sinceNs ?? 0);
     this.maxTs = Math.min(this.endTs, opts.untilNs !== undefined ? this.startTs + opts.untilNs : Infinity);
 
-    this.snapshot = smallTable(dir, 'process_snapshot') as SnapshotRow[];
+    this.snapshot = smallTable(this, 'process_snapshot') as SnapshotRow[];
     const m = this.model;
     for (const r of this.snapshot) {
       m.setTgid(r.tid, r.tgid);
@@ -299,12 +313,12 @@ export class ExportSource {
       s.add(comm);
     };
     for (const r of this.snapshot) seen(r.tgid, r.comm);
-    for (const r of smallTable(dir, 'task_ids')) firstTgid(r.tid, r.tgid);
-    for (const r of smallTable(dir, 'task_newtask')) { firstTgid(r.child_tid, r.child_tgid); firstComm(r.child_tid, r.comm); seen(r.child_tgid, r.comm); }
-    for (const r of smallTable(dir, 'task_exec')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); seen(r.tgid, r.comm); }
-    for (const r of smallTable(dir, 'task_rename')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.oldcomm); seen(r.tgid, r.oldcomm); seen(r.tgid, r.newcomm); }
-    for (const r of smallTable(dir, 'task_exit')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); seen(r.tgid, r.comm); }
-    for (const r of smallTable(dir, 'task_free')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); }
+    for (const r of smallTable(this, 'task_ids')) firstTgid(r.tid, r.tgid);
+    for (const r of smallTable(this, 'task_newtask')) { firstTgid(r.child_tid, r.child_tgid); firstComm(r.child_tid, r.comm); seen(r.child_tgid, r.comm); }
+    for (const r of smallTable(this, 'task_exec')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); seen(r.tgid, r.comm); }
+    for (const r of smallTable(this, 'task_rename')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.oldcomm); seen(r.tgid, r.oldcomm); seen(r.tgid, r.newcomm); }
+    for (const r of smallTable(this, 'task_exit')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); seen(r.tgid, r.comm); }
+    for (const r of smallTable(this, 'task_free')) { firstTgid(r.tid, r.tgid); firstComm(r.tid, r.comm); }
 
     if (opts.pids?.length || opts.comms?.length) {
       const sel = new Set<number>();
@@ -424,8 +438,8 @@ export class ExportSource {
 export class Symbolizer {
   private addrs: BigUint64Array;
   private names: string[];
-  constructor(dir: string) {
-    const rows = smallTable(dir, 'kallsyms', ['addr']);
+  constructor(cap: CaptureFiles) {
+    const rows = smallTable(cap, 'kallsyms', ['addr']);
     rows.sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
     this.addrs = BigUint64Array.from(rows.map((r) => r.addr as bigint));
     this.names = rows.map((r) => (r.module ? `${r.name} [${r.module}]` : r.name));
@@ -470,9 +484,9 @@ export function allocFrames(a: { stackId: number; callSite: bigint }, stacks: Ma
 }
 
 /** kernel stacks by stack_id, frames innermost first */
-export function readStacks(dir: string): Map<number, bigint[]> {
+export function readStacks(cap: CaptureFiles): Map<number, bigint[]> {
   const out = new Map<number, bigint[]>();
-  for (const b of readTable(dir, 'stacks', { required: false, manifest: readManifest(dir) }).batches) {
+  for (const b of readSmall(cap, 'stacks')) {
     const id = col<Int32Array>(b, 'stack_id'), depth = col<Uint16Array>(b, 'depth'), ip = col<BigUint64Array>(b, 'ip');
     for (let i = 0; i < b.numRows; i++) {
       let s = out.get(id[i]);

@@ -85,7 +85,7 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
     }
     return p;
   };
-  const losses = smallTable(captureDir, 'losses');
+  const losses = smallTable(src, 'losses');
   const gaps = kernelGaps(losses);
   const cpus = new Map<number, CpuState>();
   const util = (cpu: number, bucket: number, busy: number) => {
@@ -233,8 +233,8 @@ export function exportChrome(captureDir: string, outPath: string, opts: ExportOp
     const live = leaks.outstanding().filter((a) => !src.filtered || src.selected(a.tid));
     leakCount = live.length;
     if (live.length) {
-      const sym = new Symbolizer(captureDir);
-      const stacks = readStacks(captureDir);
+      const sym = new Symbolizer(src);
+      const stacks = readStacks(src);
       for (const a of live) {
         const ips = allocFrames(a, stacks, sym);
         const site = sym.format(a.callSite);

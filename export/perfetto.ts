@@ -21,12 +21,13 @@
  * .proto stays the single source of field numbers); test/unit checks both
  * paths decode identically.
  */
-import { iterTable, readManifest } from '../formats/reader.js';
+import { iterTable } from '../formats/reader.js';
 import { create, toBinary, type DescMessage } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
 import {
   ExportSource, LeakTracker, Symbolizer, allocFrames, kernelGaps, readStacks, smallTable, type Cols, type EventKind, type ExportOptions,
+  type CaptureFiles,
 } from './capture.js';
 import { FileSink } from './output.js';
 
@@ -162,7 +163,7 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   });
 
   // 2. ClockSnapshots
-  for (const a of smallTable(captureDir, 'clock_anchors', ['boottime_ns', 'monotonic_ns', 'realtime_ns'])) {
+  for (const a of smallTable(src, 'clock_anchors', ['boottime_ns', 'monotonic_ns', 'realtime_ns'])) {
     writePacket({
       optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: SEQ_FTRACE },
       data: {
@@ -229,12 +230,12 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   };
 
   // 4. ktape's own tracks (sequence 2)
-  const losses = smallTable(captureDir, 'losses');
+  const losses = smallTable(src, 'losses');
   // kernel_gap losses: the kernel did not report the switch out of the task a switch at ts_start put
   // on the CPU. As in the analyzer, an inferred switch (hidden task -> the task switched out at ts_end)
   // is written at resume_ts (when that task arrived), or 1 ns after ts_start when that is unknown. Its
   // next task is found by one pass over the switches.
-  const gapNext = kernelGapSwitches(captureDir, losses);
+  const gapNext = kernelGapSwitches(src, losses);
   const LOSS_TRACK = 1n, LEAK_TRACK = 2n;
   let seq2Started = false;
   const seq2Flags = () => {
@@ -580,22 +581,22 @@ export function exportPerfetto(captureDir: string, outPath: string, opts: Export
   if (leaks) {
     const live = leaks.outstanding().filter((a) => !src.filtered || src.selected(a.tid));
     outstanding = live.length;
-    if (live.length) writeLeaks(captureDir, live, writePacket, seq2Flags, m.commOf.bind(m), LEAK_TRACK);
+    if (live.length) writeLeaks(src, live, writePacket, seq2Flags, m.commOf.bind(m), LEAK_TRACK);
   }
   sink.close();
   return { events, packets, bytes: sink.bytes, outstandingAllocs: outstanding, torn: src.torn, warnings: src.warnings };
 }
 
 function writeLeaks(
-  dir: string,
+  cap: CaptureFiles,
   live: ReturnType<LeakTracker['outstanding']>,
   writePacket: (init: any) => void,
   seq2Flags: () => number,
   commOf: (tid: number) => string,
   track: bigint,
 ): void {
-  const sym = new Symbolizer(dir);
-  const stacks = readStacks(dir);
+  const sym = new Symbolizer(cap);
+  const stacks = readStacks(cap);
   const MAPPING = 1n;
   const fnIds = new Map<string, bigint>();
   const frameIds = new Map<bigint, bigint>(); // ip → frame iid
@@ -674,11 +675,11 @@ function writeLeaks(
  * For each kernel_gap loss: key `${cpu}:${ts_start}` → the task switched out at ts_end on that CPU
  * (the task that really ran after the hidden one), with its prio, and where the inferred switch goes.
  */
-function kernelGapSwitches(dir: string, losses: Record<string, any>[]): Map<string, { tid: number; prio: number; at: number }> {
+function kernelGapSwitches(cap: CaptureFiles, losses: Record<string, any>[]): Map<string, { tid: number; prio: number; at: number }> {
   const out = new Map<string, { tid: number; prio: number; at: number }>();
   const ends = kernelGaps(losses);
   if (!ends.size) return out;
-  for (const b of iterTable(dir, 'sched_switch', { required: false, manifest: readManifest(dir) })) {
+  for (const b of iterTable(cap.dir, 'sched_switch', { required: false, manifest: cap.manifest })) {
     const cpu = b.getChild('cpu')!.toArray() as Uint16Array;
     const ts = b.getChild('ts')!.toArray() as BigInt64Array;
     const prev = b.getChild('prev_tid')!.toArray() as Int32Array;

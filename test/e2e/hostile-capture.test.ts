@@ -94,6 +94,15 @@ describe('damaged table files', () => {
     }
   });
 
+  it('a cut metadata table (losses) is warned about by the exporters too, not skipped silently', () => {
+    const d = copyOf('demo', (x) => truncateSync(join(x, 'losses.0000.arrows'), 300));
+    for (const fmt of ['--perfetto', '--chrome']) {
+      const e = ktape(['export', d, fmt, join(tmp(), 'x'), '-q']);
+      expect(e.status, e.stderr).toBe(0);
+      expect(e.stderr).toMatch(/warning: .*losses\.0000\.arrows: damaged or cut short; exported the complete batches before it/);
+    }
+  });
+
   it('an unlisted copy of a segment is ignored with a warning, not loaded twice', () => {
     const d = copyOf('demo', (x) => copyFileSync(join(x, 'sched_switch.0000.arrows'), join(x, 'sched_switch.0001.arrows')));
     const rows = JSON.parse(readFileSync(manifestPath(d), 'utf8')).tables.sched_switch.rows;
