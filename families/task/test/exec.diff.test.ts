@@ -1,0 +1,90 @@
+/**
+ * Diff tests: exec from a thread that is not the thread group leader (task_exec.old_tid != tid).
+ *
+ * Capture [0, 10000], process 300 with threads 300 (leader, on CPU 0 from 500) and 301 (on CPU 1 from
+ * 1000). 301 calls execve at 1100; the kernel kills the leader (exit at 1400, switched out dead at 1500),
+ * then 301 takes the leader's tid: from the exec (2000) on it is tid 300, and the old leader's
+ * task_struct is freed as tid 301 (2500). The exec'd thread leaves CPU 1 at 3000, as tid 300, and
+ * sleeps until the end. execve returns in tid 300 (sys_exit at 2100).
+ */
+import { describe } from 'vitest';
+import { diffTest, sw } from '../../../test/diff/harness.js';
+
+const execTables = {
+  process_snapshot: [
+    { ts: 0, tid: 300, tgid: 300, ppid: 1, comm: 'old', cmdline: 'old', start_ts: 0, uid: 1000 },
+    { ts: 0, tid: 301, tgid: 300, ppid: 1, comm: 'old', cmdline: 'old', start_ts: 0, uid: 1000 },
+  ],
+  sched_switch: [sw(500, 0, 0, 300, 0), sw(1500, 0, 300, 0, 16), sw(1000, 1, 0, 301, 0), sw(3000, 1, 300, 0, 1)],
+  task_exit: [{ ts: 1400, cpu: 0, tid: 300, tgid: 300, exit_code: 9, group_dead: 0, comm: 'old' }],
+  task_exec: [{ ts: 2000, cpu: 1, tid: 300, tgid: 300, old_tid: 301, comm: 'new', filename: '/bin/new' }],
+  task_free: [{ ts: 2500, cpu: 0, tid: 301, tgid: 300, comm: 'old' }],
+  syscall_enter: [{ ts: 1100, cpu: 1, tid: 301, nr: 59 }],
+  syscall_exit: [{ ts: 2100, cpu: 1, tid: 300, nr: 59, ret: 0 }],
+};
+const manifest = { start_ts: 0, end_ts: 10_000 };
+const tables = execTables;
+
+describe('exec from a non-leader thread', () => {
+  diffTest('task_events: the exec names the new tid and the old one', {
+    manifest, tables, via: 'cli',
+    query: "SELECT ts, event, tid, tgid, old_tid, comm, filename FROM task_events WHERE event = 'exec'",
+    csv: `
+      ts,event,tid,tgid,old_tid,comm,filename
+      2000,exec,300,300,301,new,/bin/new`,
+  });
+
+  diffTest('processes: process 300 runs the new program and did not exit', {
+    manifest, tables,
+    query: 'SELECT tgid, comm, exec_filename, end_ts, exit_code, threads FROM processes',
+    csv: `
+      tgid,comm,exec_filename,end_ts,exit_code,threads
+      300,new,/bin/new,,,2`,
+  });
+
+  diffTest('cpu --by process: both threads\' CPU time in process 300', {
+    manifest, tables,
+    analyze: ['cpu', '--by', 'process'], section: 'tasks', columns: ['tgid', 'comm', 'cpu_ns', 'threads'],
+    csv: `
+      tgid,comm,cpu_ns,threads
+      300,new,3000,2`,
+  });
+
+  // The exit at 1400 was the old leader's; tid 300 is the exec'd thread from 2000 on, alive at the end.
+  diffTest('threads: tid 300 after the exec is alive at the end', {
+    manifest, tables, via: 'cli',
+    wrong: "threads gives tid 300 the old leader's exit (1400, SIGKILL): the exec'd thread that took the tid at 2000 did not exit",
+    query: 'SELECT tid, tgid, comm, exec_ts, exec_filename, end_ts, exit_code, is_leader FROM threads WHERE tid = 300',
+    now: `
+      tid,tgid,comm,exec_ts,exec_filename,end_ts,exit_code,is_leader
+      300,300,new,2000,/bin/new,1400,9,true`,
+    csv: `
+      tid,tgid,comm,exec_ts,exec_filename,end_ts,exit_code,is_leader
+      300,300,new,2000,/bin/new,,,true`,
+  });
+
+  // sched_slices: CPU 1 ran the exec'ing thread 1000..3000 and was idle after. thread_state must agree:
+  // the switch-out at 3000 names tid 300, so nothing ends the Running state of tid 301.
+  diffTest('thread_state: Running per CPU matches sched_slices across the tid change', {
+    manifest, tables,
+    wrong: 'thread_state keeps tid 301 Running until the end of the capture: its switch-out (3000) is under tid 300 after the exec, and task_exec.old_tid is not used',
+    query: "SELECT cpu, sum(dur) AS running_ns, max(end_ts) AS last_end FROM thread_state WHERE state = 'Running' GROUP BY cpu ORDER BY cpu",
+    now: `
+      cpu,running_ns,last_end
+      0,1000,1500
+      1,9000,10000`,
+    csv: `
+      cpu,running_ns,last_end
+      0,1000,1500
+      1,2000,3000`,
+  });
+
+  diffTest('sched_slices: CPU 1 busy 1000..3000 under the tid it was switched in with', {
+    manifest, tables,
+    query: 'SELECT cpu, ts, dur, tid, tgid, end_state FROM sched_slices WHERE tid <> 0 ORDER BY cpu, ts',
+    csv: `
+      cpu,ts,dur,tid,tgid,end_state
+      0,500,1000,300,300,X
+      1,1000,2000,301,300,S`,
+  });
+});
