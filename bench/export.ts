@@ -1,77 +1,94 @@
 /**
- * Exporter benchmark (issue 4): events/s of `ktape export --perfetto` and
- * `--chrome` on a large capture, in process (no CLI start-up), median of
- * reps. The capture is KTAPE_BENCH_EXPORT_CAPTURE if set, else one recorded
- * here (root: 5 s of a getppid storm, ~4M syscall events), else the demo
- * fixture (small: figures are then start-up dominated).
+ * Exporter benchmark: events/s and peak RSS of `ktape export --perfetto` and `--chrome`, each run in its own
+ * child process (the CLI, with -q) so that the peak RSS is the export's alone (/usr/bin/time's %M). Captures: KTAPE_BENCH_EXPORT_CAPTURE
+ * (comma-separated) if set, else two recorded here as root (a getppid storm, ~4M syscall events; a pingpong
+ * of sched switches with --events sched,task), else the demo fixture. The events are those the CLI reports.
+ * KTAPE_BENCH_EXPORT_BEFORE=/path/to/an/older/checkout (built: dist/) runs that checkout's exporter on the
+ * same captures, interleaved with this one, for a before/after table.
  */
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
-import { exportChrome } from '../export/chrome.js';
-import { exportPerfetto } from '../export/perfetto.js';
 import { median, run, table } from './lib.js';
 
 interface Opts { quick?: boolean; reps?: number; workdir?: string; log?: (s: string) => void }
 
-async function captureFor(o: Opts, log: (s: string) => void): Promise<{ dir: string; note: string }> {
+async function record(o: Opts, log: (s: string) => void, name: string, args: string[]): Promise<string | null> {
+  const dir = join(o.workdir ?? '/tmp', `export-bench-${name}`);
+  if (existsSync(join(dir, 'manifest.json'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(o.workdir ?? '/tmp', { recursive: true });
+  log(`recording the export benchmark capture (${name}) ...`);
+  const r = await run(process.execPath, [pkgPath('dist/cli/main.js'), 'record', '-q', '-o', dir, '--duration', '10', ...args]);
+  if (r.code === 0) return dir;
+  log(`(recording failed: ${r.stderr.trim().split('\n')[0]})`);
+  return null;
+}
+
+async function captures(o: Opts, log: (s: string) => void): Promise<string[]> {
   const env = process.env.KTAPE_BENCH_EXPORT_CAPTURE;
-  if (env) return { dir: env, note: 'KTAPE_BENCH_EXPORT_CAPTURE' };
+  if (env) return env.split(',');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const wl = pkgPath('build/ktape-workload');
+  const out: string[] = [];
   if (isRoot && existsSync(wl)) {
-    const dir = join(o.workdir ?? '/tmp', 'export-bench-capture');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(o.workdir ?? '/tmp', { recursive: true });
     const n = o.quick ? '500000' : '2000000';
-    log(`recording the export benchmark capture (getppid ${n}) ...`);
-    const r = await run(process.execPath, [pkgPath('dist/cli/main.js'), 'record', '-q', '-o', dir, '--duration', '10', '--', wl, 'getppid', n]);
-    if (r.code === 0) return { dir, note: `recorded: getppid ${n}` };
-    log(`(recording failed: ${r.stderr.trim().split('\n')[0]}; using the demo fixture)`);
+    const a = await record(o, log, `getppid-${n}`, ['--', wl, 'getppid', n]);
+    const b = await record(o, log, `pingpong-${o.quick ? 50000 : 300000}`, ['--events', 'sched,task', '--', wl, 'pingpong', o.quick ? '50000' : '300000']);
+    for (const d of [a, b]) if (d) out.push(d);
   }
-  return { dir: pkgPath('fixtures/demo'), note: 'fixtures/demo (not root: small capture)' };
+  return out.length ? out : [pkgPath('fixtures/demo')];
 }
+
+interface One { events: number; bytes: number; seconds: number; rssMb: number }
+
+/** one CLI export in a child under /usr/bin/time: wall time, and the child's peak RSS (%M, KiB) */
+async function once(root: string, capture: string, args: string[], outFile: string): Promise<One> {
+  const x = await run('/usr/bin/time', ['-f', 'ktape-bench-rss %M', process.execPath, join(root, 'dist/cli/main.js'), 'export', capture, ...args, outFile]);
+  if (x.code !== 0) throw new Error(`export failed (${root}): ${x.stderr.trim().split('\n')[0]}`);
+  const rss = /ktape-bench-rss (\d+)/.exec(x.stderr);
+  const ev = /: (\d+) events.*?, ([\d.]+) MB in/.exec(x.stderr);
+  return { events: ev ? Number(ev[1]) : 0, bytes: ev ? Number(ev[2]) * 1e6 : 0, seconds: x.wallNs / 1e9, rssMb: rss ? Number(rss[1]) / 1024 : 0 };
+}
+
+const KINDS: [string, string[]][] = [['perfetto', ['--perfetto']], ['perfetto --no-compact', ['--no-compact', '--perfetto']], ['chrome', ['--chrome']]];
 
 export async function benchExport(o: Opts = {}): Promise<object> {
   const log = o.log ?? ((s: string) => process.stdout.write(`${s}\n`));
   const reps = Math.max(1, Math.min(o.reps ?? 3, 5));
-  const { dir, note } = await captureFor(o, log);
-  const m = readManifest(dir);
+  const before = process.env.KTAPE_BENCH_EXPORT_BEFORE;
+  const roots: [string, string][] = [['after', pkgPath('.')], ...(before ? [['before', before] as [string, string]] : [])];
   const outDir = join(o.workdir ?? '/tmp', 'export-bench-out');
   mkdirSync(outDir, { recursive: true });
-  const res: Record<string, { events: number; seconds: number[]; bytes: number }> = {};
-  const kinds: [string, () => { events: number; bytes: number }][] = [
-    ['perfetto', () => exportPerfetto(dir, join(outDir, 'x.pftrace'))],
-    ['perfetto --no-compact', () => exportPerfetto(dir, join(outDir, 'x.pftrace'), { compact: false })],
-    ['chrome', () => exportChrome(dir, join(outDir, 'x.json'))],
-  ];
-  for (let r = 0; r < reps; r++) {
-    for (const [name, f] of kinds) {
-      const t0 = process.hrtime.bigint();
-      const x = f();
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      const e = (res[name] ??= { events: x.events, seconds: [], bytes: x.bytes });
-      e.seconds.push(s);
+  const results: Record<string, unknown>[] = [];
+  const rows = [['capture', 'export', 'code', 'events', 'median s', 'events/s', 'output MB', 'peak RSS MB']];
+  for (const capture of await captures(o, log)) {
+    const res = new Map<string, One[]>();
+    // interleaved: every rep runs each export of each checkout once, so drift in the machine's load hits both alike
+    for (let r = 0; r < reps; r++)
+      for (const [name, args] of KINDS)
+        for (const [code, root] of roots) {
+          const key = `${name}\t${code}`;
+          if (!res.has(key)) res.set(key, []);
+          res.get(key)!.push(await once(root, capture, args, join(outDir, name.startsWith('chrome') ? 'x.json' : 'x.pftrace')));
+        }
+    for (const [key, xs] of res) {
+      const [name, code] = key.split('\t');
+      const s = median(xs.map((x) => x.seconds));
+      const rss = Math.max(...xs.map((x) => x.rssMb));
+      const eps = xs[0].events / s;
+      results.push({ capture, export: name, code, events: xs[0].events, seconds: xs.map((x) => x.seconds), median_s: s, events_per_s: Math.round(eps), output_bytes: xs[0].bytes, peak_rss_mb: Math.round(rss) });
+      rows.push([capture.split('/').pop()!, name, code, xs[0].events.toLocaleString('en-US'), s.toFixed(2), Math.round(eps).toLocaleString('en-US'), (xs[0].bytes / 1e6).toFixed(1), rss.toFixed(0)]);
     }
   }
   rmSync(outDir, { recursive: true, force: true });
-  const captureBytes = Object.values(m.tables).reduce((s, t) => s + t.files.reduce((a, f) => a + (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0), 0), 0);
-  const rows = [['export', 'events', 'median s', 'events/s', 'output MB', 'MB/s out']];
-  const out: Record<string, unknown> = {};
-  for (const [name, r] of Object.entries(res)) {
-    const s = median(r.seconds);
-    const eps = r.events / s;
-    out[name] = { events: r.events, seconds: r.seconds, median_s: s, events_per_s: Math.round(eps), output_bytes: r.bytes };
-    rows.push([name, r.events.toLocaleString('en-US'), s.toFixed(2), Math.round(eps).toLocaleString('en-US'), (r.bytes / 1e6).toFixed(1), (r.bytes / 1e6 / s).toFixed(0)]);
-  }
-  const text = table(rows, `export throughput, ${note}, capture ${(captureBytes / 1e6).toFixed(0)} MB, median of ${reps}`);
+  const text = table(rows, `export throughput (CLI in a child process, wall time incl. start-up and load; median of ${reps})`);
   if (!o.log) log(text);
-  return { capture: dir, capture_note: note, capture_bytes: captureBytes, reps, results: out, text };
+  return { reps, results, text };
 }
 
 if (process.argv[1] && process.argv[1].endsWith('bench/export.js')) {
-  benchExport({ reps: Number(process.env.KTAPE_BENCH_REPS ?? 3) }).catch((e) => {
+  benchExport({ reps: Number(process.env.KTAPE_BENCH_REPS ?? 3), workdir: process.env.KTAPE_BENCH_WORKDIR }).catch((e) => {
     process.stderr.write(`${e?.stack ?? e}\n`);
     process.exit(1);
   });

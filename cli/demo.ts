@@ -60,7 +60,7 @@ Examples:
 
       // Perfetto trace next to the capture
       const trace = `${res.dir.replace(/\/+$/, '')}.pftrace`;
-      const ex = exportPerfetto(res.dir, trace);
+      const ex = await exportPerfetto(res.dir, trace);
       process.stderr.write(`\nktape demo: wrote ${trace} (${ex.events.toLocaleString('en-US')} events, ${(ex.bytes / 1e6).toFixed(1)} MB): open it in https://ui.perfetto.dev\n`);
       process.stderr.write(`ktape demo: next: ktape analyze ${res.dir} cpu | sched-latency | syscalls | leaks;  ktape query ${res.dir} "SELECT ..."\n`);
     });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { eventGroupsParser, isValidComm, parseDuration, parseNumber } from './args.js';
 import { printable } from '../analyze/reports/common.js';
-import type { ExportOptions } from '../export/capture.js';
+import type { ExportOptions } from '../export/source.js';
 
 const parseGroups = eventGroupsParser('export --events', 'E_EXPORT_EVENTS');
 
@@ -79,7 +79,7 @@ Examples:
       if (o.perfetto) {
         const t0 = performance.now();
         const { exportPerfetto } = await import('../export/perfetto.js');
-        const r = exportPerfetto(capture, o.perfetto, opts);
+        const r = await exportPerfetto(capture, o.perfetto, opts);
         const s = (performance.now() - t0) / 1000;
         say(`ktape: wrote ${o.perfetto}: ${r.events} events, ${r.packets} packets, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s` +
           (r.outstandingAllocs ? `; ${r.outstandingAllocs} allocations outstanding at the end (track "ktape: kmem outstanding at end")` : '') +
@@ -89,7 +89,7 @@ Examples:
       if (o.chrome) {
         const t0 = performance.now();
         const { exportChrome } = await import('../export/chrome.js');
-        const r = exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${printable(msg)}\n`));
+        const r = await exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${printable(msg)}\n`));
         const s = (performance.now() - t0) / 1000;
         say(`ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`);
         warnAbout(r);

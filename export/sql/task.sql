@@ -1,0 +1,20 @@
+-- Export (task): lifecycle events (task_events) inside the export window, with the CPU they fired on and,
+-- for exec, the thread's name just before it (a rename event follows when exec changed it).
+-- Needs: task_events, _export_window, _export_keep, _export_comms, _export_first_comm (select.sql); the CPU
+-- of each event from the raw task tables (task_events has no cpu column).
+CREATE OR REPLACE TEMP TABLE _export_task AS
+WITH cpus AS (
+  SELECT ts, child_tid AS tid, 'fork' AS event, any_value(cpu) AS cpu FROM _task_newtask GROUP BY ALL
+  UNION ALL SELECT ts, tid, 'exec', any_value(cpu) FROM _task_exec GROUP BY ALL
+  UNION ALL SELECT ts, tid, 'exit', any_value(cpu) FROM _task_exit GROUP BY ALL
+  UNION ALL SELECT ts, tid, 'rename', any_value(cpu) FROM _task_rename GROUP BY ALL
+  UNION ALL SELECT ts, tid, 'free', any_value(cpu) FROM _task_free GROUP BY ALL
+)
+SELECT e.*, coalesce(u.cpu, 0) AS cpu,
+       CASE WHEN e.event = 'exec' THEN coalesce(c.comm, f.comm, '') END AS comm_before
+FROM task_events e CROSS JOIN _export_window w
+LEFT JOIN cpus u ON u.ts = e.ts AND u.tid = e.tid AND u.event = e.event
+ASOF LEFT JOIN _export_comms c ON c.tid = e.tid AND e.ts > c.ts
+LEFT JOIN _export_first_comm f ON f.tid = e.tid
+WHERE e.ts BETWEEN w.lo AND w.hi
+  AND (CASE WHEN e.event = 'fork' THEN _export_keep(e.parent_tid, e.parent_tgid) OR _export_keep(e.tid, e.tgid) ELSE _export_keep(e.tid, e.tgid) END);
