@@ -7,7 +7,7 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.js';
 
-const { writeVarint64, writeU64 } = await import(join(ROOT, 'dist/export/perfetto.js'));
+const { writeVarint64, writeU64 } = await import(join(ROOT, 'dist/export/ftrace.js'));
 
 const values: bigint[] = [0n, 1n, 127n, 128n, 300n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 35n + 5n,
   899374724065n, 2n ** 53n - 1n, 2n ** 56n, 2n ** 63n, 18446744071585973700n, 2n ** 64n - 1n];
