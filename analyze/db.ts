@@ -16,54 +16,20 @@
  * ($1, $2, ... or $name), never spliced into SQL.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, readFileSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { readManifest } from '../formats/reader.js';
 import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
-import { TABLE_BY_NAME, type Manifest } from '../formats/schema.js';
+import { TABLE_BY_NAME, TABLES, type Manifest } from '../formats/schema.js';
+import { FAMILIES } from '../families/index.js';
+import { sqlModules } from './modules.js';
 import { printable } from './reports/common.js';
-import { loadCapture, rawName, versionLess, type LoadProgress, type LoadResult } from './load.js';
+import { loadCapture, rawName, type LoadProgress, type LoadResult } from './load.js';
 
 /** Loader/SQL layout version: bump to invalidate every --db cache. */
 export const DB_LAYOUT_VERSION = 4;
-
-/**
- * Views stored as tables after loading (the view then reads the table):
- * small, joined everywhere → always; big derived ones → only in a --db
- * database, where building them once pays off on every later analysis.
- */
-const MATERIALIZE_ALWAYS = ['threads', 'processes'];
-const MATERIALIZE_DB = ['thread_state'];
-/**
- * In a --db database, sched_slices is stored with the cpu report's extra
- * column (_migrated) as _m_sched_slices: the documented view selects its
- * columns, the internal _sched_slices_mig reads the whole table.
- */
-const slicesCols = () => viewDocs().find((v) => v.name === 'sched_slices')!.columns.map((c) => c.name);
-
-/** SQL modules in dependency order (paths under analyze/sql, without .sql). */
-export const SQL_MODULES = [
-  'base/capture',
-  'tasks/tgid_map',
-  'tasks/threads',
-  'tasks/processes',
-  'tasks/task_events',
-  'sched/switches',
-  'sched/sched_slices',
-  'sched/thread_state',
-  'sched/wakeups',
-  'syscalls/syscalls',
-  'kmem/symbols',
-  'kmem/allocations',
-  'losses/losses',
-];
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-/** analyze/sql, from analyze/ (ts runners) or dist/analyze/ (built) */
-export const SQL_DIR = existsSync(join(here, 'sql')) ? join(here, 'sql') : join(here, '..', '..', 'analyze', 'sql');
 
 export type Param = string | number | bigint | boolean | null;
 export type Row = Record<string, unknown>;
@@ -122,16 +88,12 @@ export function plain(v: unknown): unknown {
   return o;
 }
 
-function sqlText(module: string): string {
-  return readFileSync(join(SQL_DIR, `${module}.sql`), 'utf8');
-}
-
 /** Parse `-- @view name: doc` / `-- @col name: doc` headers of the SQL modules. */
 export function viewDocs(): ViewDoc[] {
   const out: ViewDoc[] = [];
-  for (const module of SQL_MODULES) {
+  for (const { name: module, text } of sqlModules()) {
     let cur: ViewDoc | null = null;
-    for (const line of sqlText(module).split('\n')) {
+    for (const line of text.split('\n')) {
       const v = /^--\s*@view\s+(\w+):\s*(.*)$/.exec(line);
       if (v) { cur = { name: v[1], module, doc: v[2].trim(), columns: [] }; out.push(cur); continue; }
       const c = /^--\s*@col\s+(\w+):\s*(.*)$/.exec(line);
@@ -150,7 +112,7 @@ export function viewDocs(): ViewDoc[] {
 function fingerprint(dir: string, manifest: Manifest): string {
   const h = createHash('sha256');
   h.update(`ktape-db ${DB_LAYOUT_VERSION}\n`);
-  for (const m of SQL_MODULES) h.update(sqlText(m));
+  for (const m of sqlModules()) h.update(m.text);
   h.update(JSON.stringify(manifest));
   for (const f of readdirSync(dir).sort()) {
     const s = lstatSync(join(dir, f));
@@ -280,9 +242,23 @@ async function recordDamage(conn: DuckDBConnection, loaded: LoadResult): Promise
   }
 }
 
-/** true when the capture has the waits paired in the kernel (sched_wait) and migration flags (format 1.2 on) */
-export function hasPairedWaits(manifest: Manifest): boolean {
-  return !versionLess(manifest.format_version, TABLE_BY_NAME.get('sched_wait')!.since!) && manifest.options?.sched_wait !== false;
+/** The latest event of every event table (the end of a capture whose recorder was killed). */
+function lastEventSql(): string {
+  return TABLES.filter((t) => t.kind === 'event' && t.columns.some((c) => c.name === 'ts'))
+    .map((t) => `SELECT max(ts) AS ts FROM ${rawName(t.name)}`).join(' UNION ALL ');
+}
+
+/** Every family's helper tables, the SQL modules in order, then the families' view choices and stored views. */
+async function createViews(conn: DuckDBConnection, manifest: Manifest, cache: boolean): Promise<void> {
+  for (const f of FAMILIES) await f.analyzer?.prepare?.(conn, manifest);
+  for (const m of sqlModules()) await runScript(conn, m.text, m.path);
+  for (const f of FAMILIES) {
+    for (const v of f.analyzer?.materialize ?? []) {
+      await conn.run(`CREATE TABLE _m_${v} AS SELECT * FROM ${v}`);
+      await conn.run(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _m_${v}`);
+    }
+  }
+  for (const f of FAMILIES) await f.analyzer?.finish?.(conn, manifest, { cache });
 }
 
 /**
@@ -360,11 +336,7 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     `CREATE TABLE _capture AS SELECT $dir::VARCHAR AS dir, $fv::VARCHAR AS format_version, $complete::BOOLEAN AS complete,
        $host::VARCHAR AS hostname, $krel::VARCHAR AS kernel_release, $machine::VARCHAR AS machine, $cpus::INTEGER AS cpus,
        $start::BIGINT AS start_ts,
-       coalesce($end::BIGINT, (SELECT max(ts) FROM (
-         SELECT max(ts) AS ts FROM _sched_switch UNION ALL SELECT max(ts) FROM _sched_waking
-         UNION ALL SELECT max(ts) FROM _syscall_enter UNION ALL SELECT max(ts) FROM _syscall_exit
-         UNION ALL SELECT max(ts) FROM _kmem_alloc UNION ALL SELECT max(ts) FROM _kmem_free
-         UNION ALL SELECT max(ts) FROM _task_newtask UNION ALL SELECT max(ts) FROM _task_exit)), $start::BIGINT) AS end_ts,
+       coalesce($end::BIGINT, (SELECT max(ts) FROM (${lastEventSql()})), $start::BIGINT) AS end_ts,
        $wl_tgid::INTEGER AS workload_tgid, $cmd::VARCHAR AS command_line`,
     {
       dir, fv: manifest.format_version, complete: !!manifest.complete && loaded.damage.length === 0, host: manifest.host?.hostname ?? null,
@@ -374,28 +346,7 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     },
   );
   await recordDamage(conn, loaded);
-  for (const m of SQL_MODULES) await runScript(conn, sqlText(m), `analyze/sql/${m}.sql`);
-  // waits paired in the kernel (format 1.2 on): the sched-latency rows need no window pass
-  // and the switches flag migrations: the cpu report needs no window pass per thread either
-  if (hasPairedWaits(manifest)) {
-    await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _runnable_paired');
-    await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _sched_slices_mig_paired');
-  }
-  for (const v of [...MATERIALIZE_ALWAYS, ...(opts.db ? MATERIALIZE_DB : [])]) {
-    await conn.run(`CREATE TABLE _m_${v} AS SELECT * FROM ${v}`);
-    await conn.run(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _m_${v}`);
-  }
-  if (opts.db) {
-    await conn.run('CREATE TABLE _m_sched_slices AS SELECT * FROM _sched_slices_mig');
-    await conn.run(`CREATE OR REPLACE VIEW sched_slices AS SELECT ${slicesCols().join(', ')} FROM _m_sched_slices`);
-    await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _m_sched_slices');
-    // the same rows as the _runnable view (tested): paired in the kernel, or from the stored thread_state
-    // instead of a second window pass
-    await conn.run(hasPairedWaits(manifest) ? 'CREATE TABLE _m_runnable AS SELECT * FROM _runnable_paired'
-      : `CREATE TABLE _m_runnable AS SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
-      FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`);
-    await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _m_runnable');
-  }
+  await createViews(conn, manifest, !!opts.db);
   await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
   if (opts.db) await conn.run('CHECKPOINT');
   const [[s, e]] = (await conn.runAndReadAll('SELECT start_ts, end_ts FROM _capture')).getRowsJS() as [bigint, bigint][];

@@ -9,6 +9,7 @@
  * Raw tables land under private names: capture table `sched_switch` becomes
  * `_sched_switch`, with the same columns and the matching DuckDB types.
  */
+import { versionLess } from '../formats/version.js';
 import { lstatSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
@@ -18,7 +19,6 @@ import { captureTableFiles, iterStreamFile, type StreamState } from '../formats/
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
 import type { RecordBatch, Data } from 'apache-arrow';
-import { SYSCALL_NAMES } from './gen/syscalls.gen.js';
 
 const SQL_TYPE: Record<ColumnDef['type'], string> = {
   i8: 'TINYINT', i16: 'SMALLINT', i32: 'INTEGER', i64: 'BIGINT',
@@ -63,10 +63,7 @@ export interface LoadResult {
 }
 
 /** a < b for MAJOR.MINOR format versions */
-export function versionLess(a: string, b: string): boolean {
-  const [am, an] = String(a).split('.').map(Number), [bm, bn] = b.split('.').map(Number);
-  return am < bm || (am === bm && an < bn);
-}
+export { versionLess };
 
 /** DDL of the raw table for a capture table. */
 export function rawTableDDL(def: TableDef): string {
@@ -169,8 +166,7 @@ function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: Tab
 }
 
 /**
- * Load every capture table into `_<table>`, plus `_syscall_names` for the
- * capture host's architecture. Throws CaptureError (exit 2) for a missing
+ * Load every capture table into `_<table>`. Throws CaptureError (exit 2) for a missing
  * table, a corrupt or zero-byte file or an unknown format version.
  */
 export async function loadCapture(
@@ -215,18 +211,6 @@ export async function loadCapture(
     result.rows[def.name] = rows;
     const d = skip.has(def.name) || later(def) ? null : shortfall(manifest, def, rows, states);
     if (d) result.damage.push(d);
-  }
-  await conn.run('CREATE TABLE _syscall_names (nr INTEGER NOT NULL, name VARCHAR NOT NULL)');
-  const names = SYSCALL_NAMES[manifest.host?.machine] ?? {};
-  const entries = Object.entries(names);
-  if (entries.length) {
-    const a = await conn.createAppender('_syscall_names');
-    for (const [nr, name] of entries) {
-      a.appendInteger(Number(nr));
-      a.appendVarchar(name);
-      a.endRow();
-    }
-    a.closeSync();
   }
   result.ms = performance.now() - t0;
   return result;

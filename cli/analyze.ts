@@ -12,7 +12,7 @@ import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } fro
 import { readManifest } from '../formats/reader.js';
 import { REPORTS, reportSkips, runReport } from '../analyze/reports/index.js';
 import { jsonReplacer, parseDuration, printable, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
-import { foldedLines } from '../analyze/reports/leaks.js';
+import { foldedLines } from '../families/kmem/report.js';
 import { rawName } from '../analyze/load.js';
 import { checkCommRegex, int } from './args.js';
 import { runUserSql, sandbox } from './sandbox.js';
@@ -223,7 +223,7 @@ function registerTables(program: Command): void {
         for (const c of cols) process.stdout.write(`    ${c.name.padEnd(w)}  ${c.type.padEnd(tw)}  ${c.doc}\n`);
         process.stdout.write('\n');
       }
-      process.stdout.write('Raw capture tables are loaded as _<table> (e.g. _sched_switch); see formats/schema.ts.\n');
+      process.stdout.write('Raw capture tables are loaded as _<table> (e.g. _losses); see formats/schema.ts.\n');
     } finally {
       cap.close();
     }

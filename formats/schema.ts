@@ -7,6 +7,10 @@ import {
   Field, Int8, Int16, Int32, Int64, Schema, Uint8, Uint16, Uint32, Uint64, Utf8, Float64,
   type DataType,
 } from 'apache-arrow';
+import { FAMILIES } from '../families/index.js';
+import { col, TS_COL, type ColType, type ColumnDef, type TableDef } from './table.js';
+
+export type { ColType, ColumnDef, TableDef };
 
 export const FORMAT_NAME = 'ktape-capture';
 export const FORMAT_VERSION = '1.2';
@@ -16,161 +20,15 @@ export const segmentFile = (name: string, seg: number) => `${name}.${String(seg)
 export const SEGMENT_RE = /^([a-z_]+)\.(\d{4,})\.arrows$/;
 export const MANIFEST_FILE = 'manifest.json';
 
-type ColType = 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64' | 'utf8' | 'f64';
-export interface ColumnDef {
-  name: string;
-  type: ColType;
-  nullable?: boolean;
-  doc: string;
-}
-export interface TableDef {
-  name: string;
-  /** 'event': streamed while recording; 'meta': written at start/end */
-  kind: 'event' | 'meta';
-  /** format version that added the table: older captures load it empty */
-  since?: string;
-  /** which --events group produces it (event tables only) */
-  group?: EventGroup;
-  doc: string;
-  columns: ColumnDef[];
-}
-export type EventGroup = 'sched' | 'task' | 'syscall' | 'kmem';
-export const EVENT_GROUPS: EventGroup[] = ['sched', 'task', 'syscall', 'kmem'];
+/** The families (--events groups): see families/index.ts. */
+export type EventGroup = string;
+export const EVENT_GROUPS: EventGroup[] = FAMILIES.map((f) => f.name);
 
-const c = (name: string, type: ColType, doc: string, nullable = false): ColumnDef => ({ name, type, doc, nullable });
-const TS = c('ts', 'i64', 'event time, ns since boot (CLOCK_BOOTTIME)');
-const CPU = c('cpu', 'u16', 'CPU the event fired on');
+const c = col;
+const TS = TS_COL;
 
-export const TABLES: TableDef[] = [
-  {
-    name: 'sched_switch', kind: 'event', group: 'sched',
-    doc: 'One row per context switch (tracepoint sched:sched_switch). tgids are in task_ids.',
-    columns: [TS, CPU,
-      c('prev_tid', 'i32', 'task switched out (0 = idle)'),
-      c('next_tid', 'i32', 'task switched in (0 = idle)'),
-      c('prev_state', 'u16', 'prev task state as the tracepoint reports it: 0 = R (runnable), 0x1 S, 0x2 D, 0x4 T, 0x8 t, 0x10 X, 0x20 Z, 0x40 P, 0x80 I, 0x100 = preempted (R+)'),
-      c('prev_prio', 'u8', 'kernel prio of prev (0..139, lower is higher priority)'),
-      c('next_prio', 'u8', 'kernel prio of next'),
-      c('next_flags', 'u8', 'recorder flags about next: 8 = the CPU it last ran on is known, and then 4 = that was another CPU (a migration); null before format 1.2', true),
-    ],
-  },
-  {
-    name: 'sched_wait', kind: 'event', group: 'sched', since: '1.2',
-    doc: "One row per switch-in that ends a wait the recorder paired in the kernel, as runqlat does: the wait began at the switch-out that left the task R/R+ or at the wakeup that ended its sleep (the same rules as the thread_state view). A shortcut for the analyzer: the sched_switch and sched_waking rows it comes from are recorded too. Waits that began before the capture are not paired.",
-    columns: [TS, CPU,
-      c('tid', 'i32', 'task switched in (next_tid of the sched_switch row with the same ts and cpu)'),
-      c('wait_ns', 'i64', 'how long it waited, runnable, ns (ts - wait_ns = the start of the wait)'),
-      c('woken', 'u8', '1 = the wait began with a wakeup, 0 = with a preemption or yield (R/R+)'),
-    ],
-  },
-  {
-    name: 'sched_waking', kind: 'event', group: 'sched',
-    doc: 'One row per wakeup (sched:sched_waking, and sched:sched_wakeup_new for new tasks).',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'woken task'),
-      c('target_cpu', 'u16', 'CPU the woken task is queued on'),
-      c('prio', 'u8', 'kernel prio of the woken task'),
-      c('wakeup_new', 'u8', '1 = sched_wakeup_new (first wakeup of a new task), 0 = sched_waking'),
-      c('waker_tid', 'i32', 'task that issued the wakeup (0 = idle/irq on an idle CPU)'),
-    ],
-  },
-  {
-    name: 'task_newtask', kind: 'event', group: 'task',
-    doc: 'One row per fork/clone (task:task_newtask), emitted in the parent.',
-    columns: [TS, CPU,
-      c('parent_tid', 'i32', 'thread that called fork/clone'),
-      c('parent_tgid', 'i32', 'its process'),
-      c('child_tid', 'i32', 'new thread'),
-      c('child_tgid', 'i32', 'process of the new thread (== child_tid for a new process)'),
-      c('clone_flags', 'u64', 'clone flags (CLONE_THREAD = 0x10000, ...)'),
-      c('comm', 'utf8', 'comm of the child (inherited from the parent)'),
-    ],
-  },
-  {
-    name: 'task_exec', kind: 'event', group: 'task',
-    doc: 'One row per successful exec (sched:sched_process_exec).',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'thread after exec (the thread group leader)'),
-      c('tgid', 'i32', 'process'),
-      c('old_tid', 'i32', 'tid that called exec (differs when a non-leader thread exec\'d)'),
-      c('comm', 'utf8', 'comm after exec'),
-      c('filename', 'utf8', 'executed file (bprm->filename, max 255 bytes)'),
-    ],
-  },
-  {
-    name: 'task_exit', kind: 'event', group: 'task',
-    doc: 'One row per thread exit (sched:sched_process_exit).',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'exiting thread'),
-      c('tgid', 'i32', 'its process'),
-      c('exit_code', 'i32', 'task->exit_code in wait(2) status encoding: (code << 8) | signal'),
-      c('group_dead', 'u8', '1 when this was the last thread of the process'),
-      c('comm', 'utf8', 'comm at exit'),
-    ],
-  },
-  {
-    name: 'task_rename', kind: 'event', group: 'task',
-    doc: 'One row per comm change (task:task_rename: prctl(PR_SET_NAME), /proc/*/comm).',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'renamed thread'),
-      c('tgid', 'i32', 'its process'),
-      c('oldcomm', 'utf8', 'comm before'),
-      c('newcomm', 'utf8', 'comm after'),
-    ],
-  },
-  {
-    name: 'task_free', kind: 'event', group: 'task',
-    doc: 'One row per task_struct release (sched:sched_process_free); the tid may be reused after this.',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'freed thread'),
-      c('tgid', 'i32', 'its process'),
-      c('comm', 'utf8', 'last comm'),
-    ],
-  },
-  {
-    name: 'syscall_enter', kind: 'event', group: 'syscall',
-    doc: 'One row per syscall entry (raw_syscalls:sys_enter). Pair with syscall_exit by tid and order.',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'calling thread'),
-      c('nr', 'i32', 'syscall number in the capture host\'s native table (see manifest host.machine)'),
-      c('arg0', 'u64', 'argument 1'), c('arg1', 'u64', 'argument 2'), c('arg2', 'u64', 'argument 3'),
-      c('arg3', 'u64', 'argument 4'), c('arg4', 'u64', 'argument 5'), c('arg5', 'u64', 'argument 6'),
-    ],
-  },
-  {
-    name: 'syscall_exit', kind: 'event', group: 'syscall',
-    doc: 'One row per syscall return (raw_syscalls:sys_exit).',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'calling thread'),
-      c('nr', 'i32', 'syscall number (-1 if unknown)'),
-      c('ret', 'i64', 'return value (negative errno on failure)'),
-    ],
-  },
-  {
-    name: 'kmem_alloc', kind: 'event', group: 'kmem',
-    doc: 'One row per slab allocation (kmem:kmalloc and kmem:kmem_cache_alloc).',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'allocating thread (current; may be an interrupted task)'),
-      c('cache', 'u8', '0 = kmalloc, 1 = kmem_cache_alloc'),
-      c('ptr', 'u64', 'returned object address (0 = allocation failed)'),
-      c('call_site', 'u64', 'kernel address of the caller (symbolize with kallsyms)'),
-      c('bytes_req', 'u32', 'bytes requested'),
-      c('bytes_alloc', 'u32', 'bytes actually allocated'),
-      c('gfp_flags', 'u32', 'GFP flags'),
-      c('node', 'i16', 'NUMA node requested (-1 = any)'),
-      c('stack_id', 'i32', 'kernel stack id in the stacks table; negative = no stack (-17 EEXIST: stack-map hash collision, counted in stats; -1 stacks disabled)'),
-    ],
-  },
-  {
-    name: 'kmem_free', kind: 'event', group: 'kmem',
-    doc: 'One row per slab free (kmem:kfree and kmem:kmem_cache_free). NULL frees are not recorded.',
-    columns: [TS, CPU,
-      c('tid', 'i32', 'freeing thread (current)'),
-      c('cache', 'u8', '0 = kfree, 1 = kmem_cache_free'),
-      c('ptr', 'u64', 'freed object address'),
-      c('call_site', 'u64', 'kernel address of the caller'),
-    ],
-  },
+/** Tables every capture has, whatever was recorded. */
+const CORE_TABLES: TableDef[] = [
   {
     name: 'task_ids', kind: 'event',
     doc: 'tid -> tgid: one row the first time a tid is seen in any event with a tgid, and again if its tgid changes (tid reuse, exec by a non-leader).',
@@ -214,15 +72,6 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'stacks', kind: 'meta',
-    doc: 'Kernel stacks referenced by kmem_alloc.stack_id, one row per frame.',
-    columns: [
-      c('stack_id', 'i32', 'id used by kmem_alloc.stack_id'),
-      c('depth', 'u16', 'frame index, 0 = innermost (the tracepoint site)'),
-      c('ip', 'u64', 'return address'),
-    ],
-  },
-  {
     name: 'clock_anchors', kind: 'meta',
     doc: 'Clock readings taken back to back at start, every second, and at end.',
     columns: [
@@ -259,6 +108,15 @@ export const TABLES: TableDef[] = [
   },
 ];
 
+/**
+ * Every capture table: the families' event tables (registry order), the
+ * core tables, then the families' metadata tables.
+ */
+export const TABLES: TableDef[] = [
+  ...FAMILIES.flatMap((f) => f.tables.filter((t) => t.kind === 'event')),
+  ...CORE_TABLES,
+  ...FAMILIES.flatMap((f) => f.tables.filter((t) => t.kind === 'meta')),
+];
 export const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
 
 function arrowType(t: ColType): DataType {
@@ -292,16 +150,10 @@ export function arrowSchema(name: string): Schema {
   return s;
 }
 
-/** event kind names as used in losses.kind and stats (index = enum kt_kind) */
-export const KIND_NAMES: Record<number, string> = {
-  1: 'sched_switch', 2: 'sched_waking', 3: 'sched_wakeup_new', 4: 'task_newtask', 5: 'task_exec',
-  6: 'task_exit', 7: 'task_rename', 8: 'task_free', 9: 'sys_enter', 10: 'sys_exit', 11: 'kmalloc',
-  12: 'kfree', 13: 'kmem_cache_alloc', 14: 'kmem_cache_free',
-};
-export const GROUP_OF_KIND: Record<number, EventGroup> = {
-  1: 'sched', 2: 'sched', 3: 'sched', 4: 'task', 5: 'task', 6: 'task', 7: 'task', 8: 'task',
-  9: 'syscall', 10: 'syscall', 11: 'kmem', 12: 'kmem', 13: 'kmem', 14: 'kmem',
-};
+/** kind → name as used in losses.kind and stats */
+export const KIND_NAMES: Record<number, string> = Object.fromEntries(FAMILIES.flatMap((f) => f.kinds.map((k) => [k.id, k.name])));
+/** kind → the family that records it */
+export const GROUP_OF_KIND: Record<number, EventGroup> = Object.fromEntries(FAMILIES.flatMap((f) => f.kinds.map((k) => [k.id, f.name])));
 
 /** manifest.json */
 export interface Manifest {

@@ -4,37 +4,17 @@
  */
 import * as W from '../formats/gen/events.gen.js';
 import { BpfError, UnsupportedError } from '../formats/errors.js';
-import type { EventGroup } from '../formats/schema.js';
+import { FAMILIES } from '../families/index.js';
+import type { ProgramDef, RecordSettings } from '../families/family.js';
 import { errno, libbpf, quietLibbpf, strerror } from './libbpf.js';
 
-export const PROGRAMS: Record<string, { group: EventGroup; kinds: number[]; nested?: boolean }> = {
-  kt_sched_switch: { group: 'sched', kinds: [W.KT_SCHED_SWITCH] },
-  kt_sched_waking: { group: 'sched', kinds: [W.KT_SCHED_WAKING] },
-  kt_sched_wakeup_new: { group: 'sched', kinds: [W.KT_SCHED_WAKEUP_NEW] },
-  kt_task_newtask: { group: 'task', kinds: [W.KT_TASK_NEWTASK] },
-  kt_task_exec: { group: 'task', kinds: [W.KT_TASK_EXEC] },
-  kt_task_exit: { group: 'task', kinds: [W.KT_TASK_EXIT] },
-  kt_task_rename: { group: 'task', kinds: [W.KT_TASK_RENAME] },
-  kt_task_free: { group: 'task', kinds: [W.KT_TASK_FREE] },
-  kt_sys_enter: { group: 'syscall', kinds: [W.KT_SYS_ENTER] },
-  kt_sys_exit: { group: 'syscall', kinds: [W.KT_SYS_EXIT] },
-  kt_kmalloc: { group: 'kmem', kinds: [W.KT_KMALLOC] },
-  kt_kmem_cache_alloc: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_ALLOC] },
-  kt_kfree: { group: 'kmem', kinds: [W.KT_KFREE] },
-  kt_kmem_cache_free: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_FREE] },
-  // run only when the main program is busy on the CPU (nested in an interrupt)
-  kt_kmalloc_nested: { group: 'kmem', kinds: [W.KT_KMALLOC], nested: true },
-  kt_kmem_cache_alloc_nested: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_ALLOC], nested: true },
-  kt_kfree_nested: { group: 'kmem', kinds: [W.KT_KFREE], nested: true },
-  kt_kmem_cache_free_nested: { group: 'kmem', kinds: [W.KT_KMEM_CACHE_FREE], nested: true },
-};
+/** Every family's programs by name, with the family that owns it. */
+export const PROGRAMS: Record<string, ProgramDef & { group: string }> = Object.fromEntries(
+  FAMILIES.flatMap((f) => f.programs.map((p) => [p.name, { ...p, group: f.name }])),
+);
 
-export interface BpfConfig {
-  events: EventGroup[];
+export interface BpfConfig extends RecordSettings {
   comm?: string;
-  kmemStacks: boolean;
-  schedWait: boolean;
-  stackDepth: number;
   ringBytes: number;
   /** syscall/kmem events filtered to the kt_tgids map */
   filterTgids: boolean;
@@ -52,9 +32,6 @@ function encodeConfig(c: BpfConfig): Buffer {
     b.writeUInt32LE(1, O.filter_comm);
     Buffer.from(c.comm, 'utf8').copy(b, O.comm, 0, W.KT_COMM_LEN - 1);
   }
-  b.writeUInt32LE(c.kmemStacks ? 1 : 0, O.kmem_stacks);
-  b.writeUInt32LE(c.events.includes('task') ? 1 : 0, O.emit_task);
-  b.writeUInt32LE(c.schedWait ? 1 : 0, O.pair_waits);
   return b;
 }
 
@@ -65,7 +42,7 @@ export class BpfObject {
   readonly links: unknown[] = [];
   readonly attached: { name: string; fd: number }[] = [];
   ncpu = 0;
-  fds = { ring: -1, losses: -1, stats: -1, tgids: -1, stacks: -1 };
+  fds = { ring: -1, losses: -1, stats: -1, tgids: -1 };
 
   constructor(readonly path: string) {
     quietLibbpf();
@@ -81,18 +58,18 @@ export class BpfObject {
 
   load(c: BpfConfig): void {
     const L = this.L;
-    const cfg = encodeConfig(c);
-    if (L.bpf_map__set_initial_value(this.map('.rodata.cfg'), cfg, cfg.length) !== 0)
-      throw new BpfError('E_BPF_CONFIG', `configuring ${this.path}: .rodata.cfg size mismatch (stale build? run \`npm run build\`)`);
+    this.setConfig('.rodata.cfg', encodeConfig(c));
+    for (const f of FAMILIES) if (f.bpfConfig) this.setConfig(`.rodata.${f.name}`, f.bpfConfig(c));
     L.bpf_map__set_max_entries(this.map('kt_ring'), c.ringBytes);
-    if (!c.events.includes('kmem') || !c.kmemStacks) L.bpf_map__set_max_entries(this.map('kt_stacks'), 1);
-    else L.bpf_map__set_value_size(this.map('kt_stacks'), c.stackDepth * 8);
+    const maps = {
+      setMaxEntries: (m: string, n: number) => L.bpf_map__set_max_entries(this.map(m), n),
+      setValueSize: (m: string, n: number) => L.bpf_map__set_value_size(this.map(m), n),
+    };
+    for (const f of FAMILIES) f.prepareMaps?.(maps, c);
     for (const [name, p] of Object.entries(PROGRAMS)) {
       const prog = L.bpf_object__find_program_by_name(this.obj, name);
       if (!prog) throw new BpfError('E_BPF_PROG', `loading ${this.path}: program ${name} not found (stale build?)`);
-      // following a command's process tree needs the fork/free programs even when task events are not recorded
-      const filterOnly = c.follow && (name === 'kt_task_newtask' || name === 'kt_task_free');
-      L.bpf_program__set_autoload(prog, c.events.includes(p.group) || filterOnly);
+      L.bpf_program__set_autoload(prog, c.events.includes(p.group) || !!p.alsoWhen?.(c));
     }
     const err = L.bpf_object__load(this.obj);
     if (err) {
@@ -103,7 +80,17 @@ export class BpfObject {
     }
     this.ncpu = L.libbpf_num_possible_cpus();
     const fd = (n: string) => L.bpf_map__fd(this.map(n)) as number;
-    this.fds = { ring: fd('kt_ring'), losses: fd('kt_losses'), stats: fd('kt_stats'), tgids: fd('kt_tgids'), stacks: fd('kt_stacks') };
+    this.fds = { ring: fd('kt_ring'), losses: fd('kt_losses'), stats: fd('kt_stats'), tgids: fd('kt_tgids') };
+  }
+
+  private setConfig(section: string, b: Buffer): void {
+    if (this.L.bpf_map__set_initial_value(this.map(section), b, b.length) !== 0)
+      throw new BpfError('E_BPF_CONFIG', `configuring ${this.path}: ${section} size mismatch (stale build? run \`npm run build\`)`);
+  }
+
+  /** fd of a map of the loaded object */
+  mapFd(name: string): number {
+    return this.L.bpf_map__fd(this.map(name)) as number;
   }
 
   addTgid(pid: number): void {

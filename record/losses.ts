@@ -33,16 +33,17 @@ export class LossTracker {
     this.byReason[reason] = (this.byReason[reason] ?? 0) + n;
   }
 
-  private pollGaps(): void {
-    for (const g of this.decoder.takeGaps()) {
-      this.out.push({ cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap', resume_ts: g.resumeTs, resume_tid: g.resumeTid, resume_wait_from: g.waitFrom, resume_woken: g.waitFrom === null ? null : g.woken ? 1 : 0 });
-      this.gaps++;
+  /** losses the family decoders inferred: switches the kernel did not report (kernel_gap) */
+  private pollInferred(): void {
+    for (const l of this.decoder.takeLosses()) {
+      this.out.push(l as Parameters<TableWriter['push']>[0]);
+      if (l.reason === 'kernel_gap') this.gaps++;
     }
   }
 
   /** New kernel gaps and ring-buffer losses since the last poll. */
   poll(bpf: BpfObject): void {
-    this.pollGaps();
+    this.pollInferred();
     const { L, ncpu, fds } = bpf;
     if (this.val.length !== W.SIZEOF.kt_loss * ncpu) this.val = Buffer.alloc(W.SIZEOF.kt_loss * ncpu);
     for (let kind = 1; kind < W.KT_KIND_MAX; kind++) {

@@ -16,6 +16,7 @@ import { KTAPE_VERSION, pkgPath } from './paths.js';
 import { fmtBytes } from './units.js';
 import { prepareOutDir } from './outdir.js';
 import { BpfObject, type BpfConfig } from './bpf.js';
+import type { RecordSettings } from '../families/family.js';
 import { Recording, type StopReason } from './session.js';
 import { StopSignals } from './signals.js';
 
@@ -184,11 +185,11 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
 }
 
 /** After the kernel side stopped: stats, stacks, symbols, closed tables, final manifest. */
-function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdOn: boolean, stackDepth: number): void {
+function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdOn: boolean, settings: RecordSettings): void {
   const failed = () => !!rec.sink.failure;
   const statsW = failed() ? null : rec.writeStats(cpuUse, endTs, statsFdOn);
   rec.all.get('losses')!.close();
-  const stackIps = failed() ? new Set<bigint>() : rec.writeStacks(stackDepth);
+  const stackIps = failed() ? new Set<bigint>() : rec.finishFamilies(settings);
   for (const w of Object.values(rec.writers)) w.close();
   rec.anchors.close();
   if (rec.o.kallsyms === 'used' && !failed()) rec.writeUsedSymbols(stackIps);
@@ -273,7 +274,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   rec.stopReason = await mainLoop(rec, signals, t0);
   if (process.stderr.isTTY && !o.quiet) process.stderr.write('\n');
   const endTs = rec.stopKernel();
-  finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg.stackDepth);
+  finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg);
   const err = endError(rec);
   if (err) throw err;
   const s = manifest.summary!;

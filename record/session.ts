@@ -24,6 +24,8 @@ import { CaptureSink, TableWriter } from './writer.js';
 import { kallsyms, modules, pidMax, processSnapshot, symbolsCovering, type Sym } from './snapshot.js';
 import { replaceFile } from './outdir.js';
 import { PROGRAMS, type BpfObject } from './bpf.js';
+import { FAMILIES } from '../families/index.js';
+import type { FinishCtx, RecordSettings } from '../families/family.js';
 import { LossTracker } from './losses.js';
 import type { RecordOptions } from './recorder.js';
 import { fmtBytes } from './units.js';
@@ -250,8 +252,8 @@ export class Recording {
       stat(`bpf.${a.name}.recursion_misses`, ps.recursionMisses);
       const p = PROGRAMS[a.name];
       if (!p || p.nested) continue;
-      // For kmem kinds the *_nested program records the skipped events instead; what it could not is lost.
-      const kind = p.kinds[0];
+      // A kind with a *_nested program has the skipped events recorded by it instead; what it could not is lost.
+      const kind = p.kind;
       const saved = this.bpf.statTotal(W.KT_STAT_RESCUED + kind) ?? 0n;
       if (saved) stat(`rescued.${KIND_NAMES[kind]}`, saved);
       this.losses.recursion(kind, ps.recursionMisses - saved, BigInt(this.manifest.start_ts), endTs);
@@ -260,37 +262,34 @@ export class Recording {
     return statsW;
   }
 
-  /** The stacks table (kernel stacks of allocations); returns every ip in it. */
-  writeStacks(stackDepth: number): Set<bigint> {
-    const stacksW = this.table('stacks', 65536);
+  /** Each family's end-of-recording metadata (the kmem stacks); returns the kernel addresses they hold. */
+  finishFamilies(settings: RecordSettings): Set<bigint> {
+    const { L } = this.bpf;
     const ips = new Set<bigint>();
-    if (this.o.events.includes('kmem') && this.o.kmemStacks) {
-      const { L, fds } = this.bpf;
-      const cur = Buffer.alloc(4), next = Buffer.alloc(4), frames = Buffer.alloc(stackDepth * 8);
-      let have = false;
-      while (L.bpf_map_get_next_key(fds.stacks, have ? cur : null, next) === 0) {
-        next.copy(cur);
-        have = true;
-        if (L.bpf_map_lookup_elem(fds.stacks, cur, frames) !== 0) continue;
-        const id = cur.readInt32LE(0);
-        for (let d = 0; d < stackDepth; d++) {
-          const ip = frames.readBigUInt64LE(8 * d);
-          if (ip === 0n) break;
-          stacksW.push({ stack_id: id, depth: d, ip });
-          ips.add(ip);
+    const x: FinishCtx = {
+      settings,
+      mapFd: (name) => this.bpf.mapFd(name),
+      forEachEntry: (fd, keySize, value, fn) => {
+        const cur = Buffer.alloc(keySize), next = Buffer.alloc(keySize);
+        let have = false;
+        while (L.bpf_map_get_next_key(fd, have ? cur : null, next) === 0) {
+          next.copy(cur);
+          have = true;
+          if (L.bpf_map_lookup_elem(fd, cur, value) === 0) fn(cur);
         }
-      }
-    }
-    stacksW.close();
+      },
+      table: (name, capacity) => this.table(name, capacity),
+    };
+    for (const f of FAMILIES) for (const ip of f.finish?.(x) ?? []) ips.add(ip);
     return ips;
   }
 
-  /** --kallsyms used: the symbols covering the stacks and the call sites (read back from the tables). */
+  /** --kallsyms used: the symbols covering `addrs` and the addresses the event tables hold (read back). */
   writeUsedSymbols(stackIps: Set<bigint>): void {
     const addrs = new Set(stackIps);
-    for (const t of ['kmem_alloc', 'kmem_free']) {
+    for (const [t, column] of FAMILIES.flatMap((f) => f.kernelAddressColumns ?? [])) {
       for (const b of readTable(this.dir, t).batches) {
-        const cs = b.getChild('call_site')!.toArray() as BigUint64Array;
+        const cs = b.getChild(column)!.toArray() as BigUint64Array;
         for (const a of cs) addrs.add(a);
       }
     }

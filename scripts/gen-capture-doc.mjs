@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Writes formats/capture.md from the table definitions in formats/schema.ts
+// Writes formats/capture.md from the table definitions (formats/schema.ts: the core tables and every
+// family's families/<family>/tables.ts)
 // (via dist/) plus the prose below. Usage: node scripts/gen-capture-doc.mjs [--check]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,7 @@ const { TABLES, FORMAT_VERSION } = await import(join(root, 'dist/formats/schema.
 const out = join(root, 'formats/capture.md');
 
 const TYPES = { i8: 'int8', i16: 'int16', i32: 'int32', i64: 'int64', u8: 'uint8', u16: 'uint16', u32: 'uint32', u64: 'uint64', utf8: 'utf8', f64: 'float64' };
-let md = `<!-- DO NOT EDIT the table sections by hand: generated from formats/schema.ts by scripts/gen-capture-doc.mjs -->
+let md = `<!-- DO NOT EDIT the table sections by hand: generated from formats/schema.ts and families/*/tables.ts by scripts/gen-capture-doc.mjs -->
 # The ktape capture format, version ${FORMAT_VERSION}
 
 A capture is a directory written by \`ktape record\`. It is complete on its own:
@@ -102,7 +103,7 @@ in \`stats\` (\`stack_collisions\`); an allocation is never handed another stack
 ## Tables
 `;
 for (const t of TABLES) {
-  md += `\n### ${t.name}${t.group ? ` (event group \`${t.group}\`)` : t.kind === 'meta' ? ' (metadata)' : ''}\n\n${t.doc}\n\n| column | type | meaning |\n|---|---|---|\n`;
+  md += `\n### ${t.name}${t.kind === 'event' && t.group ? ` (family \`${t.group}\`)` : t.kind === 'meta' ? ` (metadata${t.group ? `, family \`${t.group}\`` : ''})` : ''}\n\n${t.doc}\n\n| column | type | meaning |\n|---|---|---|\n`;
   for (const c of t.columns) md += `| ${c.name} | ${TYPES[c.type]}${c.nullable ? ', nullable' : ''} | ${c.doc.replace(/\|/g, '\\|')} |\n`;
 }
 if (process.argv.includes('--check')) {

@@ -32,6 +32,9 @@ export interface ReportResult {
   notes: string[];
 }
 
+/** A report's implementation (a family's reports.ts, or the core summary). */
+export type ReportFn = (cap: CaptureDb, o: ReportOptions) => Promise<ReportResult>;
+
 export interface Filters {
   pid?: number;
   comm?: string;

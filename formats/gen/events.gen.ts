@@ -1,53 +1,56 @@
-// DO NOT EDIT. Generated from bpf/events.h by scripts/gen-events.mjs.
-// Run `npm run gen:events` after changing bpf/events.h.
+// DO NOT EDIT. Generated from bpf/events.h, families/kmem/kmem.h, families/sched/sched.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
+// Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 3;
 export const KT_COMM_LEN = 16;
-export const KT_FILENAME_LEN = 256;
+export const KT_KIND_MAX = 32;
 export const KT_STACK_DEPTH = 64;
 export const KT_NEXT_WAIT = 1;
 export const KT_NEXT_WOKEN = 2;
 export const KT_NEXT_MIGRATED = 4;
 export const KT_NEXT_CPU_KNOWN = 8;
+export const KT_FILENAME_LEN = 256;
 
-/** enum kt_kind / enum kt_stat values */
+/** enum values: kinds (enum kt_<family>_kind) and counters (enum kt_stat) */
+export const KT_STAT_STACK_COLLISION = 0;
+export const KT_STAT_STACK_ERROR = 1;
+export const KT_STAT_FILTER_FULL = 2;
+export const KT_STAT_RESCUED = 16;
+export const KT_STAT_MAX = 48;
+export const KT_KMALLOC = 11;
+export const KT_KFREE = 12;
+export const KT_KMEM_CACHE_ALLOC = 13;
+export const KT_KMEM_CACHE_FREE = 14;
 export const KT_SCHED_SWITCH = 1;
 export const KT_SCHED_WAKING = 2;
 export const KT_SCHED_WAKEUP_NEW = 3;
+export const KT_SYS_ENTER = 9;
+export const KT_SYS_EXIT = 10;
 export const KT_TASK_NEWTASK = 4;
 export const KT_TASK_EXEC = 5;
 export const KT_TASK_EXIT = 6;
 export const KT_TASK_RENAME = 7;
 export const KT_TASK_FREE = 8;
-export const KT_SYS_ENTER = 9;
-export const KT_SYS_EXIT = 10;
-export const KT_KMALLOC = 11;
-export const KT_KFREE = 12;
-export const KT_KMEM_CACHE_ALLOC = 13;
-export const KT_KMEM_CACHE_FREE = 14;
-export const KT_KIND_MAX = 15;
-export const KT_STAT_STACK_COLLISION = 0;
-export const KT_STAT_STACK_ERROR = 1;
-export const KT_STAT_FILTER_FULL = 2;
-export const KT_STAT_RESCUED = 16;
-export const KT_STAT_MAX = 32;
 
 /** struct sizes in bytes */
 export const SIZEOF = {
   kt_hdr: 16,
+  kt_loss: 24,
+  kt_config: 32,
+  kt_kmem_config: 8,
+  kt_kmem_alloc: 64,
+  kt_kmem_free: 40,
+  kt_sched_config: 8,
   kt_sched_switch: 72,
   kt_sched_wake: 40,
+  kt_sys_enter: 72,
+  kt_sys_exit: 32,
+  kt_task_config: 8,
   kt_task_newtask: 56,
   kt_task_exec: 296,
   kt_task_exit: 48,
   kt_task_rename: 56,
   kt_task_free: 40,
-  kt_sys_enter: 72,
-  kt_sys_exit: 32,
-  kt_kmem_alloc: 64,
-  kt_kmem_free: 40,
-  kt_loss: 24,
-  kt_config: 48,
 } as const;
 
 /** field offsets in bytes: OFF.struct.field */
@@ -57,6 +60,44 @@ export const OFF = {
     kind: 8,
     cpu: 10,
     tid: 12,
+  },
+  kt_loss: {
+    count: 0,
+    first_ts: 8,
+    last_ts: 16,
+  },
+  kt_config: {
+    self_tgid: 0,
+    filter_tgids: 4,
+    follow_children: 8,
+    filter_comm: 12,
+    comm: 16,
+  },
+  kt_kmem_config: {
+    stacks: 0,
+    _pad0: 4,
+  },
+  kt_kmem_alloc: {
+    h: 0,
+    tgid: 16,
+    stack_id: 20,
+    ptr: 24,
+    call_site: 32,
+    bytes_req: 40,
+    bytes_alloc: 48,
+    gfp_flags: 56,
+    node: 60,
+  },
+  kt_kmem_free: {
+    h: 0,
+    tgid: 16,
+    _pad0: 20,
+    ptr: 24,
+    call_site: 32,
+  },
+  kt_sched_config: {
+    pair_waits: 0,
+    _pad0: 4,
   },
   kt_sched_switch: {
     h: 0,
@@ -80,6 +121,22 @@ export const OFF = {
     prio: 28,
     target_cpu: 32,
     _pad0: 36,
+  },
+  kt_sys_enter: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    args: 24,
+  },
+  kt_sys_exit: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    ret: 24,
+  },
+  kt_task_config: {
+    emit_task: 0,
+    _pad0: 4,
   },
   kt_task_newtask: {
     h: 0,
@@ -118,52 +175,6 @@ export const OFF = {
     _pad0: 20,
     comm: 24,
   },
-  kt_sys_enter: {
-    h: 0,
-    tgid: 16,
-    nr: 20,
-    args: 24,
-  },
-  kt_sys_exit: {
-    h: 0,
-    tgid: 16,
-    nr: 20,
-    ret: 24,
-  },
-  kt_kmem_alloc: {
-    h: 0,
-    tgid: 16,
-    stack_id: 20,
-    ptr: 24,
-    call_site: 32,
-    bytes_req: 40,
-    bytes_alloc: 48,
-    gfp_flags: 56,
-    node: 60,
-  },
-  kt_kmem_free: {
-    h: 0,
-    tgid: 16,
-    _pad0: 20,
-    ptr: 24,
-    call_site: 32,
-  },
-  kt_loss: {
-    count: 0,
-    first_ts: 8,
-    last_ts: 16,
-  },
-  kt_config: {
-    self_tgid: 0,
-    filter_tgids: 4,
-    follow_children: 8,
-    filter_comm: 12,
-    comm: 16,
-    kmem_stacks: 32,
-    emit_task: 36,
-    pair_waits: 40,
-    _pad0: 44,
-  },
 } as const;
 
 /** field sizes in bytes: FSIZE.struct.field */
@@ -173,6 +184,44 @@ export const FSIZE = {
     kind: 2,
     cpu: 2,
     tid: 4,
+  },
+  kt_loss: {
+    count: 8,
+    first_ts: 8,
+    last_ts: 8,
+  },
+  kt_config: {
+    self_tgid: 4,
+    filter_tgids: 4,
+    follow_children: 4,
+    filter_comm: 4,
+    comm: 16,
+  },
+  kt_kmem_config: {
+    stacks: 4,
+    _pad0: 4,
+  },
+  kt_kmem_alloc: {
+    h: 16,
+    tgid: 4,
+    stack_id: 4,
+    ptr: 8,
+    call_site: 8,
+    bytes_req: 8,
+    bytes_alloc: 8,
+    gfp_flags: 4,
+    node: 4,
+  },
+  kt_kmem_free: {
+    h: 16,
+    tgid: 4,
+    _pad0: 4,
+    ptr: 8,
+    call_site: 8,
+  },
+  kt_sched_config: {
+    pair_waits: 4,
+    _pad0: 4,
   },
   kt_sched_switch: {
     h: 16,
@@ -195,6 +244,22 @@ export const FSIZE = {
     waker_tgid: 4,
     prio: 4,
     target_cpu: 4,
+    _pad0: 4,
+  },
+  kt_sys_enter: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    args: 48,
+  },
+  kt_sys_exit: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    ret: 8,
+  },
+  kt_task_config: {
+    emit_task: 4,
     _pad0: 4,
   },
   kt_task_newtask: {
@@ -234,50 +299,128 @@ export const FSIZE = {
     _pad0: 4,
     comm: 16,
   },
-  kt_sys_enter: {
-    h: 16,
-    tgid: 4,
-    nr: 4,
-    args: 48,
-  },
-  kt_sys_exit: {
-    h: 16,
-    tgid: 4,
-    nr: 4,
-    ret: 8,
-  },
-  kt_kmem_alloc: {
-    h: 16,
-    tgid: 4,
-    stack_id: 4,
-    ptr: 8,
-    call_site: 8,
-    bytes_req: 8,
-    bytes_alloc: 8,
-    gfp_flags: 4,
-    node: 4,
-  },
-  kt_kmem_free: {
-    h: 16,
-    tgid: 4,
-    _pad0: 4,
-    ptr: 8,
-    call_site: 8,
+} as const;
+
+/** field C types (u32, s64, char, u64[] ...): FTYPE.struct.field */
+export const FTYPE = {
+  kt_hdr: {
+    ts: 'u64',
+    kind: 'u16',
+    cpu: 'u16',
+    tid: 'u32',
   },
   kt_loss: {
-    count: 8,
-    first_ts: 8,
-    last_ts: 8,
+    count: 'u64',
+    first_ts: 'u64',
+    last_ts: 'u64',
   },
   kt_config: {
-    self_tgid: 4,
-    filter_tgids: 4,
-    follow_children: 4,
-    filter_comm: 4,
-    comm: 16,
-    kmem_stacks: 4,
-    emit_task: 4,
-    pair_waits: 4,
-    _pad0: 4,
+    self_tgid: 'u32',
+    filter_tgids: 'u32',
+    follow_children: 'u32',
+    filter_comm: 'u32',
+    comm: 'char',
+  },
+  kt_kmem_config: {
+    stacks: 'u32',
+    _pad0: 'u32',
+  },
+  kt_kmem_alloc: {
+    h: 'struct',
+    tgid: 'u32',
+    stack_id: 's32',
+    ptr: 'u64',
+    call_site: 'u64',
+    bytes_req: 'u64',
+    bytes_alloc: 'u64',
+    gfp_flags: 'u32',
+    node: 's32',
+  },
+  kt_kmem_free: {
+    h: 'struct',
+    tgid: 'u32',
+    _pad0: 'u32',
+    ptr: 'u64',
+    call_site: 'u64',
+  },
+  kt_sched_config: {
+    pair_waits: 'u32',
+    _pad0: 'u32',
+  },
+  kt_sched_switch: {
+    h: 'struct',
+    prev_tgid: 'u32',
+    next_tid: 'u32',
+    next_tgid: 'u32',
+    prev_state: 'u32',
+    prev_prio: 's32',
+    next_prio: 's32',
+    prev_arrival: 'u64',
+    next_wait: 'u64',
+    next_flags: 'u32',
+    prev_wait_flags: 'u32',
+    prev_wait_since: 'u64',
+  },
+  kt_sched_wake: {
+    h: 'struct',
+    tgid: 'u32',
+    waker_tid: 'u32',
+    waker_tgid: 'u32',
+    prio: 's32',
+    target_cpu: 'u32',
+    _pad0: 'u32',
+  },
+  kt_sys_enter: {
+    h: 'struct',
+    tgid: 'u32',
+    nr: 's32',
+    args: 'u64[]',
+  },
+  kt_sys_exit: {
+    h: 'struct',
+    tgid: 'u32',
+    nr: 's32',
+    ret: 's64',
+  },
+  kt_task_config: {
+    emit_task: 'u32',
+    _pad0: 'u32',
+  },
+  kt_task_newtask: {
+    h: 'struct',
+    tgid: 'u32',
+    child_tid: 'u32',
+    child_tgid: 'u32',
+    _pad0: 'u32',
+    clone_flags: 'u64',
+    comm: 'char',
+  },
+  kt_task_exec: {
+    h: 'struct',
+    tgid: 'u32',
+    old_tid: 'u32',
+    comm: 'char',
+    filename: 'char',
+  },
+  kt_task_exit: {
+    h: 'struct',
+    tgid: 'u32',
+    exit_code: 's32',
+    group_dead: 'u32',
+    _pad0: 'u32',
+    comm: 'char',
+  },
+  kt_task_rename: {
+    h: 'struct',
+    tgid: 'u32',
+    _pad0: 'u32',
+    oldcomm: 'char',
+    newcomm: 'char',
+  },
+  kt_task_free: {
+    h: 'struct',
+    tgid: 'u32',
+    _pad0: 'u32',
+    comm: 'char',
   },
 } as const;

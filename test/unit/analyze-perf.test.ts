@@ -25,7 +25,8 @@ async function diffCount(cap: any, a: string, b: string): Promise<number[]> {
 
 describe('analyze performance paths', () => {
   it('waits: the recorder pairs every wait the raw events show (same start, end and kind) and flags every migration', async () => {
-    const { openCapture, hasPairedWaits } = await api();
+    const { openCapture } = await api();
+    const { hasPairedWaits } = await import(join(ROOT, 'dist/families/sched/paired.js'));
     const cap = await openCapture(join(FIXTURES, 'waits'));
     try {
       expect(hasPairedWaits(cap.manifest)).toBe(true);

@@ -1,0 +1,171 @@
+/**
+ * What an event family is: one folder under families/ (its BPF programs and
+ * wire header, tables, decoder, SQL, reports, export handlers, compare
+ * metrics and tests) described by one Family object, listed once in
+ * families/index.ts. The core (record/, analyze/, export/, compare/, cli/)
+ * iterates that registry and names no family's tables itself.
+ *
+ * Glossary (the whole code base follows it):
+ *  - family: a folder here, and the `--events` group of that name;
+ *  - table: a capture table (formats/capture.md);
+ *  - kind: a wire record type (kt_hdr.kind), numbered in the family's header;
+ *  - tid: a kernel task (thread) id; tgid: a thread group (process) id.
+ *    Never a bare "pid".
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Manifest } from '../formats/schema.js';
+import type { TableDef } from '../formats/table.js';
+import type { TableWriter } from '../record/writer.js';
+
+/** One wire record kind. */
+export interface KindDef {
+  /** enum value in the family's header (formats/gen/events.gen.ts) */
+  id: number;
+  /** name in losses.kind and in the stats table (events.<name>) */
+  name: string;
+  /** the wire struct: records shorter than it are counted malformed, never decoded */
+  struct: string;
+}
+
+/** What the record options say, as far as families need to know. */
+export interface RecordSettings {
+  /** families recorded */
+  events: readonly string[];
+  /** following the command's process tree */
+  follow: boolean;
+  kmemStacks: boolean;
+  schedWait: boolean;
+  stackDepth: number;
+}
+
+/** One BPF program of the family. */
+export interface ProgramDef {
+  name: string;
+  kind: number;
+  /** runs only when the main program of its kind is busy on the CPU (it records what the kernel skipped) */
+  nested?: boolean;
+  /** load it even when the family is not recorded (the task programs keep the follow-children filter) */
+  alsoWhen?: (s: RecordSettings) => boolean;
+}
+
+/** The part of a loaded BPF object a family may adjust before load. */
+export interface BpfMaps {
+  setMaxEntries(map: string, n: number): void;
+  setValueSize(map: string, bytes: number): void;
+}
+
+/** A row of the losses table, as the decoder infers it. */
+export interface InferredLoss {
+  cpu: number;
+  kind: string;
+  count: number;
+  ts_start: bigint;
+  ts_end: bigint;
+  reason: string;
+  [column: string]: unknown;
+}
+
+/**
+ * What a decoder handler gets: the drained bytes as typed views (byte
+ * offsets >> 1 / >> 2 index them; payloads are 8-aligned), the table
+ * writers, and the shared tid → tgid bookkeeping (task_ids).
+ */
+export interface DecodeCtx {
+  u8: Uint8Array;
+  u16: Uint16Array;
+  u32: Uint32Array;
+  i32: Int32Array;
+  /** writers of the recorded tables, by table name (absent: not recorded) */
+  writers: Record<string, TableWriter>;
+  /** a NUL-terminated string of at most `max` bytes at byte offset `off` */
+  str(off: number, max: number): string;
+  /** note that `tid` belongs to `tgid` from ts on (a task_ids row when it changes) */
+  noteTgid(tslo: number, tshi: number, tid: number, tgid: number): void;
+  /** the tid was freed and may be reused */
+  forgetTgid(tid: number): void;
+}
+
+/**
+ * Decode one record whose header the core has read: `p` is the payload's
+ * byte offset, ts as two u32 halves, the header's cpu and tid, and the kind.
+ * The record is at least as long as the kind's struct.
+ */
+export type KindHandler = (x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number, kind: number) => void;
+
+export interface FamilyDecoder {
+  handlers: Record<number, KindHandler>;
+  /** losses the decoder inferred since the last call (e.g. switches the kernel did not report) */
+  takeLosses?(): InferredLoss[];
+}
+
+/** A report of `ktape analyze CAP <name>`. */
+export interface ReportDef {
+  doc: string;
+  /**
+   * Event tables it reads; the others are left empty on a cold load (faster).
+   * Given the manifest, for reports whose needs depend on the capture.
+   */
+  reads: readonly string[] | ((m: Manifest) => readonly string[]);
+  /** the implementation, loaded when the report runs */
+  load: () => Promise<import('../analyze/reports/common.js').ReportFn>;
+}
+
+/** What a family may do at the end of a recording (after the last drain, before the stats). */
+export interface FinishCtx {
+  settings: RecordSettings;
+  /** fd of a BPF map of the loaded object */
+  mapFd(name: string): number;
+  /** iterate a BPF map's keys (key buffers of `keySize` bytes) and look up each value into `value` */
+  forEachEntry(fd: number, keySize: number, value: Buffer, fn: (key: Buffer) => void): void;
+  /** a new metadata table writer (the caller closes it) */
+  table(name: string, capacity: number): TableWriter;
+}
+
+/** How a family adjusts the analyzer's database (analyze/db.ts openCapture). */
+export interface AnalyzerHooks {
+  /** after loading, before the SQL modules: helper tables (e.g. the capture architecture's syscall names) */
+  prepare?: (conn: DuckDBConnection, m: Manifest) => Promise<void>;
+  /** views stored as tables once loaded (small ones that every report joins) */
+  materialize?: string[];
+  /** after every module: choose views by what the capture has; with `cache` (a --db file), store big views */
+  finish?: (conn: DuckDBConnection, m: Manifest, o: { cache: boolean }) => Promise<void>;
+}
+
+/** A family's part of `ktape analyze CAP summary`. */
+export interface SummaryPart {
+  /** rows of the Capture section ({ fact, value }) */
+  facts?: { fact: string; value: string }[];
+  sections?: import('../analyze/reports/common.js').Section[];
+  notes?: string[];
+  /** extra top-level JSON fields */
+  json?: Record<string, unknown>;
+}
+
+export interface Family {
+  /** the folder name and the --events group */
+  name: string;
+  /** one line for the CLI help */
+  doc: string;
+  /** recorded when --events is not given */
+  byDefault: boolean;
+  /** the tables it writes (event tables streamed, meta tables at the end) */
+  tables: TableDef[];
+  kinds: KindDef[];
+  programs: ProgramDef[];
+  /** its settings section .rodata.<name> (a struct of its wire header), if it has one */
+  bpfConfig?: (s: RecordSettings) => Buffer;
+  /** adjust map sizes before load */
+  prepareMaps?: (maps: BpfMaps, s: RecordSettings) => void;
+  /** a fresh decoder for one recording */
+  decoder: () => FamilyDecoder;
+  /** write its metadata tables at the end; returns the kernel addresses they hold (for --kallsyms used) */
+  finish?: (x: FinishCtx) => Iterable<bigint>;
+  /** columns of its event tables that hold kernel text addresses (for --kallsyms used), as [table, column] */
+  kernelAddressColumns?: [string, string][];
+  /** its SQL modules are families/<name>/sql/*.sql; these adjust the database around them */
+  analyzer?: AnalyzerHooks;
+  /** its part of the summary report, loaded when the summary runs */
+  summary?: () => Promise<(cap: import('../analyze/db.js').CaptureDb, o: import('../analyze/reports/common.js').ReportOptions) => Promise<SummaryPart>>;
+  /** its analyze reports, by name */
+  reports: Record<string, ReportDef>;
+}

@@ -1,0 +1,19 @@
+/**
+ * The registry of event families: adding a family is its folder plus one
+ * line here. The order is the order of --events help, of the tables in
+ * formats/capture.md, and of SQL modules that do not depend on each other.
+ */
+import type { Family } from './family.js';
+import { kmem } from './kmem/family.js';
+import { sched } from './sched/family.js';
+import { syscall } from './syscall/family.js';
+import { task } from './task/family.js';
+
+export const FAMILIES: readonly Family[] = [
+  sched,
+  task,
+  syscall,
+  kmem,
+];
+
+export const FAMILY_BY_NAME = new Map(FAMILIES.map((f) => [f.name, f]));

@@ -1,0 +1,71 @@
+/** The kmem family: slab allocations and frees, with kernel stacks, for outstanding-memory (leak) analysis. */
+import * as W from '../../formats/gen/events.gen.js';
+import type { Family, FinishCtx } from '../family.js';
+import { TABLES as TASK_TABLES } from '../task/tables.js';
+import { kmemDecoder } from './decode.js';
+import { TABLES } from './tables.js';
+
+/** The stacks table (kernel stacks of allocations, from the kt_stacks map); returns every ip in it. */
+function writeStacks(x: FinishCtx): Set<bigint> {
+  const w = x.table('stacks', 65536);
+  const ips = new Set<bigint>();
+  const s = x.settings;
+  if (s.events.includes('kmem') && s.kmemStacks) {
+    const frames = Buffer.alloc(s.stackDepth * 8);
+    x.forEachEntry(x.mapFd('kt_stacks'), 4, frames, (key) => {
+      const id = key.readInt32LE(0);
+      for (let d = 0; d < s.stackDepth; d++) {
+        const ip = frames.readBigUInt64LE(8 * d);
+        if (ip === 0n) break;
+        w.push({ stack_id: id, depth: d, ip });
+        ips.add(ip);
+      }
+    });
+  }
+  w.close();
+  return ips;
+}
+
+export const kmem: Family = {
+  name: 'kmem',
+  doc: 'slab allocations and frees with kernel stacks (kmem:kmalloc/kfree/kmem_cache_*)',
+  byDefault: true,
+  tables: TABLES,
+  kinds: [
+    { id: W.KT_KMALLOC, name: 'kmalloc', struct: 'kt_kmem_alloc' },
+    { id: W.KT_KFREE, name: 'kfree', struct: 'kt_kmem_free' },
+    { id: W.KT_KMEM_CACHE_ALLOC, name: 'kmem_cache_alloc', struct: 'kt_kmem_alloc' },
+    { id: W.KT_KMEM_CACHE_FREE, name: 'kmem_cache_free', struct: 'kt_kmem_free' },
+  ],
+  programs: [
+    { name: 'kt_kmalloc', kind: W.KT_KMALLOC },
+    { name: 'kt_kmem_cache_alloc', kind: W.KT_KMEM_CACHE_ALLOC },
+    { name: 'kt_kfree', kind: W.KT_KFREE },
+    { name: 'kt_kmem_cache_free', kind: W.KT_KMEM_CACHE_FREE },
+    // run only when the main program is busy on the CPU (nested in an interrupt)
+    { name: 'kt_kmalloc_nested', kind: W.KT_KMALLOC, nested: true },
+    { name: 'kt_kmem_cache_alloc_nested', kind: W.KT_KMEM_CACHE_ALLOC, nested: true },
+    { name: 'kt_kfree_nested', kind: W.KT_KFREE, nested: true },
+    { name: 'kt_kmem_cache_free_nested', kind: W.KT_KMEM_CACHE_FREE, nested: true },
+  ],
+  bpfConfig: (s) => {
+    const b = Buffer.alloc(W.SIZEOF.kt_kmem_config);
+    b.writeUInt32LE(s.kmemStacks ? 1 : 0, W.OFF.kt_kmem_config.stacks);
+    return b;
+  },
+  prepareMaps: (maps, s) => {
+    if (!s.events.includes('kmem') || !s.kmemStacks) maps.setMaxEntries('kt_stacks', 1);
+    else maps.setValueSize('kt_stacks', s.stackDepth * 8);
+  },
+  decoder: kmemDecoder,
+  finish: writeStacks,
+  kernelAddressColumns: [['kmem_alloc', 'call_site'], ['kmem_free', 'call_site']],
+  summary: async () => (await import('./summary.js')).kmemSummary,
+  reports: {
+    leaks: {
+      doc: 'kernel allocations outstanding at the end (--at T) by stack; --min-age, --folded',
+      reads: ['kmem_alloc', 'kmem_free', 'sched_switch', ...TASK_TABLES.map((t) => t.name)],
+      load: async () => (await import('./report.js')).leaksReport,
+    },
+  },
+};

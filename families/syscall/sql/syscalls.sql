@@ -1,0 +1,40 @@
+-- requires: task/tgid_map
+-- @view syscalls: One row per system call, entry paired with its exit by thread. A call already running when the capture started has NULL ts and args; a call still running at the end (or that never returns, like exit_group) has NULL end_ts, dur and ret.
+-- @col ts: entry time, ns since boot (NULL: entered before the capture)
+-- @col end_ts: return time, ns since boot (NULL: no return seen)
+-- @col dur: end_ts - ts, ns
+-- @col tid: calling thread
+-- @col tgid: its process
+-- @col cpu: CPU of the entry (of the exit when the entry is missing)
+-- @col nr: syscall number in the capture host's table
+-- @col name: syscall name from the capture host's architecture table (x86_64, aarch64), or syscall_<nr> if unknown
+-- @col ret: return value (negative errno on failure)
+-- @col failed: ret < 0 (and > -4096, the errno range)
+-- @col arg0: argument 1 (raw 64-bit value)
+-- @col arg1: argument 2
+-- @col arg2: argument 3
+-- @col arg3: argument 4
+-- @col arg4: argument 5
+-- @col arg5: argument 6
+CREATE OR REPLACE VIEW syscalls AS
+WITH ev AS (
+  SELECT tid, ts, 1 AS k, nr, NULL::BIGINT AS ret, cpu, arg0, arg1, arg2, arg3, arg4, arg5 FROM _syscall_enter
+  UNION ALL
+  SELECT tid, ts, 0, nr, ret, cpu, NULL, NULL, NULL, NULL, NULL, NULL FROM _syscall_exit
+), o AS (
+  SELECT *, lead(k) OVER w AS nk, lead(ts) OVER w AS nts, lead(ret) OVER w AS nret, lag(k) OVER w AS pk
+  FROM ev WINDOW w AS (PARTITION BY tid ORDER BY ts, k)
+), p AS (
+  SELECT ts, CASE WHEN nk = 0 THEN nts END AS end_ts, tid, cpu, nr, CASE WHEN nk = 0 THEN nret END AS ret,
+         arg0, arg1, arg2, arg3, arg4, arg5, ts AS order_ts
+  FROM o WHERE k = 1
+  UNION ALL
+  SELECT NULL, ts, tid, cpu, nr, ret, NULL, NULL, NULL, NULL, NULL, NULL, ts
+  FROM o WHERE k = 0 AND pk IS DISTINCT FROM 1
+)
+SELECT p.ts, p.end_ts, p.end_ts - p.ts AS dur, p.tid, m.tgid, p.cpu, p.nr,
+       coalesce(n.name, 'syscall_' || p.nr) AS name, p.ret, p.ret < 0 AND p.ret > -4096 AS failed,
+       p.arg0, p.arg1, p.arg2, p.arg3, p.arg4, p.arg5
+FROM p
+LEFT JOIN _syscall_names n ON n.nr = p.nr
+LEFT JOIN _tgid_map m ON m.tid = p.tid AND p.order_ts >= m.from_ts AND p.order_ts < m.to_ts;

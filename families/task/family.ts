@@ -1,0 +1,60 @@
+/** The task family: forks, execs, exits, renames and frees of threads. */
+import * as W from '../../formats/gen/events.gen.js';
+import { copyHandler } from '../../record/copy-decoder.js';
+import type { Family, FamilyDecoder } from '../family.js';
+import { TABLES } from './tables.js';
+
+const TASK = TABLES.map((t) => t.name);
+const T = (name: string) => TABLES.find((t) => t.name === name)!;
+
+/** every column is a copy of a wire field */
+const taskDecoder = (): FamilyDecoder => ({
+  handlers: {
+    [W.KT_TASK_NEWTASK]: copyHandler({
+      struct: 'kt_task_newtask', table: T('task_newtask'), rename: { parent_tid: 'h.tid', parent_tgid: 'tgid' },
+      tgids: [['h.tid', 'tgid'], ['child_tid', 'child_tgid']],
+    }),
+    [W.KT_TASK_EXEC]: copyHandler({ struct: 'kt_task_exec', table: T('task_exec') }),
+    [W.KT_TASK_EXIT]: copyHandler({ struct: 'kt_task_exit', table: T('task_exit') }),
+    [W.KT_TASK_RENAME]: copyHandler({ struct: 'kt_task_rename', table: T('task_rename') }),
+    // a freed tid may be reused: forget its tgid
+    [W.KT_TASK_FREE]: copyHandler({ struct: 'kt_task_free', table: T('task_free'), forgetsTid: true }),
+  },
+});
+
+export const task: Family = {
+  name: 'task',
+  doc: 'thread lifecycle (task_newtask, sched_process_exec/exit/free, task_rename)',
+  byDefault: true,
+  tables: TABLES,
+  kinds: [
+    { id: W.KT_TASK_NEWTASK, name: 'task_newtask', struct: 'kt_task_newtask' },
+    { id: W.KT_TASK_EXEC, name: 'task_exec', struct: 'kt_task_exec' },
+    { id: W.KT_TASK_EXIT, name: 'task_exit', struct: 'kt_task_exit' },
+    { id: W.KT_TASK_RENAME, name: 'task_rename', struct: 'kt_task_rename' },
+    { id: W.KT_TASK_FREE, name: 'task_free', struct: 'kt_task_free' },
+  ],
+  programs: [
+    // following a command's process tree needs the fork/free programs even when task events are not recorded
+    { name: 'kt_task_newtask', kind: W.KT_TASK_NEWTASK, alsoWhen: (s) => s.follow },
+    { name: 'kt_task_exec', kind: W.KT_TASK_EXEC },
+    { name: 'kt_task_exit', kind: W.KT_TASK_EXIT },
+    { name: 'kt_task_rename', kind: W.KT_TASK_RENAME },
+    { name: 'kt_task_free', kind: W.KT_TASK_FREE, alsoWhen: (s) => s.follow },
+  ],
+  bpfConfig: (s) => {
+    const b = Buffer.alloc(W.SIZEOF.kt_task_config);
+    b.writeUInt32LE(s.events.includes('task') ? 1 : 0, W.OFF.kt_task_config.emit_task);
+    return b;
+  },
+  decoder: taskDecoder,
+  // small, joined by every report
+  analyzer: { materialize: ['threads', 'processes'] },
+  reports: {
+    tasks: {
+      doc: 'fork/exec/exit events and the process tree',
+      reads: [...TASK],
+      load: async () => (await import('./report.js')).tasksReport,
+    },
+  },
+};

@@ -1,0 +1,30 @@
+/**
+ * The shape of a capture table definition, and the column helpers every
+ * family's tables.ts uses. No table is defined here: the core tables are in
+ * formats/schema.ts and each family's in families/<family>/tables.ts.
+ */
+export type ColType = 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64' | 'utf8' | 'f64';
+export interface ColumnDef {
+  name: string;
+  type: ColType;
+  nullable?: boolean;
+  doc: string;
+}
+export interface TableDef {
+  name: string;
+  /** 'event': streamed while recording; 'meta': written at start/end */
+  kind: 'event' | 'meta';
+  /** format version that added the table: older captures load it empty */
+  since?: string;
+  /** the family (--events group) that records it; core tables have none */
+  group?: string;
+  doc: string;
+  columns: ColumnDef[];
+}
+
+/** a column */
+export const col = (name: string, type: ColType, doc: string, nullable = false): ColumnDef => ({ name, type, doc, nullable });
+/** the ts column every event table starts with */
+export const TS_COL = col('ts', 'i64', 'event time, ns since boot (CLOCK_BOOTTIME)');
+/** the cpu column of tables whose rows come from one CPU's events */
+export const CPU_COL = col('cpu', 'u16', 'CPU the event fired on');
