@@ -8,7 +8,7 @@
  * metadata: process_name/thread_name (from the processes and threads views) and sort indexes (CPUs first)
  * for every lane the events used.
  */
-import { FAMILY_EXPORTS } from './families.js';
+import { familyExports } from './families.js';
 import type { ChromeContext, FamilyExport } from './handlers.js';
 import { LOSS_PID, us } from './chrome-format.js';
 import { FileSink } from './output.js';
@@ -101,8 +101,8 @@ async function writeMetadata(s: ExportSession, out: ChromeOut, lanes: Lanes): Pr
 }
 
 export async function exportChrome(captureDir: string, outPath: string, opts: ExportOptions = {}, warn: (msg: string) => void = () => {},
-  families: readonly FamilyExport[] = FAMILY_EXPORTS): Promise<ChromeResult> {
-  const s = await openExport(captureDir, opts, families);
+  families?: readonly FamilyExport[]): Promise<ChromeResult> {
+  const s = await openExport(captureDir, opts, families ?? (await familyExports()));
   try {
     const out = new ChromeOut(new FileSink(outPath, opts.onProgress), outPath, warn);
     out.sink.writeString('{"displayTimeUnit":"ns","traceEvents":[');

@@ -54,7 +54,7 @@ export interface ChromeContext extends ExportContext {
 export interface FamilyExport {
   /** the --events group this family is exported under */
   readonly group: EventGroup;
-  /** export-only SQL files (export/sql/<name>.sql) the handlers read, run after the analyzer's views */
+  /** export-only SQL files the handlers read (families/<family>/export.sql, from the package root), run after the analyzer's views and export/sql/select.sql */
   readonly sql: readonly string[];
   /** capture tables none of this family's export views read: not loaded (a faster load) */
   readonly unread?: readonly string[];

@@ -14,7 +14,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
-import { FAMILY_EXPORTS } from './families.js';
+import { familyExports } from './families.js';
 import { F, FtraceWriter, L, SEQ_FTRACE } from './ftrace.js';
 import type { FamilyExport, PerfettoContext } from './handlers.js';
 import { FileSink } from './output.js';
@@ -169,8 +169,8 @@ function context(s: ExportSession, out: PerfettoOut, opts: ExportOptions, lossSt
   };
 }
 
-export async function exportPerfetto(captureDir: string, outPath: string, opts: ExportOptions = {}, families: readonly FamilyExport[] = FAMILY_EXPORTS): Promise<PerfettoResult> {
-  const s = await openExport(captureDir, opts, families);
+export async function exportPerfetto(captureDir: string, outPath: string, opts: ExportOptions = {}, families?: readonly FamilyExport[]): Promise<PerfettoResult> {
+  const s = await openExport(captureDir, opts, families ?? (await familyExports()));
   try {
     const out = new PerfettoOut(new FileSink(outPath, opts.onProgress));
     await writeHeader(s, out);

@@ -3,9 +3,8 @@
  * --pid/--comm selection as temporary tables, and each exported family's export SQL (export/sql). Every
  * rule (slices, states, pairing, tid -> tgid, names) is the analyzer's view; this file only narrows them.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pkgPath } from '../record/paths.js';
+import { readFileSync } from 'node:fs';
 import { openCapture, type CaptureDb } from '../analyze/db.js';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS, TABLES, type EventGroup } from '../formats/schema.js';
@@ -30,9 +29,7 @@ export interface ExportOptions {
   memoryLimit?: string;
 }
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 /** export/sql, from export/ (ts runners) or dist/export/ (built) */
-const EXPORT_SQL_DIR = existsSync(join(here, 'sql')) ? join(here, 'sql') : join(here, '..', '..', 'export', 'sql');
 
 export interface ExportSession {
   readonly ctx: ExportContext;
@@ -91,8 +88,8 @@ export async function openExport(dir: string, opts: ExportOptions, all: readonly
     const hi = Math.min(cap.endTs, opts.untilNs !== undefined ? cap.startTs + opts.untilNs : Infinity);
     const filtered = await selection(cap, opts, lo, Math.max(lo, hi));
     const families = all.filter((f) => groups.has(f.group));
-    for (const file of ['select', ...new Set(families.flatMap((f) => f.sql))])
-      await runScript(cap, readFileSync(join(EXPORT_SQL_DIR, `${file}.sql`), 'utf8'), `export/sql/${file}.sql`);
+    for (const file of ['export/sql/select.sql', ...new Set(families.flatMap((f) => f.sql))])
+      await runScript(cap, readFileSync(pkgPath(file), 'utf8'), file);
     const ctx: ExportContext = {
       cap, lo, hi: Math.max(lo, hi), filtered, groups,
       scan: (sql, onChunk, params) => scan(cap, sql, onChunk, params),

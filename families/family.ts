@@ -166,6 +166,8 @@ export interface Family {
   analyzer?: AnalyzerHooks;
   /** its part of the summary report, loaded when the summary runs */
   summary?: () => Promise<(cap: import('../analyze/db.js').CaptureDb, o: import('../analyze/reports/common.js').ReportOptions) => Promise<SummaryPart>>;
+  /** its Perfetto and Chrome exporters, loaded when an export runs */
+  export?: () => Promise<import('../export/handlers.js').FamilyExport>;
   /** its analyze reports, by name */
   reports: Record<string, ReportDef>;
 }

@@ -10,8 +10,8 @@ import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 
 export const FAMILIES: readonly Family[] = [
-  sched,
   task,
+  sched,
   syscall,
   kmem,
 ];

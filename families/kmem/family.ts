@@ -61,6 +61,7 @@ export const kmem: Family = {
   finish: writeStacks,
   kernelAddressColumns: [['kmem_alloc', 'call_site'], ['kmem_free', 'call_site']],
   summary: async () => (await import('./summary.js')).kmemSummary,
+  export: async () => (await import('./export.js')).kmemExport,
   reports: {
     leaks: {
       doc: 'kernel allocations outstanding at the end (--at T) by stack; --min-age, --folded',

@@ -61,6 +61,7 @@ export const sched: Family = {
   decoder: schedDecoder,
   analyzer: { finish: chooseViews },
   summary: async () => (await import('./summary.js')).schedSummary,
+  export: async () => (await import('./export.js')).schedExport,
   reports: {
     cpu: {
       doc: 'CPU time per thread (--by process|comm), switches, migrations; busy time per CPU',

@@ -38,6 +38,7 @@ export const syscall: Family = {
   decoder: syscallDecoder,
   analyzer: { prepare: syscallNames },
   summary: async () => (await import('./summary.js')).syscallSummary,
+  export: async () => (await import('./export.js')).syscallExport,
   reports: {
     syscalls: {
       doc: 'per syscall and per process, nested both ways; --hist for latency histograms',

@@ -50,6 +50,7 @@ export const task: Family = {
   decoder: taskDecoder,
   // small, joined by every report
   analyzer: { materialize: ['threads', 'processes'] },
+  export: async () => (await import('./export.js')).taskExport,
   reports: {
     tasks: {
       doc: 'fork/exec/exit events and the process tree',
