@@ -76,7 +76,7 @@ async function outstanding(ctx: ExportContext, each: (a: Outstanding) => void): 
 
 export const kmemExport: FamilyExport = {
   group: 'kmem',
-  sql: ['kmem'],
+  sql: ['families/kmem/export.sql'],
   perfettoRefs: (ctx) => `SELECT tid, min(ts) AS ts FROM _kmem_alloc WHERE ts BETWEEN ${ctx.lo} AND ${ctx.hi} GROUP BY tid
     UNION ALL SELECT tid, min(ts) FROM _kmem_free WHERE ts BETWEEN ${ctx.lo} AND ${ctx.hi} GROUP BY tid`,
   async perfetto(ctx) {

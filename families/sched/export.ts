@@ -1,5 +1,5 @@
 /**
- * sched family exporters. Perfetto: the CPU tracks are one switch per sched_slices row (export/sql/sched.sql),
+ * sched family exporters. Perfetto: the CPU tracks are one switch per sched_slices row (families/sched/export.sql),
  * so trace_processor's sched table holds the analyzer's slices, the kernel_gap ones included, from the window
  * start to its end; wakeups as CompactSched. Chrome: the slices as running intervals per thread and per CPU,
  * with a busy % counter per CPU.
@@ -79,7 +79,7 @@ function chromeSlices(ctx: ChromeContext, s: Scan, util: Utilization): void {
 
 export const schedExport: FamilyExport = {
   group: 'sched',
-  sql: ['sched'],
+  sql: ['families/sched/export.sql'],
   // the kernel-paired waits serve the sched-latency report; the exports read the switches themselves
   unread: ['sched_wait'],
   perfettoRefs: () => `SELECT prev_tid AS tid, ts FROM _export_sched_switch UNION ALL SELECT next_tid, ts FROM _export_sched_switch

@@ -54,7 +54,7 @@ const CHROME_SQL = `SELECT ts::DOUBLE AS ts, end_ts::DOUBLE AS end_ts, clipped, 
 
 export const syscallExport: FamilyExport = {
   group: 'syscall',
-  sql: ['syscall'],
+  sql: ['families/syscall/export.sql'],
   perfettoRefs: (ctx) => `SELECT tid, min(ts) AS ts FROM _syscall_enter WHERE ts BETWEEN ${ctx.lo} AND ${ctx.hi} GROUP BY tid
     UNION ALL SELECT tid, min(ts) FROM _syscall_exit WHERE ts BETWEEN ${ctx.lo} AND ${ctx.hi} GROUP BY tid`,
   async perfetto(ctx) {

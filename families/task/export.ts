@@ -1,5 +1,5 @@
 /**
- * task family exporters: fork, exec, rename, exit and free from the task_events view (export/sql/task.sql).
+ * task family exporters: fork, exec, rename, exit and free from the task_events view (families/task/export.sql).
  * Perfetto: as the ftrace events the kernel would have written (an exec that changed the thread's name is
  * followed by a task_rename, since the kernel's own may be filtered or not recorded). Chrome: instants on the
  * thread's lane.
@@ -84,7 +84,7 @@ function chromeEvent(ctx: ChromeContext, r: Row): void {
 
 export const taskExport: FamilyExport = {
   group: 'task',
-  sql: ['task'],
+  sql: ['families/task/export.sql'],
   // the parent names the child in the fork; the child is declared just after it (ts + 1), so trace
   // processors attach it to the thread the fork created instead of making a new one
   perfettoRefs: () => `SELECT CASE WHEN event = 'fork' THEN parent_tid ELSE tid END AS tid, ts FROM _export_task
