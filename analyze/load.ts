@@ -14,7 +14,7 @@ import { lstatSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBConnection, DuckDBDataChunk, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBDataChunk, type DuckDBAppender, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
 import { captureTableFiles, iterStreamFile, type StreamState } from '../formats/reader.js';
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
@@ -106,7 +106,7 @@ function utf8(b: Uint8Array): Uint8Array {
   return isUtf8(b) ? b : Buffer.from(new TextDecoder().decode(b));
 }
 
-function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: TableDef, batch: RecordBatch): number {
+function appendBatch(appender: DuckDBAppender, chunk: DuckDBDataChunk, def: TableDef, batch: RecordBatch): number {
   const n = batch.numRows;
   // by name: a column added by a later minor format version is ignored; a nullable column an older
   // capture lacks (e.g. losses.resume_ts before 1.1) loads as NULL
@@ -160,7 +160,7 @@ function appendBatch(appender: duckdb.Appender, chunk: DuckDBDataChunk, def: Tab
       }
     }
     duckdb.data_chunk_set_size(raw, len);
-    duckdb.append_data_chunk(appender, raw);
+    appender.appendDataChunk(chunk);
   }
   return n;
 }
@@ -191,7 +191,7 @@ export async function loadCapture(
   let doneBytes = 0;
   for (const { def, files } of plan) {
     await conn.run(rawTableDDL(def));
-    const app = duckdb.appender_create_ext((conn as any).connection, null, null, rawName(def.name));
+    const app = await conn.createAppender(rawName(def.name));
     const chunk = DuckDBDataChunk.create(def.columns.map((c) => DUCK_TYPE[c.type]));
     let rows = 0;
     const states: StreamState[] = [];
@@ -204,9 +204,9 @@ export async function loadCapture(
         doneBytes += size(f);
         onProgress?.({ table: def.name, rows, totalBytes, doneBytes });
       }
-      duckdb.appender_flush_sync(app);
+      app.flushSync();
     } finally {
-      duckdb.appender_close_sync(app);
+      app.closeSync();
     }
     result.rows[def.name] = rows;
     const d = skip.has(def.name) || later(def) ? null : shortfall(manifest, def, rows, states);

@@ -10,7 +10,7 @@
 import { closeSync, fsyncSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8,
+  AsyncByteQueue, Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8,
   type Schema,
 } from 'apache-arrow';
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
@@ -126,6 +126,22 @@ export class BatchBuilder {
   }
 }
 
+/**
+ * The stream writer's byte sink: every piece the writer emits goes straight
+ * to the file, synchronously. apache-arrow's writer takes any AsyncByteQueue
+ * as its sink (public class; write() is its public method), so overriding
+ * write() is how bytes leave without the writer's internal queue.
+ */
+class FileBytes extends AsyncByteQueue {
+  constructor(private readonly onBytes: (b: Uint8Array) => void) {
+    super();
+  }
+  override write(value: Uint8Array | ArrayBufferView | ArrayBuffer): void {
+    this.onBytes(value instanceof Uint8Array ? value : ArrayBuffer.isView(value)
+      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value));
+  }
+}
+
 /** One Arrow IPC stream file; its schema is on disk as soon as it is made. */
 export class StreamFile {
   private fd: number;
@@ -135,8 +151,7 @@ export class StreamFile {
   constructor(readonly path: string, schema: Schema, private readonly sink: CaptureSink) {
     this.fd = createFile(path);
     try {
-      this.writer.reset(undefined, schema); // queues the schema message
-      this.drainSink();
+      this.writer.reset(new FileBytes((b) => this.put(b)), schema); // writes the schema message
     } catch (e) {
       // a file without its whole schema is no stream: leave none behind
       closeSync(this.fd);
@@ -145,19 +160,15 @@ export class StreamFile {
       throw e;
     }
   }
-  private drainSink(): void {
-    const q = (this.writer as unknown as { _sink: { _values: Uint8Array[] } })._sink._values;
-    const chunks = q.splice(0);
-    for (const chunk of chunks) {
-      writeAll(this.fd, chunk);
-      this.bytes += chunk.byteLength;
-      this.sink.bytes += chunk.byteLength;
-    }
+  private put(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
+    writeAll(this.fd, chunk);
+    this.bytes += chunk.byteLength;
+    this.sink.bytes += chunk.byteLength;
   }
   /** Write one batch; throws the errno error if it could not be written whole. */
   write(batch: RecordBatch): void {
     this.writer.write(batch);
-    this.drainSink();
     this.rows += batch.numRows;
   }
   /** End the stream (EOS marker unless `torn`) and close; fsync when asked. */
@@ -165,7 +176,6 @@ export class StreamFile {
     try {
       if (!torn) {
         this.writer.finish();
-        this.drainSink();
         if (sync) fsyncSync(this.fd);
       }
     } finally {
