@@ -1,3 +1,4 @@
+import { EVENT_GROUPS } from '../formats/schema.js';
 import { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { eventGroupsParser, isValidComm, parseDuration, parseNumber } from './args.js';
@@ -40,7 +41,7 @@ export function registerExport(program: Command): void {
     .option('--comm <name[,name...]>', 'only processes that had a thread with this comm (repeatable)', parseComms, [] as string[])
     .option('--since <time>', 'start of the window, from the capture start (e.g. 1.5s, 250ms)')
     .option('--until <time>', 'end of the window, from the capture start')
-    .option('-e, --events <list>', 'event groups to export: sched,task,syscall,kmem or all (default: all recorded)', parseGroups)
+    .option('-e, --events <list>', `families to export: ${EVENT_GROUPS.join(',')} or all (default: all recorded)`, parseGroups)
     .option('--no-compact', 'Perfetto: write sched_switch/sched_waking as plain ftrace events instead of CompactSched')
     .option('-q, --quiet', 'no summary')
     .addHelpText('after', `

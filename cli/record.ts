@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS } from '../formats/schema.js';
+import { FAMILIES } from '../families/index.js';
 import { eventGroupsParser, isValidComm, num } from './args.js';
 import type { RecordResult } from '../record/recorder.js';
-import { fmtBytes } from '../record/units.js';
+import { fmtBytes } from '../formats/units.js';
 
 export const parseEvents = eventGroupsParser('--events');
 
@@ -17,10 +18,10 @@ export function registerRecord(program: Command): void {
     .usage('[options] [-- COMMAND [ARGS...]]')
     .option('-o, --output <dir>', 'capture directory (default: ktape-<host>-<yyyymmdd-hhmmss>)')
     .option('-d, --duration <secs>', 'stop after this many seconds', num('--duration', 0.01, 365 * 86400))
-    .option('-e, --events <list>', 'event groups: sched,task,syscall,kmem or all', parseEvents, [...EVENT_GROUPS])
+    .option('-e, --events <list>', `families to record: ${EVENT_GROUPS.join(',')} or all (see below)`, parseEvents, FAMILIES.filter((f) => f.byDefault).map((f) => f.name))
     .option('-p, --pid <pid>', 'record syscall/kmem events of this process only (repeatable)', (v: string, prev: number[]) => [...prev, num('--pid', 1, 2 ** 22, true)(v)], [] as number[])
     .option('--comm <name>', 'record syscall/kmem events of tasks with this comm only')
-    .option('-a, --all-cpus', 'with a COMMAND: record syscall/kmem system-wide, not just its process tree')
+    .option('-a, --system-wide', 'with a COMMAND: record syscall/kmem events system-wide, not just its process tree (as perf -a)')
     .option('--buffer-mb <n>', 'ring buffer size in MiB (power of two)', num('--buffer-mb', 1, 2048, true), 64)
     .option('--max-size <mb>', 'stop when the capture reaches this many MiB', num('--max-size', 1, 2 ** 30))
     .addOption(new Option('--kallsyms <mode>', "'full' kallsyms, or only the 'used' symbols (smaller)").choices(['full', 'used']).default('full'))
@@ -34,7 +35,10 @@ export function registerRecord(program: Command): void {
     .option('-q, --quiet', 'no progress, no summary')
     .option('--json', 'print the summary as JSON')
     .argument('[command...]', 'command to run and record until it exits (it gets SIGTERM if recording stops first)')
-    .addHelpText('after', `
+    .addHelpText('after', () => `
+Families (--events):
+${FAMILIES.map((f) => `  ${f.name.padEnd(9)} ${f.doc}${f.byDefault ? '' : ' (not recorded by default)'}`).join('\n')}
+
 Examples:
   sudo ktape record --duration 5 -o cap
   sudo ktape record -o cap --events sched,syscall -- ./my-benchmark --fast
@@ -42,10 +46,7 @@ Examples:
     .action(async (command: string[], opts) => {
       if (opts.comm !== undefined && !isValidComm(opts.comm))
         throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
-      if (opts.allCpus && command.length === 0) throw new UsageError('-a: only meaningful with a COMMAND to run');
-      if (!opts.duration && command.length === 0 && !process.stdin.isTTY && !opts.maxSize && process.env.KTAPE_ALLOW_UNBOUNDED !== '1') {
-        // fine: stops on SIGINT/SIGTERM
-      }
+      if (opts.systemWide && command.length === 0) throw new UsageError('-a/--system-wide: only meaningful with a COMMAND to run (without one, recording is system-wide already)');
       const { record } = await import('../record/recorder.js'); // loaded only by this command
       // From here the first SIGINT/SIGTERM stops the recording cleanly (record() handles it); later ones,
       // while it stops or prints the summary, must not kill the command half way.
@@ -60,7 +61,7 @@ Examples:
         comm: opts.comm,
         bufferMb: opts.bufferMb,
         maxSizeMb: opts.maxSize,
-        systemWide: !!opts.allCpus,
+        systemWide: !!opts.systemWide,
         command: command.length ? command : undefined,
         kallsyms: opts.kallsyms,
         kmemStacks: opts.kmemStacks,

@@ -2,26 +2,12 @@
 import type { CompareResult, CompareRow, RuleResult } from './compare.js';
 import { SIGNIFICANT_PCT } from './compare.js';
 import { printable } from '../analyze/reports/common.js';
+import { fmtBytes, fmtNs } from '../formats/units.js';
+
+export { fmtBytes, fmtNs };
 
 function trimNum(x: number, digits: number): string {
   return x.toFixed(digits);
-}
-
-/** 621 ns, 12.3 us, 180.4 ms, 1.23 s */
-export function fmtNs(ns: number): string {
-  const a = Math.abs(ns);
-  if (a < 1e3) return `${trimNum(ns, a < 10 && a % 1 !== 0 ? 2 : 0)} ns`;
-  if (a < 1e6) return `${trimNum(ns / 1e3, 1)} us`;
-  if (a < 1e9) return `${trimNum(ns / 1e6, 1)} ms`;
-  return `${trimNum(ns / 1e9, 2)} s`;
-}
-
-export function fmtBytes(b: number): string {
-  const a = Math.abs(b);
-  if (a < 1024) return `${Math.round(b)} B`;
-  if (a < 1024 ** 2) return `${trimNum(b / 1024, 1)} KiB`;
-  if (a < 1024 ** 3) return `${trimNum(b / 1024 ** 2, 1)} MiB`;
-  return `${trimNum(b / 1024 ** 3, 2)} GiB`;
 }
 
 export function fmtCount(c: number): string {

@@ -13,7 +13,7 @@ import { libbpf } from './libbpf.js';
 import { Ring } from './ring.js';
 import { hostFacts } from './snapshot.js';
 import { KTAPE_VERSION, pkgPath } from './paths.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../formats/units.js';
 import { prepareOutDir } from './outdir.js';
 import { BpfObject, type BpfConfig } from './bpf.js';
 import type { RecordSettings } from '../families/family.js';

@@ -28,7 +28,7 @@ import { FAMILIES } from '../families/index.js';
 import type { FinishCtx, RecordSettings } from '../families/family.js';
 import { LossTracker } from './losses.js';
 import type { RecordOptions } from './recorder.js';
-import { fmtBytes } from './units.js';
+import { fmtBytes } from '../formats/units.js';
 
 /** Why recording stopped (manifest.stop_reason, summary). */
 export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 'max-size' | 'disk full' | 'write error' | 'error';

@@ -2,6 +2,7 @@
  * Shared report machinery: filters (bound as parameters), the report result
  * shape, loss-window overlap, and human/JSON/CSV rendering with auto units.
  */
+import { fmtBytes, fmtNs } from '../../formats/units.js';
 import { UsageError } from '../../formats/errors.js';
 import { parseDuration as parseDurationArg } from '../../cli/args.js';
 import type { CaptureDb, Param, Row } from '../db.js';
@@ -132,21 +133,7 @@ export function printable(s: string): string {
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
-export function fmtNs(v: number): string {
-  const a = Math.abs(v);
-  if (a < 1e3) return `${Math.round(v)}ns`;
-  if (a < 1e6) return `${(v / 1e3).toFixed(a < 1e4 ? 2 : a < 1e5 ? 1 : 0)}µs`;
-  if (a < 1e9) return `${(v / 1e6).toFixed(a < 1e7 ? 2 : a < 1e8 ? 1 : 0)}ms`;
-  return `${(v / 1e9).toFixed(a < 1e10 ? 3 : 2)}s`;
-}
-
-export function fmtBytes(v: number): string {
-  const a = Math.abs(v);
-  if (a < 1024) return `${v}B`;
-  if (a < 1 << 20) return `${(v / 1024).toFixed(1)}KiB`;
-  if (a < 1 << 30) return `${(v / (1 << 20)).toFixed(1)}MiB`;
-  return `${(v / (1 << 30)).toFixed(2)}GiB`;
-}
+export { fmtBytes, fmtNs };
 
 export function fmtValue(v: unknown, unit?: Unit, base = 0): string {
   if (v === null || v === undefined) return '-';

@@ -426,7 +426,7 @@ describe('export: bad inputs give one line and a non-zero exit', () => {
     ['no output', [join(FIXTURES, 'demo')], 2, /--perfetto OUT.pftrace and\/or --chrome OUT.json/],
     ['bad --since', [join(FIXTURES, 'demo'), '--perfetto', join(out, 'x.pftrace'), '--since', 'soon'], 2, /--since: 'soon' is not a time offset/],
     ['empty window', [join(FIXTURES, 'demo'), '--chrome', join(out, 'x.json'), '--since', '2s', '--until', '1s'], 2, /not after --since/],
-    ['unknown group', [join(FIXTURES, 'demo'), '--perfetto', join(out, 'x.pftrace'), '--events', 'sched,disk'], 2, /unknown event group 'disk'/],
+    ['unknown group', [join(FIXTURES, 'demo'), '--perfetto', join(out, 'x.pftrace'), '--events', 'sched,disk'], 2, /unknown family 'disk'/],
     ['group not recorded', [join(FIXTURES, 'cmp-base'), '--perfetto', join(out, 'x.pftrace'), '--events', 'kmem'], 2, /'kmem' was not recorded/],
     ['bad --pid', [join(FIXTURES, 'demo'), '--perfetto', join(out, 'x.pftrace'), '--pid', 'abc'], 2, /not a process id/],
     ['unwritable output', [join(FIXTURES, 'demo'), '--perfetto', '/nonexistent/dir/x.pftrace'], 1, /cannot create \/nonexistent\/dir\/x.pftrace/],

@@ -4,11 +4,11 @@ import { ktape } from '../helpers.js';
 
 describe('ktape record: bad flags', () => {
   const cases: [string[], RegExp][] = [
-    [['record', '--events', 'sched,bogus'], /--events sched,bogus: unknown event group 'bogus'/],
+    [['record', '--events', 'sched,bogus'], /--events sched,bogus: unknown family 'bogus'/],
     [['record', '--buffer-mb', 'x'], /--buffer-mb x: expected an integer/],
     [['record', '--duration', '-3'], /--duration -3: expected a number/],
     [['record', '--comm', 'a-name-that-is-far-too-long'], /--comm .*: must be 1 to 15 bytes/],
-    [['record', '-a'], /-a: only meaningful with a COMMAND/],
+    [['record', '-a'], /-a\/--system-wide: only meaningful with a COMMAND/],
     [['record', '-p', '0'], /--pid 0: expected an integer/],
   ];
   for (const [args, re] of cases) {
