@@ -1,4 +1,4 @@
--- requires: task/threads
+-- requires: task/threads task/tgid_map
 -- @view processes: One row per process (tgid) seen in the capture.
 -- @col tgid: process id
 -- @col comm: name of its main thread (last known)
@@ -11,12 +11,13 @@
 -- @col exit_code: wait(2) status of the process, (code << 8) | signal; NULL if it did not exit
 -- @col exit_status: exit_code >> 8
 -- @col exit_signal: exit_code & 0x7f
--- @col threads: number of threads (tids) seen in it
+-- @col threads: number of threads (tids) seen in it (a tid reused by another process counts in both)
 -- @col from_snapshot: true when it was alive when recording started
 -- @col kernel_thread: true for kernel threads
 CREATE OR REPLACE VIEW processes AS
 WITH g AS (
-  SELECT tgid, count(*) AS threads FROM threads WHERE tgid IS NOT NULL GROUP BY tgid
+  -- every tid that belonged to the process at some time (_tgid_map: a reused tid counts in each of its processes)
+  SELECT tgid, count(DISTINCT tid) AS threads FROM _tgid_map WHERE tid <> 0 GROUP BY tgid
 ), gd AS (
   SELECT tgid, arg_max(ts, ts) AS ts, arg_max(exit_code, ts) AS exit_code FROM _task_exit WHERE group_dead = 1 GROUP BY tgid
 ), cmd AS (
@@ -30,7 +31,7 @@ SELECT g.tgid, t.comm, cmd.cmdline, exe.filename AS exec_filename,
        gd.exit_code, gd.exit_code >> 8 AS exit_status, gd.exit_code & 127 AS exit_signal,
        g.threads, coalesce(t.from_snapshot, false) AS from_snapshot, coalesce(t.kernel_thread, false) AS kernel_thread
 FROM g
-LEFT JOIN threads t ON t.tid = g.tgid
+LEFT JOIN threads t ON t.tid = g.tgid AND t.tgid = g.tgid -- the leader, unless its tid was reused by another process since
 LEFT JOIN gd ON gd.tgid = g.tgid
 LEFT JOIN cmd ON cmd.tgid = g.tgid
 LEFT JOIN exe ON exe.tgid = g.tgid;

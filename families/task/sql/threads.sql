@@ -1,5 +1,7 @@
 -- Threads: one row per tid seen in the capture (start snapshot, task events,
--- sched events). A tid reused within one capture shows its latest instance.
+-- sched events). A tid reused within one capture shows its latest instance: its start, exit and exec are
+-- that instance's (an instance begins at a fork of the tid, or at an exec from a non-leader thread, after
+-- which the exec'ing thread has the leader's tid).
 -- requires: task/tgid_map
 
 -- @view thread_comms: Every name a thread had: at the start snapshot, at fork, at exec, at rename.
@@ -21,7 +23,7 @@ UNION ALL SELECT tid, ts, newcomm, 'rename' FROM _task_rename;
 -- @col parent_tid: thread that created it (fork/clone); for threads from the start snapshot: the process leader for a non-leader thread, else the parent process id
 -- @col parent_tgid: process that created it (for a thread from the snapshot: its own process if not the leader, else the parent process)
 -- @col start_ts: creation time, ns since boot (fork; for snapshot threads /proc start time, clock-tick resolution)
--- @col end_ts: exit time, ns since boot, NULL if it did not exit during the capture
+-- @col end_ts: exit time, ns since boot, NULL if it did not exit during the capture (an exit of an earlier instance of the tid does not count)
 -- @col lifetime: end_ts - start_ts, ns (NULL if either is unknown)
 -- @col exec_ts: time of its last exec, NULL if none
 -- @col exec_filename: file of its last exec, NULL if none
@@ -49,10 +51,22 @@ WITH ids AS (
   SELECT tid, any_value(tgid) AS tgid, any_value(ppid) AS ppid, any_value(start_ts) AS start_ts,
          any_value(kernel_thread) AS kernel_thread
   FROM _process_snapshot GROUP BY tid
+), inst AS (
+  -- when the latest instance of each tid began, if during the capture: its fork, or an exec from a
+  -- non-leader thread, which gives the exec'ing thread the leader's tid (task_exec.old_tid <> tid; the
+  -- old leader's exit before it is the old task's). Exits and execs before it belong to earlier instances.
+  SELECT tid, max(ts) AS ts FROM (
+    SELECT child_tid AS tid, ts FROM _task_newtask
+    UNION ALL SELECT tid, ts FROM _task_exec WHERE old_tid <> tid
+  ) GROUP BY tid
 ), ex AS (
-  SELECT tid, arg_max(ts, ts) AS ts, arg_max(exit_code, ts) AS exit_code FROM _task_exit GROUP BY tid
+  SELECT e.tid, arg_max(e.ts, e.ts) AS ts, arg_max(e.exit_code, e.ts) AS exit_code
+  FROM _task_exit e LEFT JOIN inst ON inst.tid = e.tid
+  WHERE inst.ts IS NULL OR e.ts >= inst.ts GROUP BY e.tid
 ), exe AS (
-  SELECT tid, arg_max(ts, ts) AS ts, arg_max(filename, ts) AS filename FROM _task_exec GROUP BY tid
+  SELECT x.tid, arg_max(x.ts, x.ts) AS ts, arg_max(x.filename, x.ts) AS filename
+  FROM _task_exec x LEFT JOIN inst ON inst.tid = x.tid
+  WHERE inst.ts IS NULL OR x.ts >= inst.ts GROUP BY x.tid
 ), names AS (
   SELECT tid, arg_max(comm, ts) AS comm, list(comm ORDER BY ts) AS comm_history FROM thread_comms GROUP BY tid
 ), lastnames AS (
