@@ -1,5 +1,5 @@
 -- requires: task/tgid_map
--- @view syscalls: One row per system call, entry paired with its exit by thread. A call already running when the capture started has NULL ts and args; a call still running at the end (or that never returns, like exit_group) has NULL end_ts, dur and ret.
+-- @view syscalls: One row per system call, entry paired with its exit (same thread, same syscall number; across an exec from a non-leader thread, the execve entered under the old tid returns under the leader's). A call already running when the capture started has NULL ts and args; a call still running at the end (or that never returns, like exit_group) has NULL end_ts, dur and ret.
 -- @col ts: entry time, ns since boot (NULL: entered before the capture)
 -- @col end_ts: return time, ns since boot (NULL: no return seen)
 -- @col dur: end_ts - ts, ns
@@ -17,20 +17,36 @@
 -- @col arg4: argument 5
 -- @col arg5: argument 6
 CREATE OR REPLACE VIEW syscalls AS
-WITH ev AS (
+-- Pairing: per task, an entry and the very next event of the task when that is an exit of the same
+-- syscall number; any other exit is a call whose entry is missing (an exit of another number cannot end
+-- the call: events were lost in between). The task is the tid, except after an exec from a non-leader
+-- thread: the kernel then reports the exec'ing thread (old_tid) under the leader's tid, so from that exec
+-- until the tid's next such exec or fork, the tid's events are paired with old_tid's (the execve
+-- entered by old_tid returns in tid). Rows keep the tid each event names.
+WITH xm AS (
+  SELECT x.tid, x.old_tid, x.ts AS from_ts,
+         coalesce(lead(x.ts) OVER (PARTITION BY x.tid ORDER BY x.ts), 9223372036854775807) AS to_ts
+  FROM (SELECT tid, old_tid, ts FROM _task_exec WHERE old_tid <> tid
+        UNION ALL SELECT child_tid, NULL, ts FROM _task_newtask
+          WHERE child_tid IN (SELECT tid FROM _task_exec WHERE old_tid <> tid)) x
+), ev AS (
   SELECT tid, ts, 1 AS k, nr, NULL::BIGINT AS ret, cpu, arg0, arg1, arg2, arg3, arg4, arg5 FROM _syscall_enter
   UNION ALL
   SELECT tid, ts, 0, nr, ret, cpu, NULL, NULL, NULL, NULL, NULL, NULL FROM _syscall_exit
+), kv AS (
+  SELECT ev.*, coalesce(xm.old_tid, ev.tid) AS task
+  FROM ev LEFT JOIN xm ON xm.tid = ev.tid AND ev.ts >= xm.from_ts AND ev.ts < xm.to_ts AND xm.old_tid IS NOT NULL
 ), o AS (
-  SELECT *, lead(k) OVER w AS nk, lead(ts) OVER w AS nts, lead(ret) OVER w AS nret, lag(k) OVER w AS pk
-  FROM ev WINDOW w AS (PARTITION BY tid ORDER BY ts, k)
+  SELECT *, lead(k) OVER w AS nk, lead(nr) OVER w AS nnr, lead(ts) OVER w AS nts, lead(ret) OVER w AS nret,
+         lag(k) OVER w AS pk, lag(nr) OVER w AS pnr
+  FROM kv WINDOW w AS (PARTITION BY task ORDER BY ts, k)
 ), p AS (
-  SELECT ts, CASE WHEN nk = 0 THEN nts END AS end_ts, tid, cpu, nr, CASE WHEN nk = 0 THEN nret END AS ret,
+  SELECT ts, CASE WHEN nk = 0 AND nnr = nr THEN nts END AS end_ts, tid, cpu, nr, CASE WHEN nk = 0 AND nnr = nr THEN nret END AS ret,
          arg0, arg1, arg2, arg3, arg4, arg5, ts AS order_ts
   FROM o WHERE k = 1
   UNION ALL
   SELECT NULL, ts, tid, cpu, nr, ret, NULL, NULL, NULL, NULL, NULL, NULL, ts
-  FROM o WHERE k = 0 AND pk IS DISTINCT FROM 1
+  FROM o WHERE k = 0 AND (pk IS DISTINCT FROM 1 OR pnr <> nr)
 )
 SELECT p.ts, p.end_ts, p.end_ts - p.ts AS dur, p.tid, m.tgid, p.cpu, p.nr,
        coalesce(n.name, 'syscall_' || p.nr) AS name, p.ret, p.ret < 0 AND p.ret > -4096 AS failed,
