@@ -261,6 +261,32 @@ async function createViews(conn: DuckDBConnection, manifest: Manifest, cache: bo
   for (const f of FAMILIES) await f.analyzer?.finish?.(conn, manifest, { cache });
 }
 
+/** One line per damaged table and for the tables a killed recorder never wrote. */
+function warnDamage(loaded: LoadResult, dir: string, warn: (m: string) => void): void {
+  for (const d of loaded.damage)
+    warn(`table ${d.table}: ${d.rows === 1 ? 'at least 1 row' : `${d.rows} rows`} missing (${d.why}); loaded every complete batch, and the losses view lists the shortfall`);
+  if (loaded.absent.length)
+    warn(`${[...loaded.absent].sort().join(', ')}: not in ${dir} (the recorder stopped before writing ${loaded.absent.length === 1 ? 'it' : 'them'}); loaded empty`);
+
+}
+
+/** _capture: the capture's facts and window (end: the manifest's, else the last event of any table). */
+async function captureTable(conn: DuckDBConnection, dir: string, manifest: Manifest, loaded: LoadResult): Promise<void> {
+  await conn.run(
+    `CREATE TABLE _capture AS SELECT $dir::VARCHAR AS dir, $fv::VARCHAR AS format_version, $complete::BOOLEAN AS complete,
+       $host::VARCHAR AS hostname, $krel::VARCHAR AS kernel_release, $machine::VARCHAR AS machine, $cpus::INTEGER AS cpus,
+       $start::BIGINT AS start_ts,
+       coalesce($end::BIGINT, (SELECT max(ts) FROM (${lastEventSql()})), $start::BIGINT) AS end_ts,
+       $wl_tgid::INTEGER AS workload_tgid, $cmd::VARCHAR AS command_line`,
+    {
+      dir, fv: manifest.format_version, complete: !!manifest.complete && loaded.damage.length === 0, host: manifest.host?.hostname ?? null,
+      krel: manifest.host?.kernel_release ?? null, machine: manifest.host?.machine ?? null, cpus: manifest.host?.cpus ?? null,
+      start: manifest.start_ts, end: manifest.end_ts ?? null, wl_tgid: manifest.workload?.pid ?? null,
+      cmd: (manifest.command_line ?? []).join(' '),
+    },
+  );
+}
+
 /**
  * Open a capture directory for analysis. Loads it into DuckDB (or reuses
  * `opts.db` when it was built from exactly this capture) and creates the
@@ -327,24 +353,8 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     cleanup();
     throw e instanceof KtapeError ? e : wrapDuck(e, `loading ${dir}`);
   }
-  for (const d of loaded.damage)
-    warn(`table ${d.table}: ${d.rows === 1 ? 'at least 1 row' : `${d.rows} rows`} missing (${d.why}); loaded every complete batch, and the losses view lists the shortfall`);
-  if (loaded.absent.length)
-    warn(`${loaded.absent.join(', ')}: not in ${dir} (the recorder stopped before writing ${loaded.absent.length === 1 ? 'it' : 'them'}); loaded empty`);
-
-  await conn.run(
-    `CREATE TABLE _capture AS SELECT $dir::VARCHAR AS dir, $fv::VARCHAR AS format_version, $complete::BOOLEAN AS complete,
-       $host::VARCHAR AS hostname, $krel::VARCHAR AS kernel_release, $machine::VARCHAR AS machine, $cpus::INTEGER AS cpus,
-       $start::BIGINT AS start_ts,
-       coalesce($end::BIGINT, (SELECT max(ts) FROM (${lastEventSql()})), $start::BIGINT) AS end_ts,
-       $wl_tgid::INTEGER AS workload_tgid, $cmd::VARCHAR AS command_line`,
-    {
-      dir, fv: manifest.format_version, complete: !!manifest.complete && loaded.damage.length === 0, host: manifest.host?.hostname ?? null,
-      krel: manifest.host?.kernel_release ?? null, machine: manifest.host?.machine ?? null, cpus: manifest.host?.cpus ?? null,
-      start: manifest.start_ts, end: manifest.end_ts ?? null, wl_tgid: manifest.workload?.pid ?? null,
-      cmd: (manifest.command_line ?? []).join(' '),
-    },
-  );
+  warnDamage(loaded, dir, warn);
+  await captureTable(conn, dir, manifest, loaded);
   await recordDamage(conn, loaded);
   await createViews(conn, manifest, !!opts.db);
   await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
