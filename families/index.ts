@@ -6,6 +6,7 @@
 import type { Family } from './family.js';
 import { kmem } from './kmem/family.js';
 import { sched } from './sched/family.js';
+import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 
@@ -14,6 +15,7 @@ export const FAMILIES: readonly Family[] = [
   sched,
   syscall,
   kmem,
+  signal,
 ];
 
 export const FAMILY_BY_NAME = new Map(FAMILIES.map((f) => [f.name, f]));

@@ -50,6 +50,7 @@ null.
 | 1.0 | first version |
 | 1.1 | \`losses.resume_ts\`: when the switch the kernel did not report (a kernel_gap) happened |
 | 1.2 | table \`sched_wait\` (waits paired in the kernel with their switch-in); \`sched_switch.next_flags\` (migrations); \`losses.resume_tid\`, \`losses.resume_wait_from\`, \`losses.resume_woken\` |
+| 1.3 | tables \`signal_generate\`, \`signal_deliver\`, \`oom_victim\` (family \`signal\`); older captures load them empty |
 
 ## Time, ids and units
 

@@ -1,4 +1,4 @@
-// DO NOT EDIT. Generated from bpf/events.h, families/kmem/kmem.h, families/sched/sched.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
+// DO NOT EDIT. Generated from bpf/events.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 3;
@@ -24,6 +24,9 @@ export const KT_KMEM_CACHE_FREE = 14;
 export const KT_SCHED_SWITCH = 1;
 export const KT_SCHED_WAKING = 2;
 export const KT_SCHED_WAKEUP_NEW = 3;
+export const KT_SIGNAL_GENERATE = 15;
+export const KT_SIGNAL_DELIVER = 16;
+export const KT_OOM_MARK_VICTIM = 17;
 export const KT_SYS_ENTER = 9;
 export const KT_SYS_EXIT = 10;
 export const KT_TASK_NEWTASK = 4;
@@ -43,6 +46,9 @@ export const SIZEOF = {
   kt_sched_config: 8,
   kt_sched_switch: 72,
   kt_sched_wake: 40,
+  kt_signal_generate: 80,
+  kt_signal_deliver: 64,
+  kt_oom_victim: 96,
   kt_sys_enter: 72,
   kt_sys_exit: 32,
   kt_task_config: 8,
@@ -121,6 +127,45 @@ export const OFF = {
     prio: 28,
     target_cpu: 32,
     _pad0: 36,
+  },
+  kt_signal_generate: {
+    h: 0,
+    tgid: 16,
+    target_tid: 20,
+    target_tgid: 24,
+    sig: 28,
+    si_code: 32,
+    si_errno: 36,
+    result: 40,
+    group_signal: 44,
+    comm: 48,
+    target_comm: 64,
+  },
+  kt_signal_deliver: {
+    h: 0,
+    tgid: 16,
+    sig: 20,
+    si_code: 24,
+    si_errno: 28,
+    sa_handler: 32,
+    sa_flags: 40,
+    comm: 48,
+  },
+  kt_oom_victim: {
+    h: 0,
+    tgid: 16,
+    uid: 20,
+    killer_tid: 24,
+    killer_tgid: 28,
+    total_vm_pages: 32,
+    anon_rss_pages: 40,
+    file_rss_pages: 48,
+    shmem_rss_pages: 56,
+    pgtables_bytes: 64,
+    oom_score_adj: 72,
+    _pad0: 74,
+    _pad1: 76,
+    comm: 80,
   },
   kt_sys_enter: {
     h: 0,
@@ -246,6 +291,45 @@ export const FSIZE = {
     target_cpu: 4,
     _pad0: 4,
   },
+  kt_signal_generate: {
+    h: 16,
+    tgid: 4,
+    target_tid: 4,
+    target_tgid: 4,
+    sig: 4,
+    si_code: 4,
+    si_errno: 4,
+    result: 4,
+    group_signal: 4,
+    comm: 16,
+    target_comm: 16,
+  },
+  kt_signal_deliver: {
+    h: 16,
+    tgid: 4,
+    sig: 4,
+    si_code: 4,
+    si_errno: 4,
+    sa_handler: 8,
+    sa_flags: 8,
+    comm: 16,
+  },
+  kt_oom_victim: {
+    h: 16,
+    tgid: 4,
+    uid: 4,
+    killer_tid: 4,
+    killer_tgid: 4,
+    total_vm_pages: 8,
+    anon_rss_pages: 8,
+    file_rss_pages: 8,
+    shmem_rss_pages: 8,
+    pgtables_bytes: 8,
+    oom_score_adj: 2,
+    _pad0: 2,
+    _pad1: 4,
+    comm: 16,
+  },
   kt_sys_enter: {
     h: 16,
     tgid: 4,
@@ -369,6 +453,45 @@ export const FTYPE = {
     prio: 's32',
     target_cpu: 'u32',
     _pad0: 'u32',
+  },
+  kt_signal_generate: {
+    h: 'struct',
+    tgid: 'u32',
+    target_tid: 'u32',
+    target_tgid: 'u32',
+    sig: 's32',
+    si_code: 's32',
+    si_errno: 's32',
+    result: 's32',
+    group_signal: 'u32',
+    comm: 'char',
+    target_comm: 'char',
+  },
+  kt_signal_deliver: {
+    h: 'struct',
+    tgid: 'u32',
+    sig: 's32',
+    si_code: 's32',
+    si_errno: 's32',
+    sa_handler: 'u64',
+    sa_flags: 'u64',
+    comm: 'char',
+  },
+  kt_oom_victim: {
+    h: 'struct',
+    tgid: 'u32',
+    uid: 'u32',
+    killer_tid: 'u32',
+    killer_tgid: 'u32',
+    total_vm_pages: 'u64',
+    anon_rss_pages: 'u64',
+    file_rss_pages: 'u64',
+    shmem_rss_pages: 'u64',
+    pgtables_bytes: 'u64',
+    oom_score_adj: 's16',
+    _pad0: 'u16',
+    _pad1: 'u32',
+    comm: 'char',
   },
   kt_sys_enter: {
     h: 'struct',
