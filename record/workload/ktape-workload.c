@@ -14,6 +14,13 @@
  *                    slices (sustained-rate benchmark); reports calls made
  *   hold-pipes N MS  create N pipes, keep them open MS milliseconds, then close
  *   spin MS [T]      T threads (default 2) spin MS ms each, report schedstat
+ *   signals [N]      known signals (default N = 20): SIGUSR1 to itself N times
+ *                    (a handler counts them), SIGHUP to itself 3 times while
+ *                    SIG_IGN, SIGUSR2 twice to a thread that blocks it, then
+ *                    unblocks it, SIGUSR2 to a child that blocks it and exits
+ *                    with it pending, SIGKILL and SIGTERM to children (wait
+ *                    status), SIGUSR1 to a reaped child (ESRCH); reports what
+ *                    it sent and what it received
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -24,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -205,6 +213,146 @@ static void *sys_thread(void *arg)
 	return NULL;
 }
 
+/* ---- signals ---- */
+
+static volatile sig_atomic_t usr1_got, usr2_got;
+static void on_usr1(int sig) { (void)sig; usr1_got++; }
+static void on_usr2(int sig) { (void)sig; usr2_got++; }
+
+static void put(int fd) { char c = 1; if (write(fd, &c, 1) != 1) _exit(120); }
+static void get(int fd) { char c; if (read(fd, &c, 1) != 1) _exit(121); }
+
+struct blocked { int ready[2], go[2]; pid_t tid; int pending_before; int received; };
+
+/* blocks SIGUSR2, lets main send it, checks it is pending, unblocks it (the handler runs here) */
+static void *blocked_thread(void *arg)
+{
+	struct blocked *b = arg;
+	sigset_t set, pend;
+	prctl(PR_SET_NAME, "kt-sigblock");
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	b->tid = gettid_();
+	put(b->ready[1]);
+	get(b->go[0]);
+	sigpending(&pend);
+	b->pending_before = sigismember(&pend, SIGUSR2);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* the pending SIGUSR2 is delivered here */
+	b->received = usr2_got;
+	return NULL;
+}
+
+/* a child that tells the parent it is ready, then waits in pause() */
+static pid_t pausing_child(void)
+{
+	int p[2];
+	if (pipe(p))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		close(p[0]);
+		put(p[1]);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid > 0)
+		get(p[0]);
+	close(p[0]);
+	return pid;
+}
+
+static int do_signals(long n)
+{
+	prctl(PR_SET_NAME, "kt-signals");
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_usr2;
+	sigaction(SIGUSR2, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+
+	/* 1. SIGUSR1 to itself, single-threaded: each is taken before kill() returns */
+	long usr1_sent = 0;
+	for (long i = 0; i < n; i++)
+		usr1_sent += kill(getpid(), SIGUSR1) == 0;
+	long usr1_received = usr1_got;
+
+	/* 2. SIGHUP while SIG_IGN: generated, ignored, never delivered */
+	long ign_sent = 0;
+	for (int i = 0; i < 3; i++)
+		ign_sent += kill(getpid(), SIGHUP) == 0;
+
+	/* 3. SIGUSR2 twice to a thread that blocks it: pending, then already pending; delivered once when unblocked */
+	struct blocked b;
+	memset(&b, 0, sizeof(b));
+	if (pipe(b.ready) || pipe(b.go))
+		return 1;
+	pthread_t bt;
+	pthread_create(&bt, NULL, blocked_thread, &b);
+	get(b.ready[0]);
+	long blocked_sent = 0;
+	for (int i = 0; i < 2; i++)
+		blocked_sent += syscall(SYS_tgkill, getpid(), b.tid, SIGUSR2) == 0;
+	put(b.go[1]);
+	pthread_join(bt, NULL);
+
+	/* 4. SIGUSR2 to a child that blocks it and exits with it still pending: never delivered */
+	int r[2], g[2];
+	if (pipe(r) || pipe(g))
+		return 1;
+	pid_t never = fork();
+	if (never == 0) {
+		sigset_t set, pend;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR2);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		put(r[1]);
+		get(g[0]);
+		sigpending(&pend);
+		_exit(sigismember(&pend, SIGUSR2) ? 42 : 1);
+	}
+	get(r[0]);
+	long never_sent = kill(never, SIGUSR2) == 0;
+	put(g[1]);
+	int st = 0;
+	waitpid(never, &st, 0);
+	int never_pending = WIFEXITED(st) && WEXITSTATUS(st) == 42;
+
+	/* 5. SIGKILL and SIGTERM (default action) to children waiting in pause() */
+	pid_t killed = pausing_child();
+	kill(killed, SIGKILL);
+	waitpid(killed, &st, 0);
+	int kill_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	pid_t termed = pausing_child();
+	kill(termed, SIGTERM);
+	waitpid(termed, &st, 0);
+	int term_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+
+	/* 6. SIGUSR1 to a child already reaped: ESRCH, the kernel generates nothing */
+	pid_t gone = fork();
+	if (gone == 0)
+		_exit(0);
+	waitpid(gone, &st, 0);
+	int esrch = kill(gone, SIGUSR1) == -1 ? errno : 0;
+
+	printf("{\"mode\":\"signals\",\"pid\":%d,\"tid\":%d,"
+	       "\"usr1_sent\":%ld,\"usr1_received\":%ld,"
+	       "\"ignored_sig\":%d,\"ignored_sent\":%ld,"
+	       "\"blocked_tid\":%d,\"blocked_sig\":%d,\"blocked_sent\":%ld,\"blocked_pending_before_unblock\":%d,\"blocked_received\":%d,"
+	       "\"never_pid\":%d,\"never_sig\":%d,\"never_sent\":%ld,\"never_pending_at_exit\":%d,"
+	       "\"kill_child\":%d,\"kill_child_termsig\":%d,\"term_child\":%d,\"term_child_termsig\":%d,"
+	       "\"esrch_pid\":%d,\"esrch_errno\":%d}\n",
+	       getpid(), gettid_(), usr1_sent, usr1_received, SIGHUP, ign_sent,
+	       b.tid, SIGUSR2, blocked_sent, b.pending_before ? 1 : 0, b.received,
+	       never, SIGUSR2, never_sent, never_pending,
+	       killed, kill_sig, termed, term_sig, gone, esrch);
+	return 0;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -259,7 +407,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -269,6 +417,8 @@ int main(int argc, char **argv)
 		return (int)n;
 	if (!strcmp(m, "demo"))
 		return demo(argc, argv);
+	if (!strcmp(m, "signals"))
+		return do_signals(argc > 2 ? n : 20);
 	if (!strcmp(m, "getppid-rate")) {
 		double rate = argc > 2 ? strtod(argv[2], NULL) : 1e6;
 		double secs = argc > 3 ? strtod(argv[3], NULL) : 30;
