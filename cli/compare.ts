@@ -3,7 +3,7 @@ import { parseDuration, parseNumber } from './args.js';
 import { runCompare } from '../compare/index.js';
 import { formatJson, formatText, breachSummary } from '../compare/format.js';
 import { parseRules } from '../compare/rules.js';
-import type { GroupBy } from '../compare/metrics.js';
+import { metricsHelp, type GroupBy } from '../compare/metrics.js';
 
 const parseTime = (flag: string, v: string) => parseDuration(`compare ${flag}`, v, {
   bareUnit: 'ns', units: ['ns', 'us', 'µs', 'ms', 's'], code: 'E_COMPARE_TIME',
@@ -36,14 +36,7 @@ Groups: tasks are matched by name, since pids differ between runs. --by process 
   process exec'd (else the first word of its command line). ktape's own recorder is left out.
 
 Metrics (per group; units in the names, plain = count):
-  cpu_ns  switches  voluntary_switches  involuntary_switches
-  sched_wakeups  sched_latency_p50_ns  sched_latency_p95_ns  sched_latency_p99_ns  sched_latency_max_ns
-      (wakeup -> running)
-  syscall_count  syscall_errors  syscall_total_ns
-  syscall.<name>.count  syscall.<name>.errors  syscall.<name>.total_ns  syscall.<name>.p99_ns
-  kmalloc_count  kmalloc_bytes  kmalloc_outstanding_bytes
-  kmem_cache_count  kmem_cache_bytes  kmem_cache_outstanding_bytes
-  threads  processes  tasks_started  tasks_exited  task_lifetime_mean_ns  task_lifetime_max_ns
+${metricsHelp().map((l) => `  ${l}`).join('\n')}
   Totals (cpu, counts, bytes allocated) are divided by the capture duration when normalizing;
   percentiles, maxima, outstanding bytes and thread counts never are.
 

@@ -2,6 +2,7 @@
  * `ktape compare BASE NEW`: public entry point. Opens both captures with the
  * analyzer, collects per-group metrics, compares them.
  */
+import { FAMILIES } from '../families/index.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { openCapture, type CaptureDb } from '../analyze/db.js';
 import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
@@ -50,9 +51,10 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
   const result = compareMetrics(base, next, o);
   let foldedLines: number | undefined;
   if (o.foldedDiff) {
-    const missing = [['BASE', base], ['NEW', next]].filter(([, m]) => !(m as CaptureMetrics).info.events.includes('kmem')).map(([w, m]) => `${w} ${(m as CaptureMetrics).info.dir}`);
+    const stackFamilies = FAMILIES.filter((f) => f.compare?.stacks).map((f) => f.name);
+    const missing = [['BASE', base], ['NEW', next]].filter(([, m]) => !stackFamilies.some((f) => (m as CaptureMetrics).info.events.includes(f))).map(([w, m]) => `${w} ${(m as CaptureMetrics).info.dir}`);
     if (missing.length)
-      throw new UsageError(`compare --folded-diff: ${missing.join(' and ')} recorded no kmem events, so there are no allocation stacks; record both with --events including kmem`, 'E_COMPARE_NO_KMEM');
+      throw new UsageError(`compare --folded-diff: ${missing.join(' and ')} recorded no ${stackFamilies.join('/')} events, so there are no allocation stacks; record both with --events including ${stackFamilies.join(',')}`, 'E_COMPARE_NO_KMEM');
     const lines = foldedDiff(base, next);
     try {
       writeFileSync(o.foldedDiff, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 }); // kernel stacks, process names

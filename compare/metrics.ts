@@ -10,77 +10,52 @@
  */
 import { CaptureError, KtapeError } from '../formats/errors.js';
 import { isDataError, type CaptureDb } from '../analyze/db.js';
-import { SYSCALL_NAMES } from '../analyze/gen/syscalls.gen.js';
+import { FAMILIES } from '../families/index.js';
+import type { CompareCollect, CompareMetricDef } from '../families/family.js';
+import { pkgPath } from '../record/paths.js';
+import { readFileSync } from 'node:fs';
 import * as Q from './queries.js';
 
-export type Unit = 'ns' | 'bytes' | 'count';
-export type Kind = 'flow' | 'level' | 'dist';
+export type Unit = CompareMetricDef['unit'];
+export type Kind = CompareMetricDef['kind'];
 export type GroupBy = 'comm' | 'process' | 'exec';
-/** event group a metric needs (manifest options.events) */
-export type Needs = 'sched' | 'syscall' | 'kmem' | 'task';
+/** the family a metric needs recorded (manifest options.events) */
+export type Needs = string;
 
-export interface MetricDef {
-  unit: Unit;
-  kind: Kind;
+export interface MetricDef extends CompareMetricDef {
   needs: Needs;
-  /** quantile of a percentile metric (needs about 1/(1-q) samples) */
-  q?: number;
-  doc: string;
 }
 
-/** Fixed metrics. Per-syscall metrics (syscall.<name>.<stat>) come from syscallMetric(). */
-export const METRICS: Record<string, MetricDef> = {
-  cpu_ns: { unit: 'ns', kind: 'flow', needs: 'sched', doc: 'time on CPU (sum of sched slices)' },
-  switches: { unit: 'count', kind: 'flow', needs: 'sched', doc: 'times switched out' },
-  voluntary_switches: { unit: 'count', kind: 'flow', needs: 'sched', doc: 'switched out blocking (S, D, ...)' },
-  involuntary_switches: { unit: 'count', kind: 'flow', needs: 'sched', doc: 'switched out still runnable (preempted: R, R+)' },
-  sched_wakeups: { unit: 'count', kind: 'flow', needs: 'sched', doc: 'wakeups that ended a sleep (the latency samples)' },
-  sched_latency_p50_ns: { unit: 'ns', kind: 'dist', needs: 'sched', q: 0.5, doc: 'wakeup → running, median' },
-  sched_latency_p95_ns: { unit: 'ns', kind: 'dist', needs: 'sched', q: 0.95, doc: 'wakeup → running, 95th percentile' },
-  sched_latency_p99_ns: { unit: 'ns', kind: 'dist', needs: 'sched', q: 0.99, doc: 'wakeup → running, 99th percentile' },
-  sched_latency_max_ns: { unit: 'ns', kind: 'dist', needs: 'sched', q: 1, doc: 'wakeup → running, maximum' },
-  syscall_count: { unit: 'count', kind: 'flow', needs: 'syscall', doc: 'system calls, all names' },
-  syscall_errors: { unit: 'count', kind: 'flow', needs: 'syscall', doc: 'failed system calls (ret in -4095..-1)' },
-  syscall_total_ns: { unit: 'ns', kind: 'flow', needs: 'syscall', doc: 'time inside system calls' },
-  kmalloc_count: { unit: 'count', kind: 'flow', needs: 'kmem', doc: 'kmalloc allocations' },
-  kmalloc_bytes: { unit: 'bytes', kind: 'flow', needs: 'kmem', doc: 'kmalloc bytes allocated' },
-  kmalloc_outstanding_bytes: { unit: 'bytes', kind: 'level', needs: 'kmem', doc: 'kmalloc bytes still allocated at the end' },
-  kmem_cache_count: { unit: 'count', kind: 'flow', needs: 'kmem', doc: 'kmem_cache_alloc allocations' },
-  kmem_cache_bytes: { unit: 'bytes', kind: 'flow', needs: 'kmem', doc: 'kmem_cache_alloc bytes allocated' },
-  kmem_cache_outstanding_bytes: { unit: 'bytes', kind: 'level', needs: 'kmem', doc: 'kmem_cache bytes still allocated at the end' },
-  threads: { unit: 'count', kind: 'level', needs: 'task', doc: 'threads seen' },
-  processes: { unit: 'count', kind: 'level', needs: 'task', doc: 'processes seen' },
-  tasks_started: { unit: 'count', kind: 'flow', needs: 'task', doc: 'threads created during the capture' },
-  tasks_exited: { unit: 'count', kind: 'flow', needs: 'task', doc: 'threads that exited during the capture' },
-  task_lifetime_mean_ns: { unit: 'ns', kind: 'dist', needs: 'task', doc: 'lifetime of threads created and exited during the capture, mean' },
-  task_lifetime_max_ns: { unit: 'ns', kind: 'dist', needs: 'task', doc: 'lifetime of threads created and exited during the capture, maximum' },
-};
+const COMPARING = FAMILIES.filter((f) => f.compare);
 
-export const SYSCALL_STATS: Record<string, MetricDef> = {
-  count: { unit: 'count', kind: 'flow', needs: 'syscall', doc: 'calls' },
-  errors: { unit: 'count', kind: 'flow', needs: 'syscall', doc: 'failed calls' },
-  total_ns: { unit: 'ns', kind: 'flow', needs: 'syscall', doc: 'time inside the call' },
-  p99_ns: { unit: 'ns', kind: 'dist', needs: 'syscall', q: 0.99, doc: '99th percentile latency' },
-};
+/** Every family's fixed metrics, with the family that has them. */
+export const METRICS: Record<string, MetricDef> = Object.fromEntries(
+  COMPARING.flatMap((f) => Object.entries(f.compare!.metrics).map(([name, d]) => [name, { ...d, needs: f.name }])),
+);
 
-const KNOWN_SYSCALLS = new Set(Object.values(SYSCALL_NAMES).flatMap((t) => Object.values(t)));
-
-/** Definition of a metric name, or null when it is not one. */
+/** Definition of a metric name (fixed, or a family's pattern such as syscall.<name>.<stat>), or null. */
 export function metricDef(name: string): MetricDef | null {
   if (Object.hasOwn(METRICS, name)) return METRICS[name];
-  const m = /^syscall\.([a-z0-9_]+)\.([a-z0-9_]+)$/.exec(name);
-  if (m && (KNOWN_SYSCALLS.has(m[1]) || /^syscall_\d+$/.test(m[1])) && Object.hasOwn(SYSCALL_STATS, m[2])) return SYSCALL_STATS[m[2]];
+  for (const f of COMPARING) {
+    const d = f.compare!.pattern?.def(name);
+    if (d) return { ...d, needs: f.name };
+  }
   return null;
 }
 
 /** Why a metric name is not known (for error messages). */
 export function unknownMetricHint(name: string): string {
-  const m = /^syscall\.([^.]*)\.([^.]*)$/.exec(name);
-  if (m) {
-    if (!KNOWN_SYSCALLS.has(m[1]) && !/^syscall_\d+$/.test(m[1])) return `'${m[1]}' is not a system call name (e.g. read, getppid, or syscall_<nr>)`;
-    return `'${m[2]}' is not a syscall statistic (choose from ${Object.keys(SYSCALL_STATS).join(', ')})`;
+  for (const f of COMPARING) {
+    const h = f.compare!.pattern?.hint(name);
+    if (h) return h;
   }
-  return `choose from ${Object.keys(METRICS).join(', ')}, or syscall.<name>.{${Object.keys(SYSCALL_STATS).join(',')}}`;
+  const patterns = COMPARING.flatMap((f) => (f.compare!.pattern ? [f.compare!.pattern.help] : []));
+  return `choose from ${Object.keys(METRICS).join(', ')}${patterns.length ? `, or ${patterns.join(', or ')}` : ''}`;
+}
+
+/** The metric names as lines of the compare help, family by family. */
+export function metricsHelp(): string[] {
+  return COMPARING.flatMap((f) => f.compare!.help);
 }
 
 export interface Sample {
@@ -113,16 +88,11 @@ export interface CaptureMetrics {
 
 type R = Record<string, any>;
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-/** Leaf frames added by ktape's own probes (BPF program, trampoline): dropped from allocation stacks. */
-const PROBE_FRAME = /^(bpf_prog_[0-9a-f]+_kt_\w+|bpf_trace_run\d+|__bpf_trace_\w+)$/;
-
+/** A folded stack as flamegraph.pl reads it: frames joined by ';', none holding whitespace or ';'. */
 export function cleanFolded(folded: string | null): string {
   if (!folded) return '[no stack]';
-  const frames = folded.split(';');
-  while (frames.length > 1 && PROBE_FRAME.test(frames[frames.length - 1])) frames.pop();
-  return frames.map((f) => f.replace(/[\s;]/g, '_')).join(';');
+  return folded.split(';').map((f) => f.replace(/[\s;]/g, '_')).join(';');
 }
 
 /** Collect every metric of one opened capture. */
@@ -139,7 +109,7 @@ export async function collect(cap: CaptureDb, by: GroupBy, which: 'BASE' | 'NEW'
     start_ts: num(c.start_ts),
     end_ts: num(c.end_ts),
     duration_ns: num(c.dur),
-    events: (['sched', 'syscall', 'kmem', 'task'] as Needs[]).filter((e) => events.includes(e)),
+    events: COMPARING.map((f) => f.name).filter((e) => events.includes(e)),
     losses: (await cap.query<R>(Q.LOSSES)).map((r) => ({ reason: String(r.reason), kind: String(r.kind), count: num(r.n) })),
   };
   if (!(info.duration_ns > 0))
@@ -157,73 +127,23 @@ export async function collect(cap: CaptureDb, by: GroupBy, which: 'BASE' | 'NEW'
     if (isDataError(e)) throw new CaptureError('E_CAPTURE_VALUES', `compare ${which} ${cap.dir}: the capture holds values out of range, so it is damaged (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
     throw new KtapeError('E_COMPARE_QUERY', `compare ${which} ${cap.dir}: grouping threads by ${by} failed: ${(e as Error).message.split('\n')[0]} (a bug in ktape compare; please report it)`, 70);
   }
-  const has = (n: Needs) => info.events.includes(n);
-
-  if (has('sched')) {
-    for (const r of await cap.query<R>(Q.CPU)) {
-      const n = num(r.slices);
-      put(r.grp, 'cpu_ns', num(r.cpu_ns), n);
-      put(r.grp, 'switches', num(r.switches), num(r.switches));
-      put(r.grp, 'voluntary_switches', num(r.voluntary_switches), num(r.voluntary_switches));
-      put(r.grp, 'involuntary_switches', num(r.involuntary_switches), num(r.involuntary_switches));
-    }
-    for (const r of await cap.query<R>(Q.SCHED_LATENCY)) {
-      const n = num(r.n);
-      put(r.grp, 'sched_wakeups', n, n);
-      put(r.grp, 'sched_latency_p50_ns', numOrNull(r.p50), n);
-      put(r.grp, 'sched_latency_p95_ns', numOrNull(r.p95), n);
-      put(r.grp, 'sched_latency_p99_ns', numOrNull(r.p99), n);
-      put(r.grp, 'sched_latency_max_ns', numOrNull(r.mx), n);
-    }
-  }
-  if (has('syscall')) {
-    const tot = new Map<string, { n: number; errors: number; ns: number }>();
-    for (const r of await cap.query<R>(Q.SYSCALLS)) {
-      const n = num(r.n);
-      const pre = `syscall.${r.name}.`;
-      put(r.grp, `${pre}count`, n, n);
-      put(r.grp, `${pre}errors`, num(r.errors), n);
-      put(r.grp, `${pre}total_ns`, num(r.total_ns), num(r.timed));
-      put(r.grp, `${pre}p99_ns`, numOrNull(r.p99), num(r.timed));
-      const t = tot.get(r.grp) ?? { n: 0, errors: 0, ns: 0 };
-      t.n += n; t.errors += num(r.errors); t.ns += num(r.total_ns);
-      tot.set(r.grp, t);
-    }
-    for (const [grp, t] of tot) {
-      put(grp, 'syscall_count', t.n, t.n);
-      put(grp, 'syscall_errors', t.errors, t.n);
-      put(grp, 'syscall_total_ns', t.ns, t.n);
-    }
-  }
   const stacks = new Map<string, Map<string, number>>();
-  if (has('kmem')) {
-    for (const r of await cap.query<R>(Q.KMEM)) {
-      const pre = r.kind === 'kmalloc' ? 'kmalloc' : 'kmem_cache';
-      const n = num(r.n);
-      put(r.grp, `${pre}_count`, n, n);
-      put(r.grp, `${pre}_bytes`, num(r.bytes), n);
-      put(r.grp, `${pre}_outstanding_bytes`, num(r.outstanding_bytes), num(r.outstanding_n));
-    }
-    for (const r of await cap.query<R>(Q.ALLOC_STACKS)) {
-      let g = stacks.get(r.grp);
-      if (!g) stacks.set(r.grp, (g = new Map()));
-      const k = cleanFolded(r.folded ?? null);
-      g.set(k, (g.get(k) ?? 0) + num(r.n));
-    }
-  }
-  if (has('task')) {
-    for (const r of await cap.query<R>(Q.TASKS)) {
-      const threads = num(r.threads);
-      put(r.grp, 'threads', threads, threads);
-      put(r.grp, 'processes', num(r.processes), threads);
-      put(r.grp, 'tasks_started', num(r.started), num(r.started));
-      put(r.grp, 'tasks_exited', num(r.exited), num(r.exited));
-      const lived = num(r.lived);
-      if (lived > 0) {
-        put(r.grp, 'task_lifetime_mean_ns', Math.round(num(r.lifetime_mean)), lived);
-        put(r.grp, 'task_lifetime_max_ns', numOrNull(r.lifetime_max), lived);
-      }
-    }
+  const x: CompareCollect = {
+    cap,
+    put,
+    query: (name) => cap.query<R>(readFileSync(pkgPath(`families/${cur}/compare/${name}.sql`), 'utf8')),
+    stack: (grp, folded, n) => {
+      let g = stacks.get(grp);
+      if (!g) stacks.set(grp, (g = new Map()));
+      const k = cleanFolded(folded);
+      g.set(k, (g.get(k) ?? 0) + n);
+    },
+  };
+  let cur = '';
+  for (const f of COMPARING) {
+    if (!info.events.includes(f.name)) continue;
+    cur = f.name;
+    await f.compare!.collect(x);
   }
   return { info, groups, stacks };
 }

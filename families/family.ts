@@ -141,6 +141,38 @@ export interface SummaryPart {
   json?: Record<string, unknown>;
 }
 
+/** A compare metric (compare/metrics.ts): its unit and how it is compared. */
+export interface CompareMetricDef {
+  unit: 'ns' | 'bytes' | 'count';
+  /** flow: accumulates over time (normalized per second); level: a state; dist: a statistic of a distribution */
+  kind: 'flow' | 'level' | 'dist';
+  /** quantile of a percentile metric (needs about 1/(1-q) samples) */
+  q?: number;
+  doc: string;
+}
+
+/** What a family's compare collector gets: the capture, grouped threads (_cmp_groups) and sinks for values. */
+export interface CompareCollect {
+  cap: import('../analyze/db.js').CaptureDb;
+  /** rows of one of the family's compare SQL files (families/<family>/compare/<name>.sql) */
+  query(name: string): Promise<Record<string, any>[]>;
+  put(grp: string, metric: string, value: number | null, samples: number): void;
+  /** allocation stacks per group (folded, root first), for --folded-diff */
+  stack(grp: string, folded: string | null, n: number): void;
+}
+
+/** A family's metrics for `ktape compare`. */
+export interface CompareDef {
+  metrics: Record<string, CompareMetricDef>;
+  /** metrics named by a pattern, e.g. syscall.<name>.<stat> */
+  pattern?: { def(name: string): CompareMetricDef | null; hint(name: string): string | null; help: string };
+  /** its metric names as lines of the compare help */
+  help: string[];
+  /** it yields allocation stacks (--folded-diff needs a capture with this family) */
+  stacks?: boolean;
+  collect(x: CompareCollect): Promise<void>;
+}
+
 export interface Family {
   /** the folder name and the --events group */
   name: string;
@@ -168,6 +200,8 @@ export interface Family {
   summary?: () => Promise<(cap: import('../analyze/db.js').CaptureDb, o: import('../analyze/reports/common.js').ReportOptions) => Promise<SummaryPart>>;
   /** its Perfetto and Chrome exporters, loaded when an export runs */
   export?: () => Promise<import('../export/handlers.js').FamilyExport>;
+  /** its metrics for `ktape compare` */
+  compare?: CompareDef;
   /** its analyze reports, by name */
   reports: Record<string, ReportDef>;
 }

@@ -1,5 +1,6 @@
 /** The kmem family: slab allocations and frees, with kernel stacks, for outstanding-memory (leak) analysis. */
 import * as W from '../../formats/gen/events.gen.js';
+import { kmemCompare } from './compare.js';
 import type { Family, FinishCtx } from '../family.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { kmemDecoder } from './decode.js';
@@ -62,6 +63,7 @@ export const kmem: Family = {
   kernelAddressColumns: [['kmem_alloc', 'call_site'], ['kmem_free', 'call_site']],
   summary: async () => (await import('./summary.js')).kmemSummary,
   export: async () => (await import('./export.js')).kmemExport,
+  compare: kmemCompare,
   reports: {
     leaks: {
       doc: 'kernel allocations outstanding at the end (--at T) by stack; --min-age, --folded',

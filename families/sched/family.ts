@@ -2,6 +2,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as W from '../../formats/gen/events.gen.js';
 import type { Manifest } from '../../formats/schema.js';
+import { schedCompare } from './compare.js';
 import type { Family } from '../family.js';
 import { schedDecoder } from './decode.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
@@ -62,6 +63,7 @@ export const sched: Family = {
   analyzer: { finish: chooseViews },
   summary: async () => (await import('./summary.js')).schedSummary,
   export: async () => (await import('./export.js')).schedExport,
+  compare: schedCompare,
   reports: {
     cpu: {
       doc: 'CPU time per thread (--by process|comm), switches, migrations; busy time per CPU',

@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { SYSCALL_NAMES } from '../../analyze/gen/syscalls.gen.js';
 import * as W from '../../formats/gen/events.gen.js';
 import type { Manifest } from '../../formats/schema.js';
+import { syscallCompare } from './compare.js';
 import type { Family } from '../family.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { syscallDecoder } from './decode.js';
@@ -39,6 +40,7 @@ export const syscall: Family = {
   analyzer: { prepare: syscallNames },
   summary: async () => (await import('./summary.js')).syscallSummary,
   export: async () => (await import('./export.js')).syscallExport,
+  compare: syscallCompare,
   reports: {
     syscalls: {
       doc: 'per syscall and per process, nested both ways; --hist for latency histograms',

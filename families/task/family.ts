@@ -1,6 +1,7 @@
 /** The task family: forks, execs, exits, renames and frees of threads. */
 import * as W from '../../formats/gen/events.gen.js';
 import { copyHandler } from '../../record/copy-decoder.js';
+import { taskCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
 
@@ -51,6 +52,7 @@ export const task: Family = {
   // small, joined by every report
   analyzer: { materialize: ['threads', 'processes'] },
   export: async () => (await import('./export.js')).taskExport,
+  compare: taskCompare,
   reports: {
     tasks: {
       doc: 'fork/exec/exit events and the process tree',

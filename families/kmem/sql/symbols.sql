@@ -22,7 +22,7 @@ SELECT s.stack_id, s.depth, s.ip, k.name AS symbol, s.ip - k.addr AS offset, k.m
        CASE WHEN k.name IS NULL THEN printf('0x%x', s.ip) ELSE printf('%s+0x%x', k.name, s.ip - k.addr) END AS frame
 FROM _stacks s ASOF LEFT JOIN _kallsyms k ON s.ip >= k.addr;
 
--- @view stacks: One row per kernel stack: its symbolized frames, without the tracer's own frames (bpf_prog_*, bpf_trace_run*) at the top.
+-- @view stacks: One row per kernel stack: its symbolized frames, without the tracer's own frames (bpf_prog_*, bpf_trace_run*, __bpf_trace_*: the one rule, compare and the exports use it too).
 -- @col stack_id: id used by allocations.stack_id
 -- @col depth: number of frames shown
 -- @col frames: symbols, innermost first (unknown frames as hex addresses)
@@ -32,5 +32,6 @@ SELECT stack_id, count(*) AS depth,
        list(coalesce(symbol, printf('0x%x', ip)) ORDER BY depth) AS frames,
        string_agg(coalesce(symbol, printf('0x%x', ip)), ';' ORDER BY depth DESC) AS folded
 FROM stack_frames
-WHERE NOT (coalesce(symbol, '') LIKE 'bpf_prog_%' OR regexp_matches(coalesce(symbol, ''), '^bpf_trace_run[0-9]+$'))
+WHERE NOT (coalesce(symbol, '') LIKE 'bpf_prog_%' OR regexp_matches(coalesce(symbol, ''), '^bpf_trace_run[0-9]+$')
+           OR coalesce(symbol, '') LIKE '\_\_bpf_trace\_%' ESCAPE '\')
 GROUP BY stack_id;
