@@ -114,19 +114,12 @@ describe('after a kernel gap', () => {
   // only 3000..4000 is unknown.
   diffTest('a wakeup of the hidden task ends its unknown state (R until it runs)', {
     manifest: window,
-    wrong: 'thread_state drops a wakeup that follows a switch-out of unknown state (pst NULL): NULL lasts 3000..6000 and the R state is lost',
     tables: {
       sched_switch: [...switches, sw(6000, 1, 0, 10, 0), sw(7000, 1, 10, 0, 1)],
       sched_waking: [{ ts: 4000, cpu: 0, tid: 10, target_cpu: 1, prio: 120, waker_tid: 20 }],
       losses: [gap(0, 1000, 5000, { resume_ts: 3000, resume_tid: 20 })],
     },
     query: 'SELECT ts, dur, state, cpu, waker_tid FROM thread_state WHERE tid = 10 ORDER BY ts',
-    now: `
-      ts,dur,state,cpu,waker_tid
-      1000,2000,Running,0,
-      3000,3000,,0,
-      6000,1000,Running,1,
-      7000,3000,S,1,`,
     csv: `
       ts,dur,state,cpu,waker_tid
       1000,2000,Running,0,

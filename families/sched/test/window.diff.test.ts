@@ -46,16 +46,10 @@ describe('slices cut by the capture window', () => {
   });
 
   // sched_slices says 10 ran on CPU 0 from the capture start to 2000, and its switch-out proves it;
-  // thread_state has no row for it before that first event, so the two views disagree on its CPU time.
+  // thread_state gives it the same Running row (the task a CPU's first switch switches out ran from start_ts).
   diffTest('thread_state Running time equals sched_slices for a task on CPU at the capture start', {
     manifest, tables,
-    wrong: 'thread_state has no Running row for a task running when the capture starts (its first event is a switch-out), while sched_slices gives it [start_ts, switch-out]',
     query: "SELECT tid, sum(dur) AS running_ns FROM thread_state WHERE state = 'Running' GROUP BY tid ORDER BY tid",
-    now: `
-      tid,running_ns
-      20,4000
-      30,3000
-      40,6000`,
     csv: `
       tid,running_ns
       10,1000

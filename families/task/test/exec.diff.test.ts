@@ -59,20 +59,30 @@ describe('exec from a non-leader thread', () => {
       300,300,new,2000,/bin/new,,,true`,
   });
 
-  // sched_slices: CPU 1 ran the exec'ing thread 1000..3000 and was idle after. thread_state must agree:
-  // the switch-out at 3000 names tid 300, so nothing ends the Running state of tid 301.
+  // sched_slices: CPU 1 ran the exec'ing thread 1000..3000 and was idle after. thread_state must agree
+  // per CPU although the switch-out at 3000 names tid 300: the exec (old_tid 301 -> tid 300) ends tid 301's
+  // Running state at 2000 and starts tid 300's on CPU 1.
   diffTest('thread_state: Running per CPU matches sched_slices across the tid change', {
     manifest, tables,
-    wrong: 'thread_state keeps tid 301 Running until the end of the capture: its switch-out (3000) is under tid 300 after the exec, and task_exec.old_tid is not used',
     query: "SELECT cpu, sum(dur) AS running_ns, max(end_ts) AS last_end FROM thread_state WHERE state = 'Running' GROUP BY cpu ORDER BY cpu",
-    now: `
-      cpu,running_ns,last_end
-      0,1000,1500
-      1,9000,10000`,
     csv: `
       cpu,running_ns,last_end
       0,1000,1500
       1,2000,3000`,
+  });
+
+  // Per tid: the old leader runs, dies (X) and its tid is taken at the exec (2000); the exec'ing thread is
+  // Running as 301 until the exec and as 300 after it, on CPU 1, then sleeps as 300 until the end.
+  diffTest('thread_state: the exec moves the running thread from tid 301 to tid 300', {
+    manifest, tables,
+    query: 'SELECT tid, ts, dur, tgid, state, cpu, clipped FROM thread_state ORDER BY tid, ts',
+    csv: `
+      tid,ts,dur,tgid,state,cpu,clipped
+      300,500,1000,300,Running,0,false
+      300,1500,500,300,X,0,false
+      300,2000,1000,300,Running,1,false
+      300,3000,7000,300,S,1,true
+      301,1000,1000,300,Running,1,false`,
   });
 
   diffTest('sched_slices: CPU 1 busy 1000..3000 under the tid it was switched in with', {
