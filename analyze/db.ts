@@ -244,7 +244,7 @@ async function recordDamage(conn: DuckDBConnection, loaded: LoadResult): Promise
 
 /** The latest event of every event table (the end of a capture whose recorder was killed). */
 function lastEventSql(): string {
-  return TABLES.filter((t) => t.kind === 'event' && t.columns.some((c) => c.name === 'ts'))
+  return TABLES.filter((t) => t.role === 'event' && t.columns.some((c) => c.name === 'ts'))
     .map((t) => `SELECT max(ts) AS ts FROM ${rawName(t.name)}`).join(' UNION ALL ');
 }
 

@@ -30,7 +30,7 @@ function readModule(name: string, path: string): SqlModule {
 
 /** The event_counts view over every event table of the registry. */
 function eventCounts(): SqlModule {
-  const rows = TABLES.filter((t) => t.kind === 'event' && t.group)
+  const rows = TABLES.filter((t) => t.role === 'event' && t.group)
     .map((t, i) => (i === 0 ? `SELECT '${t.name}' AS table_name, count(*) AS events FROM _${t.name}` : `UNION ALL SELECT '${t.name}', count(*) FROM _${t.name}`));
   const text = `-- @view event_counts: Rows per raw event table.
 -- @col table_name: capture table

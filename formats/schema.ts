@@ -30,7 +30,7 @@ const TS = TS_COL;
 /** Tables every capture has, whatever was recorded. */
 const CORE_TABLES: TableDef[] = [
   {
-    name: 'task_ids', kind: 'event',
+    name: 'task_ids', role: 'event',
     doc: 'tid -> tgid: one row the first time a tid is seen in any event with a tgid, and again if its tgid changes (tid reuse, exec by a non-leader).',
     columns: [TS,
       c('tid', 'i32', 'thread'),
@@ -38,7 +38,7 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'process_snapshot', kind: 'meta',
+    name: 'process_snapshot', role: 'meta',
     doc: 'Every thread alive when recording started (from /proc), taken after the probes were attached.',
     columns: [
       c('ts', 'i64', 'time the snapshot was read, ns since boot'),
@@ -53,7 +53,7 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'kallsyms', kind: 'meta',
+    name: 'kallsyms', role: 'meta',
     doc: 'Kernel text symbols (/proc/kallsyms) sorted by addr; with --kallsyms used, only the symbols that cover recorded addresses.',
     columns: [
       c('addr', 'u64', 'symbol start address'),
@@ -63,7 +63,7 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'modules', kind: 'meta',
+    name: 'modules', role: 'meta',
     doc: 'Loaded kernel modules (/proc/modules); empty on kernels without modules.',
     columns: [
       c('name', 'utf8', 'module'),
@@ -72,7 +72,7 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'clock_anchors', kind: 'meta',
+    name: 'clock_anchors', role: 'meta',
     doc: 'Clock readings taken back to back at start, every second, and at end.',
     columns: [
       c('boottime_ns', 'i64', 'CLOCK_BOOTTIME, the capture\'s time base'),
@@ -82,7 +82,7 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'losses', kind: 'meta',
+    name: 'losses', role: 'meta',
     doc: "Events missing from the capture, per CPU and kind, with the window they fall in. reason 'ringbuf_full': the recorder dropped them (ring buffer full). reason 'kernel_gap': the kernel did not report a context switch (the CPU's switch sequence breaks: the task switched in was never switched out); count is then a lower bound of 1. Empty table = nothing missing.",
     columns: [
       c('cpu', 'u16', 'CPU that dropped them; 65535 = not attributed to a CPU by the kernel (bpf_recursion)'),
@@ -98,7 +98,7 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'stats', kind: 'meta',
+    name: 'stats', role: 'meta',
     doc: 'Recorder counters: events per kind, bytes, recorder CPU, BPF program stats, stack-map failures.',
     columns: [
       c('name', 'utf8', 'counter name, e.g. events.sched_switch, bytes_written, recorder_cpu_ns, bpf.kt_sys_enter.run_time_ns, stack_collisions'),
@@ -113,9 +113,9 @@ const CORE_TABLES: TableDef[] = [
  * core tables, then the families' metadata tables.
  */
 export const TABLES: TableDef[] = [
-  ...FAMILIES.flatMap((f) => f.tables.filter((t) => t.kind === 'event')),
+  ...FAMILIES.flatMap((f) => f.tables.filter((t) => t.role === 'event')),
   ...CORE_TABLES,
-  ...FAMILIES.flatMap((f) => f.tables.filter((t) => t.kind === 'meta')),
+  ...FAMILIES.flatMap((f) => f.tables.filter((t) => t.role === 'meta')),
 ];
 export const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
 

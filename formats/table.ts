@@ -13,7 +13,7 @@ export interface ColumnDef {
 export interface TableDef {
   name: string;
   /** 'event': streamed while recording; 'meta': written at start/end */
-  kind: 'event' | 'meta';
+  role: 'event' | 'meta';
   /** format version that added the table: older captures load it empty */
   since?: string;
   /** the family (--events group) that records it; core tables have none */

@@ -64,7 +64,7 @@ export class Recording {
   constructor(readonly o: RecordOptions, readonly dir: string, readonly manifest: Manifest) {
     this.sink = new CaptureSink(dir);
     this.sink.reserveSpace(RESERVE_BYTES);
-    for (const t of TABLES) if (t.kind === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
+    for (const t of TABLES) if (t.role === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
     this.anchors = this.table('clock_anchors', 4096);
     this.decoder = new Decoder(this.writers, pidMax());
     this.losses = new LossTracker(this.decoder, this.table('losses', 4096));

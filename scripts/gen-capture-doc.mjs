@@ -104,7 +104,7 @@ in \`stats\` (\`stack_collisions\`); an allocation is never handed another stack
 ## Tables
 `;
 for (const t of TABLES) {
-  md += `\n### ${t.name}${t.kind === 'event' && t.group ? ` (family \`${t.group}\`)` : t.kind === 'meta' ? ` (metadata${t.group ? `, family \`${t.group}\`` : ''})` : ''}\n\n${t.doc}\n\n| column | type | meaning |\n|---|---|---|\n`;
+  md += `\n### ${t.name}${t.role === 'event' && t.group ? ` (family \`${t.group}\`)` : t.role === 'meta' ? ` (metadata${t.group ? `, family \`${t.group}\`` : ''})` : ''}\n\n${t.doc}\n\n| column | type | meaning |\n|---|---|---|\n`;
   for (const c of t.columns) md += `| ${c.name} | ${TYPES[c.type]}${c.nullable ? ', nullable' : ''} | ${c.doc.replace(/\|/g, '\\|')} |\n`;
 }
 if (process.argv.includes('--check')) {

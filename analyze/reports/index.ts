@@ -7,7 +7,7 @@ import { lossNotes, type ReportOptions, type ReportResult } from './common.js';
 
 const summary: ReportDef = {
   doc: 'capture facts, event counts, losses, top tasks by CPU, top syscalls, outstanding kernel memory',
-  reads: TABLES.filter((t) => t.kind === 'event').map((t) => t.name),
+  reads: TABLES.filter((t) => t.role === 'event').map((t) => t.name),
   load: async () => (await import('./summary.js')).summaryReport,
 };
 
@@ -27,5 +27,5 @@ export function reportSkips(report: string, manifest: Manifest): string[] {
   const r = REPORTS[report];
   const reads = new Set(typeof r.reads === 'function' ? r.reads(manifest) : r.reads);
   // core event tables (task_ids) are always read
-  return TABLES.filter((t) => t.kind === 'event' && t.group && !reads.has(t.name)).map((t) => t.name);
+  return TABLES.filter((t) => t.role === 'event' && t.group && !reads.has(t.name)).map((t) => t.name);
 }

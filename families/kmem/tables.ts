@@ -3,7 +3,7 @@ import { col as c, CPU_COL as CPU, TS_COL as TS, type TableDef } from '../../for
 
 export const TABLES: TableDef[] = [
   {
-    name: 'kmem_alloc', kind: 'event', group: 'kmem',
+    name: 'kmem_alloc', role: 'event', group: 'kmem',
     doc: 'One row per slab allocation (kmem:kmalloc and kmem:kmem_cache_alloc).',
     columns: [TS, CPU,
       c('tid', 'i32', 'allocating thread (current; may be an interrupted task)'),
@@ -18,7 +18,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'kmem_free', kind: 'event', group: 'kmem',
+    name: 'kmem_free', role: 'event', group: 'kmem',
     doc: 'One row per slab free (kmem:kfree and kmem:kmem_cache_free). NULL frees are not recorded.',
     columns: [TS, CPU,
       c('tid', 'i32', 'freeing thread (current)'),
@@ -28,7 +28,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'stacks', kind: 'meta', group: 'kmem',
+    name: 'stacks', role: 'meta', group: 'kmem',
     doc: 'Kernel stacks referenced by kmem_alloc.stack_id, one row per frame.',
     columns: [
       c('stack_id', 'i32', 'id used by kmem_alloc.stack_id'),

@@ -3,7 +3,7 @@ import { col as c, CPU_COL as CPU, TS_COL as TS, type TableDef } from '../../for
 
 export const TABLES: TableDef[] = [
   {
-    name: 'sched_switch', kind: 'event', group: 'sched',
+    name: 'sched_switch', role: 'event', group: 'sched',
     doc: 'One row per context switch (tracepoint sched:sched_switch). tgids are in task_ids.',
     columns: [TS, CPU,
       c('prev_tid', 'i32', 'task switched out (0 = idle)'),
@@ -15,7 +15,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'sched_wait', kind: 'event', group: 'sched', since: '1.2',
+    name: 'sched_wait', role: 'event', group: 'sched', since: '1.2',
     doc: "One row per switch-in that ends a wait the recorder paired in the kernel, as runqlat does: the wait began at the switch-out that left the task R/R+ or at the wakeup that ended its sleep (the same rules as the thread_state view). A shortcut for the analyzer: the sched_switch and sched_waking rows it comes from are recorded too. Waits that began before the capture are not paired.",
     columns: [TS, CPU,
       c('tid', 'i32', 'task switched in (next_tid of the sched_switch row with the same ts and cpu)'),
@@ -24,7 +24,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'sched_waking', kind: 'event', group: 'sched',
+    name: 'sched_waking', role: 'event', group: 'sched',
     doc: 'One row per wakeup (sched:sched_waking, and sched:sched_wakeup_new for new tasks).',
     columns: [TS, CPU,
       c('tid', 'i32', 'woken task'),

@@ -3,7 +3,7 @@ import { col as c, CPU_COL as CPU, TS_COL as TS, type TableDef } from '../../for
 
 export const TABLES: TableDef[] = [
   {
-    name: 'signal_generate', kind: 'event', group: 'signal', since: '1.3',
+    name: 'signal_generate', role: 'event', group: 'signal', since: '1.3',
     doc: 'One row per signal generated (signal:signal_generate), emitted in the sender. With a process filter, kept when the sender or the target is selected. kill(2) of a pid that does not exist generates nothing.',
     columns: [TS, CPU,
       c('tid', 'i32', 'sender: the task current when the signal was generated (kill caller; the exiting child for SIGCHLD; the faulting task for SIGSEGV; whatever ran, 0 = idle, for signals raised in interrupts)'),
@@ -20,7 +20,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'signal_deliver', kind: 'event', group: 'signal', since: '1.3',
+    name: 'signal_deliver', role: 'event', group: 'signal', since: '1.3',
     doc: 'One row per signal taken by a thread (signal:signal_deliver), before its handler runs; a fatal signal shows as SIGKILL in every thread of the dying process. With a process filter, kept when the receiving thread is selected.',
     columns: [TS, CPU,
       c('tid', 'i32', 'receiving thread'),
@@ -34,7 +34,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'oom_victim', kind: 'event', group: 'signal', since: '1.3',
+    name: 'oom_victim', role: 'event', group: 'signal', since: '1.3',
     doc: 'One row per task the OOM killer chose (oom:mark_victim), recorded whatever the process filter. Memory in pages of the capture host (manifest host.page_size).',
     columns: [TS, CPU,
       c('tid', 'i32', 'victim thread'),

@@ -3,7 +3,7 @@ import { col as c, CPU_COL as CPU, TS_COL as TS, type TableDef } from '../../for
 
 export const TABLES: TableDef[] = [
   {
-    name: 'syscall_enter', kind: 'event', group: 'syscall',
+    name: 'syscall_enter', role: 'event', group: 'syscall',
     doc: 'One row per syscall entry (raw_syscalls:sys_enter). Pair with syscall_exit by tid and order.',
     columns: [TS, CPU,
       c('tid', 'i32', 'calling thread'),
@@ -13,7 +13,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'syscall_exit', kind: 'event', group: 'syscall',
+    name: 'syscall_exit', role: 'event', group: 'syscall',
     doc: 'One row per syscall return (raw_syscalls:sys_exit).',
     columns: [TS, CPU,
       c('tid', 'i32', 'calling thread'),

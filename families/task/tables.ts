@@ -3,7 +3,7 @@ import { col as c, CPU_COL as CPU, TS_COL as TS, type TableDef } from '../../for
 
 export const TABLES: TableDef[] = [
   {
-    name: 'task_newtask', kind: 'event', group: 'task',
+    name: 'task_newtask', role: 'event', group: 'task',
     doc: 'One row per fork/clone (task:task_newtask), emitted in the parent.',
     columns: [TS, CPU,
       c('parent_tid', 'i32', 'thread that called fork/clone'),
@@ -15,7 +15,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'task_exec', kind: 'event', group: 'task',
+    name: 'task_exec', role: 'event', group: 'task',
     doc: 'One row per successful exec (sched:sched_process_exec).',
     columns: [TS, CPU,
       c('tid', 'i32', 'thread after exec (the thread group leader)'),
@@ -26,7 +26,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'task_exit', kind: 'event', group: 'task',
+    name: 'task_exit', role: 'event', group: 'task',
     doc: 'One row per thread exit (sched:sched_process_exit).',
     columns: [TS, CPU,
       c('tid', 'i32', 'exiting thread'),
@@ -37,7 +37,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'task_rename', kind: 'event', group: 'task',
+    name: 'task_rename', role: 'event', group: 'task',
     doc: 'One row per comm change (task:task_rename: prctl(PR_SET_NAME), /proc/*/comm).',
     columns: [TS, CPU,
       c('tid', 'i32', 'renamed thread'),
@@ -47,7 +47,7 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'task_free', kind: 'event', group: 'task',
+    name: 'task_free', role: 'event', group: 'task',
     doc: 'One row per task_struct release (sched:sched_process_free); the tid may be reused after this.',
     columns: [TS, CPU,
       c('tid', 'i32', 'freed thread'),

@@ -145,7 +145,7 @@ export function writeCapture(dir: string, spec: CaptureSpec): Manifest {
   if (sink.failure) throw sink.failure;
   const { options, host, ...rest } = spec.manifest ?? {};
   const events: Record<string, number> = {};
-  for (const def of S.TABLES) if (def.kind === 'event') events[def.name] = m.tables[def.name]?.rows ?? 0;
+  for (const def of S.TABLES) if (def.role === 'event') events[def.name] = m.tables[def.name]?.rows ?? 0;
   const losses = tables.losses ?? [];
   const kernelGaps = losses.filter((l) => l.reason === 'kernel_gap').length;
   const lost = losses.filter((l) => l.reason === 'ringbuf_full').reduce((a, l) => a + Number(l.count ?? 0), 0);
