@@ -5,7 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tmp } from '../helpers.js';
+import { ROOT, tmp } from '../helpers.js';
 import { readBoth } from '../second-reader.js';
 import { cliQueryCsv, gap, normalizeCsv, queryCsv, sw, writeCapture } from './harness.js';
 
@@ -21,11 +21,12 @@ const tables = {
 };
 
 describe('capture builder', () => {
-  it('format 1.2: every table file, read by Polars, holds the rows of the manifest, with every column', () => {
+  it('the current format: every table file, read by Polars, holds the rows of the manifest, with every column', async () => {
     const d = dir();
     writeCapture(d, { manifest: { start_ts: 0, end_ts: 10_000 }, tables });
     const { manifest, files } = readBoth(d);
-    expect(manifest.format_version).toBe('1.2');
+    const { FORMAT_VERSION } = await import(join(ROOT, 'dist/formats/schema.js'));
+    expect(manifest.format_version).toBe(FORMAT_VERSION);
     const byFile = new Map(files.map((f) => [f.file, f]));
     for (const [t, { rows, files: fs }] of Object.entries(manifest.tables as Record<string, { rows: number; files: string[] }>)) {
       expect(fs, t).toEqual([`${t}.0000.arrows`]);
