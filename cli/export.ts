@@ -20,6 +20,13 @@ const parseOffset = (flag: string, v: string) => parseDuration(`export ${flag}`,
   message: `export ${flag}: '${v}' is not a time offset; use e.g. 1.5s, 250ms, 10us or 100ns from the capture start`,
 });
 
+/** --memory-limit: a size as `ktape analyze` takes it (openCapture gives DuckDB its share, analyze/db.ts) */
+function parseMemoryLimit(v: string): string {
+  if (!/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.test(v))
+    throw new UsageError(`export --memory-limit ${v}: expected a size like 2GB or 512MiB`, 'E_EXPORT_MEMORY');
+  return v.trim();
+}
+
 function parseComms(v: string, prev: string[]): string[] {
   const out = [...prev];
   for (const c of v.split(',')) {
@@ -42,6 +49,7 @@ export function registerExport(program: Command): void {
     .option('--since <time>', 'start of the window, from the capture start (e.g. 1.5s, 250ms)')
     .option('--until <time>', 'end of the window, from the capture start')
     .option('-e, --events <list>', `families to export: ${EVENT_GROUPS.join(',')} or all (default: all recorded)`, parseGroups)
+    .option('--memory-limit <size>', 'bound the export\'s memory (e.g. 1GB): the capture is loaded into a temporary DuckDB file, which DuckDB keeps within its share of SIZE', parseMemoryLimit)
     .option('--no-compact', 'Perfetto: write sched_switch/sched_waking as plain ftrace events instead of CompactSched')
     .option('-q, --quiet', 'no summary')
     .addHelpText('after', `
@@ -59,6 +67,7 @@ Examples:
         untilNs: o.until !== undefined ? parseOffset('--until', o.until) : undefined,
         events: o.events,
         compact: o.compact,
+        memoryLimit: o.memoryLimit,
       };
       if (opts.sinceNs !== undefined && opts.untilNs !== undefined && opts.untilNs <= opts.sinceNs)
         throw new UsageError(`export: --until ${o.until} is not after --since ${o.since}; give a non-empty window`, 'E_EXPORT_TIME');

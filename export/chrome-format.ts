@@ -10,9 +10,14 @@ export const LEAK_PID = PID_MAX_LIMIT + 65537;
 /** companion lanes of a thread (e.g. syscalls): tid + LANE_TID_BASE */
 export const LANE_TID_BASE = PID_MAX_LIMIT;
 
-/** ns since boot → JSON µs with 3 decimals (exact to the ns) */
+/** ns since boot → JSON µs with 3 decimals (exact to the ns), trailing zeros dropped */
 export const us = (ns: number): string => {
-  const s = String(Math.trunc(ns / 1000));
   const r = ns % 1000;
-  return r === 0 ? s : `${s}.${String(r).padStart(3, '0').replace(/0+$/, '')}`;
+  const s = String(Math.trunc(ns / 1000));
+  if (r === 0) return s;
+  if (r < 0) return `${s}.${String(r).padStart(3, '0').replace(/0+$/, '')}`; // as before, for the (never seen) negative case
+  // per event, twice: digit arithmetic instead of padStart and a regex
+  if (r % 100 === 0) return `${s}.${r / 100}`;
+  if (r % 10 === 0) return `${s}.${r < 100 ? '0' : ''}${r / 10}`;
+  return `${s}.${r < 10 ? '00' : r < 100 ? '0' : ''}${r}`;
 };

@@ -33,13 +33,24 @@ interface Lanes {
   synthetic: { pid: number; name: string; sort: number; thread?: { tid: number; name: string } }[];
 }
 
+/** characters of JSON gathered before they go to the file: one write per ~64K instead of one per event */
+const PENDING_CHARS = 1 << 16;
+
 class ChromeOut {
   n = 0;
   private warned = false;
+  private pending = '';
   constructor(readonly sink: FileSink, private readonly path: string, private readonly warn: (m: string) => void) {}
   emit(json: string): void {
-    this.sink.writeString(this.n === 0 ? `\n${json}` : `,\n${json}`);
+    this.pending += this.n === 0 ? `\n${json}` : `,\n${json}`;
     this.n++;
+    if (this.pending.length >= PENDING_CHARS) this.flush();
+  }
+  /** the gathered events to the file (before anything else is written, and at the end) */
+  flush(): void {
+    if (!this.pending) return;
+    this.sink.writeString(this.pending);
+    this.pending = '';
     if (!this.warned && this.sink.bytes > WARN_BYTES) {
       this.warned = true;
       this.warn(`${this.path} passed ${WARN_BYTES / (1024 * 1024)} MB; chrome://tracing cannot load files this large — narrow the window with --since/--until, or use --perfetto`);
@@ -48,11 +59,14 @@ class ChromeOut {
 }
 
 function context(s: ExportSession, out: ChromeOut, lanes: Lanes): ChromeContext {
+  // events come in runs of one thread: the last lane is checked before building a key
+  let last: { pid: number; tid: number; companions: Map<number, string> } | undefined;
   const thread = (pid: number, tid: number) => {
+    if (last && last.pid === pid && last.tid === tid) return last;
     const key = `${pid}:${tid}`;
     let t = lanes.threads.get(key);
     if (!t) lanes.threads.set(key, (t = { pid, tid, companions: new Map() }));
-    return t;
+    return (last = t);
   };
   return {
     ...s.ctx,
@@ -102,7 +116,7 @@ async function writeMetadata(s: ExportSession, out: ChromeOut, lanes: Lanes): Pr
 
 export async function exportChrome(captureDir: string, outPath: string, opts: ExportOptions = {}, warn: (msg: string) => void = () => {},
   families?: readonly FamilyExport[]): Promise<ChromeResult> {
-  const s = await openExport(captureDir, opts, families ?? (await familyExports()));
+  const s = await openExport(captureDir, opts, families ?? (await familyExports()), 'chrome');
   try {
     const out = new ChromeOut(new FileSink(outPath, opts.onProgress), outPath, warn);
     out.sink.writeString('{"displayTimeUnit":"ns","traceEvents":[');
@@ -114,6 +128,7 @@ export async function exportChrome(captureDir: string, outPath: string, opts: Ex
     await writeMetadata(s, out, lanes);
     const host = s.ctx.cap.manifest.host;
     const info = { ktape_capture: host.hostname, kernel: host.kernel_release, machine: host.machine, clock: 'CLOCK_BOOTTIME' };
+    out.flush();
     out.sink.writeString(`\n],"metadata":${JSON.stringify(info)}}\n`);
     out.sink.close();
     return { events, traceEvents: out.n, bytes: out.sink.bytes, torn: s.torn, warnings: s.warnings };

@@ -1,12 +1,14 @@
 /**
  * Perfetto ftrace output: per-CPU FtraceEventBundles of at most BUNDLE_EVENTS events, each sorted by time,
- * with sched_switch/sched_waking as CompactSched arrays. The per-event path writes FtraceEvents with
- * BinaryWriter, using field numbers read from the generated descriptors (the .proto stays the single source
- * of field numbers); test/unit checks the varint fast paths.
+ * with sched_switch/sched_waking as CompactSched arrays. Events are written in place into their CPU's
+ * bundle buffer (export/wire.ts); a bundle is framed when it is flushed, as a header, the events' bytes and
+ * a tail, so no event is copied more than once before the file. Field numbers are read from the generated
+ * descriptors (the .proto stays the single source of field numbers).
  */
 import type { DescMessage } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
+import { putVarint64, varintSize, Wire } from './wire.js';
 
 /** events per FtraceEventBundle before it is flushed */
 export const BUNDLE_EVENTS = 2048;
@@ -28,31 +30,12 @@ export const F = {
 export const V = WireType.Varint;
 export const L = WireType.LengthDelimited;
 
-// Varint fast paths for the per-event encoder. BinaryWriter.uint64/int64 go through a generic 64-bit
-// conversion that dominated the profile; these write the same bytes from a number (ts) or from the two
-// 32-bit halves of a 64-bit value without creating a bigint.
+// BinaryWriter versions of the varint paths, for one-off messages built with BinaryWriter; they share
+// putVarint64 with Wire, which test/unit/export-varint.test.ts holds to BinaryWriter.uint64/int64's bytes.
 const scratch = new Uint8Array(10);
-const views = Array.from({ length: 11 }, (_, n) => scratch.subarray(0, n));
 /** varint of the 64-bit value hi:lo (two's complement for negatives) */
 export function writeVarint64(w: BinaryWriter, lo: number, hi: number): BinaryWriter {
-  if (hi === 0) return w.uint32(lo >>> 0);
-  let n = 0;
-  for (let k = 0; k < 4; k++) {
-    scratch[n++] = (lo & 0x7f) | 0x80;
-    lo >>>= 7;
-  }
-  const b = (lo & 0x0f) | ((hi & 0x7) << 4);
-  hi >>>= 3;
-  if (hi === 0) scratch[n++] = b;
-  else {
-    scratch[n++] = b | 0x80;
-    while (hi > 0x7f) {
-      scratch[n++] = (hi & 0x7f) | 0x80;
-      hi >>>= 7;
-    }
-    scratch[n++] = hi;
-  }
-  return w.raw(views[n]);
+  return w.raw(scratch.slice(0, putVarint64(scratch, 0, lo, hi)));
 }
 /** varint of a non-negative safe integer */
 export function writeU64(w: BinaryWriter, v: number): BinaryWriter {
@@ -60,40 +43,50 @@ export function writeU64(w: BinaryWriter, v: number): BinaryWriter {
   return writeVarint64(w, v >>> 0, Math.floor(v / 4294967296));
 }
 
+/** one CPU's open bundle: its FtraceEvents (framed as FtraceEventBundle.event fields) and CompactSched columns */
 class CpuBundle {
-  /** the bundle's FtraceEvents, already framed as FtraceEventBundle.event fields */
-  w = new BinaryWriter();
+  readonly w = new Wire();
   lastEvTs = -Infinity;
   lastSwTs = -Infinity;
   lastWkTs = -Infinity;
-  swTs: number[] = []; swState: number[] = []; swNext: number[] = []; swPrio: number[] = []; swComm: number[] = [];
-  wkTs: number[] = []; wkPid: number[] = []; wkCpu: number[] = []; wkPrio: number[] = []; wkComm: number[] = [];
-  intern = new Map<string, number>();
+  sw = 0;
+  readonly swTs = new Float64Array(BUNDLE_EVENTS); readonly swState = new Int32Array(BUNDLE_EVENTS); readonly swNext = new Int32Array(BUNDLE_EVENTS);
+  readonly swPrio = new Int32Array(BUNDLE_EVENTS); readonly swComm = new Int32Array(BUNDLE_EVENTS);
+  wk = 0;
+  readonly wkTs = new Float64Array(BUNDLE_EVENTS); readonly wkPid = new Int32Array(BUNDLE_EVENTS); readonly wkCpu = new Int32Array(BUNDLE_EVENTS);
+  readonly wkPrio = new Int32Array(BUNDLE_EVENTS); readonly wkComm = new Int32Array(BUNDLE_EVENTS);
+  readonly intern = new Map<string, number>();
   count = 0;
   lost = false;
   /** next tid of the last sched_switch written on this CPU (CompactSched's implied prev) */
   lastNext: number | undefined = undefined;
-  /** starts of the loss windows of this CPU not yet passed, ascending */
+  /** the next loss window of this CPU not yet passed (index into losses, which ascend) */
+  nextLoss = 0;
   constructor(readonly cpu: number, readonly losses: number[]) {}
 }
 
+/** Where flushed bundles go: each is one TracePacket, handed over in parts (valid only during the call). */
+export type PacketSink = (parts: Uint8Array[]) => void;
+
 /** One pass of ftrace events: per-CPU bundles; `close()` flushes what is left. */
 export class FtraceWriter {
-  private cpus = new Map<number, CpuBundle>();
+  private readonly cpus = new Map<number, CpuBundle>();
   private cur: CpuBundle | null = null;
-  private readonly tw = new BinaryWriter();
+  private readonly head_ = new Wire(64);
+  private readonly tail = new Wire();
 
   constructor(
-    private readonly out: (bytes: Uint8Array) => void,
+    private readonly out: PacketSink,
     private readonly lossStarts: Map<number, number[]>,
-    /** called once per event written (FtraceEvent or CompactSched entry) */
-    private readonly counted: () => void = () => {},
+    /** called with the number of events (FtraceEvents and CompactSched entries) of each flushed bundle */
+    private readonly counted: (n: number) => void = () => {},
     /** called the first time a CPU is written to */
     private readonly newCpu: (cpu: number) => void = () => {},
   ) {}
 
   private bundle(cpu: number): CpuBundle {
-    if (this.cur && this.cur.cpu === cpu) return this.cur;
+    const c = this.cur;
+    if (c !== null && c.cpu === cpu) return c;
     let b = this.cpus.get(cpu);
     if (!b) {
       this.cpus.set(cpu, (b = new CpuBundle(cpu, [...(this.lossStarts.get(cpu) ?? [])].sort((x, y) => x - y))));
@@ -102,34 +95,30 @@ export class FtraceWriter {
     return (this.cur = b);
   }
 
-  /** A bundle that crosses the start of a loss window is flushed first; the next one says lost_events. */
-  private noteLoss(b: CpuBundle, ts: number): void {
-    const a = b.losses;
-    if (!a.length || ts < a[0]) return;
-    while (a.length && ts >= a[0]) a.shift();
-    if (b.count) this.flush(b);
-    b.lost = true;
+  /** Ready a bundle for an event at ts: one that crosses a loss window's start is flushed first (the next says lost_events). */
+  private at(b: CpuBundle, ts: number): void {
+    if (b.nextLoss < b.losses.length && ts >= b.losses[b.nextLoss]) {
+      while (b.nextLoss < b.losses.length && ts >= b.losses[b.nextLoss]) b.nextLoss++;
+      if (b.count) this.flush(b);
+      b.lost = true;
+    }
   }
 
   /**
    * Start an FtraceEvent on a CPU: timestamp, pid, and open the payload submessage `field` (end it with
    * done()). An event older than the bundle's last one starts a new bundle, so every bundle is sorted.
    */
-  head(cpu: number, ts: number, pid: number, field: number): BinaryWriter {
+  head(cpu: number, ts: number, pid: number, field: number): Wire {
     const b = this.bundle(cpu);
-    this.noteLoss(b, ts);
+    this.at(b, ts);
     if (ts < b.lastEvTs) this.flush(b);
     b.lastEvTs = ts;
-    const w = b.w;
-    w.tag(F.bundle.event, L).fork().tag(F.ev.timestamp, V);
-    writeU64(w, ts).tag(F.ev.pid, V).uint32(pid < 0 ? 0 : pid).tag(field, L).fork();
-    return w;
+    return b.w.tag(F.bundle.event, L).fork().tag(F.ev.timestamp, V).int64(ts).tag(F.ev.pid, V).uint32(pid < 0 ? 0 : pid).tag(field, L).fork();
   }
 
   done(cpu: number): void {
     const b = this.bundle(cpu);
     b.w.join().join();
-    this.counted();
     if (++b.count >= BUNDLE_EVENTS) this.flush(b);
   }
 
@@ -146,23 +135,23 @@ export class FtraceWriter {
   /** a sched_switch in the CPU's CompactSched arrays (its prev is the previous switch's next) */
   compactSwitch(cpu: number, ts: number, prevState: number, next: number, prio: number, comm: string): void {
     const b = this.bundle(cpu);
-    this.noteLoss(b, ts);
+    this.at(b, ts);
     if (ts < b.lastSwTs) this.flush(b);
     b.lastSwTs = ts;
-    b.swTs.push(ts); b.swState.push(prevState); b.swNext.push(next); b.swPrio.push(prio); b.swComm.push(this.internComm(b, comm));
+    const k = b.sw++;
+    b.swTs[k] = ts; b.swState[k] = prevState; b.swNext[k] = next; b.swPrio[k] = prio; b.swComm[k] = this.internComm(b, comm);
     b.lastNext = next;
-    this.counted();
     if (++b.count >= BUNDLE_EVENTS) this.flush(b);
   }
 
   /** a sched_waking in the CPU's CompactSched arrays */
   compactWaking(cpu: number, ts: number, tid: number, targetCpu: number, prio: number, comm: string): void {
     const b = this.bundle(cpu);
-    this.noteLoss(b, ts);
+    this.at(b, ts);
     if (ts < b.lastWkTs) this.flush(b);
     b.lastWkTs = ts;
-    b.wkTs.push(ts); b.wkPid.push(tid); b.wkCpu.push(targetCpu); b.wkPrio.push(prio); b.wkComm.push(this.internComm(b, comm));
-    this.counted();
+    const k = b.wk++;
+    b.wkTs[k] = ts; b.wkPid[k] = tid; b.wkCpu[k] = targetCpu; b.wkPrio[k] = prio; b.wkComm[k] = this.internComm(b, comm);
     if (++b.count >= BUNDLE_EVENTS) this.flush(b);
   }
 
@@ -172,59 +161,59 @@ export class FtraceWriter {
     return k;
   }
 
-  private packed(field: number, a: number[], delta: boolean): void {
-    if (!a.length) return;
-    const tw = this.tw;
-    tw.tag(field, L).fork();
-    let prev = 0;
-    for (let k = 0; k < a.length; k++) {
-      const v = delta ? a[k] - prev : a[k];
-      prev = a[k];
-      if (delta) writeU64(tw, v);
-      else tw.int32(v);
-    }
+  /** a packed repeated field: int32 values, or timestamps as deltas from the previous one (the first from 0) */
+  private packed(field: number, a: Int32Array | Float64Array, n: number, delta: boolean): void {
+    if (n === 0) return;
+    const tw = this.tail.tag(field, L).fork();
+    if (delta) {
+      let prev = 0;
+      for (let k = 0; k < n; k++) {
+        tw.int64(a[k] - prev);
+        prev = a[k];
+      }
+    } else for (let k = 0; k < n; k++) tw.int32(a[k]);
     tw.join();
   }
 
   private writeCompact(b: CpuBundle): void {
-    const tw = this.tw;
-    tw.tag(F.bundle.compact_sched, L).fork();
+    const tw = this.tail.tag(F.bundle.compact_sched, L).fork();
     for (const s of b.intern.keys()) tw.tag(F.compact.intern_table, L).string(s);
-    this.packed(F.compact.switch_timestamp, b.swTs, true);
-    this.packed(F.compact.switch_prev_state, b.swState, false);
-    this.packed(F.compact.switch_next_pid, b.swNext, false);
-    this.packed(F.compact.switch_next_prio, b.swPrio, false);
-    this.packed(F.compact.switch_next_comm_index, b.swComm, false);
-    this.packed(F.compact.waking_timestamp, b.wkTs, true);
-    this.packed(F.compact.waking_pid, b.wkPid, false);
-    this.packed(F.compact.waking_target_cpu, b.wkCpu, false);
-    this.packed(F.compact.waking_prio, b.wkPrio, false);
-    this.packed(F.compact.waking_comm_index, b.wkComm, false);
+    this.packed(F.compact.switch_timestamp, b.swTs, b.sw, true);
+    this.packed(F.compact.switch_prev_state, b.swState, b.sw, false);
+    this.packed(F.compact.switch_next_pid, b.swNext, b.sw, false);
+    this.packed(F.compact.switch_next_prio, b.swPrio, b.sw, false);
+    this.packed(F.compact.switch_next_comm_index, b.swComm, b.sw, false);
+    this.packed(F.compact.waking_timestamp, b.wkTs, b.wk, true);
+    this.packed(F.compact.waking_pid, b.wkPid, b.wk, false);
+    this.packed(F.compact.waking_target_cpu, b.wkCpu, b.wk, false);
+    this.packed(F.compact.waking_prio, b.wkPrio, b.wk, false);
+    this.packed(F.compact.waking_comm_index, b.wkComm, b.wk, false);
     tw.join();
   }
 
+  /** The bundle as one TracePacket: header (packet, sequence, bundle and cpu fields), its events, then lost_events and CompactSched. */
   private flush(b: CpuBundle): void {
     if (b.count === 0) return;
-    const tw = this.tw;
-    tw.tag(F.trace.packet, L).fork();
-    tw.tag(F.packet.trusted_packet_sequence_id, V).uint32(SEQ_FTRACE);
-    tw.tag(F.packet.ftrace_events, L).fork();
-    tw.tag(F.bundle.cpu, V).uint32(b.cpu);
-    tw.raw(b.w.finish());
-    if (b.lost) tw.tag(F.bundle.lost_events, V).bool(true);
-    if (b.swTs.length || b.wkTs.length) this.writeCompact(b);
-    tw.join();
-    tw.join();
-    this.out(tw.finish());
+    if (b.lost) this.tail.tag(F.bundle.lost_events, V).bool(true);
+    if (b.sw || b.wk) this.writeCompact(b);
+    const cpuField = varintSize((F.bundle.cpu << 3) | V) + varintSize(b.cpu);
+    const bundleLen = cpuField + b.w.pos + this.tail.pos;
+    const seqField = varintSize((F.packet.trusted_packet_sequence_id << 3) | V) + varintSize(SEQ_FTRACE);
+    const packetLen = seqField + varintSize((F.packet.ftrace_events << 3) | L) + varintSize(bundleLen) + bundleLen;
+    const h = this.head_;
+    h.tag(F.trace.packet, L).uint32(packetLen).tag(F.packet.trusted_packet_sequence_id, V).uint32(SEQ_FTRACE);
+    h.tag(F.packet.ftrace_events, L).uint32(bundleLen).tag(F.bundle.cpu, V).uint32(b.cpu);
+    this.out([h.take(), b.w.take(), this.tail.take()]);
+    this.counted(b.count);
     b.lastEvTs = b.lastSwTs = b.lastWkTs = -Infinity;
-    b.swTs = []; b.swState = []; b.swNext = []; b.swPrio = []; b.swComm = [];
-    b.wkTs = []; b.wkPid = []; b.wkCpu = []; b.wkPrio = []; b.wkComm = [];
-    b.intern = new Map(); b.count = 0; b.lost = false;
+    b.sw = b.wk = 0;
+    b.intern.clear();
+    b.count = 0;
+    b.lost = false;
   }
 
   /** flush every CPU's bundle, by CPU */
   close(): void {
     for (const b of [...this.cpus.values()].sort((x, y) => x.cpu - y.cpu)) this.flush(b);
   }
-
 }

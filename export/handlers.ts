@@ -56,8 +56,12 @@ export interface FamilyExport {
   readonly group: EventGroup;
   /** export-only SQL files the handlers read (families/<family>/export.sql, from the package root), run after the analyzer's views and export/sql/select.sql */
   readonly sql: readonly string[];
-  /** capture tables none of this family's export views read: not loaded (a faster load) */
+  /** capture tables of this family none of its export views read: not loaded (a faster load) */
   readonly unread?: readonly string[];
+  /** capture tables of this family that only its Perfetto exporter reads: a Chrome export does not load them */
+  readonly perfettoOnly?: readonly string[];
+  /** tables outside any event group (e.g. kallsyms) that this family's exporters read: not loaded when no family exported lists them */
+  readonly shared?: readonly string[];
   /** (tid, ts) of every thread the Perfetto events reference (ProcessTree declarations): a SELECT */
   perfettoRefs?(ctx: ExportContext): string;
   perfetto?(ctx: PerfettoContext): Promise<void>;

@@ -158,9 +158,8 @@ function context(s: ExportSession, out: PerfettoOut, opts: ExportOptions, lossSt
     ...s.ctx,
     compact: opts.compact ?? true,
     ftrace: () => {
-      // every event of a pass is counted where it is written: the count is of FtraceEvents and compact entries
-      const w = new FtraceWriter((b) => { out.sink.write(b); out.packets++; }, lossStarts, () => out.events++, (c) => cpus.add(c));
-      return w;
+      // the count is of FtraceEvents and CompactSched entries, added as each bundle is written
+      return new FtraceWriter((parts) => { for (const b of parts) out.sink.write(b); out.packets++; }, lossStarts, (n) => { out.events += n; }, (c) => cpus.add(c));
     },
     writePacket: (init) => out.packet(init),
     trackSeqFlags: () => out.seq2Flags(),
@@ -170,7 +169,7 @@ function context(s: ExportSession, out: PerfettoOut, opts: ExportOptions, lossSt
 }
 
 export async function exportPerfetto(captureDir: string, outPath: string, opts: ExportOptions = {}, families?: readonly FamilyExport[]): Promise<PerfettoResult> {
-  const s = await openExport(captureDir, opts, families ?? (await familyExports()));
+  const s = await openExport(captureDir, opts, families ?? (await familyExports()), 'perfetto');
   try {
     const out = new PerfettoOut(new FileSink(outPath, opts.onProgress));
     await writeHeader(s, out);

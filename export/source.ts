@@ -29,8 +29,6 @@ export interface ExportOptions {
   memoryLimit?: string;
 }
 
-/** export/sql, from export/ (ts runners) or dist/export/ (built) */
-
 export interface ExportSession {
   readonly ctx: ExportContext;
   /** the handlers of the exported groups, in list order */
@@ -73,14 +71,27 @@ async function selection(cap: CaptureDb, opts: ExportOptions, lo: number, hi: nu
   return filtered;
 }
 
-/** Open `dir` for an export with these handlers (those of unexported groups are left out). */
-export async function openExport(dir: string, opts: ExportOptions, all: readonly FamilyExport[]): Promise<ExportSession> {
-  const msgs: string[] = [];
-  // event tables of groups not exported are never read (a complete capture then loads faster)
+export type ExportFormat = 'perfetto' | 'chrome';
+
+/**
+ * The capture tables this export never reads, left unloaded (the load is most of an export's cost): event
+ * tables of groups not exported, those the exported families' handlers say they do not read, those only
+ * the other format reads, and shared tables (no group) read only by families not exported.
+ */
+function unreadTables(all: readonly FamilyExport[], opts: ExportOptions, format: ExportFormat): string[] {
   const wanted = opts.events ? new Set<string>(opts.events) : null;
+  const exported = all.filter((f) => !wanted || wanted.has(f.group));
   const skip = TABLES.filter((t) => t.group && wanted && !wanted.has(t.group)).map((t) => t.name);
-  for (const f of all) if (!wanted || wanted.has(f.group)) skip.push(...(f.unread ?? []));
-  const cap = await openCapture(dir, { onWarning: (m) => msgs.push(m), skipTables: skip, memoryLimit: opts.memoryLimit });
+  for (const f of exported) skip.push(...(f.unread ?? []), ...(format === 'perfetto' ? [] : f.perfettoOnly ?? []));
+  const needed = new Set(exported.flatMap((f) => f.shared ?? []));
+  for (const f of all) for (const t of f.shared ?? []) if (!needed.has(t)) skip.push(t);
+  return skip;
+}
+
+/** Open `dir` for an export with these handlers (those of unexported groups are left out). */
+export async function openExport(dir: string, opts: ExportOptions, all: readonly FamilyExport[], format: ExportFormat): Promise<ExportSession> {
+  const msgs: string[] = [];
+  const cap = await openCapture(dir, { onWarning: (m) => msgs.push(m), skipTables: unreadTables(all, opts, format), memoryLimit: opts.memoryLimit });
   try {
     const groups = chooseGroups(cap, dir, opts);
     // every event lies in the capture's window (the analyzer's _capture); --since/--until narrow it

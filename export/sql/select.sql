@@ -16,12 +16,25 @@ CREATE OR REPLACE TEMP MACRO _export_keep(t, g) AS
   NOT (SELECT filtered FROM _export_window)
   OR (t <> 0 AND (t IN (SELECT tid FROM _export_pids) OR g IN (SELECT tgid FROM _export_tgids)));
 
--- A thread's name at a time: ASOF-join _export_comms (every name it took, thread_comms) on ts, falling back
--- to its first name (a thread seen before any name was recorded), then its last known one (threads).
+-- A thread's name at a time. _export_comms: every name it took (thread_comms), from when; _export_first_comm:
+-- its first name (a thread seen before any name was recorded), else its last known one (threads).
 CREATE OR REPLACE TEMP TABLE _export_comms AS SELECT tid, ts, comm FROM thread_comms WHERE comm IS NOT NULL AND ts IS NOT NULL;
 CREATE OR REPLACE TEMP TABLE _export_first_comm AS
 SELECT t.tid, coalesce(f.comm, t.comm, '') AS comm
 FROM threads t LEFT JOIN (SELECT tid, arg_min(comm, ts) AS comm FROM _export_comms GROUP BY tid) f ON f.tid = t.tid;
+
+-- The same rule as spans covering all time: [from_ts, to_ts) -> comm, the first name also before it was
+-- taken, and a thread with no recorded name under its threads name throughout. Looked up with an equi-join
+-- on tid and a range on ts: the spans are few (names change rarely), so this costs one hash probe per row,
+-- where an ASOF join against _export_comms sorts every probing row (most of the cost of the slices).
+CREATE OR REPLACE TEMP TABLE _export_comm_spans AS
+WITH c AS (
+  SELECT tid, ts, comm, lead(ts) OVER w AS next_ts, row_number() OVER w AS n
+  FROM _export_comms WINDOW w AS (PARTITION BY tid ORDER BY ts)
+)
+SELECT tid, ts AS from_ts, coalesce(next_ts, 9223372036854775807) AS to_ts, comm FROM c
+UNION ALL SELECT tid, -9223372036854775808, ts, comm FROM c WHERE n = 1
+UNION ALL SELECT tid, -9223372036854775808, 9223372036854775807, comm FROM _export_first_comm WHERE tid NOT IN (SELECT tid FROM _export_comms);
 
 -- Perfetto ProcessTree: the threads of the start snapshot (selected ones), and every other thread the
 -- exported events reference (handlers' refs in _export_refs), declared at its first reference with its
@@ -36,12 +49,11 @@ CREATE OR REPLACE TEMP VIEW _export_declarations AS
 WITH f AS (
   SELECT tid, min(ts) AS ts FROM _export_refs WHERE tid > 0 AND tid NOT IN (SELECT tid FROM _export_snapshot_tree) GROUP BY tid
 )
-SELECT greatest(f.ts, 0)::DOUBLE AS ts, f.tid, coalesce(m.tgid, te.tgid) AS tgid, coalesce(c.comm, fc.comm, te.comm, '') AS comm,
+SELECT greatest(f.ts, 0)::DOUBLE AS ts, f.tid, coalesce(m.tgid, te.tgid) AS tgid, coalesce(c.comm, te.comm, '') AS comm,
        p.parent_tgid AS ppid, coalesce(p.cmdline, p.exec_filename, '') AS cmdline
 FROM f
 LEFT JOIN _tgid_map m ON m.tid = f.tid AND f.ts >= m.from_ts AND f.ts < m.to_ts
-ASOF LEFT JOIN _export_comms c ON c.tid = f.tid AND f.ts >= c.ts
-LEFT JOIN _export_first_comm fc ON fc.tid = f.tid
+LEFT JOIN _export_comm_spans c ON c.tid = f.tid AND f.ts >= c.from_ts AND f.ts < c.to_ts
 -- a thread known only from an event the tid -> tgid map does not read (task_free): that event's own names
 LEFT JOIN (SELECT tid, arg_min(tgid, ts) AS tgid, arg_min(comm, ts) AS comm FROM task_events GROUP BY tid) te ON te.tid = f.tid
 LEFT JOIN processes p ON p.tgid = coalesce(m.tgid, te.tgid)

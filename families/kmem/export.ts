@@ -5,8 +5,8 @@
  * frames). Chrome: those outstanding allocations as instants with their stack.
  */
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
-import { F, V, fieldNumbers, writeVarint64 } from '../../export/ftrace.js';
-import type { ChromeContext, ExportContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
+import { F, V, fieldNumbers, type FtraceWriter } from '../../export/ftrace.js';
+import type { ChromeContext, ExportContext, FamilyExport } from '../../export/handlers.js';
 import { LEAK_PID, us } from '../../export/chrome-format.js';
 import type { Scan } from '../../export/scan.js';
 import { writeLeaks, type Outstanding } from './leaks.js';
@@ -16,38 +16,32 @@ const KF = fieldNumbers(pb.KfreeFtraceEventSchema);
 const KCA = fieldNumbers(pb.KmemCacheAllocFtraceEventSchema);
 const KCF = fieldNumbers(pb.KmemCacheFreeFtraceEventSchema);
 
-const halves = (c: string) => `(${c} & 4294967295)::UINTEGER AS ${c}_lo, ((${c} >> 32) & 4294967295)::UINTEGER AS ${c}_hi`;
-
-/** raw alloc (k 1) and free (k 0) events of the window, of selected threads */
+/** raw alloc (k 1) and free (k 0) events of the window, of selected threads; call_site and ptr stay UBIGINT (read as halves) */
 function rawSql(ctx: ExportContext): string {
   const j = (a: string) => (ctx.filtered ? `LEFT JOIN _tgid_map m ON m.tid = ${a}.tid AND ${a}.ts >= m.from_ts AND ${a}.ts < m.to_ts` : '');
   const keep = (a: string) => (ctx.filtered ? `AND _export_keep(${a}.tid, m.tgid)` : '');
   const win = (a: string) => `${a}.ts BETWEEN ${ctx.lo} AND ${ctx.hi}`;
-  return `SELECT 1 AS k, a.cpu::INTEGER AS cpu, a.ts::DOUBLE AS ts, a.tid, a.cache, a.bytes_alloc, a.bytes_req, a.gfp_flags, ${halves('a.call_site').replace(/a\.call_site_/g, 'call_site_')}, ${halves('a.ptr').replace(/a\.ptr_/g, 'ptr_')}
+  return `SELECT 1 AS k, a.cpu, a.ts::DOUBLE AS ts, a.tid, a.cache, a.bytes_alloc, a.bytes_req, a.gfp_flags, a.call_site, a.ptr
     FROM _kmem_alloc a ${j('a')} WHERE ${win('a')} ${keep('a')}
     UNION ALL
-    SELECT 0, f.cpu, f.ts::DOUBLE, f.tid, f.cache, NULL, NULL, NULL, ${halves('f.call_site').replace(/f\.call_site_/g, 'call_site_')}, ${halves('f.ptr').replace(/f\.ptr_/g, 'ptr_')}
+    SELECT 0, f.cpu, f.ts::DOUBLE, f.tid, f.cache, NULL, NULL, NULL, f.call_site, f.ptr
     FROM _kmem_free f ${j('f')} WHERE ${win('f')} ${keep('f')}
     ORDER BY cpu, ts, k`;
 }
 
-function writeEvents(s: Scan, ft: ReturnType<PerfettoContext['ftrace']>): void {
-  const k = s.col('k'), cpu = s.col('cpu'), ts = s.col('ts'), tid = s.col('tid'), cache = s.col('cache');
-  const ba = s.col('bytes_alloc'), br = s.col('bytes_req'), gfp = s.col('gfp_flags');
-  const csl = s.col('call_site_lo'), csh = s.col('call_site_hi'), pl = s.col('ptr_lo'), ph = s.col('ptr_hi');
-  for (let i = 0; i < s.rows; i++) {
-    const c = cpu.getItem(i), isCache = cache.getItem(i) !== 0;
-    if (k.getItem(i) === 1) {
+function writeEvents(s: Scan, ft: FtraceWriter): void {
+  const k = s.num('k'), cpu = s.num('cpu'), ts = s.num('ts'), tid = s.num('tid'), cache = s.num('cache');
+  const ba = s.num('bytes_alloc'), br = s.num('bytes_req'), gfp = s.num('gfp_flags'), cs = s.halves('call_site'), p = s.halves('ptr');
+  for (let i = 0, j = 0; i < s.rows; i++, j += 2) {
+    const c = cpu[i], isCache = cache[i] !== 0;
+    if (k[i] === 1) {
       const f = isCache ? KCA : KM;
-      const w = ft.head(c, ts.getItem(i), tid.getItem(i), isCache ? F.ev.kmem_cache_alloc : F.ev.kmalloc);
-      writeVarint64(w.tag(f.bytes_alloc, V).uint32(ba.getItem(i)).tag(f.bytes_req, V).uint32(br.getItem(i)).tag(f.call_site, V), csl.getItem(i), csh.getItem(i))
-        .tag(f.gfp_flags, V).uint32(gfp.getItem(i));
-      writeVarint64(w.tag(f.ptr, V), pl.getItem(i), ph.getItem(i));
+      ft.head(c, ts[i], tid[i], isCache ? F.ev.kmem_cache_alloc : F.ev.kmalloc)
+        .tag(f.bytes_alloc, V).uint32(ba[i]).tag(f.bytes_req, V).uint32(br[i]).tag(f.call_site, V).varint64(cs[j], cs[j + 1])
+        .tag(f.gfp_flags, V).uint32(gfp[i]).tag(f.ptr, V).varint64(p[j], p[j + 1]);
     } else {
       const f = isCache ? KCF : KF;
-      const w = ft.head(c, ts.getItem(i), tid.getItem(i), isCache ? F.ev.kmem_cache_free : F.ev.kfree);
-      writeVarint64(w.tag(f.call_site, V), csl.getItem(i), csh.getItem(i));
-      writeVarint64(w.tag(f.ptr, V), pl.getItem(i), ph.getItem(i));
+      ft.head(c, ts[i], tid[i], isCache ? F.ev.kmem_cache_free : F.ev.kfree).tag(f.call_site, V).varint64(cs[j], cs[j + 1]).tag(f.ptr, V).varint64(p[j], p[j + 1]);
     }
     ft.done(c);
   }
@@ -77,6 +71,8 @@ async function outstanding(ctx: ExportContext, each: (a: Outstanding) => void): 
 export const kmemExport: FamilyExport = {
   group: 'kmem',
   sql: ['families/kmem/export.sql'],
+  // symbols of call sites and stack frames (kernel_symbols)
+  shared: ['kallsyms'],
   perfettoRefs: (ctx) => `SELECT tid, min(ts) AS ts FROM _kmem_alloc WHERE ts BETWEEN ${ctx.lo} AND ${ctx.hi} GROUP BY tid
     UNION ALL SELECT tid, min(ts) FROM _kmem_free WHERE ts BETWEEN ${ctx.lo} AND ${ctx.hi} GROUP BY tid`,
   async perfetto(ctx) {

@@ -1,6 +1,6 @@
 -- Export (task): lifecycle events (task_events) inside the export window, with the CPU they fired on and,
 -- for exec, the thread's name just before it (a rename event follows when exec changed it).
--- Needs: task_events, _export_window, _export_keep, _export_comms, _export_first_comm (select.sql); the CPU
+-- Needs: task_events, _export_window, _export_keep, _export_comm_spans (export/sql/select.sql); the CPU
 -- of each event from the raw task tables (task_events has no cpu column).
 CREATE OR REPLACE TEMP TABLE _export_task AS
 WITH cpus AS (
@@ -11,10 +11,10 @@ WITH cpus AS (
   UNION ALL SELECT ts, tid, 'free', any_value(cpu) FROM _task_free GROUP BY ALL
 )
 SELECT e.*, coalesce(u.cpu, 0) AS cpu,
-       CASE WHEN e.event = 'exec' THEN coalesce(c.comm, f.comm, '') END AS comm_before
+       CASE WHEN e.event = 'exec' THEN coalesce(c.comm, '') END AS comm_before
 FROM task_events e CROSS JOIN _export_window w
 LEFT JOIN cpus u ON u.ts = e.ts AND u.tid = e.tid AND u.event = e.event
-ASOF LEFT JOIN _export_comms c ON c.tid = e.tid AND e.ts > c.ts
-LEFT JOIN _export_first_comm f ON f.tid = e.tid
+-- the name just before: the span holding ts - 1 (ns timestamps)
+LEFT JOIN _export_comm_spans c ON c.tid = e.tid AND e.ts - 1 >= c.from_ts AND e.ts - 1 < c.to_ts
 WHERE e.ts BETWEEN w.lo AND w.hi
   AND (CASE WHEN e.event = 'fork' THEN _export_keep(e.parent_tid, e.parent_tgid) OR _export_keep(e.tid, e.tgid) ELSE _export_keep(e.tid, e.tgid) END);
