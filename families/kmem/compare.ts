@@ -1,7 +1,6 @@
 /** kmem's compare metrics: slab allocations and bytes, outstanding at the end, and the allocation stacks. */
+import { num } from '../values.js';
 import type { CompareDef } from '../family.js';
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
 export const kmemCompare: CompareDef = {
   metrics: {

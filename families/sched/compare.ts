@@ -1,8 +1,6 @@
 /** sched's compare metrics: CPU time, switches, and wakeup → running latency per group. */
+import { num, numOrNull } from '../values.js';
 import type { CompareDef } from '../family.js';
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export const schedCompare: CompareDef = {
   metrics: {

@@ -1,9 +1,7 @@
 /** syscall's compare metrics: calls, failures and time per group, in total and per syscall name. */
 import { SYSCALL_NAMES } from '../../analyze/gen/syscalls.gen.js';
+import { num, numOrNull } from '../values.js';
 import type { CompareDef, CompareMetricDef } from '../family.js';
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** the statistics of syscall.<name>.<stat> */
 export const SYSCALL_STATS: Record<string, CompareMetricDef> = {

@@ -1,8 +1,6 @@
 /** task's compare metrics: threads and processes, created and exited, lifetimes. */
+import { num, numOrNull } from '../values.js';
 import type { CompareDef } from '../family.js';
-
-const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export const taskCompare: CompareDef = {
   metrics: {
