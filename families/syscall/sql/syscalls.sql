@@ -18,8 +18,10 @@
 -- @col arg5: argument 6
 CREATE OR REPLACE VIEW syscalls AS
 -- Pairing: per task, an entry and the very next event of the task when that is an exit of the same
--- syscall number; any other exit is a call whose entry is missing (an exit of another number cannot end
--- the call: events were lost in between). The task is the tid, except after an exec from a non-leader
+-- syscall number, or of number -1 (the kernel resets a task's syscall number to -1 when it handles a
+-- signal on the way out, e.g. a fork's parent taking SIGCHLD: that exit still ends the call); any
+-- other exit is a call whose entry is missing (an exit of another number cannot end the call: events
+-- were lost in between). The task is the tid, except after an exec from a non-leader
 -- thread: the kernel then reports the exec'ing thread (old_tid) under the leader's tid, so from that exec
 -- until the tid's next such exec or fork, the tid's events are paired with old_tid's (the execve
 -- entered by old_tid returns in tid). Rows keep the tid each event names.
@@ -41,12 +43,13 @@ WITH xm AS (
          lag(k) OVER w AS pk, lag(nr) OVER w AS pnr
   FROM kv WINDOW w AS (PARTITION BY task ORDER BY ts, k)
 ), p AS (
-  SELECT ts, CASE WHEN nk = 0 AND nnr = nr THEN nts END AS end_ts, tid, cpu, nr, CASE WHEN nk = 0 AND nnr = nr THEN nret END AS ret,
+  SELECT ts, CASE WHEN nk = 0 AND (nnr = nr OR nnr = -1) THEN nts END AS end_ts, tid, cpu, nr,
+         CASE WHEN nk = 0 AND (nnr = nr OR nnr = -1) THEN nret END AS ret,
          arg0, arg1, arg2, arg3, arg4, arg5, ts AS order_ts
   FROM o WHERE k = 1
   UNION ALL
   SELECT NULL, ts, tid, cpu, nr, ret, NULL, NULL, NULL, NULL, NULL, NULL, ts
-  FROM o WHERE k = 0 AND (pk IS DISTINCT FROM 1 OR pnr <> nr)
+  FROM o WHERE k = 0 AND (pk IS DISTINCT FROM 1 OR (pnr <> nr AND nr <> -1))
 )
 SELECT p.ts, p.end_ts, p.end_ts - p.ts AS dur, p.tid, m.tgid, p.cpu, p.nr,
        coalesce(n.name, 'syscall_' || p.nr) AS name, p.ret, p.ret < 0 AND p.ret > -4096 AS failed,
