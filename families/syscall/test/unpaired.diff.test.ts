@@ -2,7 +2,7 @@
  * Diff tests: system calls whose entry or exit is not in the capture.
  *
  * syscalls pairs each entry with the next event of the same thread when that is an exit of the same
- * syscall number. A call entered before the capture started has only its exit (ts NULL); one still
+ * syscall number (or of -1, which the kernel reports after handling a signal on the way out). A call entered before the capture started has only its exit (ts NULL); one still
  * running at the end, or that never returns (exit_group), has only its entry (end_ts NULL). x86_64 numbers: 0 read, 1 write,
  * 59 execve, 231 exit_group.
  */
@@ -48,6 +48,17 @@ describe('unpaired syscalls', () => {
       name,count,total_ns
       read,2,200
       exit_group,1,0`,
+  });
+
+  // The kernel resets the syscall number to -1 when it handles a signal on the way out (a fork's parent
+  // taking SIGCHLD): that exit still ends the clone (56) it follows, as on the real fixtures.
+  diffTest('an exit reported as number -1 ends the call it follows', {
+    manifest,
+    tables: { syscall_enter: [enter(3000, 0, 13, 56)], syscall_exit: [exit(3400, 0, 13, -1, 4242)] },
+    query: 'SELECT tid, ts, end_ts, nr, name, ret FROM syscalls',
+    csv: `
+      tid,ts,end_ts,nr,name,ret
+      13,3000,3400,56,clone,4242`,
   });
 
   // Events were dropped (ring buffer full) between 4000 and 5000: the exit of the read and the entry
