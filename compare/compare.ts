@@ -146,16 +146,16 @@ const EXPLAIN_REASON: Record<string, string> = {
   truncated: 'rows missing from damaged or cut capture files',
 };
 
-export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: CompareOptions): CompareResult {
-  const db = base.info.duration_ns, dn = next.info.duration_ns;
-  const ratio = dn / db;
-  let normalized: boolean;
-  let reason: CompareResult['normalize_reason'];
-  if (o.normalize === true) { normalized = true; reason = 'forced'; }
-  else if (o.normalize === false) { normalized = false; reason = 'disabled'; }
-  else if (Math.abs(ratio - 1) > AUTO_NORMALIZE_RATIO) { normalized = true; reason = 'durations_differ'; }
-  else { normalized = false; reason = 'durations_similar'; }
+/** Whether flows are compared per second: forced, disabled, or when the durations differ by more than 5 %. */
+function normalizeChoice(o: CompareOptions, ratio: number): { normalized: boolean; reason: CompareResult['normalize_reason'] } {
+  if (o.normalize === true) return { normalized: true, reason: 'forced' };
+  if (o.normalize === false) return { normalized: false, reason: 'disabled' };
+  if (Math.abs(ratio - 1) > AUTO_NORMALIZE_RATIO) return { normalized: true, reason: 'durations_differ' };
+  return { normalized: false, reason: 'durations_similar' };
+}
 
+/** What makes the comparison less certain: losses, killed recorders, families recorded on one side only, versions, architectures. */
+function compareCaveats(base: CaptureMetrics, next: CaptureMetrics): string[] {
   const caveats: string[] = [];
   for (const [which, info] of [['BASE', base.info], ['NEW', next.info]] as const) {
     if (info.losses.length) {
@@ -174,6 +174,14 @@ export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: Co
     caveats.push(`format versions differ (BASE ${base.info.format_version}, NEW ${next.info.format_version})`);
   if (base.info.machine && next.info.machine && base.info.machine !== next.info.machine)
     caveats.push(`architectures differ (BASE ${base.info.machine}, NEW ${next.info.machine}): syscall names come from each host's own table`);
+  return caveats;
+}
+
+export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: CompareOptions): CompareResult {
+  const db = base.info.duration_ns, dn = next.info.duration_ns;
+  const ratio = dn / db;
+  const { normalized, reason } = normalizeChoice(o, ratio);
+  const caveats = compareCaveats(base, next);
 
   const common = new Set(base.info.events.filter((e) => next.info.events.includes(e)));
   const names = [...new Set([...base.groups.keys(), ...next.groups.keys()])].sort();
@@ -196,8 +204,8 @@ export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: Co
     const per = new Map<string, CompareRow>();
     allRows.set(grp, per);
     for (const metric of metrics) {
-      const def = metricDef(metric)!;
-      if (!common.has(def.needs)) continue;
+      const def = metricDef(metric);
+      if (!def || !common.has(def.needs)) continue;
       const b = gb?.get(metric), n = gn?.get(metric);
       // a group absent from a capture did nothing there: flows/levels are 0, distributions unknown
       const bvRaw = b ? b.value : def.kind === 'dist' ? null : 0;
