@@ -17,5 +17,3 @@ export const FAMILIES: readonly Family[] = [
   kmem,
   signal,
 ];
-
-export const FAMILY_BY_NAME = new Map(FAMILIES.map((f) => [f.name, f]));
