@@ -8,10 +8,10 @@
  * a Perfetto export with --memory-limit SIZE (this checkout only). Wall time is what a user waits; the CPU
  * time (user + sys of the child, every DuckDB thread included) is the figure to compare on a loaded machine.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pkgPath } from '../record/paths.js';
-import { median, run, table } from './lib.js';
+import { loadAvg, median, run, table } from './lib.js';
 
 interface Opts { quick?: boolean; reps?: number; workdir?: string; log?: (s: string) => void }
 
@@ -64,9 +64,6 @@ function kinds(code: string): [string, string[]][] {
   return limit && code === 'after' ? [...KINDS, [`perfetto --memory-limit ${limit}`, ['--memory-limit', limit, '--perfetto']]] : KINDS;
 }
 
-/** the 1-minute load average: wall-clock figures mean little when it is above the core count */
-const loadAvg = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-
 export async function benchExport(o: Opts = {}): Promise<object> {
   const log = o.log ?? ((s: string) => process.stdout.write(`${s}\n`));
   const reps = Math.max(1, Math.min(o.reps ?? 3, 5));
@@ -85,7 +82,8 @@ export async function benchExport(o: Opts = {}): Promise<object> {
           if (!kinds(code).some(([n]) => n === name)) continue;
           const key = `${name}\t${code}`;
           if (!res.has(key)) res.set(key, []);
-          const load = loadAvg();
+          // the 1-minute load average: wall-clock figures mean little when it is above the core count
+          const load = loadAvg()[0] ?? NaN;
           res.get(key)!.push({ ...(await once(root, capture, args, join(outDir, name.startsWith('chrome') ? 'x.json' : 'x.pftrace'))), load });
         }
     for (const [key, xs] of res) {
