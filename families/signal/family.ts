@@ -3,6 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import * as W from '../../formats/gen/events.gen.js';
 import type { Manifest } from '../../formats/schema.js';
 import { copyHandler } from '../../record/copy-decoder.js';
+import { signalCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
 
@@ -42,6 +43,7 @@ export const signal: Family = {
   analyzer: { prepare: hostFacts },
   summary: async () => (await import('./summary.js')).signalSummary,
   export: async () => (await import('./export.js')).signalExport,
+  compare: signalCompare,
   reports: {
     signals: {
       doc: 'who signalled whom, how often, with what result; deliveries per thread with disposition; OOM kills',
