@@ -18,8 +18,10 @@
 -- @col arg5: argument 6
 CREATE OR REPLACE VIEW syscalls AS
 -- Pairing: per task, an entry and the very next event of the task when that is an exit of the same
--- syscall number, or of number -1 (the kernel resets a task's syscall number to -1 when it handles a
--- signal on the way out, e.g. a fork's parent taking SIGCHLD: that exit still ends the call); any
+-- syscall number, or of number -1: rt_sigreturn sets the number to -1 (so that the call the signal
+-- interrupted is not restarted) and its exit is reported so, with that call's restored return value (on
+-- the fixtures: sh's wait4 returns a pid, the SIGCHLD handler runs, rt_sigreturn 15 exits as -1 with the
+-- pid; perf trace and strace show one rt_sigreturn call). Any
 -- other exit is a call whose entry is missing (an exit of another number cannot end the call: events
 -- were lost in between). The task is the tid, except after an exec from a non-leader
 -- thread: the kernel then reports the exec'ing thread (old_tid) under the leader's tid, so from that exec

@@ -81,6 +81,24 @@ describe('unpaired syscalls', () => {
   });
 });
 
+describe('rt_sigreturn', () => {
+  // sh's wait4 (61) returns pid 42 with a signal pending; the handler runs and returns through
+  // rt_sigreturn (15), which resets the syscall number to -1: its exit is reported as nr -1, with the
+  // restored return value. It is one rt_sigreturn call.
+  diffTest('an exit of number -1 ends the call it follows', {
+    manifest,
+    tables: {
+      syscall_enter: [enter(1000, 0, 13, 61), enter(3000, 0, 13, 15)],
+      syscall_exit: [exit(2000, 0, 13, 61, 42), exit(3100, 0, 13, -1, 42)],
+    },
+    query: 'SELECT tid, ts, end_ts, dur, nr, name, ret FROM syscalls ORDER BY ts',
+    csv: `
+      tid,ts,end_ts,dur,nr,name,ret
+      13,1000,2000,1000,61,wait4,42
+      13,3000,3100,100,15,rt_sigreturn,42`,
+  });
+});
+
 describe('execve from a non-leader thread', () => {
   // Thread 301 of process 300 calls execve at 1100; the exec (2000) gives it the leader's tid, so the
   // call returns in tid 300 (2100). It is one call of 1000 ns.
