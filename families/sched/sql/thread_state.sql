@@ -15,7 +15,7 @@ CREATE OR REPLACE VIEW thread_state AS
 -- reports it under the leader's tid, task_exec.old_tid -> tid). Two more kinds of Running start: the task
 -- a CPU's first switch switches out ran from the capture start (as in sched_slices), and the exec'ing
 -- thread runs under its new tid from the exec on (on the exec's CPU; its old tid gets k 3, which starts
--- no row). A wakeup starts a state (R) only when it ends a sleep (the previous event is a switch-out in a
+-- no row; see xe for a switch-out under the new tid before the exec). A wakeup starts a state (R) only when it ends a sleep (the previous event is a switch-out in a
 -- state other than R/R+, or in an unknown state: sched_waking fires only for a task that is not
 -- runnable) or is the first event of the thread (or of its tid after k 3); other wakeups are dropped.
 -- The state a row starts lasts until the next kept event, which is the very next event after a sleeping
@@ -23,6 +23,20 @@ CREATE OR REPLACE VIEW thread_state AS
 -- dropped ones).
 WITH first_sw AS (
   SELECT cpu, min(ts) AS ts, arg_min(prev_tid, ts) AS tid FROM _switches GROUP BY cpu
+), xl AS (
+  -- each exec from a non-leader thread, with old_tid's last switch-in before it
+  SELECT x.tid, x.old_tid, x.ts, x.cpu, max(s.ts) AS in_ts, arg_max(s.cpu, s.ts) AS in_cpu
+  FROM _task_exec x LEFT JOIN _switches s ON s.next_tid = x.old_tid AND s.ts < x.ts
+  WHERE x.old_tid <> x.tid GROUP BY x.tid, x.old_tid, x.ts, x.cpu
+), xe AS (
+  -- The tid changes inside the exec (de_thread), before task_exec is emitted: when the exec'ing thread
+  -- left its CPU in between (e.g. blocked in a page fault while loading), that switch-out already names
+  -- the new tid. out_ts: the first switch on that CPU after old_tid's switch-in, when it is before the
+  -- exec and switches out the new tid; old_tid's states end there and tid's own events carry on.
+  SELECT xl.tid, xl.old_tid, xl.ts, xl.cpu,
+         CASE WHEN arg_min(s.prev_tid, s.ts) = xl.tid THEN min(s.ts) END AS out_ts
+  FROM xl LEFT JOIN _switches s ON s.cpu = xl.in_cpu AND s.ts > xl.in_ts AND s.ts < xl.ts
+  GROUP BY xl.tid, xl.old_tid, xl.ts, xl.cpu
 ), ev AS (
   SELECT next_tid AS tid, ts, 0 AS k, NULL::USMALLINT AS st, cpu, NULL::INTEGER AS waker_tid FROM _switches WHERE next_tid <> 0
   UNION ALL
@@ -32,9 +46,9 @@ WITH first_sw AS (
   UNION ALL
   SELECT f.tid, c.start_ts, 0, NULL, f.cpu, NULL FROM first_sw f, _capture c WHERE f.ts > c.start_ts AND f.tid <> 0
   UNION ALL
-  SELECT tid, ts, 0, NULL, cpu, NULL FROM _task_exec WHERE old_tid <> tid
+  SELECT tid, ts, 0, NULL, cpu, NULL FROM xe WHERE out_ts IS NULL
   UNION ALL
-  SELECT old_tid, ts, 3, NULL, cpu, NULL FROM _task_exec WHERE old_tid <> tid
+  SELECT old_tid, coalesce(out_ts, ts), 3, NULL, cpu, NULL FROM xe
 ), o AS (
   SELECT *, lag(k) OVER w AS pk, lag(st) OVER w AS pst,
          lead(ts) OVER w AS nts, lead(k) OVER w AS nk, lead(waker_tid) OVER w AS nwaker,

@@ -85,6 +85,28 @@ describe('exec from a non-leader thread', () => {
       301,1000,1000,300,Running,1,false`,
   });
 
+  // The tid changes inside execve, before task_exec is emitted: here the exec'ing thread blocks (D) at 1800,
+  // already reported as tid 300, is woken at 1900 and runs again at 1950 before the exec event (2000).
+  // tid 301's Running state ends at that switch-out, and tid 300's own events carry on.
+  diffTest('thread_state: a switch-out under the new tid before the exec event ends the old tid', {
+    manifest,
+    tables: {
+      ...execTables,
+      sched_switch: [sw(500, 0, 0, 300, 0), sw(1500, 0, 300, 0, 16), sw(1000, 1, 0, 301, 0), sw(1800, 1, 300, 0, 2), sw(1950, 1, 0, 300, 0), sw(3000, 1, 300, 0, 1)],
+      sched_waking: [{ ts: 1900, cpu: 0, tid: 300, target_cpu: 1, prio: 120, waker_tid: 0 }],
+    },
+    query: 'SELECT tid, ts, dur, state, cpu, waker_tid FROM thread_state ORDER BY tid, ts',
+    csv: `
+      tid,ts,dur,state,cpu,waker_tid
+      300,500,1000,Running,0,
+      300,1500,300,X,0,
+      300,1800,100,D,1,0
+      300,1900,50,R,1,0
+      300,1950,1050,Running,1,
+      300,3000,7000,S,1,
+      301,1000,800,Running,1,`,
+  });
+
   diffTest('sched_slices: CPU 1 busy 1000..3000 under the tid it was switched in with', {
     manifest, tables,
     query: 'SELECT cpu, ts, dur, tid, tgid, end_state FROM sched_slices WHERE tid <> 0 ORDER BY cpu, ts',
