@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { readManifest } from '../formats/reader.js';
 import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
 import { TABLE_BY_NAME, TABLES, type Manifest } from '../formats/schema.js';
@@ -54,8 +54,17 @@ export interface OpenOptions {
   onWarning?: (msg: string) => void;
 }
 
-export interface ColumnDoc { name: string; doc: string; type?: string }
-export interface ViewDoc { name: string; module: string; doc: string; columns: ColumnDoc[] }
+export interface ColumnDoc {
+  name: string;
+  doc: string;
+  type?: string;
+}
+export interface ViewDoc {
+  name: string;
+  module: string;
+  doc: string;
+  columns: ColumnDoc[];
+}
 
 export interface CaptureDb {
   readonly dir: string;
@@ -95,13 +104,21 @@ export function viewDocs(): ViewDoc[] {
     let cur: ViewDoc | null = null;
     for (const line of text.split('\n')) {
       const v = /^--\s*@view\s+(\w+):\s*(.*)$/.exec(line);
-      if (v) { cur = { name: v[1], module, doc: v[2].trim(), columns: [] }; out.push(cur); continue; }
+      if (v) {
+        cur = { name: v[1], module, doc: v[2].trim(), columns: [] };
+        out.push(cur);
+        continue;
+      }
       const c = /^--\s*@col\s+(\w+):\s*(.*)$/.exec(line);
-      if (c && cur) { cur.columns.push({ name: c[1], doc: c[2].trim() }); continue; }
+      if (c && cur) {
+        cur.columns.push({ name: c[1], doc: c[2].trim() });
+        continue;
+      }
       const more = /^--\s{2,}(\S.*)$/.exec(line);
       if (more && cur) {
         const last = cur.columns.at(-1);
-        if (last) last.doc += ` ${more[1].trim()}`; else cur.doc += ` ${more[1].trim()}`;
+        if (last) last.doc += ` ${more[1].trim()}`;
+        else cur.doc += ` ${more[1].trim()}`;
       }
     }
   }
@@ -170,7 +187,8 @@ export const isDataError = (e: unknown) => DATA_ERROR.test(String((e as Error)?.
 function wrapDuck(e: unknown, what: string): KtapeError {
   if (e instanceof KtapeError) return e;
   const msg = ((e as Error)?.message ?? String(e)).split('\n').filter(Boolean).slice(0, 2).join(' ');
-  if (DATA_ERROR.test(msg)) return new CaptureError('E_CAPTURE_VALUES', `${what}: the capture holds values out of range, so it is damaged (${msg.slice(0, 200)})`);
+  if (DATA_ERROR.test(msg))
+    return new CaptureError('E_CAPTURE_VALUES', `${what}: the capture holds values out of range, so it is damaged (${msg.slice(0, 200)})`);
   return new KtapeError('E_QUERY', `${what}: ${msg}`, 1);
 }
 
@@ -196,7 +214,7 @@ class CaptureDbImpl implements CaptureDb {
   }
 
   async *iterate<T = Row>(sql: string, params?: Param[] | Record<string, Param>): AsyncGenerator<T[]> {
-    let result;
+    let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
     try {
       result = await this.conn.stream(sql, params as DuckDBValue[] | Record<string, DuckDBValue> | undefined);
     } catch (e) {
@@ -219,8 +237,16 @@ class CaptureDbImpl implements CaptureDb {
   }
 
   close(): void {
-    try { this.conn.closeSync(); } catch { /* already closed */ }
-    try { this.instance.closeSync(); } catch { /* already closed */ }
+    try {
+      this.conn.closeSync();
+    } catch {
+      /* already closed */
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      /* already closed */
+    }
     this.cleanup();
   }
 }
@@ -245,7 +271,8 @@ async function recordDamage(conn: DuckDBConnection, loaded: LoadResult): Promise
 /** The latest event of every event table (the end of a capture whose recorder was killed). */
 function lastEventSql(): string {
   return TABLES.filter((t) => t.role === 'event' && t.columns.some((c) => c.name === 'ts'))
-    .map((t) => `SELECT max(ts) AS ts FROM ${rawName(t.name)}`).join(' UNION ALL ');
+    .map((t) => `SELECT max(ts) AS ts FROM ${rawName(t.name)}`)
+    .join(' UNION ALL ');
 }
 
 /** Every family's helper tables, the SQL modules in order, then the families' view choices and stored views. */
@@ -264,10 +291,13 @@ async function createViews(conn: DuckDBConnection, manifest: Manifest, cache: bo
 /** One line per damaged table and for the tables a killed recorder never wrote. */
 function warnDamage(loaded: LoadResult, dir: string, warn: (m: string) => void): void {
   for (const d of loaded.damage)
-    warn(`table ${d.table}: ${d.rows === 1 ? 'at least 1 row' : `${d.rows} rows`} missing (${d.why}); loaded every complete batch, and the losses view lists the shortfall`);
+    warn(
+      `table ${d.table}: ${d.rows === 1 ? 'at least 1 row' : `${d.rows} rows`} missing (${d.why}); loaded every complete batch, and the losses view lists the shortfall`,
+    );
   if (loaded.absent.length)
-    warn(`${[...loaded.absent].sort().join(', ')}: not in ${dir} (the recorder stopped before writing ${loaded.absent.length === 1 ? 'it' : 'them'}); loaded empty`);
-
+    warn(
+      `${[...loaded.absent].sort().join(', ')}: not in ${dir} (the recorder stopped before writing ${loaded.absent.length === 1 ? 'it' : 'them'}); loaded empty`,
+    );
 }
 
 /** _capture: the capture's facts and window (end: the manifest's, else the last event of any table). */
@@ -279,9 +309,16 @@ async function captureTable(conn: DuckDBConnection, dir: string, manifest: Manif
        coalesce($end::BIGINT, (SELECT max(ts) FROM (${lastEventSql()})), $start::BIGINT) AS end_ts,
        $wl_tgid::INTEGER AS workload_tgid, $cmd::VARCHAR AS command_line`,
     {
-      dir, fv: manifest.format_version, complete: !!manifest.complete && loaded.damage.length === 0, host: manifest.host?.hostname ?? null,
-      krel: manifest.host?.kernel_release ?? null, machine: manifest.host?.machine ?? null, cpus: manifest.host?.cpus ?? null,
-      start: manifest.start_ts, end: manifest.end_ts ?? null, wl_tgid: manifest.workload?.pid ?? null,
+      dir,
+      fv: manifest.format_version,
+      complete: !!manifest.complete && loaded.damage.length === 0,
+      host: manifest.host?.hostname ?? null,
+      krel: manifest.host?.kernel_release ?? null,
+      machine: manifest.host?.machine ?? null,
+      cpus: manifest.host?.cpus ?? null,
+      start: manifest.start_ts,
+      end: manifest.end_ts ?? null,
+      wl_tgid: manifest.workload?.pid ?? null,
       cmd: (manifest.command_line ?? []).join(' '),
     },
   );
@@ -325,10 +362,13 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
 
   let { inst, conn } = await open();
   if (opts.db && existsSync(opts.db)) {
-    const tables = (await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()`)).getRows().map((r) => String(r[0]));
+    const tables = (await conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()`))
+      .getRows()
+      .map((r) => String(r[0]));
     if (tables.length > 0) {
       if (!tables.includes('_ktape_cache')) {
-        conn.closeSync(); inst.closeSync();
+        conn.closeSync();
+        inst.closeSync();
         throw new UsageError(`--db ${opts.db}: exists and is not a ktape database; refusing to overwrite it (pass a new file name)`, 'E_DB_FOREIGN');
       }
       const k = (await conn.runAndReadAll('SELECT key FROM _ktape_cache')).getRows();
@@ -337,7 +377,8 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
         return new CaptureDbImpl(dir, manifest, inst, conn, null, Number(s), Number(e), cleanup);
       }
       // stale: built from another capture or an older capture state → rebuild from scratch
-      conn.closeSync(); inst.closeSync();
+      conn.closeSync();
+      inst.closeSync();
       for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
       ({ inst, conn } = await open());
     }
@@ -345,10 +386,11 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
 
   let loaded: LoadResult;
   try {
-    const skip = new Set(!opts.db && manifest.complete && manifest.end_ts != null ? opts.skipTables ?? [] : []);
+    const skip = new Set(!opts.db && manifest.complete && manifest.end_ts != null ? (opts.skipTables ?? []) : []);
     loaded = await loadCapture(conn, dir, manifest, opts.onProgress, skip, warn);
   } catch (e) {
-    conn.closeSync(); inst.closeSync();
+    conn.closeSync();
+    inst.closeSync();
     if (opts.db) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
     cleanup();
     throw e instanceof KtapeError ? e : wrapDuck(e, `loading ${dir}`);

@@ -14,24 +14,62 @@ import { lstatSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import duckdb from '@duckdb/node-bindings';
-import { DuckDBConnection, DuckDBDataChunk, type DuckDBAppender, type DuckDBType, BIGINT, DOUBLE, INTEGER, SMALLINT, TINYINT, UBIGINT, UINTEGER, USMALLINT, UTINYINT, VARCHAR } from '@duckdb/node-api';
+import {
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  type DuckDBAppender,
+  type DuckDBType,
+  BIGINT,
+  DOUBLE,
+  INTEGER,
+  SMALLINT,
+  TINYINT,
+  UBIGINT,
+  UINTEGER,
+  USMALLINT,
+  UTINYINT,
+  VARCHAR,
+} from '@duckdb/node-api';
 import { captureTableFiles, iterStreamFile, type StreamState } from '../formats/reader.js';
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
 import type { RecordBatch, Data } from 'apache-arrow';
 
 const SQL_TYPE: Record<ColumnDef['type'], string> = {
-  i8: 'TINYINT', i16: 'SMALLINT', i32: 'INTEGER', i64: 'BIGINT',
-  u8: 'UTINYINT', u16: 'USMALLINT', u32: 'UINTEGER', u64: 'UBIGINT',
-  utf8: 'VARCHAR', f64: 'DOUBLE',
+  i8: 'TINYINT',
+  i16: 'SMALLINT',
+  i32: 'INTEGER',
+  i64: 'BIGINT',
+  u8: 'UTINYINT',
+  u16: 'USMALLINT',
+  u32: 'UINTEGER',
+  u64: 'UBIGINT',
+  utf8: 'VARCHAR',
+  f64: 'DOUBLE',
 };
 const DUCK_TYPE: Record<ColumnDef['type'], DuckDBType> = {
-  i8: TINYINT, i16: SMALLINT, i32: INTEGER, i64: BIGINT,
-  u8: UTINYINT, u16: USMALLINT, u32: UINTEGER, u64: UBIGINT,
-  utf8: VARCHAR, f64: DOUBLE,
+  i8: TINYINT,
+  i16: SMALLINT,
+  i32: INTEGER,
+  i64: BIGINT,
+  u8: UTINYINT,
+  u16: USMALLINT,
+  u32: UINTEGER,
+  u64: UBIGINT,
+  utf8: VARCHAR,
+  f64: DOUBLE,
 };
 const WIDTH: Record<ColumnDef['type'], number> = {
-  i8: 1, i16: 2, i32: 4, i64: 8, u8: 1, u16: 2, u32: 4, u64: 8, utf8: 0, f64: 8,
+  i8: 1,
+  i16: 2,
+  i32: 4,
+  i64: 8,
+  u8: 1,
+  u16: 2,
+  u32: 4,
+  u64: 8,
+  utf8: 0,
+  f64: 8,
 };
 /** DuckDB's STANDARD_VECTOR_SIZE: rows per data chunk */
 const CHUNK = 2048;
@@ -91,9 +129,20 @@ function shortfall(manifest: Manifest, def: TableDef, rows: number, torn: Stream
   const expected = manifest.complete ? manifest.tables?.[def.name]?.rows : undefined;
   if (expected !== undefined && expected >= 0) {
     if (rows > expected)
-      throw new CaptureError('E_ROWS_MISMATCH', `table ${def.name}: the files hold ${rows} rows but the manifest says ${expected}; the capture was altered (files mixed from another capture?)`);
+      throw new CaptureError(
+        'E_ROWS_MISMATCH',
+        `table ${def.name}: the files hold ${rows} rows but the manifest says ${expected}; the capture was altered (files mixed from another capture?)`,
+      );
     if (rows === expected) return null;
-    return { table: def.name, rows: expected - rows, why: torn.map((t) => t.why).filter(Boolean).join('; ') || 'rows missing from the files' };
+    return {
+      table: def.name,
+      rows: expected - rows,
+      why:
+        torn
+          .map((t) => t.why)
+          .filter(Boolean)
+          .join('; ') || 'rows missing from the files',
+    };
   }
   const lost = torn.filter((t) => t.lostRows !== 0);
   if (!lost.length) return null;

@@ -30,8 +30,9 @@ function readModule(name: string, path: string): SqlModule {
 
 /** The event_counts view over every event table of the registry. */
 function eventCounts(): SqlModule {
-  const rows = TABLES.filter((t) => t.role === 'event' && t.group)
-    .map((t, i) => (i === 0 ? `SELECT '${t.name}' AS table_name, count(*) AS events FROM _${t.name}` : `UNION ALL SELECT '${t.name}', count(*) FROM _${t.name}`));
+  const rows = TABLES.filter((t) => t.role === 'event' && t.group).map((t, i) =>
+    i === 0 ? `SELECT '${t.name}' AS table_name, count(*) AS events FROM _${t.name}` : `UNION ALL SELECT '${t.name}', count(*) FROM _${t.name}`,
+  );
   const text = `-- @view event_counts: Rows per raw event table.
 -- @col table_name: capture table
 -- @col events: number of rows loaded
@@ -70,7 +71,9 @@ export function sqlModules(): SqlModule[] {
   const fam = FAMILIES.flatMap((f) => {
     const dir = `families/${f.name}/sql`;
     if (!existsSync(pkgPath(dir))) return [];
-    return readdirSync(pkgPath(dir)).filter((n) => n.endsWith('.sql')).sort()
+    return readdirSync(pkgPath(dir))
+      .filter((n) => n.endsWith('.sql'))
+      .sort()
       .map((n) => readModule(`${f.name}/${n.slice(0, -4)}`, join(dir, n)));
   });
   cache = [...core, ...order(fam)];

@@ -35,8 +35,23 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
   rmSync(db, { force: true });
 
   log(`analyze bench: recording pingpong ${trips} with ktape (sched,task)`);
-  const rec = await run(process.execPath, [cli, 'record', '-q', '-o', cap, '--events', 'sched,task', '--buffer-mb', '256', '--', wl, 'pingpong', String(trips)]);
-  if (rec.code !== 0) return { error: `ktape record failed: ${rec.stderr.trim()}`, text: `analyze bench skipped: ktape record failed (${rec.stderr.trim().split('\n')[0]})` };
+  const rec = await run(process.execPath, [
+    cli,
+    'record',
+    '-q',
+    '-o',
+    cap,
+    '--events',
+    'sched,task',
+    '--buffer-mb',
+    '256',
+    '--',
+    wl,
+    'pingpong',
+    String(trips),
+  ]);
+  if (rec.code !== 0)
+    return { error: `ktape record failed: ${rec.stderr.trim()}`, text: `analyze bench skipped: ktape record failed (${rec.stderr.trim().split('\n')[0]})` };
 
   // load rows/s, in process (no node startup, no report)
   const { openCapture } = await import('../analyze/db.js');
@@ -50,7 +65,8 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
   }
   const c0 = await openCapture(cap);
   const [{ events, lost }] = await c0.query<{ events: number; lost: number }>(
-    `SELECT (SELECT sum(events) FROM event_counts) AS events, (SELECT coalesce(sum(count), 0) FROM losses) AS lost`);
+    `SELECT (SELECT sum(events) FROM event_counts) AS events, (SELECT coalesce(sum(count), 0) FROM losses) AS lost`,
+  );
   c0.close();
   const loadMs = median(loads);
 
@@ -84,7 +100,8 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
       const st = await run('perf', ['report', '-i', pdata, '--stats']);
       const m = /SAMPLE events:\s+(\d+)/.exec(st.stdout);
       perf.perf_events = m ? Number(m[1]) : null;
-      const lat: number[] = [], th: number[] = [];
+      const lat: number[] = [],
+        th: number[] = [];
       for (let i = 0; i < reps; i++) {
         lat.push((await run('perf', ['sched', 'latency', '-i', pdata])).wallNs / 1e6);
         th.push((await run('perf', ['sched', 'timehist', '-s', '-i', pdata])).wallNs / 1e6);
@@ -95,15 +112,18 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
     } else perf.error = `perf sched record failed: ${pr.stderr.trim().split('\n').slice(-1)[0]}`;
   } else perf.error = 'perf not installed';
 
-  const evs = (n: number | null | undefined, ms: number | null | undefined) => (n && ms ? (n / (ms / 1000) / 1e6) : null);
+  const evs = (n: number | null | undefined, ms: number | null | undefined) => (n && ms ? n / (ms / 1000) / 1e6 : null);
   const out: Record<string, any> = {
     workload: `pingpong ${trips}`,
-    events, lost, rows_loaded: rows,
-    load_ms: loadMs, load_rows_per_s: rows / (loadMs / 1000),
+    events,
+    lost,
+    rows_loaded: rows,
+    load_ms: loadMs,
+    load_rows_per_s: rows / (loadMs / 1000),
     ...res,
     ...perf,
-    cpu_cold_mevents_per_s: evs(events, res['cpu_cold_ms']),
-    cpu_warm_mevents_per_s: evs(events, res['cpu_warm_ms']),
+    cpu_cold_mevents_per_s: evs(events, res.cpu_cold_ms),
+    cpu_warm_mevents_per_s: evs(events, res.cpu_warm_ms),
     sched_latency_cold_mevents_per_s: evs(events, res['sched-latency_cold_ms']),
     sched_latency_warm_mevents_per_s: evs(events, res['sched-latency_warm_ms']),
     perf_sched_latency_mevents_per_s: evs(perf.perf_events as number, perf.perf_sched_latency_ms as number),
@@ -114,15 +134,18 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
     `analyze: ${out.workload}, ${events} ktape events (${lost} lost), ${rows} rows loaded; perf capture ${out.perf_events ?? '-'} events`,
     `  load                       ${f(loadMs)} ms   ${f(out.load_rows_per_s / 1e6, 2)} M rows/s`,
     `  what                       time (ms)   M events/s`,
-    `  ktape cpu cold             ${f(res['cpu_cold_ms']).padStart(9)}   ${f(out.cpu_cold_mevents_per_s, 2)}`,
-    `  ktape cpu warm (--db)      ${f(res['cpu_warm_ms']).padStart(9)}   ${f(out.cpu_warm_mevents_per_s, 2)}`,
+    `  ktape cpu cold             ${f(res.cpu_cold_ms).padStart(9)}   ${f(out.cpu_cold_mevents_per_s, 2)}`,
+    `  ktape cpu warm (--db)      ${f(res.cpu_warm_ms).padStart(9)}   ${f(out.cpu_warm_mevents_per_s, 2)}`,
     `  ktape sched-latency cold   ${f(res['sched-latency_cold_ms']).padStart(9)}   ${f(out.sched_latency_cold_mevents_per_s, 2)}`,
     `  ktape sched-latency warm   ${f(res['sched-latency_warm_ms']).padStart(9)}   ${f(out.sched_latency_warm_mevents_per_s, 2)}`,
     `  perf sched latency         ${f(perf.perf_sched_latency_ms as number).padStart(9)}   ${f(out.perf_sched_latency_mevents_per_s, 2)}`,
     `  perf sched timehist -s     ${f(perf.perf_sched_timehist_ms as number).padStart(9)}   ${f(out.perf_sched_timehist_mevents_per_s, 2)}`,
   ];
   if (!opts.workdir) rmSync(work, { recursive: true, force: true });
-  else { rmSync(cap, { recursive: true, force: true }); rmSync(db, { force: true }); }
+  else {
+    rmSync(cap, { recursive: true, force: true });
+    rmSync(db, { force: true });
+  }
   const text = lines.join('\n');
   return { ...out, text };
 }

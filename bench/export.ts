@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { pkgPath } from '../record/paths.js';
 import { loadAvg, median, run, table } from './lib.js';
 
-interface Opts { quick?: boolean; reps?: number; workdir?: string; log?: (s: string) => void }
+interface Opts {
+  quick?: boolean;
+  reps?: number;
+  workdir?: string;
+  log?: (s: string) => void;
+}
 
 async function record(o: Opts, log: (s: string) => void, name: string, args: string[]): Promise<string | null> {
   const dir = join(o.workdir ?? '/tmp', `export-bench-${name}`);
@@ -42,21 +47,43 @@ async function captures(o: Opts, log: (s: string) => void): Promise<string[]> {
   return out.length ? out : [pkgPath('fixtures/demo')];
 }
 
-interface One { events: number; bytes: number; seconds: number; cpuSeconds: number; rssMb: number }
+interface One {
+  events: number;
+  bytes: number;
+  seconds: number;
+  cpuSeconds: number;
+  rssMb: number;
+}
 
 /** one CLI export in a child under /usr/bin/time: wall time, and the child's peak RSS (%M, KiB) */
 async function once(root: string, capture: string, args: string[], outFile: string): Promise<One> {
-  const x = await run('/usr/bin/time', ['-f', 'ktape-bench-rss %M %U %S', process.execPath, join(root, 'dist/cli/main.js'), 'export', capture, ...args, outFile]);
+  const x = await run('/usr/bin/time', [
+    '-f',
+    'ktape-bench-rss %M %U %S',
+    process.execPath,
+    join(root, 'dist/cli/main.js'),
+    'export',
+    capture,
+    ...args,
+    outFile,
+  ]);
   if (x.code !== 0) throw new Error(`export failed (${root}): ${x.stderr.trim().split('\n')[0]}`);
   const rss = /ktape-bench-rss (\d+) ([\d.]+) ([\d.]+)/.exec(x.stderr);
   const ev = /: (\d+) events.*?, ([\d.]+) MB in/.exec(x.stderr);
   return {
-    events: ev ? Number(ev[1]) : 0, bytes: ev ? Number(ev[2]) * 1e6 : 0, seconds: x.wallNs / 1e9,
-    cpuSeconds: rss ? Number(rss[2]) + Number(rss[3]) : NaN, rssMb: rss ? Number(rss[1]) / 1024 : 0,
+    events: ev ? Number(ev[1]) : 0,
+    bytes: ev ? Number(ev[2]) * 1e6 : 0,
+    seconds: x.wallNs / 1e9,
+    cpuSeconds: rss ? Number(rss[2]) + Number(rss[3]) : NaN,
+    rssMb: rss ? Number(rss[1]) / 1024 : 0,
   };
 }
 
-const KINDS: [string, string[]][] = [['perfetto', ['--perfetto']], ['perfetto --no-compact', ['--no-compact', '--perfetto']], ['chrome', ['--chrome']]];
+const KINDS: [string, string[]][] = [
+  ['perfetto', ['--perfetto']],
+  ['perfetto --no-compact', ['--no-compact', '--perfetto']],
+  ['chrome', ['--chrome']],
+];
 
 /** the exports to run: KINDS, plus a Perfetto export at KTAPE_BENCH_EXPORT_MEMORY_LIMIT (this checkout only: older ones lack the flag) */
 function kinds(code: string): [string, string[]][] {
@@ -93,20 +120,46 @@ export async function benchExport(o: Opts = {}): Promise<object> {
       const rss = Math.max(...xs.map((x) => x.rssMb));
       const load = median(xs.map((x) => x.load));
       const eps = xs[0].events / s;
-      results.push({ capture, export: name, code, events: xs[0].events, seconds: xs.map((x) => x.seconds), median_s: s, events_per_s: Math.round(eps),
-        cpu_seconds: xs.map((x) => x.cpuSeconds), median_cpu_s: cpu, events_per_cpu_s: Math.round(xs[0].events / cpu),
-        output_bytes: xs[0].bytes, peak_rss_mb: Math.round(rss), load_avg: xs.map((x) => x.load) });
-      rows.push([capture.split('/').pop()!, name, code, xs[0].events.toLocaleString('en-US'), s.toFixed(2), Math.round(eps).toLocaleString('en-US'),
-        cpu.toFixed(2), Math.round(xs[0].events / cpu).toLocaleString('en-US'), (xs[0].bytes / 1e6).toFixed(1), rss.toFixed(0), load.toFixed(1)]);
+      results.push({
+        capture,
+        export: name,
+        code,
+        events: xs[0].events,
+        seconds: xs.map((x) => x.seconds),
+        median_s: s,
+        events_per_s: Math.round(eps),
+        cpu_seconds: xs.map((x) => x.cpuSeconds),
+        median_cpu_s: cpu,
+        events_per_cpu_s: Math.round(xs[0].events / cpu),
+        output_bytes: xs[0].bytes,
+        peak_rss_mb: Math.round(rss),
+        load_avg: xs.map((x) => x.load),
+      });
+      rows.push([
+        capture.split('/').pop()!,
+        name,
+        code,
+        xs[0].events.toLocaleString('en-US'),
+        s.toFixed(2),
+        Math.round(eps).toLocaleString('en-US'),
+        cpu.toFixed(2),
+        Math.round(xs[0].events / cpu).toLocaleString('en-US'),
+        (xs[0].bytes / 1e6).toFixed(1),
+        rss.toFixed(0),
+        load.toFixed(1),
+      ]);
     }
   }
   rmSync(outDir, { recursive: true, force: true });
-  const text = table(rows, `export throughput (CLI in a child process, wall time incl. start-up and load; cpu = user+sys of the child, all threads; load = 1-min load average before the run; median of ${reps})`);
+  const text = table(
+    rows,
+    `export throughput (CLI in a child process, wall time incl. start-up and load; cpu = user+sys of the child, all threads; load = 1-min load average before the run; median of ${reps})`,
+  );
   if (!o.log) log(text);
   return { reps, results, text };
 }
 
-if (process.argv[1] && process.argv[1].endsWith('bench/export.js')) {
+if (process.argv[1]?.endsWith('bench/export.js')) {
   benchExport({ reps: Number(process.env.KTAPE_BENCH_REPS ?? 3), workdir: process.env.KTAPE_BENCH_WORKDIR }).catch((e) => {
     process.stderr.write(`${e?.stack ?? e}\n`);
     process.exit(1);

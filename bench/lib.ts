@@ -19,7 +19,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
   return new Promise((resolve) => {
     const t0 = process.hrtime.bigint();
     const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [], err: Buffer[] = [];
+    const out: Buffer[] = [],
+      err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let timer: NodeJS.Timeout | null = null;
@@ -28,7 +29,10 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
       if (timer) clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), wallNs: Number(process.hrtime.bigint() - t0) });
     };
-    child.on('error', (e) => { err.push(Buffer.from(String(e))); done(127); });
+    child.on('error', (e) => {
+      err.push(Buffer.from(String(e)));
+      done(127);
+    });
     child.on('close', (code, sig) => done(code ?? (sig ? 128 : null)));
   });
 }
@@ -61,7 +65,10 @@ const CLK_TCK = 100; // USER_HZ: fixed at 100 on Linux for /proc times
 export function readTreeCpu(path: string): { selfNs: number; childrenNs: number } | null {
   if (!existsSync(path)) return null;
   const line = readFileSync(path, 'utf8');
-  const f = line.slice(line.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const f = line
+    .slice(line.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
   // fields after the comm: f[0] = state (field 3); utime = field 14 -> f[11]
   const tick = 1e9 / CLK_TCK;
   return { selfNs: (Number(f[11]) + Number(f[12])) * tick, childrenNs: (Number(f[13]) + Number(f[14])) * tick };
@@ -96,7 +103,9 @@ export function jsonLine<T = Record<string, unknown>>(text: string, key: string)
     try {
       const o = JSON.parse(s);
       if (o && typeof o === 'object' && key in o) return o as T;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
   }
   return null;
 }
@@ -110,10 +119,14 @@ export const fratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` :
 export function table(rows: string[][], title?: string): string {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const isNum = (s: string) => /^[-+]?[\d,.]+(×| ?%| ?[kMG]?B?\/s)?$|^-$/.test(s);
-  const fmt = (r: string[], head: boolean) => r.map((c, i) => (!head && isNum(c) && i > 0 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const fmt = (r: string[], head: boolean) =>
+    r
+      .map((c, i) => (!head && isNum(c) && i > 0 ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   const lines = [fmt(rows[0], true), w.map((n) => '-'.repeat(n)).join('  ')];
   for (const r of rows.slice(1)) lines.push(fmt(r, false));
-  return (title ? title + '\n' : '') + lines.join('\n');
+  return (title ? `${title}\n` : '') + lines.join('\n');
 }
 
 export function loadAvg(): number[] {

@@ -55,22 +55,48 @@ const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_
 
 export const WORKLOADS: Workload[] = [
   {
-    name: 'getppid', what: 'syscall storm: N getppid()', mode: 'getppid', n: 2_000_000, quickN: 200_000, ktapeEvents: 'syscall',
+    name: 'getppid',
+    what: 'syscall storm: N getppid()',
+    mode: 'getppid',
+    n: 2_000_000,
+    quickN: 200_000,
+    ktapeEvents: 'syscall',
     tracecmd: ['raw_syscalls:sys_enter', 'raw_syscalls:sys_exit'],
     perf: ['syscalls:sys_enter_getppid', 'syscalls:sys_exit_getppid'],
     ref: { 'trace-cmd': 3.8, perf: 9.9 },
   },
   {
-    name: 'pingpong', what: 'context-switch storm: N pipe round trips', mode: 'pingpong', n: 200_000, quickN: 20_000, ktapeEvents: 'sched',
-    tracecmd: SCHED, perf: SCHED, ref: { 'trace-cmd': 1.14, perf: 1.23 },
+    name: 'pingpong',
+    what: 'context-switch storm: N pipe round trips',
+    mode: 'pingpong',
+    n: 200_000,
+    quickN: 20_000,
+    ktapeEvents: 'sched',
+    tracecmd: SCHED,
+    perf: SCHED,
+    ref: { 'trace-cmd': 1.14, perf: 1.23 },
   },
   {
-    name: 'forkexec', what: 'N fork+exec+exit', mode: 'forkexec', n: 2000, quickN: 200, ktapeEvents: 'task,sched',
-    tracecmd: [...TASK, ...SCHED], perf: [...TASK, ...SCHED], ref: { 'trace-cmd': 1.01, perf: 1.05 },
+    name: 'forkexec',
+    what: 'N fork+exec+exit',
+    mode: 'forkexec',
+    n: 2000,
+    quickN: 200,
+    ktapeEvents: 'task,sched',
+    tracecmd: [...TASK, ...SCHED],
+    perf: [...TASK, ...SCHED],
+    ref: { 'trace-cmd': 1.01, perf: 1.05 },
   },
   {
-    name: 'pipes', what: 'kmalloc storm: N pipe()+close()', mode: 'pipes', n: 200_000, quickN: 20_000, ktapeEvents: 'kmem',
-    tracecmd: KMEM, perf: KMEM, ref: { 'trace-cmd': 1.2, perf: 1.7 },
+    name: 'pipes',
+    what: 'kmalloc storm: N pipe()+close()',
+    mode: 'pipes',
+    n: 200_000,
+    quickN: 20_000,
+    ktapeEvents: 'kmem',
+    tracecmd: KMEM,
+    perf: KMEM,
+    ref: { 'trace-cmd': 1.2, perf: 1.7 },
   },
 ];
 
@@ -209,7 +235,7 @@ export function tracepointSize(ev: string): number {
 export function ftraceEventBytes(ev: string): number {
   const s = tracepointSize(ev);
   const pad = (s + 3) & ~3;
-  return (4 + pad + (pad > 112 ? 4 : 0)) * 4096 / 4080;
+  return ((4 + pad + (pad > 112 ? 4 : 0)) * 4096) / 4080;
 }
 
 /** perf sample bytes: 8-byte header, 8 bytes per fixed sample field, RAW = u32 size + data padded to 8. */
@@ -245,7 +271,8 @@ function innerCmd(c: Ctx, w: Workload, n: number, inner: string): string[] {
 
 /** CPU of the tool's tree: everything the outer shell reaped, minus the workload's. */
 function toolCpu(outer: string, inner: string): number | undefined {
-  const o = readTreeCpu(outer), i = readExitStat(inner);
+  const o = readTreeCpu(outer),
+    i = readExitStat(inner);
   if (!o || i === null) return undefined;
   return o.childrenNs - i;
 }
@@ -278,7 +305,8 @@ __attribute__((destructor)) static void kt_exitstat(void)
 `;
 
 async function buildExitstat(dir: string): Promise<string> {
-  const src = join(dir, 'exitstat.c'), out = join(dir, 'exitstat.so');
+  const src = join(dir, 'exitstat.c'),
+    out = join(dir, 'exitstat.so');
   writeFileSync(src, EXITSTAT_C);
   const r = await run('gcc', ['-O2', '-shared', '-fPIC', '-o', out, src]);
   if (r.code !== 0) throw new Error(`compiling exitstat.c: ${r.stderr.trim()}`);
@@ -293,7 +321,10 @@ function readExitStat(path: string): number | null {
   let best: number | null = null;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.includes('(ktape-workload)')) continue;
-    const f = line.slice(line.lastIndexOf(')') + 2).trim().split(/\s+/);
+    const f = line
+      .slice(line.lastIndexOf(')') + 2)
+      .trim()
+      .split(/\s+/);
     const ns = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1e7;
     if (best === null || ns > best) best = ns;
   }
@@ -303,7 +334,14 @@ function readExitStat(path: string): number | null {
 async function runUntraced(c: Ctx, w: Workload, n: number, rep: number): Promise<RunSample> {
   const r = await run(c.workload, [w.mode, String(n)]);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
-  return { tool: 'untraced', rep, ok: r.code === 0 && !!j, error: r.code === 0 ? undefined : r.stderr.slice(-400), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  return {
+    tool: 'untraced',
+    rep,
+    ok: r.code === 0 && !!j,
+    error: r.code === 0 ? undefined : r.stderr.slice(-400),
+    elapsedNs: j?.elapsed_ns ?? NaN,
+    wallNs: r.wallNs,
+  };
 }
 
 export function ktapeTables(dir: string): Record<string, { rows: number; bytes: number }> {
@@ -333,9 +371,25 @@ export function ktapeStats(dir: string): Map<string, number> {
 async function runKtape(c: Ctx, w: Workload, n: number, rep: number, noStacks = false): Promise<RunSample> {
   const dir = join(c.workdir, `ktape-${w.name}-${rep}`);
   rmSync(dir, { recursive: true, force: true });
-  const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
-  rmSync(outer, { force: true }); rmSync(inner, { force: true });
-  const r = await run(c.treeCpu, [outer, c.node, c.cli, 'record', '-o', dir, '--events', w.ktapeEvents, ...(noStacks ? ['--no-kmem-stacks'] : []), '--json', '-q', '--', ...innerCmd(c, w, n, inner)]);
+  const outer = join(c.workdir, 'outer.stat'),
+    inner = join(c.workdir, 'inner.stat');
+  rmSync(outer, { force: true });
+  rmSync(inner, { force: true });
+  const r = await run(c.treeCpu, [
+    outer,
+    c.node,
+    c.cli,
+    'record',
+    '-o',
+    dir,
+    '--events',
+    w.ktapeEvents,
+    ...(noStacks ? ['--no-kmem-stacks'] : []),
+    '--json',
+    '-q',
+    '--',
+    ...innerCmd(c, w, n, inner),
+  ]);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
   const k = jsonLine<{ events_total: number; lost: number; bytes: number }>(r.stdout, 'events_total');
   const s: RunSample = { tool: noStacks ? 'ktape-nostacks' : 'ktape', rep, ok: r.code === 0 && !!j && !!k, elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
@@ -365,7 +419,9 @@ async function runKtape(c: Ctx, w: Workload, n: number, rep: number, noStacks = 
  * overrun + dropped events.
  */
 export function parseTraceCmdStat(text: string): { read: number; lost: number; entries: number } {
-  let read = 0, lost = 0, entries = 0;
+  let read = 0,
+    lost = 0,
+    entries = 0;
   for (const m of text.matchAll(/^(entries|overrun|commit overrun|dropped events|read events):\s*(\d+)/gm)) {
     const v = Number(m[2]);
     if (m[1] === 'read events') read += v;
@@ -377,7 +433,8 @@ export function parseTraceCmdStat(text: string): { read: number; lost: number; e
 
 /** Parse trace-cmd record's "N bytes in size (M uncompressed)" per-CPU lines. */
 export function parseTraceCmdSizes(text: string): { disk: number; raw: number } {
-  let disk = 0, raw = 0;
+  let disk = 0,
+    raw = 0;
   for (const m of text.matchAll(/^\s*(\d+) bytes in size(?: \((\d+) uncompressed\))?/gm)) {
     disk += Number(m[1]);
     raw += Number(m[2] ?? m[1]);
@@ -388,18 +445,38 @@ export function parseTraceCmdSizes(text: string): { disk: number; raw: number } 
 async function runTraceCmd(c: Ctx, w: Workload, n: number, rep: number, stacks = false): Promise<RunSample> {
   const file = join(c.workdir, `tc-${w.name}-${rep}.dat`);
   rmSync(file, { force: true });
-  const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
-  rmSync(outer, { force: true }); rmSync(inner, { force: true });
-  const args = [outer, 'env', `LD_PRELOAD=${c.ftshim}`, `FTSHIM_DIR=${join(c.workdir, 'ftshim')}`, 'trace-cmd', 'record', '-b', '16384', ...(stacks ? ['-T'] : []), '-o', file];
+  const outer = join(c.workdir, 'outer.stat'),
+    inner = join(c.workdir, 'inner.stat');
+  rmSync(outer, { force: true });
+  rmSync(inner, { force: true });
+  const args = [
+    outer,
+    'env',
+    `LD_PRELOAD=${c.ftshim}`,
+    `FTSHIM_DIR=${join(c.workdir, 'ftshim')}`,
+    'trace-cmd',
+    'record',
+    '-b',
+    '16384',
+    ...(stacks ? ['-T'] : []),
+    '-o',
+    file,
+  ];
   for (const e of w.tracecmd) args.push('-e', e);
   args.push(...innerCmd(c, w, n, inner)); // innerCmd's env replaces LD_PRELOAD (ftshim) with exitstat.so
   const r = await run(c.treeCpu, args);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
-  const s: RunSample = { tool: stacks ? 'trace-cmd-stacks' : 'trace-cmd', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  const s: RunSample = {
+    tool: stacks ? 'trace-cmd-stacks' : 'trace-cmd',
+    rep,
+    ok: r.code === 0 && !!j && existsSync(file),
+    elapsedNs: j?.elapsed_ns ?? NaN,
+    wallNs: r.wallNs,
+  };
   if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
   else {
     s.toolCpuNs = toolCpu(outer, inner);
-    const sizes = parseTraceCmdSizes(r.stdout + '\n' + r.stderr);
+    const sizes = parseTraceCmdSizes(`${r.stdout}\n${r.stderr}`);
     s.eventBytes = sizes.disk;
     s.eventBytesRaw = sizes.raw;
     s.captureBytes = diskBytes(file);
@@ -447,11 +524,31 @@ export function perfDataSize(file: string): number {
 async function runPerf(c: Ctx, w: Workload, n: number, rep: number, stacks = false): Promise<RunSample> {
   const file = join(c.workdir, `perf-${w.name}-${rep}.data`);
   rmSync(file, { force: true });
-  const outer = join(c.workdir, 'outer.stat'), inner = join(c.workdir, 'inner.stat');
-  rmSync(outer, { force: true }); rmSync(inner, { force: true });
-  const r = await run(c.treeCpu, [outer, 'perf', 'record', '-q', ...(stacks ? ['-g'] : []), '-o', file, '-e', w.perf.join(','), '--', ...innerCmd(c, w, n, inner)]);
+  const outer = join(c.workdir, 'outer.stat'),
+    inner = join(c.workdir, 'inner.stat');
+  rmSync(outer, { force: true });
+  rmSync(inner, { force: true });
+  const r = await run(c.treeCpu, [
+    outer,
+    'perf',
+    'record',
+    '-q',
+    ...(stacks ? ['-g'] : []),
+    '-o',
+    file,
+    '-e',
+    w.perf.join(','),
+    '--',
+    ...innerCmd(c, w, n, inner),
+  ]);
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
-  const s: RunSample = { tool: stacks ? 'perf-stacks' : 'perf', rep, ok: r.code === 0 && !!j && existsSync(file), elapsedNs: j?.elapsed_ns ?? NaN, wallNs: r.wallNs };
+  const s: RunSample = {
+    tool: stacks ? 'perf-stacks' : 'perf',
+    rep,
+    ok: r.code === 0 && !!j && existsSync(file),
+    elapsedNs: j?.elapsed_ns ?? NaN,
+    wallNs: r.wallNs,
+  };
   if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
   else {
     s.toolCpuNs = toolCpu(outer, inner);
@@ -524,9 +621,7 @@ function kindBytes(results: WorkloadResult[], perfSampleType: string[] | undefin
   // ktape: biggest sample of each table across all runs (per-batch overhead amortised best there)
   const best = new Map<string, { rows: number; bytes: number }>();
   for (const w of results)
-    for (const s of w.samples)
-      for (const [t, v] of Object.entries(s.tables ?? {}))
-        if (v.rows > (best.get(t)?.rows ?? 0)) best.set(t, v);
+    for (const s of w.samples) for (const [t, v] of Object.entries(s.tables ?? {})) if (v.rows > (best.get(t)?.rows ?? 0)) best.set(t, v);
   return KIND_MAP.filter((k) => best.has(k.table)).map((k) => {
     const b = best.get(k.table)!;
     const perfEv = k.perf ?? k.tracecmd;
@@ -545,7 +640,7 @@ function kindBytes(results: WorkloadResult[], perfSampleType: string[] | undefin
 
 // ---------------------------------------------------------------- sustained rate
 
-async function runSustained(c: Ctx, label: string, args: string[], target: number | null, secs: number): Promise<SustainedResult> {
+async function runSustained(c: Ctx, label: string, args: string[], target: number | null, _secs: number): Promise<SustainedResult> {
   const dir = join(c.workdir, `ktape-sustained`);
   rmSync(dir, { recursive: true, force: true });
   // default ring size (64 MiB): what a user gets
@@ -555,7 +650,9 @@ async function runSustained(c: Ctx, label: string, args: string[], target: numbe
   let cpu = NaN;
   try {
     cpu = ktapeStats(dir).get('recorder_cpu_ns') ?? NaN;
-  } catch { /* reported below */ }
+  } catch {
+    /* reported below */
+  }
   rmSync(dir, { recursive: true, force: true });
   const el = j?.elapsed_ns ?? NaN;
   return {
@@ -603,7 +700,8 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
     }
     if (why) skipped['trace-cmd'] = skipped['trace-cmd-stacks'] = why;
   }
-  if ((tools.includes('perf') || tools.includes('perf-stacks')) && !which('perf')) skipped.perf = skipped['perf-stacks'] = 'perf not installed (apt install linux-perf)';
+  if ((tools.includes('perf') || tools.includes('perf-stacks')) && !which('perf'))
+    skipped.perf = skipped['perf-stacks'] = 'perf not installed (apt install linux-perf)';
   tools = tools.filter((t) => !skipped[t]);
   for (const [t, why] of Object.entries(skipped)) log(`  skipping ${t}: ${why}`);
 
@@ -618,13 +716,19 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
       samples.push(await runUntraced(c, w, n, rep));
       for (const t of tools) {
         if (KMEM_ONLY.includes(t) && !w.ktapeEvents.includes('kmem')) continue;
-        const s = t === 'ktape' || t === 'ktape-nostacks' ? await runKtape(c, w, n, rep, t === 'ktape-nostacks')
-          : t === 'trace-cmd' || t === 'trace-cmd-stacks' ? await runTraceCmd(c, w, n, rep, t === 'trace-cmd-stacks')
-          : await runPerf(c, w, n, rep, t === 'perf-stacks');
+        const s =
+          t === 'ktape' || t === 'ktape-nostacks'
+            ? await runKtape(c, w, n, rep, t === 'ktape-nostacks')
+            : t === 'trace-cmd' || t === 'trace-cmd-stacks'
+              ? await runTraceCmd(c, w, n, rep, t === 'trace-cmd-stacks')
+              : await runPerf(c, w, n, rep, t === 'perf-stacks');
         samples.push(s);
         if (!s.ok) log(`    ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
       }
-      const line = samples.filter((s) => s.rep === rep).map((s) => `${s.tool} ${(s.elapsedNs / 1e6).toFixed(0)} ms`).join(', ');
+      const line = samples
+        .filter((s) => s.rep === rep)
+        .map((s) => `${s.tool} ${(s.elapsedNs / 1e6).toFixed(0)} ms`)
+        .join(', ');
       log(`    rep ${rep}: ${line}`);
     }
     const r = summarize(w, samples, tools);
@@ -658,30 +762,67 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
 
 export function formatRecordBench(r: RecordBenchResult): string {
   const out: string[] = [];
-  const rows: string[][] = [['workload', 'tool', 'ratio', 'ref', 'traced ms', 'events', 'lost', 'B/ev disk', 'B/ev raw', 'capture B/ev', 'CPU ns/ev', 'loop ns/ev']];
+  const rows: string[][] = [
+    ['workload', 'tool', 'ratio', 'ref', 'traced ms', 'events', 'lost', 'B/ev disk', 'B/ev raw', 'capture B/ev', 'CPU ns/ev', 'loop ns/ev'],
+  ];
   for (const w of r.workloads) {
     rows.push([`${w.name} (N=${fint(w.n)})`, 'untraced', '1.00×', '', fx(w.untracedMsMedian, 1), '', '', '', '', '', '', '']);
     for (const t of r.tools) {
       const s = w.tools[t];
       if (!s) continue;
       const lost = s.failed === s.runs ? 'FAILED' : `${fint(s.lost)}${s.lostMax > s.lost ? ` (max ${fint(s.lostMax)})` : ''}`;
-      rows.push(['', t, fratio(s.ratioMedian), s.refRatio ? fratio(s.refRatio) : '', fx(s.elapsedMsMedian, 1), fint(s.events), lost,
-        fx(s.bytesPerEvent, 1), fx(s.bytesPerEventRaw, 1), fx(s.captureBytesPerEvent, 1), fint(s.toolCpuNsPerEvent), s.loopCpuNsPerEvent !== undefined ? fint(s.loopCpuNsPerEvent) : '']);
+      rows.push([
+        '',
+        t,
+        fratio(s.ratioMedian),
+        s.refRatio ? fratio(s.refRatio) : '',
+        fx(s.elapsedMsMedian, 1),
+        fint(s.events),
+        lost,
+        fx(s.bytesPerEvent, 1),
+        fx(s.bytesPerEventRaw, 1),
+        fx(s.captureBytesPerEvent, 1),
+        fint(s.toolCpuNsPerEvent),
+        s.loopCpuNsPerEvent !== undefined ? fint(s.loopCpuNsPerEvent) : '',
+      ]);
     }
   }
-  out.push(table(rows, `Recorder overhead: traced/untraced workload time, median of ${r.reps} interleaved reps${r.quick ? ' (QUICK mode: small N, not comparable with the reference)' : ''}`));
+  out.push(
+    table(
+      rows,
+      `Recorder overhead: traced/untraced workload time, median of ${r.reps} interleaved reps${r.quick ? ' (QUICK mode: small N, not comparable with the reference)' : ''}`,
+    ),
+  );
   out.push('  ref = shared/README.md reference ratio; B/ev disk = event data as stored (trace-cmd compresses), raw = uncompressed;');
-  out.push('  CPU ns/ev = tool process tree CPU minus the workload\'s (10 ms ticks), loop ns/ev = ktape stats recorder_cpu_ns.');
+  out.push("  CPU ns/ev = tool process tree CPU minus the workload's (10 ms ticks), loop ns/ev = ktape stats recorder_cpu_ns.");
   for (const [t, why] of Object.entries(r.skipped)) out.push(`  ${t} skipped: ${why}`);
   if (r.kinds.length) {
     const k: string[][] = [['kind', 'ktape B/ev (measured)', 'rows', 'trace-cmd B/ev (derived, raw)', 'perf B/ev (derived)', 'peer tracepoint']];
-    for (const x of r.kinds) k.push([x.kind, fx(x.ktape, 1), fint(x.ktapeRows), fx(x.tracecmd, 1), fx(x.perf, 1), x.perfEvent === x.tracecmdEvent ? x.tracecmdEvent : `${x.tracecmdEvent} / ${x.perfEvent}`]);
+    for (const x of r.kinds)
+      k.push([
+        x.kind,
+        fx(x.ktape, 1),
+        fint(x.ktapeRows),
+        fx(x.tracecmd, 1),
+        fx(x.perf, 1),
+        x.perfEvent === x.tracecmdEvent ? x.tracecmdEvent : `${x.tracecmdEvent} / ${x.perfEvent}`,
+      ]);
     out.push('');
     out.push(table(k, 'Bytes on disk per event, per kind (ktape uncompressed Arrow; target sched_switch <= 24)'));
   }
   if (r.sustained.length) {
     const s: string[][] = [['run', 'secs', 'calls', 'events', 'lost', 'events/s', 'recorder CPU %', 'bytes']];
-    for (const x of r.sustained) s.push([x.label, fx(x.secs, 1), fint(x.calls), fint(x.events), x.error ? 'FAILED' : fint(x.lost), fint(x.eventsPerS), fx(x.recorderCpuPct, 0), fint(x.bytes)]);
+    for (const x of r.sustained)
+      s.push([
+        x.label,
+        fx(x.secs, 1),
+        fint(x.calls),
+        fint(x.events),
+        x.error ? 'FAILED' : fint(x.lost),
+        fint(x.eventsPerS),
+        fx(x.recorderCpuPct, 0),
+        fint(x.bytes),
+      ]);
     out.push('');
     out.push(table(s, 'Sustained rate under ktape (syscall events, default 64 MiB ring; target 2M events/s for 30 s with zero loss)'));
     for (const x of r.sustained) if (x.error) out.push(`  ${x.label}: ${x.error.trim().split('\n').slice(-2).join(' | ')}`);

@@ -34,7 +34,13 @@ function parseArgs(argv: string[]): Args {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : undefined);
+  const list = (s: string | undefined) =>
+    s
+      ? s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : undefined;
   const a: Args = {
     quick,
     reps: Number(val('--reps') ?? process.env.KTAPE_BENCH_REPS ?? (quick ? 3 : 5)),
@@ -44,8 +50,10 @@ function parseArgs(argv: string[]): Args {
     skip: new Set(list(val('--skip')) ?? []),
   };
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`usage: npm run bench [-- --quick] [--reps N] [--only ${[...WORKLOADS.map((w) => w.name), 'sustained'].join(',')}]\n` +
-      `                     [--tools ${TOOLS.join(',')}] [--sustain-secs S] [--skip record,transport,analyze,export]\n`);
+    process.stdout.write(
+      `usage: npm run bench [-- --quick] [--reps N] [--only ${[...WORKLOADS.map((w) => w.name), 'sustained'].join(',')}]\n` +
+        `                     [--tools ${TOOLS.join(',')}] [--sustain-secs S] [--skip record,transport,analyze,export]\n`,
+    );
     process.exit(0);
   }
   for (const t of a.tools ?? []) if (!TOOLS.includes(t)) throw new Error(`--tools: unknown tool ${t}`);
@@ -92,7 +100,7 @@ async function main(): Promise<void> {
     process.stderr.write('ktape bench: the recorder benchmark needs root (BPF, tracefs, perf); run it with sudo\n');
     process.exit(1);
   }
-  const log = (s: string) => process.stdout.write(s + '\n');
+  const log = (s: string) => process.stdout.write(`${s}\n`);
   const workdir = process.env.KTAPE_BENCH_WORKDIR ?? join(tmpdir(), `ktape-bench-${process.pid}`);
   mkdirSync(workdir, { recursive: true });
   const started = new Date();
@@ -117,13 +125,13 @@ async function main(): Promise<void> {
       const only = a.only ?? (a.skip.has('sustained') ? WORKLOADS.map((w) => w.name) : undefined);
       const r = await benchRecord({ ...opts, tools: a.tools, workloads: only, sustainSecs: a.sustainSecs });
       result.record = r;
-      log('\n' + formatRecordBench(r));
+      log(`\n${formatRecordBench(r)}`);
     }
     if (!a.skip.has('transport') && (!a.only || a.only.includes('transport'))) {
       log('\n== ring transport ==');
       const r = await benchTransport({ ...opts, reps: Math.max(3, a.reps) });
       result.transport = r;
-      log('\n' + formatTransportBench(r));
+      log(`\n${formatTransportBench(r)}`);
     }
     if (!a.skip.has('analyze') && !a.only) result.analyze = await optional('analyze', 'benchAnalyze', opts, log);
     if (!a.skip.has('export') && !a.only) result.export = await optional('export', 'benchExport', opts, log);

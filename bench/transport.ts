@@ -116,9 +116,12 @@ export async function fillRing(ringBytes: number, calls: number): Promise<Loaded
       links.push(link);
     }
     // the workload is held until its pid is in the filter
-    const child = spawn('/bin/sh', ['-c', 'read _ <&3; exec 3<&-; exec "$@"', 'sh', pkgPath('build/ktape-workload'), 'getppid', String(calls)], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', 'read _ <&3; exec 3<&-; exec "$@"', 'sh', pkgPath('build/ktape-workload'), 'getppid', String(calls)], {
+      stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+    });
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-    const key = Buffer.alloc(4), one = Buffer.alloc(4);
+    const key = Buffer.alloc(4),
+      one = Buffer.alloc(4);
     key.writeUInt32LE(child.pid!);
     one.writeUInt32LE(1);
     if (L.bpf_map_update_elem(L.bpf_map__fd(map('kt_tgids')), key, one, 0) !== 0) throw new Error(`filter: ${strerror(errno())}`);
@@ -139,7 +142,9 @@ async function drainOnce(t: Transport, rep: number, ringBytes: number, calls: nu
   try {
     const ring = makeRing(t, loaded.ringFd, ringBytes);
     new Uint8Array(ring.buf).fill(0); // fault the output buffer in before timing
-    let bytes = 0, records = 0, drains = 0;
+    let bytes = 0,
+      records = 0,
+      drains = 0;
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     for (;;) {
@@ -161,15 +166,30 @@ async function drainOnce(t: Transport, rep: number, ringBytes: number, calls: nu
 async function e2eOnce(t: Transport, rep: number, calls: number, workdir: string): Promise<E2ESample> {
   const dir = join(workdir, `transport-${t}-${rep}`);
   rmSync(dir, { recursive: true, force: true });
-  const r = await run(process.execPath, [pkgPath('dist/cli/main.js'), 'record', '-o', dir, '--events', 'syscall', '--json', '-q', '--', pkgPath('build/ktape-workload'), 'getppid', String(calls)], { env: { ...process.env, KTAPE_RING: t } });
+  const r = await run(
+    process.execPath,
+    [pkgPath('dist/cli/main.js'), 'record', '-o', dir, '--events', 'syscall', '--json', '-q', '--', pkgPath('build/ktape-workload'), 'getppid', String(calls)],
+    { env: { ...process.env, KTAPE_RING: t } },
+  );
   const j = jsonLine<{ elapsed_ns: number }>(r.stdout, 'elapsed_ns');
   const k = jsonLine<{ events_total: number; lost: number }>(r.stdout, 'events_total');
   let cpu = NaN;
   try {
     cpu = ktapeStats(dir).get('recorder_cpu_ns') ?? NaN;
-  } catch { /* below */ }
+  } catch {
+    /* below */
+  }
   rmSync(dir, { recursive: true, force: true });
-  return { transport: t, rep, ok: r.code === 0 && !!j && !!k, elapsedNs: j?.elapsed_ns ?? NaN, events: k?.events_total ?? NaN, lost: k?.lost ?? NaN, loopCpuNs: cpu, error: r.code === 0 ? undefined : r.stderr.slice(-400) };
+  return {
+    transport: t,
+    rep,
+    ok: r.code === 0 && !!j && !!k,
+    elapsedNs: j?.elapsed_ns ?? NaN,
+    events: k?.events_total ?? NaN,
+    lost: k?.lost ?? NaN,
+    loopCpuNs: cpu,
+    error: r.code === 0 ? undefined : r.stderr.slice(-400),
+  };
 }
 
 export async function benchTransport(o: { quick: boolean; reps: number; workdir: string; log: (s: string) => void }): Promise<TransportBenchResult> {
@@ -178,13 +198,18 @@ export async function benchTransport(o: { quick: boolean; reps: number; workdir:
   const fillCalls = o.quick ? 400_000 : 3_500_000;
   const e2eCalls = o.quick ? 500_000 : 2_000_000;
   const ringBytes = ringMb << 20;
-  const drain: DrainSample[] = [], e2e: E2ESample[] = [];
-  o.log(`  drain throughput: ${ringMb} MiB ring filled by ${fillCalls.toLocaleString('en-US')} getppid calls, then drained; ${o.reps} reps per transport, alternating`);
+  const drain: DrainSample[] = [],
+    e2e: E2ESample[] = [];
+  o.log(
+    `  drain throughput: ${ringMb} MiB ring filled by ${fillCalls.toLocaleString('en-US')} getppid calls, then drained; ${o.reps} reps per transport, alternating`,
+  );
   for (let rep = 0; rep < o.reps; rep++) {
     for (const t of rep % 2 ? [...TRANSPORTS].reverse() : TRANSPORTS) {
       const s = await drainOnce(t, rep, ringBytes, fillCalls);
       drain.push(s);
-      o.log(`    ${t.padEnd(4)} rep ${rep}: ${fint(s.records)} records, ${(s.bytes / 1e6).toFixed(1)} MB in ${(s.wallNs / 1e6).toFixed(1)} ms (${s.drains} drains)`);
+      o.log(
+        `    ${t.padEnd(4)} rep ${rep}: ${fint(s.records)} records, ${(s.bytes / 1e6).toFixed(1)} MB in ${(s.wallNs / 1e6).toFixed(1)} ms (${s.drains} drains)`,
+      );
     }
   }
   o.log(`  end to end: ktape record --events syscall -- getppid ${e2eCalls.toLocaleString('en-US')}, KTAPE_RING=shim|js, ${o.reps} reps each, alternating`);
@@ -192,7 +217,9 @@ export async function benchTransport(o: { quick: boolean; reps: number; workdir:
     for (const t of rep % 2 ? [...TRANSPORTS].reverse() : TRANSPORTS) {
       const s = await e2eOnce(t, rep, e2eCalls, o.workdir);
       e2e.push(s);
-      o.log(`    ${t.padEnd(4)} rep ${rep}: ${s.ok ? `${fint(s.events)} events, lost ${s.lost}, recorder ${fint(s.loopCpuNs / s.events)} ns/event, workload ${(s.elapsedNs / 1e6).toFixed(0)} ms` : `FAILED ${s.error}`}`);
+      o.log(
+        `    ${t.padEnd(4)} rep ${rep}: ${s.ok ? `${fint(s.events)} events, lost ${s.lost}, recorder ${fint(s.loopCpuNs / s.events)} ns/event, workload ${(s.elapsedNs / 1e6).toFixed(0)} ms` : `FAILED ${s.error}`}`,
+      );
     }
   }
   const summary = {} as Record<Transport, TransportSummary>;
@@ -212,12 +239,14 @@ export async function benchTransport(o: { quick: boolean; reps: number; workdir:
   // of the recorder's CPU (decode and Arrow writes dominate) and the medians move by more than the
   // difference between run sets on a shared 2-vCPU VM, so e2e only overrides when its ranges do not
   // overlap (every run of one transport cheaper than every run of the other).
-  const a = summary.shim, b = summary.js;
+  const a = summary.shim,
+    b = summary.js;
   const range = (t: Transport) => {
     const v = e2e.filter((s) => s.transport === t && s.ok).map((s) => s.loopCpuNs / s.events);
     return [Math.min(...v), Math.max(...v)];
   };
-  const [sLo, sHi] = range('shim'), [jLo, jHi] = range('js');
+  const [sLo, sHi] = range('shim'),
+    [jLo, jHi] = range('js');
   const winner: Transport = jHi < sLo ? 'js' : sHi < jLo ? 'shim' : b.drainMBps > a.drainMBps ? 'js' : 'shim';
   return { ringMb, fillCalls, e2eCalls, reps: o.reps, drain, e2e, summary, winner, default: process.env.KTAPE_RING === 'js' ? 'js' : 'shim' };
 }
@@ -226,8 +255,18 @@ export function formatTransportBench(r: TransportBenchResult): string {
   const rows: string[][] = [['transport', 'drain MB/s', 'drain Mrec/s', 'drain ns/rec', 'e2e recorder ns/ev', 'e2e workload ms', 'e2e lost']];
   for (const t of TRANSPORTS) {
     const s = r.summary[t];
-    rows.push([t === 'shim' ? 'shim (ktring.c via koffi)' : 'js (mmap + koffi.view)', fint(s.drainMBps), fx(s.drainRecordsPerS / 1e6, 1), fx(s.drainNsPerRecord, 1), fint(s.e2eLoopCpuNsPerEvent), fint(s.e2eElapsedMs), fint(s.e2eLost)]);
+    rows.push([
+      t === 'shim' ? 'shim (ktring.c via koffi)' : 'js (mmap + koffi.view)',
+      fint(s.drainMBps),
+      fx(s.drainRecordsPerS / 1e6, 1),
+      fx(s.drainNsPerRecord, 1),
+      fint(s.e2eLoopCpuNsPerEvent),
+      fint(s.e2eElapsedMs),
+      fint(s.e2eLost),
+    ]);
   }
-  return table(rows, `Ring transport: isolated drain of a ${r.ringMb} MiB ring (medians of ${r.reps}) and end-to-end getppid storm (N=${fint(r.e2eCalls)})`) +
-    `\n  better: ${r.winner} (isolated drain throughput decides unless the end-to-end CPU ranges do not overlap); the recorder's default is the shim (KTAPE_RING=js selects the JS reader)`;
+  return (
+    table(rows, `Ring transport: isolated drain of a ${r.ringMb} MiB ring (medians of ${r.reps}) and end-to-end getppid storm (N=${fint(r.e2eCalls)})`) +
+    `\n  better: ${r.winner} (isolated drain throughput decides unless the end-to-end CPU ranges do not overlap); the recorder's default is the shim (KTAPE_RING=js selects the JS reader)`
+  );
 }

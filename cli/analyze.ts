@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Argument, Command, Option } from 'commander';
+import { Argument, type Command, Option } from 'commander';
 import { UsageError, KtapeError } from '../formats/errors.js';
 import { TABLES } from '../formats/schema.js';
 import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
@@ -22,16 +22,19 @@ function memLimit(v: string): string {
   return v.trim();
 }
 
-const dbOptions = (c: Command) => c
-  .option('--db <file>', 'keep the loaded database in FILE and reuse it while the capture is unchanged')
-  .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB', memLimit);
+const dbOptions = (c: Command) =>
+  c
+    .option('--db <file>', 'keep the loaded database in FILE and reuse it while the capture is unchanged')
+    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB', memLimit);
 
 /** Open with progress on a TTY. */
 async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
   const tty = process.stderr.isTTY;
   let last = 0;
   const o: OpenOptions = {
-    db: opts.db, memoryLimit: opts.memoryLimit, skipTables: report ? reportSkips(report, readManifest(dir)) : undefined,
+    db: opts.db,
+    memoryLimit: opts.memoryLimit,
+    skipTables: report ? reportSkips(report, readManifest(dir)) : undefined,
     onWarning: (m) => process.stderr.write(`ktape: warning: ${printable(m)}\n`),
   };
   if (tty) {
@@ -55,9 +58,15 @@ function format(opts: { json?: boolean; csv?: boolean }): 'human' | 'json' | 'cs
 }
 
 function printRows(rows: Row[], columns: string[], fmt: 'human' | 'json' | 'csv'): void {
-  if (fmt === 'json') process.stdout.write(JSON.stringify(rows, jsonReplacer, 2) + '\n');
+  if (fmt === 'json') process.stdout.write(`${JSON.stringify(rows, jsonReplacer, 2)}\n`);
   else if (fmt === 'csv') process.stdout.write(toCsv(columns, rows));
-  else process.stdout.write(renderTable(columns.map((k) => ({ key: k, unit: undefined })), rows) + `\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
+  else
+    process.stdout.write(
+      `${renderTable(
+        columns.map((k) => ({ key: k, unit: undefined })),
+        rows,
+      )}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`,
+    );
 }
 
 async function runQuery(cap: CaptureDb, sql: string, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
@@ -131,7 +140,9 @@ function registerReports(program: Command): void {
     .option('--json', 'JSON output (stable snake_case fields, unit in the name)')
     .option('--csv', 'CSV output');
   dbOptions(analyze)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Reports:
 ${reportNames.map((n) => `  ${n.padEnd(14)} ${REPORTS[n].doc}`).join('\n')}
 
@@ -140,7 +151,8 @@ Examples:
   ktape analyze cap cpu --by process --top 10
   ktape analyze cap sched-latency --comm '^kt-' --json
   ktape analyze cap leaks --min-age 500ms --folded | flamegraph.pl > leaks.svg
-  ktape analyze cap syscalls --pid 1234 --hist --db cap.duckdb`)
+  ktape analyze cap syscalls --pid 1234 --hist --db cap.duckdb`,
+    )
     .action(async (dir: string, report: string | undefined, opts) => {
       const fmt = format(opts);
       await checkCommRegex('--comm', opts.comm);
@@ -151,7 +163,12 @@ Examples:
       try {
         const w = window(cap, opts.since, opts.until);
         const ro: ReportOptions = {
-          ...w, pid: opts.pid, comm: opts.comm, top: opts.top, by: opts.by, hist: !!opts.hist,
+          ...w,
+          pid: opts.pid,
+          comm: opts.comm,
+          top: opts.top,
+          by: opts.by,
+          hist: !!opts.hist,
           at: opts.at !== undefined ? Math.min(cap.startTs + parseDuration('--at', opts.at), cap.endTs) : undefined,
           minAge: opts.minAge !== undefined ? parseDuration('--min-age', opts.minAge) : undefined,
           folded: !!opts.folded,
@@ -168,21 +185,24 @@ Examples:
 function registerQuery(program: Command): void {
   const query = program
     .command('query')
-    .description('run SQL over a capture\'s views (interactive shell when stdin is a TTY and no SQL is given)')
+    .description("run SQL over a capture's views (interactive shell when stdin is a TTY and no SQL is given)")
     .argument('<capture>', 'capture directory')
     .argument('[sql]', 'one SQL statement (or read it from stdin when stdin is not a TTY)')
     .option('--json', 'JSON rows')
     .option('--csv', 'CSV')
     .option('--unsafe', "no sandbox: DuckDB's full power: file access, ATTACH, extensions, several statements (the last one's rows are printed)");
   dbOptions(query)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   ktape query cap "SELECT comm, sum(dur) AS cpu_ns FROM sched_slices JOIN threads USING (tid) GROUP BY comm ORDER BY 2 DESC LIMIT 5"
   ktape query cap "SELECT name, count(*) FROM syscalls WHERE failed GROUP BY name" --csv
   ktape tables cap        lists the views and their columns
 
 Sandbox: the SQL runs on the loaded capture only: one statement; no file access (COPY TO, read_csv,
-read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts all of it.`)
+read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts all of it.`,
+    )
     .action(async (dir: string, sql: string | undefined, opts) => {
       const fmt = format(opts);
       if (sql === undefined && !process.stdin.isTTY) sql = (await readStdin()).trim().replace(/;\s*$/, '');
@@ -213,13 +233,14 @@ function registerTables(program: Command): void {
         views.push({ ...v, columns: v.columns.map((c) => ({ ...c, type: types.get(c.name) ?? '?' })) });
       }
       if (opts.json) {
-        process.stdout.write(JSON.stringify(views, null, 2) + '\n');
+        process.stdout.write(`${JSON.stringify(views, null, 2)}\n`);
         return;
       }
       for (const v of views) {
-        process.stdout.write(printable(`${v.name}  (analyze/sql/${v.module}.sql)`) + `\n  ${printable(v.doc)}\n`);
+        process.stdout.write(`${printable(`${v.name}  (analyze/sql/${v.module}.sql)`)}\n  ${printable(v.doc)}\n`);
         const cols = v.columns.map((c) => ({ name: printable(c.name), type: printable(c.type), doc: printable(c.doc) }));
-        const w = Math.max(...cols.map((c) => c.name.length)), tw = Math.max(...cols.map((c) => c.type.length));
+        const w = Math.max(...cols.map((c) => c.name.length)),
+          tw = Math.max(...cols.map((c) => c.type.length));
         for (const c of cols) process.stdout.write(`    ${c.name.padEnd(w)}  ${c.type.padEnd(tw)}  ${c.doc}\n`);
         process.stdout.write('\n');
       }

@@ -57,7 +57,7 @@ export function num(flag: string, min: number, max = Number.MAX_SAFE_INTEGER, in
 /** Commander argParser for an integer flag. */
 export const int = (flag: string, min: number, max = 2 ** 31 - 1, code?: string) => num(flag, min, max, true, code);
 
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9 };
+const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9 };
 /** Longest duration or offset accepted, in ns (2^53 - 1 ns, about 104 days: exact as a JS number, far below int64). */
 export const MAX_DURATION_NS = Number.MAX_SAFE_INTEGER;
 
@@ -70,10 +70,13 @@ export function parseDuration(flag: string, v: string, opts: { bareUnit?: string
   const m = /^\s*([0-9.]+)\s*([a-zµ]*)\s*$/.exec(v);
   const unit = m ? m[2] || (opts.bareUnit ?? 's') : '';
   if (!m || !DECIMAL.test(m[1]) || !units.includes(unit))
-    throw new UsageError(opts.message ?? `${flag} ${v}: expected a duration like 1.5s, 200ms, 300us or 42ns (a decimal number and one of ${units.join(', ')}; bare = ${opts.bareUnit ?? 's'})`, opts.code);
+    throw new UsageError(
+      opts.message ??
+        `${flag} ${v}: expected a duration like 1.5s, 200ms, 300us or 42ns (a decimal number and one of ${units.join(', ')}; bare = ${opts.bareUnit ?? 's'})`,
+      opts.code,
+    );
   const ns = Math.round(Number(m[1]) * DURATION_UNITS[unit]);
-  if (!Number.isSafeInteger(ns))
-    throw new UsageError(`${flag} ${v}: too long (at most ${Math.floor(MAX_DURATION_NS / 1e9)}s, about 104 days)`, opts.code);
+  if (!Number.isSafeInteger(ns)) throw new UsageError(`${flag} ${v}: too long (at most ${Math.floor(MAX_DURATION_NS / 1e9)}s, about 104 days)`, opts.code);
   return ns;
 }
 
@@ -89,7 +92,7 @@ export async function checkCommRegex(flag: string, re: string | undefined): Prom
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
   try {
-    await conn.run('SELECT regexp_matches(\'\', $1)', [re]);
+    await conn.run("SELECT regexp_matches('', $1)", [re]);
   } catch (e) {
     const why = (e as Error).message.split('\n')[0].replace(/^Invalid Input Error: /, '');
     throw new UsageError(`${flag} ${re}: not a valid regular expression (RE2, as DuckDB runs it: ${why}; no lookarounds or backreferences)`);

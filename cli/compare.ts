@@ -1,42 +1,66 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { parseDuration, parseNumber } from './args.js';
 import { runCompare } from '../compare/index.js';
 import { formatJson, formatText, breachSummary } from '../compare/format.js';
 import { parseRules } from '../compare/rules.js';
 import { metricsHelp, type GroupBy } from '../compare/metrics.js';
 
-const parseTime = (flag: string, v: string) => parseDuration(`compare ${flag}`, v, {
-  bareUnit: 'ns', units: ['ns', 'us', 'µs', 'ms', 's'], code: 'E_COMPARE_TIME',
-  message: `compare ${flag} ${v}: not a duration; use a decimal number with ns, us, ms or s (e.g. 1ms)`,
-});
+const parseTime = (flag: string, v: string) =>
+  parseDuration(`compare ${flag}`, v, {
+    bareUnit: 'ns',
+    units: ['ns', 'us', 'µs', 'ms', 's'],
+    code: 'E_COMPARE_TIME',
+    message: `compare ${flag} ${v}: not a duration; use a decimal number with ns, us, ms or s (e.g. 1ms)`,
+  });
 
 const parseCount = (flag: string, v: string, min: number) =>
-  parseNumber(`compare ${flag}`, v, { min, max: 2 ** 31 - 1, integer: true, code: 'E_COMPARE_COUNT', message: `compare ${flag} ${v}: not an integer >= ${min} (at most ${2 ** 31 - 1})` });
+  parseNumber(`compare ${flag}`, v, {
+    min,
+    max: 2 ** 31 - 1,
+    integer: true,
+    code: 'E_COMPARE_COUNT',
+    message: `compare ${flag} ${v}: not an integer >= ${min} (at most ${2 ** 31 - 1})`,
+  });
 
 const collectList = (v: string, prev: string[]) => [...prev, v];
 
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('compare two captures (baseline and candidate): CPU, scheduling latency, syscalls, kernel memory and tasks per process; CI thresholds with --fail-on')
+    .description(
+      'compare two captures (baseline and candidate): CPU, scheduling latency, syscalls, kernel memory and tasks per process; CI thresholds with --fail-on',
+    )
     .argument('<base>', 'baseline capture directory')
     .argument('<new>', 'candidate capture directory')
-    .addOption(new Option('--by <key>', 'match tasks across captures by thread name (comm), process name, or exec file').choices(['comm', 'process', 'exec']).default('process'))
+    .addOption(
+      new Option('--by <key>', 'match tasks across captures by thread name (comm), process name, or exec file')
+        .choices(['comm', 'process', 'exec'])
+        .default('process'),
+    )
     .option('--normalize', 'compare totals per second of capture (default: on when the durations differ by more than 5 %)')
     .option('--no-normalize', 'compare raw totals even when the durations differ')
-    .option('--fail-on <rules>', 'exit 1 when a rule is breached, e.g. cpu_ns>+10%,sched_latency_p99_ns>+20% (repeatable; grammar below)', collectList, [] as string[])
+    .option(
+      '--fail-on <rules>',
+      'exit 1 when a rule is breached, e.g. cpu_ns>+10%,sched_latency_p99_ns>+20% (repeatable; grammar below)',
+      collectList,
+      [] as string[],
+    )
     .option('--min-count <n>', 'noise guard: ignore groups, and count rows, with fewer events than this in both captures', '20')
     .option('--min-time <t>', 'noise guard: ignore groups with less CPU time, and time rows below this, in both captures', '5ms')
     .option('--folded-diff <file>', 'write differential folded allocation stacks (stack count_base count_new) for flamegraph.pl')
     .option('--json', 'machine-readable output on stdout')
     .option('--top <n>', 'show at most N changed rows (0 = all; default 40; --json: all unless given)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Groups: tasks are matched by name, since pids differ between runs. --by process (default): the
   name of the process' main thread; --by comm: each thread's own name; --by exec: the file the
   process exec'd (else the first word of its command line). ktape's own recorder is left out.
 
 Metrics (per group; units in the names, plain = count):
-${metricsHelp().map((l) => `  ${l}`).join('\n')}
+${metricsHelp()
+  .map((l) => `  ${l}`)
+  .join('\n')}
   Totals (cpu, counts, bytes allocated) are divided by the capture duration when normalizing;
   percentiles, maxima, outstanding bytes and thread counts never are.
 
@@ -56,7 +80,8 @@ Examples:
   ktape compare base new --by comm --no-normalize --top 0
   ktape compare base new --fail-on 'cpu_ns>+10%,sched_latency_p99_ns>+20%,syscall.read.p99_ns>+25%'
   ktape compare base new --fail-on 'cpu_ns[nginx]>=+50ms' --fail-on 'kmalloc_outstanding_bytes>1MiB' --json
-  ktape compare base new --folded-diff kmem.diff && flamegraph.pl kmem.diff > kmem-diff.svg`)
+  ktape compare base new --folded-diff kmem.diff && flamegraph.pl kmem.diff > kmem-diff.svg`,
+    )
     .action(async (baseDir: string, newDir: string, o) => {
       const rules = parseRules(o.failOn);
       const top = o.top !== undefined ? parseCount('--top', o.top, 0) : undefined;

@@ -1,5 +1,5 @@
 import { EVENT_GROUPS } from '../formats/schema.js';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { eventGroupsParser, isValidComm, parseDuration, parseNumber } from './args.js';
 import { printable } from '../analyze/reports/common.js';
@@ -10,15 +10,25 @@ const parseGroups = eventGroupsParser('export --events', 'E_EXPORT_EVENTS');
 function parsePids(v: string, prev: number[]): number[] {
   const out = [...prev];
   for (const raw of v.split(','))
-    out.push(parseNumber('export --pid', raw, { min: 1, max: 2 ** 22, integer: true, code: 'E_EXPORT_PID', message: `export --pid ${v}: '${raw}' is not a process id (an integer from 1 to 4194304)` }));
+    out.push(
+      parseNumber('export --pid', raw, {
+        min: 1,
+        max: 2 ** 22,
+        integer: true,
+        code: 'E_EXPORT_PID',
+        message: `export --pid ${v}: '${raw}' is not a process id (an integer from 1 to 4194304)`,
+      }),
+    );
   return out;
 }
 
 /** --since/--until: an offset from the capture start, as every subcommand parses durations (cli/args.ts). */
-const parseOffset = (flag: string, v: string) => parseDuration(`export ${flag}`, v, {
-  units: ['s', 'ms', 'us', 'µs', 'ns'], code: 'E_EXPORT_TIME',
-  message: `export ${flag}: '${v}' is not a time offset; use e.g. 1.5s, 250ms, 10us or 100ns from the capture start`,
-});
+const parseOffset = (flag: string, v: string) =>
+  parseDuration(`export ${flag}`, v, {
+    units: ['s', 'ms', 'us', 'µs', 'ns'],
+    code: 'E_EXPORT_TIME',
+    message: `export ${flag}: '${v}' is not a time offset; use e.g. 1.5s, 250ms, 10us or 100ns from the capture start`,
+  });
 
 /** --memory-limit: a size as `ktape analyze` takes it (openCapture gives DuckDB its share, analyze/db.ts) */
 function parseMemoryLimit(v: string): string {
@@ -30,8 +40,7 @@ function parseMemoryLimit(v: string): string {
 function parseComms(v: string, prev: string[]): string[] {
   const out = [...prev];
   for (const c of v.split(',')) {
-    if (!isValidComm(c))
-      throw new UsageError(`export --comm ${v}: '${c}' must be 1 to 15 bytes (the kernel's comm length)`, 'E_EXPORT_COMM');
+    if (!isValidComm(c)) throw new UsageError(`export --comm ${v}: '${c}' must be 1 to 15 bytes (the kernel's comm length)`, 'E_EXPORT_COMM');
     out.push(c);
   }
   return out;
@@ -49,14 +58,21 @@ export function registerExport(program: Command): void {
     .option('--since <time>', 'start of the window, from the capture start (e.g. 1.5s, 250ms)')
     .option('--until <time>', 'end of the window, from the capture start')
     .option('-e, --events <list>', `families to export: ${EVENT_GROUPS.join(',')} or all (default: all recorded)`, parseGroups)
-    .option('--memory-limit <size>', 'bound the export\'s memory (e.g. 1GB): the capture is loaded into a temporary DuckDB file, which DuckDB keeps within its share of SIZE', parseMemoryLimit)
+    .option(
+      '--memory-limit <size>',
+      "bound the export's memory (e.g. 1GB): the capture is loaded into a temporary DuckDB file, which DuckDB keeps within its share of SIZE",
+      parseMemoryLimit,
+    )
     .option('--no-compact', 'Perfetto: write sched_switch/sched_waking as plain ftrace events instead of CompactSched')
     .option('-q, --quiet', 'no summary')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   ktape export cap --perfetto cap.pftrace             then open it in https://ui.perfetto.dev
   ktape export cap --chrome cap.json --since 1s --until 2s
-  ktape export cap --perfetto p.pftrace --pid 1234 --events sched,syscall`)
+  ktape export cap --perfetto p.pftrace --pid 1234 --events sched,syscall`,
+    )
     .action(async (capture: string, o) => {
       if (!o.perfetto && !o.chrome)
         throw new UsageError('export: nothing to write; give --perfetto OUT.pftrace and/or --chrome OUT.json', 'E_EXPORT_NO_OUTPUT');
@@ -73,12 +89,16 @@ Examples:
         throw new UsageError(`export: --until ${o.until} is not after --since ${o.since}; give a non-empty window`, 'E_EXPORT_TIME');
       const tty = process.stderr.isTTY && !o.quiet;
       let progressShown = false;
-      if (tty) opts.onProgress = (bytes) => {
-        progressShown = true;
-        process.stderr.write(`\rktape: exporting… ${(bytes / 1e6).toFixed(0)} MB written   `);
-      };
+      if (tty)
+        opts.onProgress = (bytes) => {
+          progressShown = true;
+          process.stderr.write(`\rktape: exporting… ${(bytes / 1e6).toFixed(0)} MB written   `);
+        };
       const say = (s: string) => {
-        if (progressShown) { process.stderr.write('\r\x1b[K'); progressShown = false; }
+        if (progressShown) {
+          process.stderr.write('\r\x1b[K');
+          progressShown = false;
+        }
         if (!o.quiet) process.stderr.write(`${printable(s)}\n`);
       };
       // damage is never hidden, not even by -q
@@ -91,9 +111,11 @@ Examples:
         const { exportPerfetto } = await import('../export/perfetto.js');
         const r = await exportPerfetto(capture, o.perfetto, opts);
         const s = (performance.now() - t0) / 1000;
-        say(`ktape: wrote ${o.perfetto}: ${r.events} events, ${r.packets} packets, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s` +
-          (r.outstandingAllocs ? `; ${r.outstandingAllocs} allocations outstanding at the end (track "ktape: kmem outstanding at end")` : '') +
-          ' — open it in https://ui.perfetto.dev');
+        say(
+          `ktape: wrote ${o.perfetto}: ${r.events} events, ${r.packets} packets, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s` +
+            (r.outstandingAllocs ? `; ${r.outstandingAllocs} allocations outstanding at the end (track "ktape: kmem outstanding at end")` : '') +
+            ' — open it in https://ui.perfetto.dev',
+        );
         warnAbout(r);
       }
       if (o.chrome) {
@@ -101,7 +123,9 @@ Examples:
         const { exportChrome } = await import('../export/chrome.js');
         const r = await exportChrome(capture, o.chrome, opts, (msg) => process.stderr.write(`ktape: warning: ${printable(msg)}\n`));
         const s = (performance.now() - t0) / 1000;
-        say(`ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`);
+        say(
+          `ktape: wrote ${o.chrome}: ${r.events} events → ${r.traceEvents} trace events, ${(r.bytes / 1e6).toFixed(1)} MB in ${s.toFixed(2)} s — open it in https://ui.perfetto.dev or chrome://tracing`,
+        );
         warnAbout(r);
       }
     });

@@ -29,7 +29,9 @@ export function buildProgram(): Command {
   registerExport(program);
   registerDemo(program);
   registerCompare(program);
-  program.addHelpText('after', `
+  program.addHelpText(
+    'after',
+    `
 Examples:
   sudo ktape demo                                     record the built-in workload, analyze it, write a Perfetto trace
   sudo ktape record --duration 5 -o cap               record everything system-wide for 5 s
@@ -38,7 +40,8 @@ Examples:
   ktape query cap "SELECT name, count(*) FROM syscalls GROUP BY 1 ORDER BY 2 DESC"
   ktape export cap --perfetto cap.pftrace             open it in https://ui.perfetto.dev
   ktape compare base new --fail-on 'cpu_ns>+10%'      regression check for CI (exit 1 on a breach)
-`);
+`,
+  );
   return program;
 }
 

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS } from '../formats/schema.js';
 import { FAMILIES } from '../families/index.js';
@@ -18,35 +18,66 @@ export function registerRecord(program: Command): void {
     .usage('[options] [-- COMMAND [ARGS...]]')
     .option('-o, --output <dir>', 'capture directory (default: ktape-<host>-<yyyymmdd-hhmmss>)')
     .option('-d, --duration <secs>', 'stop after this many seconds', num('--duration', 0.01, 365 * 86400))
-    .option('-e, --events <list>', `families to record: ${EVENT_GROUPS.join(',')} or all (see below)`, parseEvents, FAMILIES.filter((f) => f.byDefault).map((f) => f.name))
-    .option('-p, --pid <pid>', 'record syscall/kmem events of this process only (repeatable)', (v: string, prev: number[]) => [...prev, num('--pid', 1, 2 ** 22, true)(v)], [] as number[])
+    .option(
+      '-e, --events <list>',
+      `families to record: ${EVENT_GROUPS.join(',')} or all (see below)`,
+      parseEvents,
+      FAMILIES.filter((f) => f.byDefault).map((f) => f.name),
+    )
+    .option(
+      '-p, --pid <pid>',
+      'record syscall/kmem events of this process only (repeatable)',
+      (v: string, prev: number[]) => [...prev, num('--pid', 1, 2 ** 22, true)(v)],
+      [] as number[],
+    )
     .option('--comm <name>', 'record syscall/kmem events of tasks with this comm only')
     .option('-a, --system-wide', 'with a COMMAND: record syscall/kmem events system-wide, not just its process tree (as perf -a)')
     .option('--buffer-mb <n>', 'ring buffer size in MiB (power of two)', num('--buffer-mb', 1, 2048, true), 64)
     .option('--max-size <mb>', 'stop when the capture reaches this many MiB', num('--max-size', 1, 2 ** 30))
     .addOption(new Option('--kallsyms <mode>', "'full' kallsyms, or only the 'used' symbols (smaller)").choices(['full', 'used']).default('full'))
     .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations (much cheaper)')
-    .option('--no-sched-wait', 'do not pair waits with switch-ins in the kernel (sched_wait table, migration flags): smaller captures, slower sched-latency and cpu analyses')
+    .option(
+      '--no-sched-wait',
+      'do not pair waits with switch-ins in the kernel (sched_wait table, migration flags): smaller captures, slower sched-latency and cpu analyses',
+    )
     .option('--stack-depth <n>', 'kernel frames kept per allocation stack', num('--stack-depth', 1, 64, true), 64)
     .option('--bpf-stats', 'enable kernel BPF run-time stats while recording (small overhead)')
-    .addOption(new Option('--drain-ms <ms>', 'ring drain period').argParser(num('--drain-ms', 1, 1000, true)).default(20).hideHelp())
-    .addOption(new Option('--segment-mb <mb>', 'rotate table files at this size').argParser(num('--segment-mb', 1, 1 << 20, true)).default(256).hideHelp())
-    .addOption(new Option('--batch-rows <n>', 'rows per Arrow batch').argParser(num('--batch-rows', 16, 1 << 22, true)).default(65536).hideHelp())
+    .addOption(
+      new Option('--drain-ms <ms>', 'ring drain period')
+        .argParser(num('--drain-ms', 1, 1000, true))
+        .default(20)
+        .hideHelp(),
+    )
+    .addOption(
+      new Option('--segment-mb <mb>', 'rotate table files at this size')
+        .argParser(num('--segment-mb', 1, 1 << 20, true))
+        .default(256)
+        .hideHelp(),
+    )
+    .addOption(
+      new Option('--batch-rows <n>', 'rows per Arrow batch')
+        .argParser(num('--batch-rows', 16, 1 << 22, true))
+        .default(65536)
+        .hideHelp(),
+    )
     .option('-q, --quiet', 'no progress, no summary')
     .option('--json', 'print the summary as JSON')
     .argument('[command...]', 'command to run and record until it exits (it gets SIGTERM if recording stops first)')
-    .addHelpText('after', () => `
+    .addHelpText(
+      'after',
+      () => `
 Families (--events):
 ${FAMILIES.map((f) => `  ${f.name.padEnd(9)} ${f.doc}${f.byDefault ? '' : ' (not recorded by default)'}`).join('\n')}
 
 Examples:
   sudo ktape record --duration 5 -o cap
   sudo ktape record -o cap --events sched,syscall -- ./my-benchmark --fast
-  sudo ktape record -p 1234 --events syscall --duration 10`)
+  sudo ktape record -p 1234 --events syscall --duration 10`,
+    )
     .action(async (command: string[], opts) => {
-      if (opts.comm !== undefined && !isValidComm(opts.comm))
-        throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
-      if (opts.systemWide && command.length === 0) throw new UsageError('-a/--system-wide: only meaningful with a COMMAND to run (without one, recording is system-wide already)');
+      if (opts.comm !== undefined && !isValidComm(opts.comm)) throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
+      if (opts.systemWide && command.length === 0)
+        throw new UsageError('-a/--system-wide: only meaningful with a COMMAND to run (without one, recording is system-wide already)');
       const { record } = await import('../record/recorder.js'); // loaded only by this command
       // From here the first SIGINT/SIGTERM stops the recording cleanly (record() handles it); later ones,
       // while it stops or prints the summary, must not kill the command half way.
@@ -85,23 +116,41 @@ Examples:
 
 export function printRecordJson(res: RecordResult): void {
   const total = Object.values(res.events).reduce((a, b) => a + b, 0);
-  process.stdout.write(JSON.stringify({
-    dir: res.dir, duration_ns: res.durationNs, stop_reason: res.stopReason, events: res.events, events_total: total,
-    lost: res.lost, lost_by_kind: res.lossesByKind, lost_by_reason: res.lossesByReason, kernel_gaps: res.kernelGaps,
-    bytes: res.bytes, capture_bytes: res.totalBytes, max_size_bytes: res.maxSizeBytes,
-    bytes_per_event: total ? res.bytes / total : 0, command_exit_code: res.exitCode,
-  }) + '\n');
+  process.stdout.write(
+    `${JSON.stringify({
+      dir: res.dir,
+      duration_ns: res.durationNs,
+      stop_reason: res.stopReason,
+      events: res.events,
+      events_total: total,
+      lost: res.lost,
+      lost_by_kind: res.lossesByKind,
+      lost_by_reason: res.lossesByReason,
+      kernel_gaps: res.kernelGaps,
+      bytes: res.bytes,
+      capture_bytes: res.totalBytes,
+      max_size_bytes: res.maxSizeBytes,
+      bytes_per_event: total ? res.bytes / total : 0,
+      command_exit_code: res.exitCode,
+    })}\n`,
+  );
 }
 
 /** Why recording stopped, for the summary. */
 export function stopLine(res: RecordResult): string {
   switch (res.stopReason) {
-    case 'duration': return 'stopped: --duration reached';
-    case 'command exited': return `stopped: the command exited${res.exitCode !== null ? ` (status ${res.exitCode})` : ''}`;
-    case 'SIGINT': return 'stopped: interrupted (SIGINT)';
-    case 'SIGTERM': return 'stopped: terminated (SIGTERM)';
-    case 'max-size': return `stopped: --max-size ${fmtBytes(res.maxSizeBytes ?? 0)} reached (capture ${fmtBytes(res.totalBytes)})`;
-    default: return `stopped: ${res.stopReason}`;
+    case 'duration':
+      return 'stopped: --duration reached';
+    case 'command exited':
+      return `stopped: the command exited${res.exitCode !== null ? ` (status ${res.exitCode})` : ''}`;
+    case 'SIGINT':
+      return 'stopped: interrupted (SIGINT)';
+    case 'SIGTERM':
+      return 'stopped: terminated (SIGTERM)';
+    case 'max-size':
+      return `stopped: --max-size ${fmtBytes(res.maxSizeBytes ?? 0)} reached (capture ${fmtBytes(res.totalBytes)})`;
+    default:
+      return `stopped: ${res.stopReason}`;
   }
 }
 
@@ -114,7 +163,8 @@ const LOSS_CAUSE: Record<string, string> = {
 /** One line per loss reason, with its real cause. */
 function lossLines(res: RecordResult): string[] {
   if (!res.lost) return ['  lost 0 events'];
-  return Object.entries(res.lossesByReason).filter(([, n]) => n > 0)
+  return Object.entries(res.lossesByReason)
+    .filter(([, n]) => n > 0)
     .map(([reason, n]) => `  LOST ${n.toLocaleString('en-US')} events (${LOSS_CAUSE[reason] ?? reason})`);
 }
 
@@ -129,7 +179,10 @@ export function printRecordSummary(res: RecordResult): void {
   }
   lines.push(`  ${'total'.padEnd(w)} ${total.toLocaleString('en-US').padStart(13)}`);
   lines.push(...lossLines(res));
-  if (res.kernelGaps) lines.push(`  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`);
+  if (res.kernelGaps)
+    lines.push(
+      `  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`,
+    );
   lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event; ${fmtBytes(res.totalBytes)} in all`);
-  process.stderr.write(lines.join('\n') + '\n');
+  process.stderr.write(`${lines.join('\n')}\n`);
 }

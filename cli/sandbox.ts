@@ -43,7 +43,7 @@ function queryError(e: unknown, unsafe: boolean): KtapeError {
  * order; the last one's result is returned.
  */
 export async function runUserSql(conn: DuckDBConnection, sql: string, unsafe: boolean): Promise<{ columns: string[]; rows: Row[] }> {
-  let stmts;
+  let stmts: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
   try {
     stmts = await conn.extractStatements(sql);
   } catch (e) {
@@ -52,8 +52,7 @@ export async function runUserSql(conn: DuckDBConnection, sql: string, unsafe: bo
     throw new KtapeError('E_QUERY', `query failed: ${firstLine(e).replace(/^Failed to extract statements: /, '')}`, 'failure');
   }
   if (stmts.count === 0) throw new UsageError('query: no SQL statement', 'E_QUERY_STATEMENTS');
-  if (!unsafe && stmts.count !== 1)
-    throw new UsageError(`query: ${stmts.count} statements in one query; give exactly one ${HINT}`, 'E_QUERY_STATEMENTS');
+  if (!unsafe && stmts.count !== 1) throw new UsageError(`query: ${stmts.count} statements in one query; give exactly one ${HINT}`, 'E_QUERY_STATEMENTS');
   let out: { columns: string[]; rows: Row[] } = { columns: [], rows: [] };
   for (let i = 0; i < stmts.count; i++) {
     try {

@@ -119,9 +119,11 @@ function groupActive(g: Map<string, Sample> | undefined, o: CompareOptions): boo
  * Rows that are 0 (or missing) in both captures are dropped.
  */
 function rowPasses(metric: string, def: MetricDef, b: Sample | undefined, n: Sample | undefined, o: CompareOptions): boolean {
-  const bv = b?.value ?? 0, nv = n?.value ?? 0;
+  const bv = b?.value ?? 0,
+    nv = n?.value ?? 0;
   if (bv === 0 && nv === 0) return false;
-  const bs = b?.samples ?? 0, ns = n?.samples ?? 0;
+  const bs = b?.samples ?? 0,
+    ns = n?.samples ?? 0;
   if (metric.startsWith('syscall.')) return Math.max(bs, ns) >= o.minCount;
   if (def.kind === 'level' || def.kind === 'dist') return true;
   if (def.unit === 'ns') return Math.max(bv, nv) >= o.minTimeNs;
@@ -157,11 +159,16 @@ function normalizeChoice(o: CompareOptions, ratio: number): { normalized: boolea
 /** What makes the comparison less certain: losses, killed recorders, families recorded on one side only, versions, architectures. */
 function compareCaveats(base: CaptureMetrics, next: CaptureMetrics): string[] {
   const caveats: string[] = [];
-  for (const [which, info] of [['BASE', base.info], ['NEW', next.info]] as const) {
+  for (const [which, info] of [
+    ['BASE', base.info],
+    ['NEW', next.info],
+  ] as const) {
     if (info.losses.length) {
       const total = info.losses.reduce((s, l) => s + l.count, 0);
       const why = [...new Set(info.losses.map((l) => EXPLAIN_REASON[l.reason] ?? l.reason))].join('; ');
-      caveats.push(`${which} ${info.dir} lost ${total} event${total === 1 ? '' : 's'} (${describeLosses(info)}; ${why}): metrics built on them may be slightly off`);
+      caveats.push(
+        `${which} ${info.dir} lost ${total} event${total === 1 ? '' : 's'} (${describeLosses(info)}; ${why}): metrics built on them may be slightly off`,
+      );
     }
     if (!info.complete) caveats.push(`${which} ${info.dir} is incomplete (the recorder was killed): its window ends at its last event`);
   }
@@ -178,26 +185,34 @@ function compareCaveats(base: CaptureMetrics, next: CaptureMetrics): string[] {
 }
 
 export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: CompareOptions): CompareResult {
-  const db = base.info.duration_ns, dn = next.info.duration_ns;
+  const db = base.info.duration_ns,
+    dn = next.info.duration_ns;
   const ratio = dn / db;
   const { normalized, reason } = normalizeChoice(o, ratio);
   const caveats = compareCaveats(base, next);
 
   const common = new Set(base.info.events.filter((e) => next.info.events.includes(e)));
   const names = [...new Set([...base.groups.keys(), ...next.groups.keys()])].sort();
-  let matched = 0, onlyBase = 0, onlyNew = 0, hiddenGroups = 0, hiddenRows = 0;
+  let matched = 0,
+    onlyBase = 0,
+    onlyNew = 0,
+    hiddenGroups = 0,
+    hiddenRows = 0;
   const rows: CompareRow[] = [];
   /** every row before the guard, for group-qualified rules */
   const allRows = new Map<string, Map<string, CompareRow>>();
 
   const scale = (def: MetricDef, v: number | null, d: number): number | null => {
     if (v === null) return null;
-    return normalized && def.kind === 'flow' ? v * 1e9 / d : v;
+    return normalized && def.kind === 'flow' ? (v * 1e9) / d : v;
   };
 
   for (const grp of names) {
-    const gb = base.groups.get(grp), gn = next.groups.get(grp);
-    if (gb && gn) matched++; else if (gb) onlyBase++; else onlyNew++;
+    const gb = base.groups.get(grp),
+      gn = next.groups.get(grp);
+    if (gb && gn) matched++;
+    else if (gb) onlyBase++;
+    else onlyNew++;
     const shown = groupActive(gb, o) || groupActive(gn, o);
     if (!shown) hiddenGroups++;
     const metrics = new Set([...(gb?.keys() ?? []), ...(gn?.keys() ?? [])]);
@@ -206,17 +221,35 @@ export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: Co
     for (const metric of metrics) {
       const def = metricDef(metric);
       if (!def || !common.has(def.needs)) continue;
-      const b = gb?.get(metric), n = gn?.get(metric);
+      const b = gb?.get(metric),
+        n = gn?.get(metric);
       // a group absent from a capture did nothing there: flows/levels are 0, distributions unknown
       const bvRaw = b ? b.value : def.kind === 'dist' ? null : 0;
       const nvRaw = n ? n.value : def.kind === 'dist' ? null : 0;
-      const bv = scale(def, bvRaw, db), nv = scale(def, nvRaw, dn);
+      const bv = scale(def, bvRaw, db),
+        nv = scale(def, nvRaw, dn);
       const digits = normalized && def.kind === 'flow' ? 3 : 0;
-      const row = makeRow(grp, metric, def, bv === null ? null : round(bv, digits), nv === null ? null : round(nv, digits),
-        b?.samples ?? 0, n?.samples ?? 0, normalized, db, dn, bvRaw, nvRaw, o);
+      const row = makeRow(
+        grp,
+        metric,
+        def,
+        bv === null ? null : round(bv, digits),
+        nv === null ? null : round(nv, digits),
+        b?.samples ?? 0,
+        n?.samples ?? 0,
+        normalized,
+        db,
+        dn,
+        bvRaw,
+        nvRaw,
+        o,
+      );
       per.set(metric, row);
       if (!shown) continue;
-      if (!rowPasses(metric, def, b, n, o)) { hiddenRows++; continue; }
+      if (!rowPasses(metric, def, b, n, o)) {
+        hiddenRows++;
+        continue;
+      }
       rows.push(row);
     }
   }
@@ -242,17 +275,31 @@ export function compareMetrics(base: CaptureMetrics, next: CaptureMetrics, o: Co
 }
 
 function makeRow(
-  group: string, metric: string, def: MetricDef, base: number | null, next: number | null,
-  sb: number, sn: number, normalized: boolean, db: number, dn: number,
-  rawB: number | null, rawN: number | null, o: CompareOptions,
+  group: string,
+  metric: string,
+  def: MetricDef,
+  base: number | null,
+  next: number | null,
+  sb: number,
+  sn: number,
+  normalized: boolean,
+  db: number,
+  dn: number,
+  rawB: number | null,
+  rawN: number | null,
+  o: CompareOptions,
 ): CompareRow {
   const unit: string = normalized && def.kind === 'flow' ? `${def.unit}/s` : def.unit;
-  let delta: number | null = null, pct: number | null = null;
+  let delta: number | null = null,
+    pct: number | null = null;
   let change: Change;
   if (base === null && next === null) change = 'unchanged';
-  else if (base === null || (base === 0 && (next ?? 0) !== 0)) { change = 'appeared'; delta = next !== null ? next - (base ?? 0) : null; }
-  else if (next === null) { change = 'disappeared'; }
-  else {
+  else if (base === null || (base === 0 && (next ?? 0) !== 0)) {
+    change = 'appeared';
+    delta = next !== null ? next - (base ?? 0) : null;
+  } else if (next === null) {
+    change = 'disappeared';
+  } else {
     delta = next - base;
     pct = base === 0 ? 0 : (delta / base) * 100;
     change = delta === 0 ? 'unchanged' : next === 0 ? 'disappeared' : delta > 0 ? 'increased' : 'decreased';
@@ -266,24 +313,32 @@ function makeRow(
   const relBig = change === 'appeared' || change === 'disappeared' || (pct !== null && Math.abs(pct) >= SIGNIFICANT_PCT);
   if (relBig && change !== 'unchanged' && !lowSamples) {
     if (def.unit === 'count' && def.kind === 'flow') {
-      const cb = rawB ?? 0, cn = rawN ?? 0;
-      const z = normalized
-        ? Math.abs(cn / dn - cb / db) / Math.sqrt(cn / (dn * dn) + cb / (db * db))
-        : Math.abs(cn - cb) / Math.sqrt(cn + cb);
+      const cb = rawB ?? 0,
+        cn = rawN ?? 0;
+      const z = normalized ? Math.abs(cn / dn - cb / db) / Math.sqrt(cn / (dn * dn) + cb / (db * db)) : Math.abs(cn - cb) / Math.sqrt(cn + cb);
       significant = z >= SIGNIFICANT_Z;
     } else if (def.unit === 'ns' && def.kind === 'flow') {
       // the change, over the length of the longer capture, is at least --min-time
-      const change = normalized && base !== null && next !== null
-        ? Math.abs(next - base) * Math.max(db, dn) / 1e9
-        : Math.abs((rawN ?? 0) - (rawB ?? 0));
+      const change = normalized && base !== null && next !== null ? (Math.abs(next - base) * Math.max(db, dn)) / 1e9 : Math.abs((rawN ?? 0) - (rawB ?? 0));
       significant = change >= o.minTimeNs;
     } else {
       significant = true;
     }
   }
   return {
-    group, metric, unit, kind: def.kind, base, new: next, delta, delta_pct: pct, change,
-    significant, low_samples: lowSamples, samples_base: sb, samples_new: sn,
+    group,
+    metric,
+    unit,
+    kind: def.kind,
+    base,
+    new: next,
+    delta,
+    delta_pct: pct,
+    change,
+    significant,
+    low_samples: lowSamples,
+    samples_base: sb,
+    samples_new: sn,
   };
 }
 
@@ -306,8 +361,13 @@ function evalRule(rule: Rule, rows: CompareRow[], all: Map<string, Map<string, C
     const g = all.get(rule.group);
     if (!g) {
       const near = groups.filter((x) => x.toLowerCase().includes(rule.group!.toLowerCase())).slice(0, 5);
-      throw new RuleError('E_RULE_METRIC', `--fail-on rule '${rule.text}': no group '${rule.group}' (by ${by}) in either capture` +
-        (near.length ? `; did you mean ${near.map((x) => `'${x}'`).join(', ')}?` : `; group names are ${by === 'exec' ? 'exec file names' : by === 'comm' ? 'thread names' : 'process names'}, as in the GROUP column`));
+      throw new RuleError(
+        'E_RULE_METRIC',
+        `--fail-on rule '${rule.text}': no group '${rule.group}' (by ${by}) in either capture` +
+          (near.length
+            ? `; did you mean ${near.map((x) => `'${x}'`).join(', ')}?`
+            : `; group names are ${by === 'exec' ? 'exec file names' : by === 'comm' ? 'thread names' : 'process names'}, as in the GROUP column`),
+      );
     }
     const r = g.get(rule.metric);
     candidates = r ? [r] : [];
@@ -323,9 +383,16 @@ function evalRule(rule: Rule, rows: CompareRow[], all: Map<string, Map<string, C
   }
   const unit: Unit = rule.unit;
   return {
-    rule: rule.text, metric: rule.metric, group: rule.group, op: rule.op, mode: rule.mode,
-    threshold: rule.threshold, threshold_unit: rule.mode === 'relative' ? '%' : unit,
-    groups_evaluated: candidates.length, breached: breaches.length > 0, breaches,
+    rule: rule.text,
+    metric: rule.metric,
+    group: rule.group,
+    op: rule.op,
+    mode: rule.mode,
+    threshold: rule.threshold,
+    threshold_unit: rule.mode === 'relative' ? '%' : unit,
+    groups_evaluated: candidates.length,
+    breached: breaches.length > 0,
+    breaches,
   };
 }
 

@@ -13,12 +13,13 @@ const clean = (s: string) => s.replace(/[\s;]/g, '_');
 export function foldedDiff(base: CaptureMetrics, next: CaptureMetrics): string[] {
   const keys = new Map<string, [number, number]>();
   const add = (m: CaptureMetrics, i: 0 | 1) => {
-    for (const [grp, stacks] of m.stacks) for (const [folded, n] of stacks) {
-      const k = `${clean(grp)};${folded}`;
-      const v = keys.get(k) ?? [0, 0];
-      v[i] += n;
-      keys.set(k, v);
-    }
+    for (const [grp, stacks] of m.stacks)
+      for (const [folded, n] of stacks) {
+        const k = `${clean(grp)};${folded}`;
+        const v = keys.get(k) ?? [0, 0];
+        v[i] += n;
+        keys.set(k, v);
+      }
   };
   add(base, 0);
   add(next, 1);

@@ -44,7 +44,11 @@ function ellipsize(raw: string, n: number): string {
 
 function table(header: string[], rows: string[][], right: boolean[]): string[] {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -71,10 +75,11 @@ export function ruleLine(r: RuleResult): string[] {
 export function breachSummary(res: CompareResult): string {
   const parts: string[] = [];
   let total = 0;
-  for (const r of res.rules) for (const b of r.breaches) {
-    total++;
-    if (parts.length < 10) parts.push(`${printable(r.rule)} (${breachText(r, b)})`);
-  }
+  for (const r of res.rules)
+    for (const b of r.breaches) {
+      total++;
+      if (parts.length < 10) parts.push(`${printable(r.rule)} (${breachText(r, b)})`);
+    }
   const more = total > parts.length ? `, and ${total - parts.length} more` : '';
   return `compare: ${res.breached_rules} of ${res.rules.length} --fail-on rule${res.rules.length === 1 ? '' : 's'} breached: ${parts.join(', ')}${more}`;
 }
@@ -82,7 +87,8 @@ export function breachSummary(res: CompareResult): string {
 export function formatText(res: CompareResult, top: number): string {
   const out: string[] = [];
   const host = (i: CompareResult['base']) => printable([i.hostname, i.kernel_release].filter(Boolean).join(' '));
-  const baseDir = printable(res.base.dir), newDir = printable(res.new.dir);
+  const baseDir = printable(res.base.dir),
+    newDir = printable(res.new.dir);
   const dirW = Math.max(baseDir.length, newDir.length);
   out.push(`BASE  ${baseDir.padEnd(dirW)}  ${fmtNs(res.base.duration_ns).padStart(9)}  ${host(res.base)}`);
   out.push(`NEW   ${newDir.padEnd(dirW)}  ${fmtNs(res.new.duration_ns).padStart(9)}  ${host(res.new)}`);
@@ -97,19 +103,33 @@ export function formatText(res: CompareResult, top: number): string {
   const unchanged = res.rows.length - changed.length;
   const shown = top > 0 ? changed.slice(0, top) : changed;
   if (changed.length === 0) {
-    out.push(`no changes: ${res.rows.length} metric${res.rows.length === 1 ? '' : 's'} in ${res.groups.matched} matched group${res.groups.matched === 1 ? '' : 's'} are identical`);
+    out.push(
+      `no changes: ${res.rows.length} metric${res.rows.length === 1 ? '' : 's'} in ${res.groups.matched} matched group${res.groups.matched === 1 ? '' : 's'} are identical`,
+    );
   } else {
-    const rows = shown.map((r) => [marker(r), ellipsize(r.group, 40), printable(r.metric), fmtValue(r.base, r.unit), fmtValue(r.new, r.unit), fmtValue(r.delta, r.unit, true), fmtPct(r)]);
+    const rows = shown.map((r) => [
+      marker(r),
+      ellipsize(r.group, 40),
+      printable(r.metric),
+      fmtValue(r.base, r.unit),
+      fmtValue(r.new, r.unit),
+      fmtValue(r.delta, r.unit, true),
+      fmtPct(r),
+    ]);
     out.push(...table(['', 'GROUP', 'METRIC', 'BASELINE', 'NEW', 'DELTA', 'DELTA %'], rows, [false, false, false, true, true, true, true]));
     out.push('');
-    out.push(`* significant: |delta %| >= ${SIGNIFICANT_PCT} and beyond noise (counts: Poisson z >= 3; times: >= --min-time)   ~ too few samples for this statistic`);
+    out.push(
+      `* significant: |delta %| >= ${SIGNIFICANT_PCT} and beyond noise (counts: Poisson z >= 3; times: >= --min-time)   ~ too few samples for this statistic`,
+    );
   }
   const notes: string[] = [];
   if (changed.length > shown.length) notes.push(`${changed.length - shown.length} more changed rows (--top 0 for all)`);
   if (unchanged && changed.length) notes.push(`${unchanged} unchanged rows not shown`);
   const g = res.noise_guard;
   if (g.hidden_groups || g.hidden_rows)
-    notes.push(`noise guard (--min-count ${g.min_count}, --min-time ${fmtNs(g.min_time_ns).replace(' ', '')}) hid ${g.hidden_groups} group${g.hidden_groups === 1 ? '' : 's'} and ${g.hidden_rows} row${g.hidden_rows === 1 ? '' : 's'}`);
+    notes.push(
+      `noise guard (--min-count ${g.min_count}, --min-time ${fmtNs(g.min_time_ns).replace(' ', '')}) hid ${g.hidden_groups} group${g.hidden_groups === 1 ? '' : 's'} and ${g.hidden_rows} row${g.hidden_rows === 1 ? '' : 's'}`,
+    );
   if (res.groups.only_base || res.groups.only_new)
     notes.push(`${res.groups.matched} groups in both, ${res.groups.only_base} only in BASE, ${res.groups.only_new} only in NEW`);
   for (const n of notes) out.push(n);
@@ -147,18 +167,41 @@ export function formatJson(res: CompareResult, top: number | undefined): string 
     duration_ratio: res.duration_ratio,
     base: info(res.base),
     new: info(res.new),
-    noise_guard: { min_count: res.noise_guard.min_count, min_time_ns: res.noise_guard.min_time_ns, hidden_groups: res.noise_guard.hidden_groups, hidden_rows: res.noise_guard.hidden_rows },
+    noise_guard: {
+      min_count: res.noise_guard.min_count,
+      min_time_ns: res.noise_guard.min_time_ns,
+      hidden_groups: res.noise_guard.hidden_groups,
+      hidden_rows: res.noise_guard.hidden_rows,
+    },
     groups: res.groups,
     caveats: res.caveats,
     rows_total: res.rows_total,
     rows: rows.map((r) => ({
-      group: r.group, metric: r.metric, unit: r.unit, kind: r.kind,
-      base: r.base, new: r.new, delta: r.delta, delta_pct: r.delta_pct, change: r.change,
-      significant: r.significant, low_samples: r.low_samples, samples_base: r.samples_base, samples_new: r.samples_new,
+      group: r.group,
+      metric: r.metric,
+      unit: r.unit,
+      kind: r.kind,
+      base: r.base,
+      new: r.new,
+      delta: r.delta,
+      delta_pct: r.delta_pct,
+      change: r.change,
+      significant: r.significant,
+      low_samples: r.low_samples,
+      samples_base: r.samples_base,
+      samples_new: r.samples_new,
     })),
     rules: res.rules.map((r) => ({
-      rule: r.rule, metric: r.metric, group: r.group, op: r.op, mode: r.mode, threshold: r.threshold, threshold_unit: r.threshold_unit,
-      groups_evaluated: r.groups_evaluated, breached: r.breached, breaches: r.breaches,
+      rule: r.rule,
+      metric: r.metric,
+      group: r.group,
+      op: r.op,
+      mode: r.mode,
+      threshold: r.threshold,
+      threshold_unit: r.threshold_unit,
+      groups_evaluated: r.groups_evaluated,
+      breached: r.breached,
+      breaches: r.breaches,
     })),
     breached_rules: res.breached_rules,
   };

@@ -33,8 +33,13 @@ async function open(dir: string, which: 'BASE' | 'NEW'): Promise<CaptureDb> {
 
 export async function runCompare(baseDir: string, newDir: string, o: RunOptions): Promise<RunResult> {
   // check both manifests first: a bad NEW fails before BASE is loaded
-  for (const [d, w] of [[baseDir, 'BASE'], [newDir, 'NEW']] as const) {
-    try { readManifest(d); } catch (e) {
+  for (const [d, w] of [
+    [baseDir, 'BASE'],
+    [newDir, 'NEW'],
+  ] as const) {
+    try {
+      readManifest(d);
+    } catch (e) {
       if (e instanceof CaptureError) throw new CaptureError(e.code, `compare ${w}: ${e.message}`);
       throw e;
     }
@@ -42,25 +47,44 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
   let base: CaptureMetrics, next: CaptureMetrics;
   {
     const cap = await open(baseDir, 'BASE');
-    try { base = await collect(cap, o.by, 'BASE'); } finally { cap.close(); }
+    try {
+      base = await collect(cap, o.by, 'BASE');
+    } finally {
+      cap.close();
+    }
   }
   {
     const cap = await open(newDir, 'NEW');
-    try { next = await collect(cap, o.by, 'NEW'); } finally { cap.close(); }
+    try {
+      next = await collect(cap, o.by, 'NEW');
+    } finally {
+      cap.close();
+    }
   }
   const result = compareMetrics(base, next, o);
   let foldedLines: number | undefined;
   if (o.foldedDiff) {
     const stackFamilies = FAMILIES.filter((f) => f.compare?.stacks).map((f) => f.name);
-    const missing = [['BASE', base], ['NEW', next]].filter(([, m]) => !stackFamilies.some((f) => (m as CaptureMetrics).info.events.includes(f))).map(([w, m]) => `${w} ${(m as CaptureMetrics).info.dir}`);
+    const missing = [
+      ['BASE', base],
+      ['NEW', next],
+    ]
+      .filter(([, m]) => !stackFamilies.some((f) => (m as CaptureMetrics).info.events.includes(f)))
+      .map(([w, m]) => `${w} ${(m as CaptureMetrics).info.dir}`);
     if (missing.length)
-      throw new UsageError(`compare --folded-diff: ${missing.join(' and ')} recorded no ${stackFamilies.join('/')} events, so there are no allocation stacks; record both with --events including ${stackFamilies.join(',')}`, 'E_COMPARE_NO_KMEM');
+      throw new UsageError(
+        `compare --folded-diff: ${missing.join(' and ')} recorded no ${stackFamilies.join('/')} events, so there are no allocation stacks; record both with --events including ${stackFamilies.join(',')}`,
+        'E_COMPARE_NO_KMEM',
+      );
     const lines = foldedDiff(base, next);
     try {
       writeFileSync(o.foldedDiff, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 }); // kernel stacks, process names
       chmodSync(o.foldedDiff, 0o600); // also when it existed
     } catch (e) {
-      throw new UsageError(`compare --folded-diff ${o.foldedDiff}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path`, 'E_COMPARE_WRITE');
+      throw new UsageError(
+        `compare --folded-diff ${o.foldedDiff}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path`,
+        'E_COMPARE_WRITE',
+      );
     }
     foldedLines = lines.length;
   }

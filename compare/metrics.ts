@@ -92,7 +92,10 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
 /** A folded stack as flamegraph.pl reads it: frames joined by ';', none holding whitespace or ';'. */
 export function cleanFolded(folded: string | null): string {
   if (!folded) return '[no stack]';
-  return folded.split(';').map((f) => f.replace(/[\s;]/g, '_')).join(';');
+  return folded
+    .split(';')
+    .map((f) => f.replace(/[\s;]/g, '_'))
+    .join(';');
 }
 
 /** Collect every metric of one opened capture. */
@@ -124,8 +127,16 @@ export async function collect(cap: CaptureDb, by: GroupBy, which: 'BASE' | 'NEW'
   try {
     await cap.conn.run(Q.THREAD_GROUPS, { by, recorder: cap.manifest.recorder_tgid ?? null });
   } catch (e) {
-    if (isDataError(e)) throw new CaptureError('E_CAPTURE_VALUES', `compare ${which} ${cap.dir}: the capture holds values out of range, so it is damaged (${(e as Error).message.split('\n')[0].slice(0, 200)})`);
-    throw new KtapeError('E_COMPARE_QUERY', `compare ${which} ${cap.dir}: grouping threads by ${by} failed: ${(e as Error).message.split('\n')[0]} (a bug in ktape compare; please report it)`, 70);
+    if (isDataError(e))
+      throw new CaptureError(
+        'E_CAPTURE_VALUES',
+        `compare ${which} ${cap.dir}: the capture holds values out of range, so it is damaged (${(e as Error).message.split('\n')[0].slice(0, 200)})`,
+      );
+    throw new KtapeError(
+      'E_COMPARE_QUERY',
+      `compare ${which} ${cap.dir}: grouping threads by ${by} failed: ${(e as Error).message.split('\n')[0]} (a bug in ktape compare; please report it)`,
+      70,
+    );
   }
   const stacks = new Map<string, Map<string, number>>();
   const x: CompareCollect = {

@@ -41,7 +41,7 @@ export interface Rule {
 }
 
 const UNIT_SCALE: Record<Unit, Record<string, number>> = {
-  ns: { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9 },
+  ns: { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9 },
   bytes: { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 },
   count: {},
 };
@@ -53,11 +53,15 @@ const HELP = "write METRIC[GROUP]OP VALUE, e.g. 'cpu_ns>+10%', 'sched_latency_p9
 /** Split on commas that are not inside [group]. */
 function splitRules(spec: string): string[] {
   const out: string[] = [];
-  let depth = 0, cur = '';
+  let depth = 0,
+    cur = '';
   for (const ch of spec) {
     if (ch === '[') depth++;
     else if (ch === ']') depth = Math.max(0, depth - 1);
-    if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
+    if (ch === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
   }
   out.push(cur);
   return out;
@@ -109,10 +113,14 @@ export function parseRules(specs: string[]): Rule[] {
 
 export function compareOp(x: number, op: Op, y: number): boolean {
   switch (op) {
-    case '>': return x > y;
-    case '>=': return x >= y;
-    case '<': return x < y;
-    case '<=': return x <= y;
+    case '>':
+      return x > y;
+    case '>=':
+      return x >= y;
+    case '<':
+      return x < y;
+    case '<=':
+      return x <= y;
   }
 }
 
@@ -122,12 +130,15 @@ export function observed(rule: Rule, row: { base: number | null; new: number | n
     case 'relative': {
       if (row.delta_pct !== null) return row.delta_pct;
       // appeared (base 0 or missing): an infinite increase; disappeared handled by delta_pct = -100
-      const b = row.base ?? 0, n = row.new ?? 0;
+      const b = row.base ?? 0,
+        n = row.new ?? 0;
       if (b === 0 && n > 0) return Infinity;
       if (b === 0 && n === 0) return 0;
       return null;
     }
-    case 'delta': return (row.new ?? 0) - (row.base ?? 0);
-    case 'value': return row.new;
+    case 'delta':
+      return (row.new ?? 0) - (row.base ?? 0);
+    case 'value':
+      return row.new;
   }
 }

@@ -40,7 +40,11 @@ class ChromeOut {
   n = 0;
   private warned = false;
   private pending = '';
-  constructor(readonly sink: FileSink, private readonly path: string, private readonly warn: (m: string) => void) {}
+  constructor(
+    readonly sink: FileSink,
+    private readonly path: string,
+    private readonly warn: (m: string) => void,
+  ) {}
   emit(json: string): void {
     this.pending += this.n === 0 ? `\n${json}` : `,\n${json}`;
     this.n++;
@@ -53,7 +57,9 @@ class ChromeOut {
     this.pending = '';
     if (!this.warned && this.sink.bytes > WARN_BYTES) {
       this.warned = true;
-      this.warn(`${this.path} passed ${WARN_BYTES / (1024 * 1024)} MB; chrome://tracing cannot load files this large — narrow the window with --since/--until, or use --perfetto`);
+      this.warn(
+        `${this.path} passed ${WARN_BYTES / (1024 * 1024)} MB; chrome://tracing cannot load files this large — narrow the window with --since/--until, or use --perfetto`,
+      );
     }
   }
 }
@@ -71,16 +77,24 @@ function context(s: ExportSession, out: ChromeOut, lanes: Lanes): ChromeContext 
   return {
     ...s.ctx,
     emit: (json) => out.emit(json),
-    lane: (pid, tid) => { thread(pid, tid); },
-    companion: (pid, tid, laneTid, suffix) => { thread(pid, tid).companions.set(laneTid, suffix); },
-    syntheticProcess: (pid, name, sort, t) => { lanes.synthetic.push({ pid, name, sort, thread: t }); },
+    lane: (pid, tid) => {
+      thread(pid, tid);
+    },
+    companion: (pid, tid, laneTid, suffix) => {
+      thread(pid, tid).companions.set(laneTid, suffix);
+    },
+    syntheticProcess: (pid, name, sort, t) => {
+      lanes.synthetic.push({ pid, name, sort, thread: t });
+    },
   };
 }
 
 async function writeLosses(s: ExportSession, out: ChromeOut, lanes: Lanes): Promise<void> {
   const losses = await s.ctx.cap.query<Record<string, any>>('SELECT cpu, kind, count, ts_start, ts_end, reason FROM losses ORDER BY ts_start, cpu');
   for (const l of losses)
-    out.emit(`{"ph":"X","cat":"loss","name":"lost ${l.count} ${l.kind} (${l.reason})","pid":${LOSS_PID},"tid":${l.cpu},"ts":${us(l.ts_start)},"dur":${us(Math.max(0, l.ts_end - l.ts_start))},"args":{"count":${l.count},"kind":${JSON.stringify(l.kind)},"cpu":${l.cpu},"reason":${JSON.stringify(l.reason)}}}`);
+    out.emit(
+      `{"ph":"X","cat":"loss","name":"lost ${l.count} ${l.kind} (${l.reason})","pid":${LOSS_PID},"tid":${l.cpu},"ts":${us(l.ts_start)},"dur":${us(Math.max(0, l.ts_end - l.ts_start))},"args":{"count":${l.count},"kind":${JSON.stringify(l.kind)},"cpu":${l.cpu},"reason":${JSON.stringify(l.reason)}}}`,
+    );
   if (losses.length) lanes.synthetic.push({ pid: LOSS_PID, name: 'ktape: lost events', sort: -200000 });
 }
 
@@ -95,7 +109,13 @@ async function writeMetadata(s: ExportSession, out: ChromeOut, lanes: Lanes): Pr
   }
   const { cap } = s.ctx;
   const names = new Map((await cap.query<{ tid: number; comm: string | null }>('SELECT tid, comm FROM threads')).map((r) => [r.tid, r.comm ?? '']));
-  const procs = new Map((await cap.query<{ tgid: number; comm: string | null; cmdline: string | null }>('SELECT tgid, comm, coalesce(cmdline, exec_filename) AS cmdline FROM processes')).map((r) => [r.tgid, r]));
+  const procs = new Map(
+    (
+      await cap.query<{ tgid: number; comm: string | null; cmdline: string | null }>(
+        'SELECT tgid, comm, coalesce(cmdline, exec_filename) AS cmdline FROM processes',
+      )
+    ).map((r) => [r.tgid, r]),
+  );
   const threads = [...lanes.threads.values()].sort((a, b) => a.tid - b.tid || a.pid - b.pid);
   for (const pid of [...new Set(threads.map((t) => t.pid))].sort((a, b) => a - b)) {
     const p = procs.get(pid);
@@ -114,8 +134,13 @@ async function writeMetadata(s: ExportSession, out: ChromeOut, lanes: Lanes): Pr
   }
 }
 
-export async function exportChrome(captureDir: string, outPath: string, opts: ExportOptions = {}, warn: (msg: string) => void = () => {},
-  families?: readonly FamilyExport[]): Promise<ChromeResult> {
+export async function exportChrome(
+  captureDir: string,
+  outPath: string,
+  opts: ExportOptions = {},
+  warn: (msg: string) => void = () => {},
+  families?: readonly FamilyExport[],
+): Promise<ChromeResult> {
   const s = await openExport(captureDir, opts, families ?? (await familyExports()), 'chrome');
   try {
     const out = new ChromeOut(new FileSink(outPath, opts.onProgress), outPath, warn);

@@ -6,7 +6,7 @@
  * descriptors (the .proto stays the single source of field numbers).
  */
 import type { DescMessage } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { type BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { putVarint64, varintSize, Wire } from './wire.js';
 
@@ -50,11 +50,17 @@ class CpuBundle {
   lastSwTs = -Infinity;
   lastWkTs = -Infinity;
   sw = 0;
-  readonly swTs = new Float64Array(BUNDLE_EVENTS); readonly swState = new Int32Array(BUNDLE_EVENTS); readonly swNext = new Int32Array(BUNDLE_EVENTS);
-  readonly swPrio = new Int32Array(BUNDLE_EVENTS); readonly swComm = new Int32Array(BUNDLE_EVENTS);
+  readonly swTs = new Float64Array(BUNDLE_EVENTS);
+  readonly swState = new Int32Array(BUNDLE_EVENTS);
+  readonly swNext = new Int32Array(BUNDLE_EVENTS);
+  readonly swPrio = new Int32Array(BUNDLE_EVENTS);
+  readonly swComm = new Int32Array(BUNDLE_EVENTS);
   wk = 0;
-  readonly wkTs = new Float64Array(BUNDLE_EVENTS); readonly wkPid = new Int32Array(BUNDLE_EVENTS); readonly wkCpu = new Int32Array(BUNDLE_EVENTS);
-  readonly wkPrio = new Int32Array(BUNDLE_EVENTS); readonly wkComm = new Int32Array(BUNDLE_EVENTS);
+  readonly wkTs = new Float64Array(BUNDLE_EVENTS);
+  readonly wkPid = new Int32Array(BUNDLE_EVENTS);
+  readonly wkCpu = new Int32Array(BUNDLE_EVENTS);
+  readonly wkPrio = new Int32Array(BUNDLE_EVENTS);
+  readonly wkComm = new Int32Array(BUNDLE_EVENTS);
   readonly intern = new Map<string, number>();
   count = 0;
   lost = false;
@@ -62,7 +68,10 @@ class CpuBundle {
   lastNext: number | undefined = undefined;
   /** the next loss window of this CPU not yet passed (index into losses, which ascend) */
   nextLoss = 0;
-  constructor(readonly cpu: number, readonly losses: number[]) {}
+  constructor(
+    readonly cpu: number,
+    readonly losses: number[],
+  ) {}
 }
 
 /** Where flushed bundles go: each is one TracePacket, handed over in parts (valid only during the call). */
@@ -89,7 +98,13 @@ export class FtraceWriter {
     if (c !== null && c.cpu === cpu) return c;
     let b = this.cpus.get(cpu);
     if (!b) {
-      this.cpus.set(cpu, (b = new CpuBundle(cpu, [...(this.lossStarts.get(cpu) ?? [])].sort((x, y) => x - y))));
+      this.cpus.set(
+        cpu,
+        (b = new CpuBundle(
+          cpu,
+          [...(this.lossStarts.get(cpu) ?? [])].sort((x, y) => x - y),
+        )),
+      );
       this.newCpu(cpu);
     }
     return (this.cur = b);
@@ -113,7 +128,7 @@ export class FtraceWriter {
     this.at(b, ts);
     if (ts < b.lastEvTs) this.flush(b);
     b.lastEvTs = ts;
-    return b.w.tag(F.bundle.event, L).fork().tag(F.ev.timestamp, V).int64(ts).tag(F.ev.pid, V).uint32(pid < 0 ? 0 : pid).tag(field, L).fork();
+    return b.w.tag(F.bundle.event, L).fork().tag(F.ev.timestamp, V).int64(ts).tag(F.ev.pid, V).uint32(Math.max(pid, 0)).tag(field, L).fork();
   }
 
   done(cpu: number): void {
@@ -139,7 +154,11 @@ export class FtraceWriter {
     if (ts < b.lastSwTs) this.flush(b);
     b.lastSwTs = ts;
     const k = b.sw++;
-    b.swTs[k] = ts; b.swState[k] = prevState; b.swNext[k] = next; b.swPrio[k] = prio; b.swComm[k] = this.internComm(b, comm);
+    b.swTs[k] = ts;
+    b.swState[k] = prevState;
+    b.swNext[k] = next;
+    b.swPrio[k] = prio;
+    b.swComm[k] = this.internComm(b, comm);
     b.lastNext = next;
     if (++b.count >= BUNDLE_EVENTS) this.flush(b);
   }
@@ -151,7 +170,11 @@ export class FtraceWriter {
     if (ts < b.lastWkTs) this.flush(b);
     b.lastWkTs = ts;
     const k = b.wk++;
-    b.wkTs[k] = ts; b.wkPid[k] = tid; b.wkCpu[k] = targetCpu; b.wkPrio[k] = prio; b.wkComm[k] = this.internComm(b, comm);
+    b.wkTs[k] = ts;
+    b.wkPid[k] = tid;
+    b.wkCpu[k] = targetCpu;
+    b.wkPrio[k] = prio;
+    b.wkComm[k] = this.internComm(b, comm);
     if (++b.count >= BUNDLE_EVENTS) this.flush(b);
   }
 

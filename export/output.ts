@@ -17,12 +17,18 @@ export class FileSink {
 
   private lastProgress = 0;
   /** onProgress(bytes written so far) is called at most 4 times a second (TTY progress) */
-  constructor(readonly path: string, private readonly onProgress?: (bytes: number) => void) {
+  constructor(
+    readonly path: string,
+    private readonly onProgress?: (bytes: number) => void,
+  ) {
     try {
       this.fd = openSync(path, 'w', 0o600); // traces carry command lines and kernel addresses
       fchmodSync(this.fd, 0o600); // also when overwriting an existing file
     } catch (e) {
-      throw new ExportError('E_EXPORT_OUTPUT', `export: cannot create ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the directory exists and is writable`);
+      throw new ExportError(
+        'E_EXPORT_OUTPUT',
+        `export: cannot create ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the directory exists and is writable`,
+      );
     }
   }
 
@@ -79,7 +85,10 @@ export class FileSink {
     try {
       while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
     } catch (e) {
-      throw new ExportError('E_EXPORT_WRITE', `export: writing ${this.path} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check free disk space`);
+      throw new ExportError(
+        'E_EXPORT_WRITE',
+        `export: writing ${this.path} failed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check free disk space`,
+      );
     }
   }
 }

@@ -36,7 +36,14 @@ export interface PerfettoResult {
   warnings: string[];
 }
 
-interface Loss { cpu: number; kind: string; count: number; ts_start: number; ts_end: number; reason: string }
+interface Loss {
+  cpu: number;
+  kind: string;
+  count: number;
+  ts_start: number;
+  ts_end: number;
+  reason: string;
+}
 
 class PerfettoOut {
   packets = 0;
@@ -70,31 +77,45 @@ async function writeHeader(s: ExportSession, out: PerfettoOut): Promise<void> {
   const host = s.ctx.cap.manifest.host;
   out.packet({
     ...seq(SEQ_FTRACE),
-    data: { case: 'systemInfo', value: {
-      utsname: { sysname: 'Linux', release: host.kernel_release, version: host.kernel_version, machine: host.machine },
-      pageSize: host.page_size, numCpus: host.cpus, hz: BigInt(host.clk_tck),
-    } },
+    data: {
+      case: 'systemInfo',
+      value: {
+        utsname: { sysname: 'Linux', release: host.kernel_release, version: host.kernel_version, machine: host.machine },
+        pageSize: host.page_size,
+        numCpus: host.cpus,
+        hz: BigInt(host.clk_tck),
+      },
+    },
   });
-  const anchors = await s.ctx.cap.query<Record<string, number | bigint>>('SELECT boottime_ns, monotonic_ns, realtime_ns FROM clock_anchors ORDER BY boottime_ns');
+  const anchors = await s.ctx.cap.query<Record<string, number | bigint>>(
+    'SELECT boottime_ns, monotonic_ns, realtime_ns FROM clock_anchors ORDER BY boottime_ns',
+  );
   for (const a of anchors) {
     out.packet({
       ...seq(SEQ_FTRACE),
-      data: { case: 'clockSnapshot', value: {
-        clocks: [
-          { clockId: pb.BuiltinClock.BOOTTIME, timestamp: BigInt(a.boottime_ns) },
-          { clockId: pb.BuiltinClock.MONOTONIC, timestamp: BigInt(a.monotonic_ns) },
-          { clockId: pb.BuiltinClock.REALTIME, timestamp: BigInt(a.realtime_ns) },
-        ],
-        primaryTraceClock: pb.BuiltinClock.BOOTTIME,
-      } },
+      data: {
+        case: 'clockSnapshot',
+        value: {
+          clocks: [
+            { clockId: pb.BuiltinClock.BOOTTIME, timestamp: BigInt(a.boottime_ns) },
+            { clockId: pb.BuiltinClock.MONOTONIC, timestamp: BigInt(a.monotonic_ns) },
+            { clockId: pb.BuiltinClock.REALTIME, timestamp: BigInt(a.realtime_ns) },
+          ],
+          primaryTraceClock: pb.BuiltinClock.BOOTTIME,
+        },
+      },
     });
   }
 }
 
 type ProcRow = { ts: number; tid: number; tgid: number | null; ppid: number | null; comm: string; cmdline: string | null; uid?: number | null };
-const procMsg = (r: ProcRow) => create(pb.ProcessTree_ProcessSchema, {
-  pid: r.tgid!, ppid: r.ppid ?? undefined, cmdline: r.cmdline ? r.cmdline.split(' ').filter((x) => x !== '') : [], uid: r.uid ?? undefined,
-});
+const procMsg = (r: ProcRow) =>
+  create(pb.ProcessTree_ProcessSchema, {
+    pid: r.tgid!,
+    ppid: r.ppid ?? undefined,
+    cmdline: r.cmdline ? r.cmdline.split(' ').filter((x) => x !== '') : [],
+    uid: r.uid ?? undefined,
+  });
 
 /** the snapshot's ProcessTree, then one packet per other referenced thread at its first reference */
 async function writeProcessTree(s: ExportSession, out: PerfettoOut): Promise<void> {
@@ -103,13 +124,26 @@ async function writeProcessTree(s: ExportSession, out: PerfettoOut): Promise<voi
   const declaredProc = new Set<number>();
   const snap = await cap.query<ProcRow>('SELECT * FROM _export_snapshot_tree');
   if (snap.length) {
-    const processes = snap.filter((r) => r.tid === r.tgid).map((r) => (declaredProc.add(r.tgid!), procMsg(r)));
+    const processes = snap
+      .filter((r) => r.tid === r.tgid)
+      .map((r) => {
+        declaredProc.add(r.tgid!);
+        return procMsg(r);
+      });
     const threads = snap.map((r) => create(pb.ProcessTree_ThreadSchema, { tid: r.tid, tgid: r.tgid!, name: r.comm }));
-    out.packet({ timestamp: BigInt(snap[0].ts), ...seq(SEQ_FTRACE), data: { case: 'processTree', value: { processes, threads, collectionEndTimestamp: BigInt(snap[0].ts) } } });
+    out.packet({
+      timestamp: BigInt(snap[0].ts),
+      ...seq(SEQ_FTRACE),
+      data: { case: 'processTree', value: { processes, threads, collectionEndTimestamp: BigInt(snap[0].ts) } },
+    });
   }
   for await (const rows of cap.iterate<ProcRow>('SELECT * FROM _export_declarations')) {
     for (const r of rows) {
-      const processes = r.tgid !== null && !declaredProc.has(r.tgid) ? [(declaredProc.add(r.tgid), procMsg(r))] : [];
+      const processes: pb.ProcessTree_Process[] = [];
+      if (r.tgid !== null && !declaredProc.has(r.tgid)) {
+        declaredProc.add(r.tgid);
+        processes.push(procMsg(r));
+      }
       const thread = create(pb.ProcessTree_ThreadSchema, { tid: r.tid, tgid: r.tgid ?? undefined, name: r.comm || undefined });
       out.packet({ timestamp: BigInt(r.ts), ...seq(SEQ_FTRACE), data: { case: 'processTree', value: { processes, threads: [thread] } } });
     }
@@ -119,10 +153,18 @@ async function writeProcessTree(s: ExportSession, out: PerfettoOut): Promise<voi
 /** a slice over the export window on its own track: the trace's bounds are the capture's window */
 function writeWindow(s: ExportSession, out: PerfettoOut): void {
   const uuid = out.track('ktape: capture window', 'The capture window (or the --since/--until part of it exported): the trace spans exactly this.');
-  out.packet({ timestamp: BigInt(s.ctx.lo), ...seq(SEQ_TRACK), sequenceFlags: out.seq2Flags(),
-    data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.SLICE_BEGIN, trackUuid: uuid, nameField: { case: 'name', value: 'capture' } } } });
-  out.packet({ timestamp: BigInt(s.ctx.hi), ...seq(SEQ_TRACK), sequenceFlags: out.seq2Flags(),
-    data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.SLICE_END, trackUuid: uuid } } });
+  out.packet({
+    timestamp: BigInt(s.ctx.lo),
+    ...seq(SEQ_TRACK),
+    sequenceFlags: out.seq2Flags(),
+    data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.SLICE_BEGIN, trackUuid: uuid, nameField: { case: 'name', value: 'capture' } } },
+  });
+  out.packet({
+    timestamp: BigInt(s.ctx.hi),
+    ...seq(SEQ_TRACK),
+    sequenceFlags: out.seq2Flags(),
+    data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.SLICE_END, trackUuid: uuid } },
+  });
 }
 
 function lossAnnotations(l: Loss) {
@@ -139,13 +181,25 @@ function lossAnnotations(l: Loss) {
 function writeLosses(out: PerfettoOut, losses: Loss[], track: bigint | null, ncpu: number): void {
   const dropped = new Map<number, number>();
   for (const l of losses) dropped.set(l.cpu, (dropped.get(l.cpu) ?? 0) + l.count);
-  out.packet({ ...seq(SEQ_FTRACE), data: { case: 'ftraceStats', value: {
-    phase: pb.FtraceStats_Phase.END_OF_TRACE,
-    cpuStats: Array.from({ length: ncpu }, (_, cpu) => ({ cpu: BigInt(cpu), droppedEvents: BigInt(dropped.get(cpu) ?? 0), overrun: 0n })),
-  } } });
+  out.packet({
+    ...seq(SEQ_FTRACE),
+    data: {
+      case: 'ftraceStats',
+      value: {
+        phase: pb.FtraceStats_Phase.END_OF_TRACE,
+        cpuStats: Array.from({ length: ncpu }, (_, cpu) => ({ cpu: BigInt(cpu), droppedEvents: BigInt(dropped.get(cpu) ?? 0), overrun: 0n })),
+      },
+    },
+  });
   for (const l of losses) {
     const name = `lost ${l.count} ${l.kind} (${l.cpu === 65535 ? 'any cpu' : `cpu ${l.cpu}`}, ${l.reason})`;
-    const ev = (ts: number, value: Record<string, unknown>) => out.packet({ timestamp: BigInt(ts), ...seq(SEQ_TRACK), sequenceFlags: out.seq2Flags(), data: { case: 'trackEvent', value: { trackUuid: track, ...value } } });
+    const ev = (ts: number, value: Record<string, unknown>) =>
+      out.packet({
+        timestamp: BigInt(ts),
+        ...seq(SEQ_TRACK),
+        sequenceFlags: out.seq2Flags(),
+        data: { case: 'trackEvent', value: { trackUuid: track, ...value } },
+      });
     if (l.ts_end > l.ts_start) {
       ev(l.ts_start, { type: pb.TrackEvent_Type.SLICE_BEGIN, nameField: { case: 'name', value: name }, debugAnnotations: lossAnnotations(l) });
       ev(l.ts_end, { type: pb.TrackEvent_Type.SLICE_END });
@@ -159,16 +213,33 @@ function context(s: ExportSession, out: PerfettoOut, opts: ExportOptions, lossSt
     compact: opts.compact ?? true,
     ftrace: () => {
       // the count is of FtraceEvents and CompactSched entries, added as each bundle is written
-      return new FtraceWriter((parts) => { for (const b of parts) out.sink.write(b); out.packets++; }, lossStarts, (n) => { out.events += n; }, (c) => cpus.add(c));
+      return new FtraceWriter(
+        (parts) => {
+          for (const b of parts) out.sink.write(b);
+          out.packets++;
+        },
+        lossStarts,
+        (n) => {
+          out.events += n;
+        },
+        (c) => cpus.add(c),
+      );
     },
     writePacket: (init) => out.packet(init),
     trackSeqFlags: () => out.seq2Flags(),
     track: (name, description) => out.track(name, description),
-    note: (_key, n) => { out.outstanding += n; },
+    note: (_key, n) => {
+      out.outstanding += n;
+    },
   };
 }
 
-export async function exportPerfetto(captureDir: string, outPath: string, opts: ExportOptions = {}, families?: readonly FamilyExport[]): Promise<PerfettoResult> {
+export async function exportPerfetto(
+  captureDir: string,
+  outPath: string,
+  opts: ExportOptions = {},
+  families?: readonly FamilyExport[],
+): Promise<PerfettoResult> {
   const s = await openExport(captureDir, opts, families ?? (await familyExports()), 'perfetto');
   try {
     const out = new PerfettoOut(new FileSink(outPath, opts.onProgress));
@@ -176,7 +247,12 @@ export async function exportPerfetto(captureDir: string, outPath: string, opts: 
     await writeProcessTree(s, out);
     writeWindow(s, out);
     const losses = await s.ctx.cap.query<Loss>('SELECT cpu, kind, count, ts_start, ts_end, reason FROM losses ORDER BY ts_start, cpu');
-    const lossTrack = losses.length ? out.track('ktape: lost events', 'Windows in which events are missing (ring buffer full, a context switch the kernel did not report, rows cut from damaged files). Data on other tracks is incomplete there.') : null;
+    const lossTrack = losses.length
+      ? out.track(
+          'ktape: lost events',
+          'Windows in which events are missing (ring buffer full, a context switch the kernel did not report, rows cut from damaged files). Data on other tracks is incomplete there.',
+        )
+      : null;
     const lossStarts = new Map<number, number[]>();
     for (const l of losses) {
       if (!lossStarts.has(l.cpu)) lossStarts.set(l.cpu, []);

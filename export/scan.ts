@@ -23,9 +23,14 @@ export interface Col {
 
 /** typed array views by DuckDB type (the vector's native layout) */
 const NUMERIC: Partial<Record<DuckDBTypeId, [new (b: ArrayBuffer, off: number, n: number) => ArrayLike<number>, number]>> = {
-  [DuckDBTypeId.BOOLEAN]: [Uint8Array, 1], [DuckDBTypeId.TINYINT]: [Int8Array, 1], [DuckDBTypeId.UTINYINT]: [Uint8Array, 1],
-  [DuckDBTypeId.SMALLINT]: [Int16Array, 2], [DuckDBTypeId.USMALLINT]: [Uint16Array, 2],
-  [DuckDBTypeId.INTEGER]: [Int32Array, 4], [DuckDBTypeId.UINTEGER]: [Uint32Array, 4], [DuckDBTypeId.DOUBLE]: [Float64Array, 8],
+  [DuckDBTypeId.BOOLEAN]: [Uint8Array, 1],
+  [DuckDBTypeId.TINYINT]: [Int8Array, 1],
+  [DuckDBTypeId.UTINYINT]: [Uint8Array, 1],
+  [DuckDBTypeId.SMALLINT]: [Int16Array, 2],
+  [DuckDBTypeId.USMALLINT]: [Uint16Array, 2],
+  [DuckDBTypeId.INTEGER]: [Int32Array, 4],
+  [DuckDBTypeId.UINTEGER]: [Uint32Array, 4],
+  [DuckDBTypeId.DOUBLE]: [Float64Array, 8],
 };
 
 const bug = (msg: string) => new KtapeError('E_EXPORT_COLUMN', `export: ${msg} (a bug in ktape; please report it)`, 70);
@@ -50,9 +55,14 @@ export class Strings {
   }
   get(i: number): string | null {
     if (this.valid !== null && !((this.valid[i >> 3] >> (i & 7)) & 1)) return null;
-    const w = this.words, o = i * 4, len = w[o];
+    const w = this.words,
+      o = i * 4,
+      len = w[o];
     if (len > 12) return this.vec.getItem(i) as string;
-    const a = w[o + 1], b = w[o + 2], c = w[o + 3], k = this.keys;
+    const a = w[o + 1],
+      b = w[o + 2],
+      c = w[o + 3],
+      k = this.keys;
     for (let e = 0; e < this.filled; e++) {
       const q = e * 4;
       if (k[q] === len && k[q + 1] === a && k[q + 2] === b && k[q + 3] === c) return this.vals[e];
@@ -61,7 +71,10 @@ export class Strings {
     const e = this.next;
     this.next = (e + 1) & 7;
     if (this.filled < 8) this.filled++;
-    k[e * 4] = len; k[e * 4 + 1] = a; k[e * 4 + 2] = b; k[e * 4 + 3] = c;
+    k[e * 4] = len;
+    k[e * 4 + 1] = a;
+    k[e * 4 + 2] = b;
+    k[e * 4 + 3] = c;
     this.vals[e] = s;
     return s;
   }
@@ -72,7 +85,10 @@ export class Scan {
   private chunk: DuckDBDataChunk | null = null;
   private readonly strings = new Map<string, Strings>();
   private readonly types: DuckDBTypeId[];
-  constructor(private readonly index: Map<string, number>, private readonly columnTypes: DuckDBType[]) {
+  constructor(
+    private readonly index: Map<string, number>,
+    private readonly columnTypes: DuckDBType[],
+  ) {
     this.types = columnTypes.map((t) => t.typeId);
   }
   /** @internal */
@@ -110,7 +126,7 @@ export class Scan {
   /** the validity bitmap of a column (bit r of byte r >> 3 set = row r not NULL), or null when no row is NULL */
   valid(name: string): Uint8Array | null {
     const v = duckdb.vector_get_validity(duckdb.data_chunk_get_vector(this.chunk!.chunk, this.at(name)), Math.ceil(this.rows / 64) * 8);
-    return v && v.byteLength ? v : null;
+    return v?.byteLength ? v : null;
   }
   /**
    * An ENUM column: its values' indexes (native, as num() reads them) and the enum's members. A column of
@@ -177,7 +193,9 @@ export async function scan(cap: CaptureDb, sql: string, onChunk: (s: Scan) => vo
   try {
     const result = await cap.conn.stream(sql, params);
     const index = new Map<string, number>();
-    result.columnNames().forEach((n, i) => index.set(n, i));
+    result.columnNames().forEach((n, i) => {
+      index.set(n, i);
+    });
     const s = new Scan(index, result.columnTypes());
     for (let n = 1; ; n++) {
       const chunk = await result.fetchChunk();
@@ -198,7 +216,11 @@ export async function runScript(cap: CaptureDb, sql: string, where: string): Pro
     try {
       await (await stmts.prepare(i)).run();
     } catch (e) {
-      throw new KtapeError('E_SQL_MODULE', `creating export views from ${where}: ${(e as Error).message.split('\n')[0]} (a bug in ktape's SQL; please report it)`, 70);
+      throw new KtapeError(
+        'E_SQL_MODULE',
+        `creating export views from ${where}: ${(e as Error).message.split('\n')[0]} (a bug in ktape's SQL; please report it)`,
+        70,
+      );
     }
   }
 }

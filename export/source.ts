@@ -56,14 +56,21 @@ function chooseGroups(cap: CaptureDb, dir: string, opts: ExportOptions): Set<Eve
   const recorded = new Set(cap.manifest.options?.events ?? EVENT_GROUPS);
   for (const g of opts.events ?? [])
     if (!recorded.has(g))
-      throw new UsageError(`export --events: group '${g}' was not recorded in ${dir} (recorded: ${[...recorded].join(',')}); drop it from --events`, 'E_EXPORT_EVENTS');
+      throw new UsageError(
+        `export --events: group '${g}' was not recorded in ${dir} (recorded: ${[...recorded].join(',')}); drop it from --events`,
+        'E_EXPORT_EVENTS',
+      );
   return new Set(opts.events ?? [...recorded]);
 }
 
 /** the window and the selection as temporary tables that export/sql/select.sql reads */
 async function selection(cap: CaptureDb, opts: ExportOptions, lo: number, hi: number): Promise<boolean> {
   const filtered = !!(opts.pids?.length || opts.comms?.length);
-  await cap.query('CREATE OR REPLACE TEMP TABLE _export_window AS SELECT $lo::BIGINT AS lo, $hi::BIGINT AS hi, $f::BOOLEAN AS filtered', { lo, hi, f: filtered });
+  await cap.query('CREATE OR REPLACE TEMP TABLE _export_window AS SELECT $lo::BIGINT AS lo, $hi::BIGINT AS hi, $f::BOOLEAN AS filtered', {
+    lo,
+    hi,
+    f: filtered,
+  });
   await cap.query('CREATE OR REPLACE TEMP TABLE _export_pids (tid INTEGER)');
   await cap.query('CREATE OR REPLACE TEMP TABLE _export_comm_sel (comm VARCHAR)');
   for (const p of opts.pids ?? []) await cap.query('INSERT INTO _export_pids VALUES ($1)', [p]);
@@ -82,7 +89,7 @@ function unreadTables(all: readonly FamilyExport[], opts: ExportOptions, format:
   const wanted = opts.events ? new Set<string>(opts.events) : null;
   const exported = all.filter((f) => !wanted || wanted.has(f.group));
   const skip = TABLES.filter((t) => t.group && wanted && !wanted.has(t.group)).map((t) => t.name);
-  for (const f of exported) skip.push(...(f.unread ?? []), ...(format === 'perfetto' ? [] : f.perfettoOnly ?? []));
+  for (const f of exported) skip.push(...(f.unread ?? []), ...(format === 'perfetto' ? [] : (f.perfettoOnly ?? [])));
   const needed = new Set(exported.flatMap((f) => f.shared ?? []));
   for (const f of all) for (const t of f.shared ?? []) if (!needed.has(t)) skip.push(t);
   return skip;
@@ -99,10 +106,13 @@ export async function openExport(dir: string, opts: ExportOptions, all: readonly
     const hi = Math.min(cap.endTs, opts.untilNs !== undefined ? cap.startTs + opts.untilNs : Infinity);
     const filtered = await selection(cap, opts, lo, Math.max(lo, hi));
     const families = all.filter((f) => groups.has(f.group));
-    for (const file of ['export/sql/select.sql', ...new Set(families.flatMap((f) => f.sql))])
-      await runScript(cap, readFileSync(pkgPath(file), 'utf8'), file);
+    for (const file of ['export/sql/select.sql', ...new Set(families.flatMap((f) => f.sql))]) await runScript(cap, readFileSync(pkgPath(file), 'utf8'), file);
     const ctx: ExportContext = {
-      cap, lo, hi: Math.max(lo, hi), filtered, groups,
+      cap,
+      lo,
+      hi: Math.max(lo, hi),
+      filtered,
+      groups,
       scan: (sql, onChunk, params) => scan(cap, sql, onChunk, params),
     };
     return { ctx, families, ...splitWarnings(cap, msgs), close: () => cap.close() };

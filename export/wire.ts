@@ -10,7 +10,7 @@
  * so a family handler reads the same either way; test/unit/export-varint.test.ts holds the varint paths
  * to BinaryWriter's bytes.
  */
-import { WireType } from '@bufbuild/protobuf/wire';
+import type { WireType } from '@bufbuild/protobuf/wire';
 
 const TWO32 = 4294967296;
 

@@ -10,10 +10,4 @@ import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 
-export const FAMILIES: readonly Family[] = [
-  task,
-  sched,
-  syscall,
-  kmem,
-  signal,
-];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal];

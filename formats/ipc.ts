@@ -16,8 +16,23 @@
  * no compression. See https://arrow.apache.org/docs/format/Columnar.html
  */
 import {
-  Field, Float64, Int8, Int16, Int32, Int64, RecordBatch, Schema, Struct, Uint8, Uint16, Uint32, Uint64, Utf8,
-  makeData, type DataType, type Data,
+  Field,
+  Float64,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  Uint8,
+  Uint16,
+  Uint32,
+  Uint64,
+  Utf8,
+  makeData,
+  type DataType,
+  type Data,
 } from 'apache-arrow';
 
 /** Thrown for a message that is malformed (not merely cut short). */
@@ -25,8 +40,16 @@ export class IpcError extends Error {}
 
 /** Column types a capture may hold, as in formats/schema.ts. */
 export type IpcType = 'i8' | 'i16' | 'i32' | 'i64' | 'u8' | 'u16' | 'u32' | 'u64' | 'f64' | 'utf8';
-export interface IpcField { name: string; type: IpcType; nullable: boolean }
-export interface IpcSchema { fields: IpcField[]; metadata: Map<string, string>; arrow: Schema }
+export interface IpcField {
+  name: string;
+  type: IpcType;
+  nullable: boolean;
+}
+export interface IpcSchema {
+  fields: IpcField[];
+  metadata: Map<string, string>;
+  arrow: Schema;
+}
 
 export const WIDTH: Record<IpcType, number> = { i8: 1, i16: 2, i32: 4, i64: 8, u8: 1, u16: 2, u32: 4, u64: 8, f64: 8, utf8: 0 };
 /** limits far above anything ktape writes, far below anything that hurts */
@@ -39,13 +62,22 @@ class Fb {
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   }
   private at(pos: number, n: number): number {
-    if (!Number.isInteger(pos) || pos < 0 || pos + n > this.b.length) throw new IpcError(`flatbuffer read of ${n} bytes at ${pos} is outside the ${this.b.length}-byte message`);
+    if (!Number.isInteger(pos) || pos < 0 || pos + n > this.b.length)
+      throw new IpcError(`flatbuffer read of ${n} bytes at ${pos} is outside the ${this.b.length}-byte message`);
     return pos;
   }
-  u8(p: number) { return this.dv.getUint8(this.at(p, 1)); }
-  u16(p: number) { return this.dv.getUint16(this.at(p, 2), true); }
-  i32(p: number) { return this.dv.getInt32(this.at(p, 4), true); }
-  u32(p: number) { return this.dv.getUint32(this.at(p, 4), true); }
+  u8(p: number) {
+    return this.dv.getUint8(this.at(p, 1));
+  }
+  u16(p: number) {
+    return this.dv.getUint16(this.at(p, 2), true);
+  }
+  i32(p: number) {
+    return this.dv.getInt32(this.at(p, 4), true);
+  }
+  u32(p: number) {
+    return this.dv.getUint32(this.at(p, 4), true);
+  }
   /** int64 as a number; refuses values outside ±2^53 */
   i64(p: number): number {
     const v = this.dv.getBigInt64(this.at(p, 8), true);
@@ -98,8 +130,17 @@ class Fb {
   }
 }
 
-export const enum Header { Schema = 1, DictionaryBatch = 2, RecordBatch = 3 }
-export interface Message { header: number; table: number; bodyLength: number; fb: Fb }
+export enum Header {
+  Schema = 1,
+  DictionaryBatch = 2,
+  RecordBatch = 3,
+}
+export interface Message {
+  header: number;
+  table: number;
+  bodyLength: number;
+  fb: Fb;
+}
 
 /** Parse a Message flatbuffer (the bytes after the 8-byte prefix). */
 export function parseMessage(meta: Uint8Array): Message {
@@ -121,7 +162,8 @@ function fieldType(fb: Fb, f: number): IpcType {
   if (tt === 5) return 'utf8';
   if (tt === 3 && t && fb.scalar(t, 0, fb.u16, 0) === 2) return 'f64';
   if (tt === 2 && t) {
-    const bits = fb.scalar(t, 0, fb.i32, 0), signed = fb.scalar(t, 1, fb.u8, 0) !== 0;
+    const bits = fb.scalar(t, 0, fb.i32, 0),
+      signed = fb.scalar(t, 1, fb.u8, 0) !== 0;
     if ([8, 16, 32, 64].includes(bits)) return `${signed ? 'i' : 'u'}${bits}` as IpcType;
   }
   throw new IpcError(`unsupported column type (type id ${tt})`);
@@ -138,9 +180,16 @@ function keyValues(fb: Fb, t: number, i: number): Map<string, string> {
 }
 
 const ARROW_TYPE: Record<IpcType, () => DataType> = {
-  i8: () => new Int8(), i16: () => new Int16(), i32: () => new Int32(), i64: () => new Int64(),
-  u8: () => new Uint8(), u16: () => new Uint16(), u32: () => new Uint32(), u64: () => new Uint64(),
-  f64: () => new Float64(), utf8: () => new Utf8(),
+  i8: () => new Int8(),
+  i16: () => new Int16(),
+  i32: () => new Int32(),
+  i64: () => new Int64(),
+  u8: () => new Uint8(),
+  u16: () => new Uint16(),
+  u32: () => new Uint32(),
+  u64: () => new Uint64(),
+  f64: () => new Float64(),
+  utf8: () => new Utf8(),
 };
 
 /** The Schema message of a stream: flat columns of the types above. */
@@ -160,11 +209,17 @@ export function parseSchema(m: Message): IpcSchema {
     fields.push({ name, type: fieldType(fb, f), nullable: fb.scalar(f, 1, fb.u8, 0) !== 0 });
   }
   const metadata = keyValues(fb, s, 2);
-  const arrow = new Schema(fields.map((f) => new Field(f.name, ARROW_TYPE[f.type](), f.nullable)), metadata);
+  const arrow = new Schema(
+    fields.map((f) => new Field(f.name, ARROW_TYPE[f.type](), f.nullable)),
+    metadata,
+  );
   return { fields, metadata, arrow };
 }
 
-interface Buf { offset: number; length: number }
+interface Buf {
+  offset: number;
+  length: number;
+}
 
 /** Check one RecordBatch message's layout against the schema and its body length. */
 function batchLayout(m: Message, schema: IpcSchema): { rows: number; nodes: { length: number; nulls: number }[]; bufs: Buf[] } {
@@ -178,15 +233,20 @@ function batchLayout(m: Message, schema: IpcSchema): { rows: number; nodes: { le
   const want = schema.fields.reduce((a, f) => a + (f.type === 'utf8' ? 3 : 2), 0);
   const [bv, nb] = fb.vector(t, 2, 16, 3 * LIMITS.fields);
   if (nn !== nf || nb !== want) throw new IpcError(`batch has ${nn} columns and ${nb} buffers; the schema needs ${nf} and ${want}`);
-  const nodes = [], bufs: Buf[] = [];
+  const nodes = [],
+    bufs: Buf[] = [];
   for (let k = 0; k < nn; k++) {
-    const length = fb.i64(nv + 16 * k), nulls = fb.i64(nv + 16 * k + 8);
-    if (length !== rows || nulls < 0 || nulls > rows) throw new IpcError(`column ${schema.fields[k].name}: ${length} rows, ${nulls} nulls in a batch of ${rows}`);
+    const length = fb.i64(nv + 16 * k),
+      nulls = fb.i64(nv + 16 * k + 8);
+    if (length !== rows || nulls < 0 || nulls > rows)
+      throw new IpcError(`column ${schema.fields[k].name}: ${length} rows, ${nulls} nulls in a batch of ${rows}`);
     nodes.push({ length, nulls });
   }
   for (let k = 0; k < nb; k++) {
-    const offset = fb.i64(bv + 16 * k), length = fb.i64(bv + 16 * k + 8);
-    if (offset < 0 || length < 0 || offset + length > m.bodyLength) throw new IpcError(`buffer ${k} [${offset}, +${length}) lies outside the ${m.bodyLength}-byte body`);
+    const offset = fb.i64(bv + 16 * k),
+      length = fb.i64(bv + 16 * k + 8);
+    if (offset < 0 || length < 0 || offset + length > m.bodyLength)
+      throw new IpcError(`buffer ${k} [${offset}, +${length}) lies outside the ${m.bodyLength}-byte body`);
     bufs.push({ offset, length });
   }
   return { rows, nodes, bufs };
@@ -202,10 +262,14 @@ function view<T extends ArrayBufferView>(body: Uint8Array, b: Buf, width: number
 }
 
 const MAKE: Record<Exclude<IpcType, 'utf8'>, (b: ArrayBuffer, o: number, n: number) => ArrayBufferView> = {
-  i8: (b, o, n) => new Int8Array(b, o, n), i16: (b, o, n) => new Int16Array(b, o, n),
-  i32: (b, o, n) => new Int32Array(b, o, n), i64: (b, o, n) => new BigInt64Array(b, o, n),
-  u8: (b, o, n) => new Uint8Array(b, o, n), u16: (b, o, n) => new Uint16Array(b, o, n),
-  u32: (b, o, n) => new Uint32Array(b, o, n), u64: (b, o, n) => new BigUint64Array(b, o, n),
+  i8: (b, o, n) => new Int8Array(b, o, n),
+  i16: (b, o, n) => new Int16Array(b, o, n),
+  i32: (b, o, n) => new Int32Array(b, o, n),
+  i64: (b, o, n) => new BigInt64Array(b, o, n),
+  u8: (b, o, n) => new Uint8Array(b, o, n),
+  u16: (b, o, n) => new Uint16Array(b, o, n),
+  u32: (b, o, n) => new Uint32Array(b, o, n),
+  u64: (b, o, n) => new BigUint64Array(b, o, n),
   f64: (b, o, n) => new Float64Array(b, o, n),
 };
 
@@ -227,8 +291,7 @@ function column(f: IpcField, type: DataType, rows: number, nulls: number, body: 
   const valueOffsets = view(body, bufs[1], 4, (b, o, n) => new Int32Array(b, o, n), rows + 1);
   const bytes = bufs[2].length;
   if (valueOffsets[0] < 0) throw new IpcError(`column ${f.name}: negative string offset`);
-  for (let r = 0; r < rows; r++)
-    if (valueOffsets[r + 1] < valueOffsets[r]) throw new IpcError(`column ${f.name}: string offsets go backwards at row ${r}`);
+  for (let r = 0; r < rows; r++) if (valueOffsets[r + 1] < valueOffsets[r]) throw new IpcError(`column ${f.name}: string offsets go backwards at row ${r}`);
   if (valueOffsets[rows] > bytes) throw new IpcError(`column ${f.name}: strings end at ${valueOffsets[rows]}, past the ${bytes}-byte data buffer`);
   const data = body.subarray(bufs[2].offset, bufs[2].offset + bytes);
   return makeData({ type, length: rows, nullCount: nulls, nullBitmap, valueOffsets, data } as never);

@@ -22,9 +22,14 @@ import { parseManifest } from './manifest.js';
 import { FORMAT_MAJOR, MANIFEST_FILE, SEGMENT_RE, TABLE_BY_NAME, type Manifest, type TableDef } from './schema.js';
 
 const errnoText: Record<string, string> = {
-  ENOENT: 'no such file', EACCES: 'permission denied (EACCES)', EPERM: 'operation not permitted (EPERM)',
-  ELOOP: 'is a symbolic link; only regular files inside the capture are read', ENXIO: 'is a socket or FIFO, not a regular file',
-  EISDIR: 'is a directory, not a file', ENOTDIR: 'a path component is not a directory', EMFILE: 'too many open files',
+  ENOENT: 'no such file',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  ELOOP: 'is a symbolic link; only regular files inside the capture are read',
+  ENXIO: 'is a socket or FIFO, not a regular file',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a path component is not a directory',
+  EMFILE: 'too many open files',
 };
 
 /**
@@ -62,7 +67,7 @@ function readAt(fd: number, pos: number, n: number): Uint8Array {
 const MANIFEST_MAX_BYTES = 16 << 20;
 
 export function readManifest(dir: string): Manifest {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(dir); // the directory itself may be a link the user chose; the files in it may not
   } catch (e) {
@@ -76,13 +81,15 @@ export function readManifest(dir: string): Manifest {
   try {
     const { fd, size } = openCaptureFile(path);
     try {
-      if (size > MANIFEST_MAX_BYTES) throw new CaptureError('E_MANIFEST_CORRUPT', `${path}: ${size} bytes; a manifest is at most ${MANIFEST_MAX_BYTES >> 20} MiB`);
+      if (size > MANIFEST_MAX_BYTES)
+        throw new CaptureError('E_MANIFEST_CORRUPT', `${path}: ${size} bytes; a manifest is at most ${MANIFEST_MAX_BYTES >> 20} MiB`);
       text = Buffer.from(readAt(fd, 0, size)).toString('utf8');
     } finally {
       closeSync(fd);
     }
   } catch (e) {
-    if (e instanceof CaptureError && e.code === 'E_FILE_MISSING') throw new CaptureError('E_MANIFEST_MISSING', `${path}: missing; ${dir} is not a ktape capture`);
+    if (e instanceof CaptureError && e.code === 'E_FILE_MISSING')
+      throw new CaptureError('E_MANIFEST_MISSING', `${path}: missing; ${dir} is not a ktape capture`);
     throw e;
   }
   return parseManifest(path, text);
@@ -109,9 +116,13 @@ export function captureTableFiles(dir: string, manifest: Manifest, table: string
   if (!listed) return found;
   const out = listed.map((f) => join(dir, basename(f)));
   for (const p of out)
-    if (!found.includes(p)) throw new CaptureError('E_TABLE_MISSING', `${p}: missing, but the manifest lists it for table ${table}; restore the file or re-record`);
+    if (!found.includes(p))
+      throw new CaptureError('E_TABLE_MISSING', `${p}: missing, but the manifest lists it for table ${table}; restore the file or re-record`);
   const extra = found.filter((f) => !out.includes(f));
-  if (extra.length) warn?.(`${extra.join(', ')}: not listed in the manifest for table ${table}; ignored (the manifest lists ${listed.length} file${listed.length === 1 ? '' : 's'})`);
+  if (extra.length)
+    warn?.(
+      `${extra.join(', ')}: not listed in the manifest for table ${table}; ignored (the manifest lists ${listed.length} file${listed.length === 1 ? '' : 's'})`,
+    );
   return out;
 }
 
@@ -127,7 +138,12 @@ export interface ReadResult {
  * be read (0: nothing lost). `unfinished`: it stops at a clean message boundary without the
  * end-of-stream marker (the recorder was killed between batches): nothing is missing from it.
  */
-export interface StreamState { value: boolean; why?: string; lostRows?: number; unfinished?: boolean }
+export interface StreamState {
+  value: boolean;
+  why?: string;
+  lostRows?: number;
+  unfinished?: boolean;
+}
 
 const CONTINUATION = 0xffffffff;
 

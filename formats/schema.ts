@@ -3,10 +3,7 @@
  * is the contract between `ktape record` and every reader. Change a column
  * => bump FORMAT_VERSION (major when readers would break) and document it.
  */
-import {
-  Field, Int8, Int16, Int32, Int64, Schema, Uint8, Uint16, Uint32, Uint64, Utf8, Float64,
-  type DataType,
-} from 'apache-arrow';
+import { Field, Int8, Int16, Int32, Int64, Schema, Uint8, Uint16, Uint32, Uint64, Utf8, Float64, type DataType } from 'apache-arrow';
 import { FAMILIES } from '../families/index.js';
 import { col, TS_COL, type ColType, type ColumnDef, type TableDef } from './table.js';
 
@@ -30,15 +27,14 @@ const TS = TS_COL;
 /** Tables every capture has, whatever was recorded. */
 const CORE_TABLES: TableDef[] = [
   {
-    name: 'task_ids', role: 'event',
+    name: 'task_ids',
+    role: 'event',
     doc: 'tid -> tgid: one row the first time a tid is seen in any event with a tgid, and again if its tgid changes (tid reuse, exec by a non-leader).',
-    columns: [TS,
-      c('tid', 'i32', 'thread'),
-      c('tgid', 'i32', 'process it belongs to from ts on'),
-    ],
+    columns: [TS, c('tid', 'i32', 'thread'), c('tgid', 'i32', 'process it belongs to from ts on')],
   },
   {
-    name: 'process_snapshot', role: 'meta',
+    name: 'process_snapshot',
+    role: 'meta',
     doc: 'Every thread alive when recording started (from /proc), taken after the probes were attached.',
     columns: [
       c('ts', 'i64', 'time the snapshot was read, ns since boot'),
@@ -53,7 +49,8 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'kallsyms', role: 'meta',
+    name: 'kallsyms',
+    role: 'meta',
     doc: 'Kernel text symbols (/proc/kallsyms) sorted by addr; with --kallsyms used, only the symbols that cover recorded addresses.',
     columns: [
       c('addr', 'u64', 'symbol start address'),
@@ -63,26 +60,25 @@ const CORE_TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'modules', role: 'meta',
+    name: 'modules',
+    role: 'meta',
     doc: 'Loaded kernel modules (/proc/modules); empty on kernels without modules.',
-    columns: [
-      c('name', 'utf8', 'module'),
-      c('addr', 'u64', 'load address'),
-      c('size', 'u64', 'size in bytes'),
-    ],
+    columns: [c('name', 'utf8', 'module'), c('addr', 'u64', 'load address'), c('size', 'u64', 'size in bytes')],
   },
   {
-    name: 'clock_anchors', role: 'meta',
+    name: 'clock_anchors',
+    role: 'meta',
     doc: 'Clock readings taken back to back at start, every second, and at end.',
     columns: [
-      c('boottime_ns', 'i64', 'CLOCK_BOOTTIME, the capture\'s time base'),
+      c('boottime_ns', 'i64', "CLOCK_BOOTTIME, the capture's time base"),
       c('monotonic_ns', 'i64', 'CLOCK_MONOTONIC'),
       c('realtime_ns', 'i64', 'CLOCK_REALTIME (ns since the Unix epoch)'),
       c('reason', 'utf8', "'start', 'periodic' or 'end'"),
     ],
   },
   {
-    name: 'losses', role: 'meta',
+    name: 'losses',
+    role: 'meta',
     doc: "Events missing from the capture, per CPU and kind, with the window they fall in. reason 'ringbuf_full': the recorder dropped them (ring buffer full). reason 'kernel_gap': the kernel did not report a context switch (the CPU's switch sequence breaks: the task switched in was never switched out); count is then a lower bound of 1. Empty table = nothing missing.",
     columns: [
       c('cpu', 'u16', 'CPU that dropped them; 65535 = not attributed to a CPU by the kernel (bpf_recursion)'),
@@ -90,15 +86,30 @@ const CORE_TABLES: TableDef[] = [
       c('count', 'u64', 'number of events dropped'),
       c('ts_start', 'i64', 'window start: all drops of this row happened in [ts_start, ts_end]'),
       c('ts_end', 'i64', 'window end'),
-      c('reason', 'utf8', "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel), 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture) or 'max_size' (recorded after --max-size was reached: counted, not written; window = the stop)"),
-      c('resume_ts', 'i64', "kernel_gap: when the task switched out at ts_end had arrived on the CPU (the kernel's sched_info.last_arrival), i.e. the time of the unreported switch; null when unknown (and in format 1.0 captures)", true),
+      c(
+        'reason',
+        'utf8',
+        "'ringbuf_full' (bpf_ringbuf_reserve failed), 'kernel_gap' (switch not reported by the kernel), 'bpf_recursion' (the kernel skipped the program: it was already running on that CPU; window = whole capture) or 'max_size' (recorded after --max-size was reached: counted, not written; window = the stop)",
+      ),
+      c(
+        'resume_ts',
+        'i64',
+        "kernel_gap: when the task switched out at ts_end had arrived on the CPU (the kernel's sched_info.last_arrival), i.e. the time of the unreported switch; null when unknown (and in format 1.0 captures)",
+        true,
+      ),
       c('resume_tid', 'i32', 'kernel_gap: the task switched out at ts_end, i.e. the one that resumed at the unreported switch; null before format 1.2', true),
-      c('resume_wait_from', 'i64', "kernel_gap: when the wait of the task switched out at ts_end began (its R/R+ switch-out or the wakeup that ended its sleep; paired in the kernel), so that its wait ends at the unreported switch; null when unknown (and before format 1.2)", true),
+      c(
+        'resume_wait_from',
+        'i64',
+        'kernel_gap: when the wait of the task switched out at ts_end began (its R/R+ switch-out or the wakeup that ended its sleep; paired in the kernel), so that its wait ends at the unreported switch; null when unknown (and before format 1.2)',
+        true,
+      ),
       c('resume_woken', 'u8', 'kernel_gap: 1 when that wait began with a wakeup, 0 after a preemption or yield; null when unknown', true),
     ],
   },
   {
-    name: 'stats', role: 'meta',
+    name: 'stats',
+    role: 'meta',
     doc: 'Recorder counters: events per kind, bytes, recorder CPU, BPF program stats, stack-map failures.',
     columns: [
       c('name', 'utf8', 'counter name, e.g. events.sched_switch, bytes_written, recorder_cpu_ns, bpf.kt_sys_enter.run_time_ns, stack_collisions'),
@@ -121,16 +132,26 @@ export const TABLE_BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
 
 function arrowType(t: ColType): DataType {
   switch (t) {
-    case 'i8': return new Int8();
-    case 'i16': return new Int16();
-    case 'i32': return new Int32();
-    case 'i64': return new Int64();
-    case 'u8': return new Uint8();
-    case 'u16': return new Uint16();
-    case 'u32': return new Uint32();
-    case 'u64': return new Uint64();
-    case 'utf8': return new Utf8();
-    case 'f64': return new Float64();
+    case 'i8':
+      return new Int8();
+    case 'i16':
+      return new Int16();
+    case 'i32':
+      return new Int32();
+    case 'i64':
+      return new Int64();
+    case 'u8':
+      return new Uint8();
+    case 'u16':
+      return new Uint16();
+    case 'u32':
+      return new Uint32();
+    case 'u64':
+      return new Uint64();
+    case 'utf8':
+      return new Utf8();
+    case 'f64':
+      return new Float64();
   }
 }
 
@@ -143,7 +164,10 @@ export function arrowSchema(name: string): Schema {
     if (!def) throw new Error(`unknown table ${name}`);
     s = new Schema(
       def.columns.map((col) => new Field(col.name, arrowType(col.type), !!col.nullable)),
-      new Map([['ktape.format_version', FORMAT_VERSION], ['ktape.table', name]]),
+      new Map([
+        ['ktape.format_version', FORMAT_VERSION],
+        ['ktape.table', name],
+      ]),
     );
     schemaCache.set(name, s);
   }

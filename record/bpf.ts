@@ -75,8 +75,14 @@ export class BpfObject {
     if (err) {
       const e = -err;
       if (e === 1 || e === 13)
-        throw new UnsupportedError('E_BPF_PERM', `loading ${this.path}: ${strerror(e)}; needs CAP_BPF and CAP_PERFMON (or root), and kernel.unprivileged_bpf_disabled does not apply to root`);
-      throw new BpfError('E_BPF_LOAD', `loading ${this.path}: ${strerror(e)}; the kernel rejected the programs (needs BTF, tp_btf and ring buffer support, Linux >= 5.8)`);
+        throw new UnsupportedError(
+          'E_BPF_PERM',
+          `loading ${this.path}: ${strerror(e)}; needs CAP_BPF and CAP_PERFMON (or root), and kernel.unprivileged_bpf_disabled does not apply to root`,
+        );
+      throw new BpfError(
+        'E_BPF_LOAD',
+        `loading ${this.path}: ${strerror(e)}; the kernel rejected the programs (needs BTF, tp_btf and ring buffer support, Linux >= 5.8)`,
+      );
     }
     this.ncpu = L.libbpf_num_possible_cpus();
     const fd = (n: string) => L.bpf_map__fd(this.map(n)) as number;
@@ -94,7 +100,8 @@ export class BpfObject {
   }
 
   addTgid(pid: number): void {
-    const k = Buffer.alloc(4), one = Buffer.alloc(4);
+    const k = Buffer.alloc(4),
+      one = Buffer.alloc(4);
     k.writeUInt32LE(pid);
     one.writeUInt32LE(1);
     if (this.L.bpf_map_update_elem(this.fds.tgids, k, one, 0) !== 0)
@@ -119,7 +126,8 @@ export class BpfObject {
 
   /** kt_stats[idx] summed over CPUs (null if unreadable) */
   statTotal(idx: number): bigint | null {
-    const key = Buffer.alloc(4), val = Buffer.alloc(8 * this.ncpu);
+    const key = Buffer.alloc(4),
+      val = Buffer.alloc(8 * this.ncpu);
     key.writeUInt32LE(idx);
     if (this.L.bpf_map_lookup_elem(this.fds.stats, key, val) !== 0) return null;
     let tot = 0n;

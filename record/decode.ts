@@ -55,10 +55,16 @@ export class Decoder {
       const rlen = u32[off >> 2];
       const p = off + 8; // payload start, 8-aligned
       off = p + ((rlen + 7) & ~7);
-      if (rlen < S.kt_hdr || p + rlen > len) { this.stats.malformed++; continue; }
+      if (rlen < S.kt_hdr || p + rlen > len) {
+        this.stats.malformed++;
+        continue;
+      }
       const kind = u16[(p + O.kt_hdr.kind) >> 1];
       const h = kind < W.KT_KIND_MAX ? this.handlers[kind] : undefined;
-      if (h === undefined || rlen < this.minLen[kind]) { this.stats.malformed++; continue; }
+      if (h === undefined || rlen < this.minLen[kind]) {
+        this.stats.malformed++;
+        continue;
+      }
       const q = p >> 2;
       h(x, p, u32[q], u32[q + 1], u16[(p + O.kt_hdr.cpu) >> 1], i32[q + (O.kt_hdr.tid >> 2)], kind);
       ev[kind]++;
@@ -74,7 +80,10 @@ class Ctx implements DecodeCtx {
   i32 = new Int32Array(0);
   private readonly tgidOf: Int32Array;
   private readonly td = new TextDecoder();
-  constructor(readonly writers: Record<string, TableWriter>, pidMax: number) {
+  constructor(
+    readonly writers: Record<string, TableWriter>,
+    pidMax: number,
+  ) {
     this.tgidOf = new Int32Array(pidMax + 1).fill(-1);
   }
 

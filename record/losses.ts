@@ -25,7 +25,10 @@ export class LossTracker {
   private val = Buffer.alloc(0);
   private readonly key = Buffer.alloc(4);
 
-  constructor(private readonly decoder: Decoder, private readonly out: TableWriter) {}
+  constructor(
+    private readonly decoder: Decoder,
+    private readonly out: TableWriter,
+  ) {}
 
   private add(kind: string, reason: string, n: number): void {
     this.total += n;
@@ -80,7 +83,7 @@ export class LossTracker {
    */
   drop(ab: ArrayBuffer, len: number): void {
     const dv = new DataView(ab, 0, len);
-    for (let off = 0; off + 8 <= len;) {
+    for (let off = 0; off + 8 <= len; ) {
       const rlen = dv.getUint32(off, true);
       const p = off + 8;
       off = p + ((rlen + 7) & ~7);

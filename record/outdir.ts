@@ -9,14 +9,33 @@
  *    the previous one stays valid if the new one cannot be written.
  * Failures are one line naming `-o PATH` and the cause (UsageError, exit 2).
  */
-import { chmodSync, closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../formats/errors.js';
 
 const PSEUDO_FS: Record<number, string> = {
-  0x9fa0: 'procfs', 0x62656572: 'sysfs', 0x64626720: 'debugfs', 0x74726163: 'tracefs',
-  0x27e0eb: 'cgroupfs', 0x63677270: 'cgroup2fs', 0xcafe4a11: 'bpffs', 0x73636673: 'securityfs',
+  40864: 'procfs',
+  1650812274: 'sysfs',
+  1684170528: 'debugfs',
+  1953653091: 'tracefs',
+  2613483: 'cgroupfs',
+  1667723888: 'cgroup2fs',
+  3405662737: 'bpffs',
+  1935894131: 'securityfs',
 };
 
 const errText = (e: unknown): string => {
@@ -63,7 +82,7 @@ function makeParents(dir: string, abs: string): void {
   const parts = dirname(abs).split('/').filter(Boolean);
   let p = '';
   for (const part of parts) {
-    p += '/' + part;
+    p += `/${part}`;
     const st = lstatOrNull(p);
     if (st?.isDirectory() || st?.isSymbolicLink()) continue; // an existing symlinked parent is the admin's choice
     if (st) throw refuse(dir, `${p} is not a directory`);
@@ -77,8 +96,7 @@ function checkExisting(dir: string, abs: string): void {
   if (st.isSymbolicLink()) throw refuse(dir, 'is a symbolic link; choose a new capture directory');
   if (!st.isDirectory()) throw refuse(dir, 'exists and is not a directory; choose a new capture directory');
   const euid = process.geteuid?.() ?? 0;
-  if (st.uid !== euid)
-    throw refuse(dir, `directory is owned by uid ${st.uid}, not by this user (uid ${euid}); choose a new capture directory`);
+  if (st.uid !== euid) throw refuse(dir, `directory is owned by uid ${st.uid}, not by this user (uid ${euid}); choose a new capture directory`);
   const notEmpty = () => refuse(dir, 'directory exists and is not empty; choose a new capture directory');
   if (readdirSync(abs).length > 0) throw notEmpty();
   // Ours and empty: close it to others, then check again (nobody can add to it after the chmod).
@@ -91,7 +109,10 @@ export function prepareOutDir(dir: string): void {
   const abs = resolve(dir);
   try {
     const st = lstatOrNull(abs);
-    if (st) return checkExisting(dir, abs);
+    if (st) {
+      checkExisting(dir, abs);
+      return;
+    }
     makeParents(dir, abs);
     mkdirOne(dir, abs, 0o700);
     chmodSync(abs, 0o700); // umask may have removed owner bits
@@ -114,7 +135,7 @@ export function createFile(path: string): number {
 
 /** write(2) all of `data` at the file position, looping over short writes. */
 export function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.byteLength;) {
+  for (let off = 0; off < data.byteLength; ) {
     const n = writeSync(fd, data, off, data.byteLength - off);
     if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     off += n;

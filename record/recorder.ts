@@ -70,12 +70,14 @@ export interface RecordResult {
   totalBytes: number;
 }
 
-const CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39;
+const CAP_SYS_ADMIN = 21,
+  CAP_PERFMON = 38,
+  CAP_BPF = 39;
 
 /** One clear line about what is missing, before touching the kernel. */
 export function preflight(): void {
   const status = readFileSync('/proc/self/status', 'utf8');
-  const capEff = BigInt('0x' + (/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? '0'));
+  const capEff = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
   const has = (c: number) => (capEff >> BigInt(c)) & 1n;
   if (!has(CAP_SYS_ADMIN) && !(has(CAP_BPF) && has(CAP_PERFMON)))
     throw new UnsupportedError('E_NO_CAPS', 'recording needs CAP_BPF and CAP_PERFMON (or root): run `sudo ktape record ...`');
@@ -217,8 +219,12 @@ function endError(rec: Recording): unknown {
 }
 
 function metadataTooBig(rec: Recording): UsageError {
-  const fix = rec.o.kallsyms === 'full' ? ` (kernel symbols ${fmtBytes(rec.kallsymsBytes)}): use --kallsyms used, or a larger --max-size` : '; use a larger --max-size';
-  return new UsageError(`--max-size ${rec.o.maxSizeMb}: the capture's fixed metadata alone takes ${fmtBytes(rec.fixedBytes)}${fix}; nothing was recorded`, 'E_MAX_SIZE');
+  const fix =
+    rec.o.kallsyms === 'full' ? ` (kernel symbols ${fmtBytes(rec.kallsymsBytes)}): use --kallsyms used, or a larger --max-size` : '; use a larger --max-size';
+  return new UsageError(
+    `--max-size ${rec.o.maxSizeMb}: the capture's fixed metadata alone takes ${fmtBytes(rec.fixedBytes)}${fix}; nothing was recorded`,
+    'E_MAX_SIZE',
+  );
 }
 
 export async function record(o: RecordOptions): Promise<RecordResult> {
@@ -240,7 +246,10 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     rec.bpf.load(cfg);
     // --max-size is checked after every drain round: small rounds keep the overshoot small
     const round = o.maxSizeMb ? Math.min(8 << 20, Math.max(256 << 10, (o.maxSizeMb << 20) / 32)) : 8 << 20;
-    rec.ring = process.env.KTAPE_RING === 'js' ? new (await import('./ring-js.js')).JsRing(rec.bpf.fds.ring, cfg.ringBytes, round) : new Ring(rec.bpf.fds.ring, cfg.ringBytes, round);
+    rec.ring =
+      process.env.KTAPE_RING === 'js'
+        ? new (await import('./ring-js.js')).JsRing(rec.bpf.fds.ring, cfg.ringBytes, round)
+        : new Ring(rec.bpf.fds.ring, cfg.ringBytes, round);
     for (const p of o.pids) rec.bpf.addTgid(p);
     if (o.bpfStats) statsFd = libbpf().bpf_enable_stats(0 /* BPF_STATS_RUN_TIME */);
     if (!rec.writeKernelMetadata() || rec.sink.failure) throw rec.sink.failure ? nothingRecorded(rec) : metadataTooBig(rec);

@@ -27,7 +27,9 @@ const RB_DISCARD_BIT = 0x40000000;
 const RB_LEN_MASK = 0x3fffffff;
 /** x86-64 keeps loads in order (TSO); other CPUs need Atomics.load for the record header. */
 const ORDERED_LOADS = process.arch === 'x64' || process.arch === 'ia32';
-const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const PROT_READ = 1,
+  PROT_WRITE = 2,
+  MAP_SHARED = 1;
 
 let libc: ReturnType<typeof bindLibc> | null = null;
 function bindLibc() {
@@ -65,7 +67,11 @@ export class JsRing {
   private data32: Int32Array;
   private mask: number;
   private n = 0;
-  constructor(mapFd: number, readonly size: number, drainBytes: number) {
+  constructor(
+    mapFd: number,
+    readonly size: number,
+    drainBytes: number,
+  ) {
     const c = getLibc();
     this.page = Number(c.sysconf(_SC_PAGESIZE));
     this.mask = size - 1;
@@ -103,7 +109,9 @@ export class JsRing {
     const cons0 = this.consPos();
     const avail = this.prodPos() - cons0; // <= size
     const cap = this.u8.length;
-    const d32 = this.data32, out32 = this.u32, mask = this.mask;
+    const d32 = this.data32,
+      out32 = this.u32,
+      mask = this.mask;
     // Positions relative to cons0 stay below 2^31 (avail <= size <= 2 GiB),
     // so the loop runs on small integers; the data area is mapped twice, so
     // ring offsets base + rel never need wrapping within one drain.
@@ -144,10 +152,10 @@ export class JsRing {
     this.u8.set(this.data8.subarray(at, at + len), out);
     const o32 = this.u32;
     const end = out + len;
-    for (let o = out; o < end;) {
+    for (let o = out; o < end; ) {
       const i = o >>> 2;
       o32[i + 1] = 0;
-      o += ((o32[i] + 15) & ~7);
+      o += (o32[i] + 15) & ~7;
     }
     return end;
   }

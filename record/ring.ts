@@ -37,7 +37,9 @@ export function readClocks(): { boottime: bigint; monotonic: bigint; realtime: b
 
 /** run_time_ns / run_cnt of a loaded BPF program (0 unless BPF stats are on) and its recursion misses. */
 export function progStats(fd: number): { runTimeNs: bigint; runCnt: bigint; recursionMisses: bigint } | null {
-  const t = new BigUint64Array(1), c = new BigUint64Array(1), m = new BigUint64Array(1);
+  const t = new BigUint64Array(1),
+    c = new BigUint64Array(1),
+    m = new BigUint64Array(1);
   if (getShim().progStats(fd, t, c, m) < 0) return null;
   return { runTimeNs: t[0], runCnt: c[0], recursionMisses: m[0] };
 }
@@ -47,7 +49,11 @@ export class Ring {
   readonly buf: ArrayBuffer;
   private u8: Uint8Array;
   private n = [0];
-  constructor(mapFd: number, readonly size: number, drainBytes: number) {
+  constructor(
+    mapFd: number,
+    readonly size: number,
+    drainBytes: number,
+  ) {
     this.h = getShim().open(mapFd, size);
     if (!this.h) throw new BpfError('E_RING_MMAP', `mapping the ring buffer (${size} bytes): mmap failed; lower --buffer-mb`);
     this.buf = new ArrayBuffer(drainBytes);

@@ -18,7 +18,7 @@ import { constants as osConstants } from 'node:os';
 import * as W from '../formats/gen/events.gen.js';
 import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLES, type Manifest } from '../formats/schema.js';
 import { readTable } from '../formats/reader.js';
-import { readClocks, progStats, Ring } from './ring.js';
+import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
 import { CaptureSink, TableWriter } from './writer.js';
 import { kallsyms, modules, pidMax, processSnapshot, symbolsCovering, type Sym } from './snapshot.js';
@@ -61,7 +61,11 @@ export class Recording {
   /** the loaded BPF object (set once loaded; the capture files exist before) */
   bpf!: BpfObject;
 
-  constructor(readonly o: RecordOptions, readonly dir: string, readonly manifest: Manifest) {
+  constructor(
+    readonly o: RecordOptions,
+    readonly dir: string,
+    readonly manifest: Manifest,
+  ) {
     this.sink = new CaptureSink(dir);
     this.sink.reserveSpace(RESERVE_BYTES);
     for (const t of TABLES) if (t.role === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
@@ -232,7 +236,11 @@ export class Recording {
     for (let k = 1; k < W.KT_KIND_MAX; k++) if (d.events[k]) stat(`events.${KIND_NAMES[k]}`, d.events[k]);
     stat('malformed_records', d.malformed);
     stat('sched_switch_kernel_gaps', this.losses.gaps);
-    for (const [name, idx] of [['stack_collisions', W.KT_STAT_STACK_COLLISION], ['stack_errors', W.KT_STAT_STACK_ERROR], ['filter_full', W.KT_STAT_FILTER_FULL]] as const) {
+    for (const [name, idx] of [
+      ['stack_collisions', W.KT_STAT_STACK_COLLISION],
+      ['stack_errors', W.KT_STAT_STACK_ERROR],
+      ['filter_full', W.KT_STAT_FILTER_FULL],
+    ] as const) {
       const tot = this.bpf.statTotal(idx);
       if (tot !== null) stat(name, tot);
     }
@@ -270,7 +278,8 @@ export class Recording {
       settings,
       mapFd: (name) => this.bpf.mapFd(name),
       forEachEntry: (fd, keySize, value, fn) => {
-        const cur = Buffer.alloc(keySize), next = Buffer.alloc(keySize);
+        const cur = Buffer.alloc(keySize),
+          next = Buffer.alloc(keySize);
         let have = false;
         while (L.bpf_map_get_next_key(fd, have ? cur : null, next) === 0) {
           next.copy(cur);
@@ -308,7 +317,7 @@ export class Recording {
     const out: Manifest['tables'] = {};
     for (const t of TABLES) {
       const w = this.all.get(t.name);
-      if (w && w.files.length) out[t.name] = { rows: w.rows, files: [...w.files] };
+      if (w?.files.length) out[t.name] = { rows: w.rows, files: [...w.files] };
     }
     return out;
   }

@@ -122,7 +122,7 @@ export function kallsyms(): Sym[] {
     const tab = rest.indexOf('\t');
     const name = tab < 0 ? rest : rest.slice(0, tab);
     const module = tab < 0 ? null : rest.slice(tab + 1).replace(/^\[|\]$/g, '');
-    const addr = BigInt('0x' + line.slice(0, a));
+    const addr = BigInt(`0x${line.slice(0, a)}`);
     if (addr === 0n) continue;
     out.push({ addr, type, name, module });
   }
@@ -134,10 +134,15 @@ export function kallsyms(): Sym[] {
 export function symbolsCovering(all: Sym[], addrs: Iterable<bigint>): Sym[] {
   const keep = new Set<number>();
   for (const a of addrs) {
-    let lo = 0, hi = all.length - 1, best = -1;
+    let lo = 0,
+      hi = all.length - 1,
+      best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (all[mid].addr <= a) { best = mid; lo = mid + 1; } else hi = mid - 1;
+      if (all[mid].addr <= a) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     if (best >= 0) {
       keep.add(best);

@@ -9,10 +9,7 @@
  */
 import { closeSync, fsyncSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AsyncByteQueue, Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8,
-  type Schema,
-} from 'apache-arrow';
+import { AsyncByteQueue, type Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8, type Schema } from 'apache-arrow';
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
 import { KtapeError } from '../formats/errors.js';
 import { createFile, writeAll } from './outdir.js';
@@ -22,23 +19,34 @@ export type Column = Typed | (string | null)[];
 
 function allocColumn(def: ColumnDef, n: number): Column {
   switch (def.type) {
-    case 'i64': return new BigInt64Array(n);
-    case 'u64': return new BigUint64Array(n);
-    case 'i32': return new Int32Array(n);
-    case 'u32': return new Uint32Array(n);
-    case 'i16': return new Int16Array(n);
-    case 'u16': return new Uint16Array(n);
-    case 'i8': return new Int8Array(n);
-    case 'u8': return new Uint8Array(n);
-    case 'f64': return new Float64Array(n);
-    case 'utf8': return new Array<string | null>(n);
+    case 'i64':
+      return new BigInt64Array(n);
+    case 'u64':
+      return new BigUint64Array(n);
+    case 'i32':
+      return new Int32Array(n);
+    case 'u32':
+      return new Uint32Array(n);
+    case 'i16':
+      return new Int16Array(n);
+    case 'u16':
+      return new Uint16Array(n);
+    case 'i8':
+      return new Int8Array(n);
+    case 'u8':
+      return new Uint8Array(n);
+    case 'f64':
+      return new Float64Array(n);
+    case 'utf8':
+      return new Array<string | null>(n);
   }
 }
 
 /** The first `n` strings of `col` as Arrow Utf8 data (one buffer, offsets, validity). */
 function utf8Data(col: (string | null)[], n: number): Data {
   const offsets = new Int32Array(n + 1);
-  let bytes = 0, nulls = 0;
+  let bytes = 0,
+    nulls = 0;
   for (let i = 0; i < n; i++) {
     const v = col[i];
     if (v == null) nulls++;
@@ -54,7 +62,14 @@ function utf8Data(col: (string | null)[], n: number): Data {
     if (nullBitmap) nullBitmap[i >> 3] |= 1 << (i & 7);
     if (v.length) data.write(v, offsets[i]);
   }
-  return makeData({ type: new Utf8(), length: n, nullCount: nulls, nullBitmap, valueOffsets: offsets, data: new Uint8Array(data.buffer, data.byteOffset, bytes) });
+  return makeData({
+    type: new Utf8(),
+    length: n,
+    nullCount: nulls,
+    nullBitmap,
+    valueOffsets: offsets,
+    data: new Uint8Array(data.buffer, data.byteOffset, bytes),
+  });
 }
 
 /** A fixed-capacity batch under construction; columns are indexed by name. */
@@ -68,7 +83,10 @@ export class BatchBuilder {
   private valid: Record<string, Uint8Array> = {};
   private nulls: Record<string, number> = {};
   length = 0;
-  constructor(readonly table: string, readonly capacity: number) {
+  constructor(
+    readonly table: string,
+    readonly capacity: number,
+  ) {
     const def = TABLE_BY_NAME.get(table);
     if (!def) throw new Error(`unknown table ${table}`);
     this.defs = def.columns;
@@ -137,8 +155,13 @@ class FileBytes extends AsyncByteQueue {
     super();
   }
   override write(value: Uint8Array | ArrayBufferView | ArrayBuffer): void {
-    this.onBytes(value instanceof Uint8Array ? value : ArrayBuffer.isView(value)
-      ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value));
+    this.onBytes(
+      value instanceof Uint8Array
+        ? value
+        : ArrayBuffer.isView(value)
+          ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+          : new Uint8Array(value),
+    );
   }
 }
 
@@ -148,7 +171,11 @@ export class StreamFile {
   private writer = new RecordBatchStreamWriter();
   bytes = 0;
   rows = 0;
-  constructor(readonly path: string, schema: Schema, private readonly sink: CaptureSink) {
+  constructor(
+    readonly path: string,
+    schema: Schema,
+    private readonly sink: CaptureSink,
+  ) {
     this.fd = createFile(path);
     try {
       this.writer.reset(new FileBytes((b) => this.put(b)), schema); // writes the schema message
@@ -201,7 +228,12 @@ export class TableWriter {
   rows = 0;
   closedBytes = 0;
   lastFlush = Date.now();
-  constructor(readonly dir: string, readonly table: string, capacity: number, readonly sink: CaptureSink) {
+  constructor(
+    readonly dir: string,
+    readonly table: string,
+    capacity: number,
+    readonly sink: CaptureSink,
+  ) {
     this.builder = new BatchBuilder(table, capacity);
     this.rowBytes = rowBytes(this.builder.defs);
     this.open();

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const familyHeaders = readdirSync(join(root, 'families'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, 'families', d.name, `${d.name}.h`)))
-  .map((d) => `families/${d.name}/${d.name}.h`).sort();
+  .map((d) => `families/${d.name}/${d.name}.h`)
+  .sort();
 const headers = ['bpf/events.h', ...familyHeaders];
 const header = headers.map((h) => readFileSync(join(root, h), 'utf8')).join('\n');
 const out = join(root, 'formats/gen/events.gen.ts');
@@ -22,7 +23,10 @@ const structs = [];
 for (const m of header.matchAll(/struct (kt_\w+) \{([^}]*)\};/g)) {
   const fields = [];
   for (const line of m[2].split('\n')) {
-    const f = line.replace(/\/\*.*?\*\//g, '').trim().match(/^(struct \w+|__[us]\d+|char)\s+(\w+)(\[[^\]]+\])?;/);
+    const f = line
+      .replace(/\/\*.*?\*\//g, '')
+      .trim()
+      .match(/^(struct \w+|__[us]\d+|char)\s+(\w+)(\[[^\]]+\])?;/);
     if (f) fields.push({ name: f[2], type: f[1].startsWith('struct') ? 'struct' : f[1] === 'char' ? 'char' : f[1].slice(2) + (f[3] ? '[]' : '') });
   }
   structs.push({ name: m[1], fields });
@@ -33,7 +37,7 @@ for (const m of header.matchAll(/enum (kt_\w+) \{([^}]*)\};/g)) {
 }
 const defines = [...header.matchAll(/#define (KT_\w+) (\d+)/g)].map((m) => m[1]);
 
-let c = '#include <stdio.h>\n#include <stddef.h>\n' + headers.map((h) => `#include "${join(root, h)}"\n`).join('') + 'int main(void){\n';
+let c = `#include <stdio.h>\n#include <stddef.h>\n${headers.map((h) => `#include "${join(root, h)}"\n`).join('')}int main(void){\n`;
 for (const s of structs) {
   c += `printf("S ${s.name} %zu\\n", sizeof(struct ${s.name}));\n`;
   for (const { name: f } of s.fields)
@@ -50,7 +54,8 @@ try {
   const lines = execFileSync(join(dir, 'probe'), { encoding: 'utf8' }).trim().split('\n');
   let ts = `// DO NOT EDIT. Generated from ${headers.join(', ')} by scripts/gen-events.mjs.\n`;
   ts += '// Run `npm run gen:events` after changing a wire header.\n\n';
-  const sizes = {}, fields = {};
+  const sizes = {},
+    fields = {};
   for (const l of lines) {
     const p = l.split(' ');
     if (p[0] === 'D') ts += `export const ${p[1]} = ${p[2]};\n`;
@@ -59,7 +64,10 @@ try {
   for (const l of lines) {
     const p = l.split(' ');
     if (p[0] === 'E') ts += `export const ${p[1]} = ${p[2]};\n`;
-    if (p[0] === 'S') { sizes[p[1]] = +p[2]; fields[p[1]] = {}; }
+    if (p[0] === 'S') {
+      sizes[p[1]] = +p[2];
+      fields[p[1]] = {};
+    }
     if (p[0] === 'F') fields[p[1]][p[2]] = [+p[3], +p[4]];
   }
   ts += '\n/** struct sizes in bytes */\nexport const SIZEOF = {\n';

@@ -31,7 +31,11 @@ export function tmp(prefix = 'ktape-test-'): string {
 }
 
 export function fixtureWorkload(name: string): any {
-  return JSON.parse(readFileSync(join(FIXTURES, `${name}.workload.json`), 'utf8').trim().split('\n')[0]);
+  return JSON.parse(
+    readFileSync(join(FIXTURES, `${name}.workload.json`), 'utf8')
+      .trim()
+      .split('\n')[0],
+  );
 }
 
 /**

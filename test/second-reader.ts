@@ -9,7 +9,9 @@ import { iterStreamFile } from '../dist/formats/reader.js';
 export function readBoth(dir: string) {
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const out: { file: string; polars: number; ktape: number; columns: string[] }[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.arrows')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.arrows'))
+    .sort()) {
     const df = pl.readIPCStream(readFileSync(join(dir, f)));
     let rows = 0;
     const st = { value: false };
@@ -19,4 +21,3 @@ export function readBoth(dir: string) {
   }
   return { manifest, files: out };
 }
-

@@ -102,13 +102,22 @@ export async function lossNotes(cap: CaptureDb, f: Filters): Promise<{ notes: st
   const notes: string[] = [];
   if (rows.length) {
     const kinds = [...new Set(rows.map((r) => r.kind))].join(', ');
-    const first = rows[0], last = rows[rows.length - 1];
-    notes.push(`WARNING: ${lost} events lost (${kinds}) in ${rows.length} window(s) overlapping this report, ` +
-      `from +${fmtNs(first.ts_start - cap.startTs)} to +${fmtNs(last.ts_end - cap.startTs)}; figures there are incomplete (see the losses view)`);
+    const first = rows[0],
+      last = rows[rows.length - 1];
+    notes.push(
+      `WARNING: ${lost} events lost (${kinds}) in ${rows.length} window(s) overlapping this report, ` +
+        `from +${fmtNs(first.ts_start - cap.startTs)} to +${fmtNs(last.ts_end - cap.startTs)}; figures there are incomplete (see the losses view)`,
+    );
   }
   return {
     notes,
-    facts: { losses: { overlap: rows.length > 0, events_lost: lost, windows: rows.map((r) => ({ cpu: r.cpu, kind: r.kind, count: r.count, ts_start: r.ts_start, ts_end: r.ts_end })) } },
+    facts: {
+      losses: {
+        overlap: rows.length > 0,
+        events_lost: lost,
+        windows: rows.map((r) => ({ cpu: r.cpu, kind: r.kind, count: r.count, ts_start: r.ts_start, ts_end: r.ts_end })),
+      },
+    },
   };
 }
 
@@ -140,12 +149,18 @@ export function fmtValue(v: unknown, unit?: Unit, base = 0): string {
   if (typeof v === 'number' || typeof v === 'bigint') {
     const n = Number(v);
     switch (unit) {
-      case 'ns': return fmtNs(n);
-      case 'ts': return `+${fmtNs(n - base)}`;
-      case 'bytes': return fmtBytes(n);
-      case 'pct': return `${n.toFixed(1)}%`;
-      case 'hex': return `0x${BigInt(v).toString(16)}`;
-      default: return Number.isInteger(n) ? String(v) : n.toFixed(2);
+      case 'ns':
+        return fmtNs(n);
+      case 'ts':
+        return `+${fmtNs(n - base)}`;
+      case 'bytes':
+        return fmtBytes(n);
+      case 'pct':
+        return `${n.toFixed(1)}%`;
+      case 'hex':
+        return `0x${BigInt(v).toString(16)}`;
+      default:
+        return Number.isInteger(n) ? String(v) : n.toFixed(2);
     }
   }
   if (Array.isArray(v)) return printable(v.join(' '));
@@ -161,7 +176,10 @@ export function renderTable(cols: Col[], rows: Row[], base = 0): string {
   const cells = rows.map((r) => cols.map((c) => fmtValue(r[c.key], c.unit, base)));
   const w = head.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
   const line = (vals: string[]) =>
-    vals.map((v, i) => (isNumUnit(cols[i].unit) ? v.padStart(w[i]) : i === vals.length - 1 ? v : v.padEnd(w[i]))).join('  ').trimEnd();
+    vals
+      .map((v, i) => (isNumUnit(cols[i].unit) ? v.padStart(w[i]) : i === vals.length - 1 ? v : v.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(head), ...cells.map(line)].join('\n');
 }
 
@@ -173,8 +191,10 @@ export function renderHist(rows: { lo: number; hi: number; count: number }[], un
   const labels = rows.map((r) => `${Math.floor(r.lo / div)} -> ${Math.floor(r.hi / div)}`);
   const lw = Math.max(...labels.map((l) => l.length));
   const cw = Math.max(5, ...rows.map((r) => String(r.count).length));
-  return [`  ${'µs'.padStart(lw)} : ${'count'.padStart(cw)}   distribution`,
-    ...rows.map((r, i) => `  ${labels[i].padStart(lw)} : ${String(r.count).padStart(cw)}   |${'*'.repeat(Math.round((r.count / max) * 40)).padEnd(40)}|`)].join('\n');
+  return [
+    `  ${'µs'.padStart(lw)} : ${'count'.padStart(cw)}   distribution`,
+    ...rows.map((r, i) => `  ${labels[i].padStart(lw)} : ${String(r.count).padStart(cw)}   |${'*'.repeat(Math.round((r.count / max) * 40)).padEnd(40)}|`),
+  ].join('\n');
 }
 
 /** SQL for log2 histogram buckets of a ns expression (bucket k: [2^k, 2^(k+1)) µs, k=0 holds 0..1µs). */
@@ -183,10 +203,12 @@ export const LOG2_BUCKET_US = (expr: string) => `CAST(floor(log2(greatest(${expr
 export function histRows(raw: { bucket: number; count: number }[]): { lo: number; hi: number; count: number; lo_ns: number; hi_ns: number }[] {
   if (!raw.length) return [];
   const by = new Map(raw.map((r) => [r.bucket, r.count]));
-  const lo = Math.min(...raw.map((r) => r.bucket)), hi = Math.max(...raw.map((r) => r.bucket));
+  const lo = Math.min(...raw.map((r) => r.bucket)),
+    hi = Math.max(...raw.map((r) => r.bucket));
   const out = [];
   for (let b = Math.min(lo, 0); b <= hi; b++) {
-    const l = b === 0 ? 0 : 2 ** b * 1000, h = 2 ** (b + 1) * 1000 - 1;
+    const l = b === 0 ? 0 : 2 ** b * 1000,
+      h = 2 ** (b + 1) * 1000 - 1;
     out.push({ lo: l, hi: h, count: by.get(b) ?? 0, lo_ns: l, hi_ns: h });
   }
   return out;
@@ -199,7 +221,7 @@ function csvCell(v: unknown): string {
 }
 
 export function toCsv(columns: string[], rows: Row[]): string {
-  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+  return `${[columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`;
 }
 
 export function jsonReplacer(_k: string, v: unknown): unknown {
@@ -211,12 +233,24 @@ export function renderReport(res: ReportResult, format: 'human' | 'json' | 'csv'
     const o: Record<string, unknown> = { report: res.report, ...res.facts };
     for (const s of res.sections) o[s.name] = s.rows;
     o.notes = res.notes;
-    return JSON.stringify(o, jsonReplacer, 2) + '\n';
+    return `${JSON.stringify(o, jsonReplacer, 2)}\n`;
   }
   if (format === 'csv') {
     const tabular = res.sections.filter((s) => s.columns.length);
-    if (tabular.length === 1) return toCsv(tabular[0].columns.map((c) => c.key), tabular[0].rows);
-    return tabular.map((s) => `# ${s.name}\n${toCsv(s.columns.map((c) => c.key), s.rows)}`).join('\n');
+    if (tabular.length === 1)
+      return toCsv(
+        tabular[0].columns.map((c) => c.key),
+        tabular[0].rows,
+      );
+    return tabular
+      .map(
+        (s) =>
+          `# ${s.name}\n${toCsv(
+            s.columns.map((c) => c.key),
+            s.rows,
+          )}`,
+      )
+      .join('\n');
   }
   const out: string[] = [];
   for (const n of res.notes) out.push(printable(n), '');

@@ -11,10 +11,7 @@ const summary: ReportDef = {
   load: async () => (await import('./summary.js')).summaryReport,
 };
 
-export const REPORTS: Record<string, ReportDef> = Object.fromEntries([
-  ['summary', summary],
-  ...FAMILIES.flatMap((f) => Object.entries(f.reports)),
-]);
+export const REPORTS: Record<string, ReportDef> = Object.fromEntries([['summary', summary], ...FAMILIES.flatMap((f) => Object.entries(f.reports))]);
 
 export async function runReport(name: string, cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const r = await (await REPORTS[name].load())(cap, o);

@@ -6,7 +6,9 @@ import { FAMILIES } from '../../families/index.js';
 export async function summaryReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const [c] = await cap.query<any>('SELECT * FROM capture');
   const counts = await cap.query('SELECT table_name, events FROM event_counts ORDER BY table_name');
-  const losses = await cap.query('SELECT kind, cpu, sum(count) AS events_lost, count(*) AS windows, min(ts_start) AS first_ts, max(ts_end) AS last_ts FROM losses GROUP BY ALL ORDER BY events_lost DESC');
+  const losses = await cap.query(
+    'SELECT kind, cpu, sum(count) AS events_lost, count(*) AS windows, min(ts_start) AS first_ts, max(ts_end) AS last_ts FROM losses GROUP BY ALL ORDER BY events_lost DESC',
+  );
   const [{ truncated }] = await cap.query<{ truncated: number }>(`SELECT coalesce(sum(count), 0) AS truncated FROM losses WHERE reason = 'truncated'`);
   const parts = [];
   for (const f of FAMILIES) if (f.summary) parts.push(await (await f.summary())(cap, o));
@@ -24,8 +26,21 @@ export async function summaryReport(cap: CaptureDb, o: ReportOptions): Promise<R
     facts: Object.assign({ capture: c }, ...parts.map((p) => p.json ?? {})),
     sections: [
       { name: 'facts', title: 'Capture', columns: [{ key: 'fact' }, { key: 'value' }], rows: facts },
-      { name: 'events', title: 'Events', columns: [{ key: 'table_name', label: 'table' }, { key: 'events', unit: 'count' }], rows: counts },
-      { name: 'losses', title: 'Losses', columns: [{ key: 'kind' }, { key: 'cpu', unit: 'count' }, { key: 'events_lost', label: 'lost', unit: 'count' }, { key: 'windows', unit: 'count' }], rows: losses },
+      {
+        name: 'events',
+        title: 'Events',
+        columns: [
+          { key: 'table_name', label: 'table' },
+          { key: 'events', unit: 'count' },
+        ],
+        rows: counts,
+      },
+      {
+        name: 'losses',
+        title: 'Losses',
+        columns: [{ key: 'kind' }, { key: 'cpu', unit: 'count' }, { key: 'events_lost', label: 'lost', unit: 'count' }, { key: 'windows', unit: 'count' }],
+        rows: losses,
+      },
       ...parts.flatMap((p) => p.sections ?? []),
     ],
     notes: parts.flatMap((p) => p.notes ?? []),

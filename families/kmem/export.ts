@@ -30,18 +30,39 @@ function rawSql(ctx: ExportContext): string {
 }
 
 function writeEvents(s: Scan, ft: FtraceWriter): void {
-  const k = s.num('k'), cpu = s.num('cpu'), ts = s.num('ts'), tid = s.num('tid'), cache = s.num('cache');
-  const ba = s.num('bytes_alloc'), br = s.num('bytes_req'), gfp = s.num('gfp_flags'), cs = s.halves('call_site'), p = s.halves('ptr');
+  const k = s.num('k'),
+    cpu = s.num('cpu'),
+    ts = s.num('ts'),
+    tid = s.num('tid'),
+    cache = s.num('cache');
+  const ba = s.num('bytes_alloc'),
+    br = s.num('bytes_req'),
+    gfp = s.num('gfp_flags'),
+    cs = s.halves('call_site'),
+    p = s.halves('ptr');
   for (let i = 0, j = 0; i < s.rows; i++, j += 2) {
-    const c = cpu[i], isCache = cache[i] !== 0;
+    const c = cpu[i],
+      isCache = cache[i] !== 0;
     if (k[i] === 1) {
       const f = isCache ? KCA : KM;
       ft.head(c, ts[i], tid[i], isCache ? F.ev.kmem_cache_alloc : F.ev.kmalloc)
-        .tag(f.bytes_alloc, V).uint32(ba[i]).tag(f.bytes_req, V).uint32(br[i]).tag(f.call_site, V).varint64(cs[j], cs[j + 1])
-        .tag(f.gfp_flags, V).uint32(gfp[i]).tag(f.ptr, V).varint64(p[j], p[j + 1]);
+        .tag(f.bytes_alloc, V)
+        .uint32(ba[i])
+        .tag(f.bytes_req, V)
+        .uint32(br[i])
+        .tag(f.call_site, V)
+        .varint64(cs[j], cs[j + 1])
+        .tag(f.gfp_flags, V)
+        .uint32(gfp[i])
+        .tag(f.ptr, V)
+        .varint64(p[j], p[j + 1]);
     } else {
       const f = isCache ? KCF : KF;
-      ft.head(c, ts[i], tid[i], isCache ? F.ev.kmem_cache_free : F.ev.kfree).tag(f.call_site, V).varint64(cs[j], cs[j + 1]).tag(f.ptr, V).varint64(p[j], p[j + 1]);
+      ft.head(c, ts[i], tid[i], isCache ? F.ev.kmem_cache_free : F.ev.kfree)
+        .tag(f.call_site, V)
+        .varint64(cs[j], cs[j + 1])
+        .tag(f.ptr, V)
+        .varint64(p[j], p[j + 1]);
     }
     ft.done(c);
   }
@@ -59,11 +80,27 @@ async function outstanding(ctx: ExportContext, each: (a: Outstanding) => void): 
   await ctx.scan(OUTSTANDING_SQL, (s) => {
     const names = ['ts', 'tid', 'cpu', 'kind', 'ptr', 'call_site', 'site', 'bytes_req', 'bytes', 'comm'];
     const cols = names.map((n) => s.col(n));
-    const ips = s.col('ips'), symbols = s.col('symbols'), frames = s.col('frames');
+    const ips = s.col('ips'),
+      symbols = s.col('symbols'),
+      frames = s.col('frames');
     for (let i = 0; i < s.rows; i++) {
       const [ts, tid, cpu, kind, ptr, callSite, site, bytesReq, bytes, comm] = cols.map((c) => c.getItem(i));
       const list = (c: typeof ips) => (c.getItem(i)?.items ?? []) as unknown[];
-      each({ ts, tid, cpu, kind, ptr: BigInt(ptr), callSite: BigInt(callSite), site, bytesReq, bytes, comm, ips: list(ips).map((x) => BigInt(x as bigint)), symbols: list(symbols) as string[], frames: list(frames) as string[] });
+      each({
+        ts,
+        tid,
+        cpu,
+        kind,
+        ptr: BigInt(ptr),
+        callSite: BigInt(callSite),
+        site,
+        bytesReq,
+        bytes,
+        comm,
+        ips: list(ips).map((x) => BigInt(x as bigint)),
+        symbols: list(symbols) as string[],
+        frames: list(frames) as string[],
+      });
     }
   });
 }
@@ -79,8 +116,13 @@ export const kmemExport: FamilyExport = {
     const ft = ctx.ftrace();
     await ctx.scan(rawSql(ctx), (s) => writeEvents(s, ft));
     ft.close();
-    const track = ctx.track('ktape: kmem outstanding at end', 'Slab allocations still not freed when the capture ended, at their allocation time, with the allocating kernel stack.');
-    const [{ lo, hi }] = await ctx.cap.query<{ lo: bigint | number | null; hi: bigint | number | null }>('SELECT min(addr) AS lo, max(addr) AS hi FROM kernel_symbols');
+    const track = ctx.track(
+      'ktape: kmem outstanding at end',
+      'Slab allocations still not freed when the capture ended, at their allocation time, with the allocating kernel stack.',
+    );
+    const [{ lo, hi }] = await ctx.cap.query<{ lo: bigint | number | null; hi: bigint | number | null }>(
+      'SELECT min(addr) AS lo, max(addr) AS hi FROM kernel_symbols',
+    );
     const live: Outstanding[] = [];
     await outstanding(ctx, (a) => live.push(a));
     writeLeaks(ctx, live, track, BigInt(lo ?? 0), BigInt(hi ?? 0));
@@ -90,7 +132,9 @@ export const kmemExport: FamilyExport = {
     let n = 0;
     await outstanding(ctx, (a) => {
       n++;
-      ctx.emit(`{"ph":"i","s":"t","cat":"kmem","name":${JSON.stringify(`${a.bytes} B @ ${a.site}`)},"pid":${LEAK_PID},"tid":0,"ts":${us(a.ts)},"args":{"ptr":"0x${a.ptr.toString(16)}","bytes_alloc":${a.bytes},"bytes_req":${a.bytesReq},"tid":${a.tid},"comm":${JSON.stringify(a.comm)},"stack":${JSON.stringify(a.frames.length ? a.frames : [a.site])}}}`);
+      ctx.emit(
+        `{"ph":"i","s":"t","cat":"kmem","name":${JSON.stringify(`${a.bytes} B @ ${a.site}`)},"pid":${LEAK_PID},"tid":0,"ts":${us(a.ts)},"args":{"ptr":"0x${a.ptr.toString(16)}","bytes_alloc":${a.bytes},"bytes_req":${a.bytesReq},"tid":${a.tid},"comm":${JSON.stringify(a.comm)},"stack":${JSON.stringify(a.frames.length ? a.frames : [a.site])}}}`,
+      );
     });
     if (n) ctx.syntheticProcess(LEAK_PID, 'ktape: kmem outstanding at end', -50000);
   },

@@ -60,7 +60,10 @@ export const kmem: Family = {
   },
   decoder: kmemDecoder,
   finish: writeStacks,
-  kernelAddressColumns: [['kmem_alloc', 'call_site'], ['kmem_free', 'call_site']],
+  kernelAddressColumns: [
+    ['kmem_alloc', 'call_site'],
+    ['kmem_free', 'call_site'],
+  ],
   summary: async () => (await import('./summary.js')).kmemSummary,
   export: async () => (await import('./export.js')).kmemExport,
   compare: kmemCompare,

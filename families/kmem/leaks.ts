@@ -7,9 +7,20 @@ import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { PerfettoContext } from '../../export/handlers.js';
 
 export interface Outstanding {
-  ts: number; tid: number; cpu: number; kind: string; ptr: bigint; callSite: bigint; site: string; bytesReq: number; bytes: number; comm: string;
+  ts: number;
+  tid: number;
+  cpu: number;
+  kind: string;
+  ptr: bigint;
+  callSite: bigint;
+  site: string;
+  bytesReq: number;
+  bytes: number;
+  comm: string;
   /** the stacks view's frames, innermost first: return addresses, symbols and symbol+0xoffset */
-  ips: bigint[]; symbols: string[]; frames: string[];
+  ips: bigint[];
+  symbols: string[];
+  frames: string[];
 }
 
 const MAPPING = 1n;
@@ -19,7 +30,10 @@ class Interner {
   private fnIds = new Map<string, bigint>();
   private frameIds = new Map<bigint, bigint>();
   private stackIds = new Map<string, bigint>();
-  constructor(private readonly minAddr: bigint, maxAddr: bigint) {
+  constructor(
+    private readonly minAddr: bigint,
+    maxAddr: bigint,
+  ) {
     this.data.mappingPaths.push(create(pb.InternedStringSchema, { iid: 1n, str: new TextEncoder().encode('[kernel.kallsyms]') }));
     this.data.mappings.push(create(pb.MappingSchema, { iid: MAPPING, start: minAddr, end: maxAddr, pathStringIds: [1n] }));
   }
@@ -35,10 +49,15 @@ class Interner {
     let id = this.frameIds.get(ip);
     if (id === undefined) {
       this.frameIds.set(ip, (id = BigInt(this.frameIds.size + 1)));
-      this.data.frames.push(create(pb.FrameSchema, {
-        iid: id, functionNameId: this.fn(name), mappingId: MAPPING, relPc: ip >= this.minAddr ? ip - this.minAddr : 0n,
-        kindField: { case: 'kind', value: pb.Frame_Kind.KERNEL },
-      }));
+      this.data.frames.push(
+        create(pb.FrameSchema, {
+          iid: id,
+          functionNameId: this.fn(name),
+          mappingId: MAPPING,
+          relPc: ip >= this.minAddr ? ip - this.minAddr : 0n,
+          kindField: { case: 'kind', value: pb.Frame_Kind.KERNEL },
+        }),
+      );
     }
     return id;
   }

@@ -5,11 +5,13 @@ import { fmtBytes, fmtNs, p, printable, taskFilter, type ReportOptions, type Rep
 export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const at = o.at ?? cap.endTs;
   const params: Param[] = [];
-  const atp = p(params, at), since = p(params, o.since);
+  const atp = p(params, at),
+    since = p(params, o.since);
   const minAge = p(params, o.minAge ?? 0);
   const filt = taskFilter(o, params, { tid: 'a.tid', tgid: 'a.tgid', comm: 't.comm' });
   const top = p(params, o.top);
-  const rows = await cap.query<any>(`WITH a AS (
+  const rows = await cap.query<any>(
+    `WITH a AS (
       SELECT a.* FROM allocations a LEFT JOIN threads t ON t.tid = a.tid
       WHERE a.ts <= ${atp} AND a.ts >= ${since} AND (a.free_ts > ${atp} OR (a.free_ts IS NULL AND a.outstanding))
         AND ${atp} - a.ts >= ${minAge} AND ${filt}
@@ -24,21 +26,43 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
            coalesce(s.frames, ['[no stack] ' || coalesce(g.site, '?')]) AS frames,
            coalesce(s.folded, '[no stack];' || coalesce(g.site, '?')) AS folded
     FROM g LEFT JOIN stacks s ON s.stack_id = g.stack_id
-    ORDER BY bytes DESC, count DESC, folded LIMIT ${top}`, params);
-  const [tot] = await cap.query<any>(`SELECT coalesce(sum(bytes), 0) AS bytes, count(*) AS count FROM allocations
-    WHERE ts <= $1 AND ts >= $2 AND (free_ts > $1 OR (free_ts IS NULL AND outstanding)) AND $1 - ts >= $3`, [at, o.since, o.minAge ?? 0]);
-  const text = rows.map((r) => printable(`${fmtBytes(Number(r.bytes))} in ${r.count} allocations (oldest ${fmtNs(Number(r.oldest_age_ns))}) from ${r.call_site_symbol ?? '?'}`) + '\n' +
-    (r.frames as string[]).slice(0, 16).map((f) => `    ${printable(f)}`).join('\n')).join('\n\n');
+    ORDER BY bytes DESC, count DESC, folded LIMIT ${top}`,
+    params,
+  );
+  const [tot] = await cap.query<any>(
+    `SELECT coalesce(sum(bytes), 0) AS bytes, count(*) AS count FROM allocations
+    WHERE ts <= $1 AND ts >= $2 AND (free_ts > $1 OR (free_ts IS NULL AND outstanding)) AND $1 - ts >= $3`,
+    [at, o.since, o.minAge ?? 0],
+  );
+  const text = rows
+    .map(
+      (r) =>
+        printable(`${fmtBytes(Number(r.bytes))} in ${r.count} allocations (oldest ${fmtNs(Number(r.oldest_age_ns))}) from ${r.call_site_symbol ?? '?'}`) +
+        '\n' +
+        (r.frames as string[])
+          .slice(0, 16)
+          .map((f) => `    ${printable(f)}`)
+          .join('\n'),
+    )
+    .join('\n\n');
   return {
     report: 'leaks',
     facts: { at_ts: at, min_age_ns: o.minAge ?? 0, outstanding: { bytes: tot.bytes, count: tot.count } },
-    sections: [{
-      name: 'stacks', title: `Outstanding allocations at +${fmtNs(at - cap.startTs)} by kernel stack (top ${o.top}; total ${fmtBytes(Number(tot.bytes))} in ${tot.count})`,
-      columns: [{ key: 'bytes', unit: 'bytes' }, { key: 'count', unit: 'count' }, { key: 'oldest_age_ns', label: 'oldest', unit: 'ns' },
-        { key: 'call_site_symbol', label: 'call site' }, { key: 'stack_id', unit: 'count' }],
-      rows: rows.map(({ folded, ...r }) => ({ ...r, folded })),
-      text: text || '  (none)',
-    }],
+    sections: [
+      {
+        name: 'stacks',
+        title: `Outstanding allocations at +${fmtNs(at - cap.startTs)} by kernel stack (top ${o.top}; total ${fmtBytes(Number(tot.bytes))} in ${tot.count})`,
+        columns: [
+          { key: 'bytes', unit: 'bytes' },
+          { key: 'count', unit: 'count' },
+          { key: 'oldest_age_ns', label: 'oldest', unit: 'ns' },
+          { key: 'call_site_symbol', label: 'call site' },
+          { key: 'stack_id', unit: 'count' },
+        ],
+        rows: rows.map(({ folded, ...r }) => ({ ...r, folded })),
+        text: text || '  (none)',
+      },
+    ],
     notes: [],
   };
 }

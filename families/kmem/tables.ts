@@ -3,9 +3,13 @@ import { col as c, CPU_COL as CPU, TS_COL as TS, type TableDef } from '../../for
 
 export const TABLES: TableDef[] = [
   {
-    name: 'kmem_alloc', role: 'event', group: 'kmem',
+    name: 'kmem_alloc',
+    role: 'event',
+    group: 'kmem',
     doc: 'One row per slab allocation (kmem:kmalloc and kmem:kmem_cache_alloc).',
-    columns: [TS, CPU,
+    columns: [
+      TS,
+      CPU,
       c('tid', 'i32', 'allocating thread (current; may be an interrupted task)'),
       c('cache', 'u8', '0 = kmalloc, 1 = kmem_cache_alloc'),
       c('ptr', 'u64', 'returned object address (0 = allocation failed)'),
@@ -14,13 +18,21 @@ export const TABLES: TableDef[] = [
       c('bytes_alloc', 'u32', 'bytes actually allocated'),
       c('gfp_flags', 'u32', 'GFP flags'),
       c('node', 'i16', 'NUMA node requested (-1 = any)'),
-      c('stack_id', 'i32', 'kernel stack id in the stacks table; negative = no stack (-17 EEXIST: stack-map hash collision, counted in stats; -1 stacks disabled)'),
+      c(
+        'stack_id',
+        'i32',
+        'kernel stack id in the stacks table; negative = no stack (-17 EEXIST: stack-map hash collision, counted in stats; -1 stacks disabled)',
+      ),
     ],
   },
   {
-    name: 'kmem_free', role: 'event', group: 'kmem',
+    name: 'kmem_free',
+    role: 'event',
+    group: 'kmem',
     doc: 'One row per slab free (kmem:kfree and kmem:kmem_cache_free). NULL frees are not recorded.',
-    columns: [TS, CPU,
+    columns: [
+      TS,
+      CPU,
       c('tid', 'i32', 'freeing thread (current)'),
       c('cache', 'u8', '0 = kfree, 1 = kmem_cache_free'),
       c('ptr', 'u64', 'freed object address'),
@@ -28,7 +40,9 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
-    name: 'stacks', role: 'meta', group: 'kmem',
+    name: 'stacks',
+    role: 'meta',
+    group: 'kmem',
     doc: 'Kernel stacks referenced by kmem_alloc.stack_id, one row per frame.',
     columns: [
       c('stack_id', 'i32', 'id used by kmem_alloc.stack_id'),

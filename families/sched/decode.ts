@@ -40,8 +40,16 @@ export interface SwitchGap {
 /** The losses row of a gap (reason kernel_gap; count is a lower bound of 1). */
 export function gapLoss(g: SwitchGap): InferredLoss {
   return {
-    cpu: g.cpu, kind: 'sched_switch', count: 1, ts_start: g.tsStart, ts_end: g.tsEnd, reason: 'kernel_gap',
-    resume_ts: g.resumeTs, resume_tid: g.resumeTid, resume_wait_from: g.waitFrom, resume_woken: g.waitFrom === null ? null : g.woken ? 1 : 0,
+    cpu: g.cpu,
+    kind: 'sched_switch',
+    count: 1,
+    ts_start: g.tsStart,
+    ts_end: g.tsEnd,
+    reason: 'kernel_gap',
+    resume_ts: g.resumeTs,
+    resume_tid: g.resumeTid,
+    resume_wait_from: g.waitFrom,
+    resume_woken: g.waitFrom === null ? null : g.woken ? 1 : 0,
   };
 }
 
@@ -70,8 +78,11 @@ class SchedDecoder implements FamilyDecoder {
     if (!w) return;
     const { u32, i32 } = x;
     const q = p >> 2;
-    const b = w.builder, c = b.cols, i = b.length++;
-    b.w32.ts[2 * i] = tslo; b.w32.ts[2 * i + 1] = tshi;
+    const b = w.builder,
+      c = b.cols,
+      i = b.length++;
+    b.w32.ts[2 * i] = tslo;
+    b.w32.ts[2 * i + 1] = tshi;
     (c.cpu as Uint16Array)[i] = cpu;
     (c.prev_tid as Int32Array)[i] = tid;
     if (cpu < MAX_CPUS) this.track(x, q, tslo, tshi, cpu, tid);
@@ -115,12 +126,13 @@ class SchedDecoder implements FamilyDecoder {
     const tsEnd = (BigInt(tshi) << 32n) | BigInt(tslo);
     // prev's arrival in rq-clock time, moved to ts's clock with this CPU's last calibration
     const off = this.arrivalOff[cpu];
-    const arrival = off === off ? rawArrival + off : NaN;
+    const arrival = Number.isNaN(off) ? NaN : rawArrival + off;
     // an estimate just outside the window is calibration error (the kernel's clock read precedes the
     // tracepoint by a varying delay, usually < 1 µs): clamp it into the window
-    const lo = Number(tsStart) + 1, hi = Number(tsEnd) - 1;
-    const resumeTs = arrival > lo - CALIBRATION_SLACK_NS && arrival < hi + CALIBRATION_SLACK_NS && lo <= hi
-      ? BigInt(Math.round(Math.min(hi, Math.max(lo, arrival)))) : null;
+    const lo = Number(tsStart) + 1,
+      hi = Number(tsEnd) - 1;
+    const resumeTs =
+      arrival > lo - CALIBRATION_SLACK_NS && arrival < hi + CALIBRATION_SLACK_NS && lo <= hi ? BigInt(Math.round(Math.min(hi, Math.max(lo, arrival)))) : null;
     const pf = u32[q + (O.kt_sched_switch.prev_wait_flags >> 2)];
     const sq = q + (O.kt_sched_switch.prev_wait_since >> 2);
     const waitFrom = pf & W.KT_NEXT_WAIT ? (BigInt(u32[sq + 1]) << 32n) | BigInt(u32[sq]) : null;
@@ -132,12 +144,16 @@ class SchedDecoder implements FamilyDecoder {
 function pairedWait(x: DecodeCtx, q: number, tslo: number, tshi: number, cpu: number, nextTid: number, nf: number): void {
   const ww = x.writers.sched_wait;
   if (!ww) return;
-  const wb = ww.builder, wc = wb.cols, j = wb.length++;
-  wb.w32.ts[2 * j] = tslo; wb.w32.ts[2 * j + 1] = tshi;
+  const wb = ww.builder,
+    wc = wb.cols,
+    j = wb.length++;
+  wb.w32.ts[2 * j] = tslo;
+  wb.w32.ts[2 * j + 1] = tshi;
   (wc.cpu as Uint16Array)[j] = cpu;
   (wc.tid as Int32Array)[j] = nextTid;
   const wq = q + (O.kt_sched_switch.next_wait >> 2);
-  wb.w32.wait_ns[2 * j] = x.u32[wq]; wb.w32.wait_ns[2 * j + 1] = x.u32[wq + 1];
+  wb.w32.wait_ns[2 * j] = x.u32[wq];
+  wb.w32.wait_ns[2 * j + 1] = x.u32[wq + 1];
   (wc.woken as Uint8Array)[j] = nf & W.KT_NEXT_WOKEN ? 1 : 0;
   if (wb.full) ww.flush();
 }
@@ -147,8 +163,11 @@ function wake(x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, 
   if (!w) return;
   const { u32, i32 } = x;
   const q = p >> 2;
-  const b = w.builder, c = b.cols, i = b.length++;
-  b.w32.ts[2 * i] = tslo; b.w32.ts[2 * i + 1] = tshi;
+  const b = w.builder,
+    c = b.cols,
+    i = b.length++;
+  b.w32.ts[2 * i] = tslo;
+  b.w32.ts[2 * i + 1] = tshi;
   (c.cpu as Uint16Array)[i] = cpu;
   (c.tid as Int32Array)[i] = tid;
   (c.target_cpu as Uint16Array)[i] = u32[q + (O.kt_sched_wake.target_cpu >> 2)];

@@ -6,7 +6,7 @@
  */
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { F, L, V, fieldNumbers, type FtraceWriter } from '../../export/ftrace.js';
-import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
+import type { ChromeContext, FamilyExport } from '../../export/handlers.js';
 import { CPU_PID_BASE, us } from '../../export/chrome-format.js';
 import { isValid, type Scan } from '../../export/scan.js';
 import { Utilization } from './utilization.js';
@@ -29,7 +29,14 @@ SELECT 0, cpu, ts::DOUBLE, NULL, tid, prio, NULL, comm::_export_sched_comm, true
 ORDER BY cpu, ts, k, end_ts`;
 
 /** the slice last seen on the current CPU: the prev side of the next switch */
-interface Prev { tid: number; prio: number; state: number; comm: string; kept: boolean; endTs: number }
+interface Prev {
+  tid: number;
+  prio: number;
+  state: number;
+  comm: string;
+  kept: boolean;
+  endTs: number;
+}
 
 /**
  * The switch stream that reproduces the slices in trace_processor's sched table: one switch where each slice
@@ -42,17 +49,34 @@ interface Prev { tid: number; prio: number; state: number; comm: string; kept: b
 class SchedStream {
   private cpu = -1;
   private prev: Prev | null = null;
-  constructor(private readonly compact: boolean, private readonly ft: FtraceWriter) {}
+  constructor(
+    private readonly compact: boolean,
+    private readonly ft: FtraceWriter,
+  ) {}
 
   private switchTo(c: number, ts: number, p: Prev | null, next: number, nextPrio: number, nextComm: string): void {
-    const ft = this.ft, pt = p ? p.tid : 0, ps = p ? p.state : 0;
+    const ft = this.ft,
+      pt = p ? p.tid : 0,
+      ps = p ? p.state : 0;
     if (this.compact && ft.lastNext(c) === pt) {
       ft.compactSwitch(c, ts, ps, next, nextPrio, nextComm);
       return;
     }
-    ft.head(c, ts, pt, F.ev.sched_switch).tag(SW.prev_comm, L).string(p ? p.comm : `swapper/${c}`).tag(SW.prev_pid, V).int32(pt)
-      .tag(SW.prev_prio, V).int32(p ? p.prio : 120).tag(SW.prev_state, V).int64(ps)
-      .tag(SW.next_comm, L).string(nextComm).tag(SW.next_pid, V).int32(next).tag(SW.next_prio, V).int32(nextPrio);
+    ft.head(c, ts, pt, F.ev.sched_switch)
+      .tag(SW.prev_comm, L)
+      .string(p ? p.comm : `swapper/${c}`)
+      .tag(SW.prev_pid, V)
+      .int32(pt)
+      .tag(SW.prev_prio, V)
+      .int32(p ? p.prio : 120)
+      .tag(SW.prev_state, V)
+      .int64(ps)
+      .tag(SW.next_comm, L)
+      .string(nextComm)
+      .tag(SW.next_pid, V)
+      .int32(next)
+      .tag(SW.next_prio, V)
+      .int32(nextPrio);
     ft.switched(c, next);
     ft.done(c);
   }
@@ -60,35 +84,72 @@ class SchedStream {
   /** the CPU's stream ended: its last slice switches to idle at its end */
   endCpu(): void {
     const p = this.prev;
-    if (p && p.kept) this.switchTo(this.cpu, p.endTs, p, 0, 120, `swapper/${this.cpu}`);
+    if (p?.kept) this.switchTo(this.cpu, p.endTs, p, 0, 120, `swapper/${this.cpu}`);
     this.prev = null;
   }
 
   chunk(s: Scan): void {
-    const k = s.num('k'), cpu = s.num('cpu'), ts = s.num('ts'), endTs = s.num('end_ts'), tid = s.num('tid'), prio = s.num('prio');
-    const state = s.num('end_state'), stateValid = s.valid('end_state'), prioValid = s.valid('prio'), kept = s.num('kept');
+    const k = s.num('k'),
+      cpu = s.num('cpu'),
+      ts = s.num('ts'),
+      endTs = s.num('end_ts'),
+      tid = s.num('tid'),
+      prio = s.num('prio');
+    const state = s.num('end_state'),
+      stateValid = s.valid('end_state'),
+      prioValid = s.valid('prio'),
+      kept = s.num('kept');
     const { codes: comm, values: names } = s.dict('comm');
-    const target = s.num('target_cpu'), isNew = s.num('wakeup_new'), waker = s.num('waker_tid');
+    const target = s.num('target_cpu'),
+      isNew = s.num('wakeup_new'),
+      waker = s.num('waker_tid');
     const ft = this.ft;
     for (let i = 0; i < s.rows; i++) {
-      const c = cpu[i], t = ts[i], n = tid[i];
+      const c = cpu[i],
+        t = ts[i],
+        n = tid[i];
       if (c !== this.cpu) {
         this.endCpu();
         this.cpu = c;
       }
       if (k[i] === 1) {
-        const p: Prev = { tid: n, prio: isValid(prioValid, i) ? prio[i] : 120, state: isValid(stateValid, i) ? state[i] : 0, comm: names[comm[i]], kept: kept[i] === 1, endTs: endTs[i] };
-        if (p.kept || (this.prev !== null && this.prev.kept)) this.switchTo(c, t, this.prev, n, p.prio, p.comm);
+        const p: Prev = {
+          tid: n,
+          prio: isValid(prioValid, i) ? prio[i] : 120,
+          state: isValid(stateValid, i) ? state[i] : 0,
+          comm: names[comm[i]],
+          kept: kept[i] === 1,
+          endTs: endTs[i],
+        };
+        if (p.kept || this.prev?.kept) this.switchTo(c, t, this.prev, n, p.prio, p.comm);
         this.prev = p;
       } else if (isNew[i]) {
-        ft.head(c, t, waker[i], F.ev.sched_wakeup_new).tag(WN.comm, L).string(names[comm[i]]).tag(WN.pid, V).int32(n)
-          .tag(WN.prio, V).int32(prio[i]).tag(WN.success, V).int32(1).tag(WN.target_cpu, V).int32(target[i]);
+        ft.head(c, t, waker[i], F.ev.sched_wakeup_new)
+          .tag(WN.comm, L)
+          .string(names[comm[i]])
+          .tag(WN.pid, V)
+          .int32(n)
+          .tag(WN.prio, V)
+          .int32(prio[i])
+          .tag(WN.success, V)
+          .int32(1)
+          .tag(WN.target_cpu, V)
+          .int32(target[i]);
         ft.done(c);
       } else if (this.compact) {
         ft.compactWaking(c, t, n, target[i], prio[i], names[comm[i]]);
       } else {
-        ft.head(c, t, waker[i], F.ev.sched_waking).tag(WK.comm, L).string(names[comm[i]]).tag(WK.pid, V).int32(n)
-          .tag(WK.prio, V).int32(prio[i]).tag(WK.success, V).int32(1).tag(WK.target_cpu, V).int32(target[i]);
+        ft.head(c, t, waker[i], F.ev.sched_waking)
+          .tag(WK.comm, L)
+          .string(names[comm[i]])
+          .tag(WK.pid, V)
+          .int32(n)
+          .tag(WK.prio, V)
+          .int32(prio[i])
+          .tag(WK.success, V)
+          .int32(1)
+          .tag(WK.target_cpu, V)
+          .int32(target[i]);
         ft.done(c);
       }
     }
@@ -101,20 +162,33 @@ SELECT cpu::INTEGER AS cpu, ts::DOUBLE AS ts, end_ts::DOUBLE AS end_ts, tid, tgi
 FROM _export_slices ORDER BY cpu, ts, end_ts`;
 
 function chromeSlices(ctx: ChromeContext, s: Scan, util: Utilization, json: Map<number, string>): void {
-  const cpu = s.num('cpu'), ts = s.num('ts'), end = s.num('end_ts'), tid = s.num('tid'), tgid = s.num('tgid');
-  const { codes: comm, values: names } = s.dict('comm'), state = s.str('end_state'), clipped = s.num('clipped'), kept = s.num('kept');
+  const cpu = s.num('cpu'),
+    ts = s.num('ts'),
+    end = s.num('end_ts'),
+    tid = s.num('tid'),
+    tgid = s.num('tgid');
+  const { codes: comm, values: names } = s.dict('comm'),
+    state = s.str('end_state'),
+    clipped = s.num('clipped'),
+    kept = s.num('kept');
   for (let i = 0; i < s.rows; i++) {
-    const c = cpu[i], from = ts[i], to = end[i], t = tid[i];
+    const c = cpu[i],
+      from = ts[i],
+      to = end[i],
+      t = tid[i];
     util.cpu(c);
     if (t === 0 || to <= from) continue;
     if (kept[i]) {
       let name = json.get(comm[i]);
       if (name === undefined) json.set(comm[i], (name = JSON.stringify(names[comm[i]])));
-      const pid = tgid[i], st = state.get(i);
+      const pid = tgid[i],
+        st = state.get(i);
       const extra = `${st ? `,"end_state":${JSON.stringify(st)}` : ''}${clipped[i] ? ',"clipped":true' : ''}`;
       ctx.lane(pid, t);
       ctx.emit(`{"ph":"X","cat":"sched","name":${name},"pid":${pid},"tid":${t},"ts":${us(from)},"dur":${us(to - from)},"args":{"cpu":${c}${extra}}}`);
-      ctx.emit(`{"ph":"X","cat":"cpu","name":${name},"pid":${CPU_PID_BASE + c},"tid":${c},"ts":${us(from)},"dur":${us(to - from)},"args":{"tid":${t},"pid":${pid}${extra}}}`);
+      ctx.emit(
+        `{"ph":"X","cat":"cpu","name":${name},"pid":${CPU_PID_BASE + c},"tid":${c},"ts":${us(from)},"dur":${us(to - from)},"args":{"tid":${t},"pid":${pid}${extra}}}`,
+      );
     }
     util.busy(from, to);
   }
@@ -153,7 +227,6 @@ export const schedExport: FamilyExport = {
     const json = new Map<number, string>();
     await ctx.scan(CHROME_SQL, (s) => chromeSlices(ctx, s, util, json));
     util.end();
-    for (const c of util.cpus())
-      ctx.syntheticProcess(CPU_PID_BASE + c, `CPU ${c}`, -100000 + c, { tid: c, name: `CPU ${c}` });
+    for (const c of util.cpus()) ctx.syntheticProcess(CPU_PID_BASE + c, `CPU ${c}`, -100000 + c, { tid: c, name: `CPU ${c}` });
   },
 };

@@ -33,9 +33,12 @@ async function chooseViews(conn: DuckDBConnection, m: Manifest, o: { cache: bool
   await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _m_sched_slices');
   // the same rows as the _runnable view (tested): paired in the kernel, or from the stored thread_state
   // instead of a second window pass
-  await conn.run(paired ? 'CREATE TABLE _m_runnable AS SELECT * FROM _runnable_paired'
-    : `CREATE TABLE _m_runnable AS SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
-    FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`);
+  await conn.run(
+    paired
+      ? 'CREATE TABLE _m_runnable AS SELECT * FROM _runnable_paired'
+      : `CREATE TABLE _m_runnable AS SELECT ts, dur, end_ts, tid, tgid, state = 'R' AND waker_tid IS NOT NULL AS wake
+    FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`,
+  );
   await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _m_runnable');
 }
 

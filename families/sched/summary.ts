@@ -14,16 +14,26 @@ export async function schedSummary(cap: CaptureDb, o: ReportOptions): Promise<Su
   const notes: string[] = [];
   if (unbalanced) {
     // the kernel_gap losses whose switch is placed exactly (losses.resume_ts, from the kernel's sched_info)
-    const [{ placed }] = await cap.query<{ placed: number }>(
-      `SELECT count(*) AS placed FROM _losses WHERE reason = 'kernel_gap' AND resume_ts IS NOT NULL`);
+    const [{ placed }] = await cap.query<{ placed: number }>(`SELECT count(*) AS placed FROM _losses WHERE reason = 'kernel_gap' AND resume_ts IS NOT NULL`);
     const approx = unbalanced - Number(placed);
-    notes.push(`WARNING: ${unbalanced} context switches do not follow the previous switch on their CPU (switches missing)` +
-      (Number(placed) ? `; ${placed} of them placed exactly from the kernel's arrival times (losses.resume_ts)` : '') +
-      (approx > 0 ? `; CPU time may be off around ${Number(placed) ? `the other ${approx}` : 'them'}` : ''));
+    notes.push(
+      `WARNING: ${unbalanced} context switches do not follow the previous switch on their CPU (switches missing)` +
+        (Number(placed) ? `; ${placed} of them placed exactly from the kernel's arrival times (losses.resume_ts)` : '') +
+        (approx > 0 ? `; CPU time may be off around ${Number(placed) ? `the other ${approx}` : 'them'}` : ''),
+    );
   }
   return {
     sections: [
-      { name: 'switch_balance', title: 'Switch balance per CPU', columns: [{ key: 'cpu', unit: 'count' }, { key: 'switches', unit: 'count' }, { key: 'unbalanced', unit: 'count' }], rows: balance },
+      {
+        name: 'switch_balance',
+        title: 'Switch balance per CPU',
+        columns: [
+          { key: 'cpu', unit: 'count' },
+          { key: 'switches', unit: 'count' },
+          { key: 'unbalanced', unit: 'count' },
+        ],
+        rows: balance,
+      },
       { ...cpu.sections[0], name: 'top_cpu', title: 'Top threads by CPU' },
     ],
     notes,

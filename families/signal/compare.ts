@@ -4,10 +4,10 @@ import { num, numOrNull } from '../values.js';
 
 export const signalCompare: CompareDef = {
   metrics: {
-    signals_received: { unit: 'count', kind: 'flow', doc: 'signals generated for the group\'s threads' },
+    signals_received: { unit: 'count', kind: 'flow', doc: "signals generated for the group's threads" },
     signals_delivered: { unit: 'count', kind: 'flow', doc: 'of those, taken by a thread in the capture' },
-    signals_sent: { unit: 'count', kind: 'flow', doc: 'signals the group\'s threads generated' },
-    sigkills_received: { unit: 'count', kind: 'flow', doc: 'SIGKILLs generated for the group\'s threads' },
+    signals_sent: { unit: 'count', kind: 'flow', doc: "signals the group's threads generated" },
+    sigkills_received: { unit: 'count', kind: 'flow', doc: "SIGKILLs generated for the group's threads" },
     signal_pending_p99_ns: { unit: 'ns', kind: 'dist', q: 0.99, doc: 'generated → delivered, 99th percentile' },
     oom_kills: { unit: 'count', kind: 'flow', doc: 'threads of the group chosen as OOM victims' },
   },

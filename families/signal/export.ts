@@ -14,8 +14,29 @@ const SG = fieldNumbers(pb.SignalGenerateFtraceEventSchema);
 const SD = fieldNumbers(pb.SignalDeliverFtraceEventSchema);
 const MV = fieldNumbers(pb.MarkVictimFtraceEventSchema);
 
-const COLS = ['event', 'cpu', 'ts', 'cur_tid', 'cur_tgid', 'cur_comm', 'lane_tid', 'lane_tgid', 'lane_comm', 'sig', 'signal', 'si_code', 'si_errno',
-  'result', 'result_name', 'grp', 'disposition', 'sa_handler', 'sa_flags', 'rss_bytes', 'oom_score_adj'];
+const COLS = [
+  'event',
+  'cpu',
+  'ts',
+  'cur_tid',
+  'cur_tgid',
+  'cur_comm',
+  'lane_tid',
+  'lane_tgid',
+  'lane_comm',
+  'sig',
+  'signal',
+  'si_code',
+  'si_errno',
+  'result',
+  'result_name',
+  'grp',
+  'disposition',
+  'sa_handler',
+  'sa_flags',
+  'rss_bytes',
+  'oom_score_adj',
+];
 const SQL = `SELECT event, cpu::INTEGER AS cpu, ts::DOUBLE AS ts, cur_tid, cur_tgid, cur_comm, lane_tid, lane_tgid, lane_comm, sig, signal,
   si_code, si_errno, result, result_name, grp, disposition, sa_handler, sa_flags, rss_bytes::DOUBLE AS rss_bytes, oom_score_adj::INTEGER AS oom_score_adj
   FROM _export_signal ORDER BY cpu, ts`;
@@ -27,7 +48,9 @@ function rows(s: Scan): Row[] {
   const out: Row[] = [];
   for (let i = 0; i < s.rows; i++) {
     const r: Row = {};
-    COLS.forEach((n, k) => (r[n] = cols[k].getItem(i)));
+    COLS.forEach((n, k) => {
+      r[n] = cols[k].getItem(i);
+    });
     out.push(r);
   }
   return out;
@@ -35,11 +58,27 @@ function rows(s: Scan): Row[] {
 
 function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void {
   if (r.event === 'generate') {
-    ft.head(r.cpu, r.ts, r.cur_tid, F.ev.signal_generate).tag(SG.code, V).int32(r.si_code).tag(SG.comm, L).string(r.lane_comm ?? '')
-      .tag(SG.group, V).int32(r.grp).tag(SG.pid, V).int32(r.lane_tid).tag(SG.result, V).int32(r.result).tag(SG.sig, V).int32(r.sig);
+    ft.head(r.cpu, r.ts, r.cur_tid, F.ev.signal_generate)
+      .tag(SG.code, V)
+      .int32(r.si_code)
+      .tag(SG.comm, L)
+      .string(r.lane_comm ?? '')
+      .tag(SG.group, V)
+      .int32(r.grp)
+      .tag(SG.pid, V)
+      .int32(r.lane_tid)
+      .tag(SG.result, V)
+      .int32(r.result)
+      .tag(SG.sig, V)
+      .int32(r.sig);
   } else if (r.event === 'deliver') {
-    ft.head(r.cpu, r.ts, r.cur_tid, F.ev.signal_deliver).tag(SD.code, V).int32(r.si_code).tag(SD.sa_flags, V).uint64(BigInt(r.sa_flags))
-      .tag(SD.sig, V).int32(r.sig);
+    ft.head(r.cpu, r.ts, r.cur_tid, F.ev.signal_deliver)
+      .tag(SD.code, V)
+      .int32(r.si_code)
+      .tag(SD.sa_flags, V)
+      .uint64(BigInt(r.sa_flags))
+      .tag(SD.sig, V)
+      .int32(r.sig);
   } else {
     ft.head(r.cpu, r.ts, r.cur_tid, F.ev.mark_victim).tag(MV.pid, V).int32(r.lane_tid);
   }
@@ -49,15 +88,22 @@ function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void 
 const j = (v: unknown) => JSON.stringify(v ?? null);
 
 function chromeEvent(ctx: ChromeContext, r: Row): void {
-  const pid = r.lane_tgid ?? r.lane_tid, tid = r.lane_tid;
+  const pid = r.lane_tgid ?? r.lane_tid,
+    tid = r.lane_tid;
   ctx.lane(pid, tid);
   const head = `{"ph":"i","s":"t","cat":"signal","pid":${pid},"tid":${tid},"ts":${us(r.ts)}`;
   if (r.event === 'generate') {
-    ctx.emit(`${head},"name":${j(`${r.signal} sent`)},"args":{"sig":${r.sig},"result":${j(r.result_name)},"from_tid":${r.cur_tid},"from_pid":${r.cur_tgid},"from_comm":${j(r.cur_comm)},"group":${r.grp},"si_code":${r.si_code}}}`);
+    ctx.emit(
+      `${head},"name":${j(`${r.signal} sent`)},"args":{"sig":${r.sig},"result":${j(r.result_name)},"from_tid":${r.cur_tid},"from_pid":${r.cur_tgid},"from_comm":${j(r.cur_comm)},"group":${r.grp},"si_code":${r.si_code}}}`,
+    );
   } else if (r.event === 'deliver') {
-    ctx.emit(`${head},"name":${j(`${r.signal} delivered`)},"args":{"sig":${r.sig},"disposition":${j(r.disposition)},"sa_handler":${j(r.sa_handler)},"sa_flags":${j(r.sa_flags)},"si_code":${r.si_code}}}`);
+    ctx.emit(
+      `${head},"name":${j(`${r.signal} delivered`)},"args":{"sig":${r.sig},"disposition":${j(r.disposition)},"sa_handler":${j(r.sa_handler)},"sa_flags":${j(r.sa_flags)},"si_code":${r.si_code}}}`,
+    );
   } else {
-    ctx.emit(`${head},"name":"OOM kill","args":{"comm":${j(r.lane_comm)},"rss_bytes":${r.rss_bytes ?? 'null'},"oom_score_adj":${r.oom_score_adj ?? 'null'},"killer_tid":${r.cur_tid}}}`);
+    ctx.emit(
+      `${head},"name":"OOM kill","args":{"comm":${j(r.lane_comm)},"rss_bytes":${r.rss_bytes ?? 'null'},"oom_score_adj":${r.oom_score_adj ?? 'null'},"killer_tid":${r.cur_tid}}}`,
+    );
   }
 }
 
@@ -67,10 +113,14 @@ export const signalExport: FamilyExport = {
   perfettoRefs: () => `SELECT cur_tid AS tid, ts FROM _export_signal UNION ALL SELECT lane_tid, ts FROM _export_signal`,
   async perfetto(ctx) {
     const ft = ctx.ftrace();
-    await ctx.scan(SQL, (s) => { for (const r of rows(s)) perfettoEvent(ft, r); });
+    await ctx.scan(SQL, (s) => {
+      for (const r of rows(s)) perfettoEvent(ft, r);
+    });
     ft.close();
   },
   async chrome(ctx) {
-    await ctx.scan(SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, lane_tid'), (s) => { for (const r of rows(s)) chromeEvent(ctx, r); });
+    await ctx.scan(SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, lane_tid'), (s) => {
+      for (const r of rows(s)) chromeEvent(ctx, r);
+    });
   },
 };

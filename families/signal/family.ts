@@ -12,9 +12,23 @@ const T = (name: string) => TABLES.find((t) => t.name === name)!;
 /** every column is a copy of a wire field; the sender's and the target's tids both note their tgids */
 const signalDecoder = (): FamilyDecoder => ({
   handlers: {
-    [W.KT_SIGNAL_GENERATE]: copyHandler({ struct: 'kt_signal_generate', table: T('signal_generate'), tgids: [['h.tid', 'tgid'], ['target_tid', 'target_tgid']] }),
+    [W.KT_SIGNAL_GENERATE]: copyHandler({
+      struct: 'kt_signal_generate',
+      table: T('signal_generate'),
+      tgids: [
+        ['h.tid', 'tgid'],
+        ['target_tid', 'target_tgid'],
+      ],
+    }),
     [W.KT_SIGNAL_DELIVER]: copyHandler({ struct: 'kt_signal_deliver', table: T('signal_deliver') }),
-    [W.KT_OOM_MARK_VICTIM]: copyHandler({ struct: 'kt_oom_victim', table: T('oom_victim'), tgids: [['h.tid', 'tgid'], ['killer_tid', 'killer_tgid']] }),
+    [W.KT_OOM_MARK_VICTIM]: copyHandler({
+      struct: 'kt_oom_victim',
+      table: T('oom_victim'),
+      tgids: [
+        ['h.tid', 'tgid'],
+        ['killer_tid', 'killer_tgid'],
+      ],
+    }),
   },
 });
 

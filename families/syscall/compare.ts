@@ -46,7 +46,9 @@ export const syscallCompare: CompareDef = {
       x.put(r.grp, `${pre}total_ns`, num(r.total_ns), num(r.timed));
       x.put(r.grp, `${pre}p99_ns`, numOrNull(r.p99), num(r.timed));
       const t = tot.get(r.grp) ?? { n: 0, errors: 0, ns: 0 };
-      t.n += n; t.errors += num(r.errors); t.ns += num(r.total_ns);
+      t.n += n;
+      t.errors += num(r.errors);
+      t.ns += num(r.total_ns);
       tot.set(r.grp, t);
     }
     for (const [grp, t] of tot) {

@@ -28,23 +28,51 @@ function rawSql(ctx: ExportContext, table: string, cols: string): string {
 }
 
 function writeEnters(s: Scan, ft: FtraceWriter): void {
-  const cpu = s.num('cpu'), ts = s.num('ts'), tid = s.num('tid'), nr = s.num('nr');
-  const a0 = s.halves('arg0'), a1 = s.halves('arg1'), a2 = s.halves('arg2'), a3 = s.halves('arg3'), a4 = s.halves('arg4'), a5 = s.halves('arg5');
+  const cpu = s.num('cpu'),
+    ts = s.num('ts'),
+    tid = s.num('tid'),
+    nr = s.num('nr');
+  const a0 = s.halves('arg0'),
+    a1 = s.halves('arg1'),
+    a2 = s.halves('arg2'),
+    a3 = s.halves('arg3'),
+    a4 = s.halves('arg4'),
+    a5 = s.halves('arg5');
   const arg = SE.args;
   for (let i = 0, j = 0; i < s.rows; i++, j += 2) {
     const c = cpu[i];
-    ft.head(c, ts[i], tid[i], F.ev.sys_enter).tag(SE.id, V).int32(nr[i])
-      .tag(arg, V).varint64(a0[j], a0[j + 1]).tag(arg, V).varint64(a1[j], a1[j + 1]).tag(arg, V).varint64(a2[j], a2[j + 1])
-      .tag(arg, V).varint64(a3[j], a3[j + 1]).tag(arg, V).varint64(a4[j], a4[j + 1]).tag(arg, V).varint64(a5[j], a5[j + 1]);
+    ft.head(c, ts[i], tid[i], F.ev.sys_enter)
+      .tag(SE.id, V)
+      .int32(nr[i])
+      .tag(arg, V)
+      .varint64(a0[j], a0[j + 1])
+      .tag(arg, V)
+      .varint64(a1[j], a1[j + 1])
+      .tag(arg, V)
+      .varint64(a2[j], a2[j + 1])
+      .tag(arg, V)
+      .varint64(a3[j], a3[j + 1])
+      .tag(arg, V)
+      .varint64(a4[j], a4[j + 1])
+      .tag(arg, V)
+      .varint64(a5[j], a5[j + 1]);
     ft.done(c);
   }
 }
 
 function writeExits(s: Scan, ft: FtraceWriter): void {
-  const cpu = s.num('cpu'), ts = s.num('ts'), tid = s.num('tid'), nr = s.num('nr'), ret = s.halves('ret');
+  const cpu = s.num('cpu'),
+    ts = s.num('ts'),
+    tid = s.num('tid'),
+    nr = s.num('nr'),
+    ret = s.halves('ret');
   for (let i = 0, j = 0; i < s.rows; i++, j += 2) {
     const c = cpu[i];
-    ft.head(c, ts[i], tid[i], F.ev.sys_exit).tag(SX.id, V).int32(nr[i]).tag(SX.ret, V).varint64(ret[j], ret[j + 1]);
+    ft.head(c, ts[i], tid[i], F.ev.sys_exit)
+      .tag(SX.id, V)
+      .int32(nr[i])
+      .tag(SX.ret, V)
+      .varint64(ret[j], ret[j + 1]);
     ft.done(c);
   }
 }
@@ -63,7 +91,9 @@ class Hex {
   private readonly str: string[] = new Array(1024).fill('');
   get(v: Uint32Array, valid: Uint8Array | null, i: number): string {
     if (!isValid(valid, i)) return '';
-    const lo = v[2 * i], hi = v[2 * i + 1], k = (lo ^ (lo >>> 10) ^ (hi * 7)) & 1023;
+    const lo = v[2 * i],
+      hi = v[2 * i + 1],
+      k = (lo ^ (lo >>> 10) ^ (hi * 7)) & 1023;
     if (this.lo[k] === lo && this.hi[k] === hi) return this.str[k];
     const s = hi === 0 ? `0x${lo.toString(16)}` : `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
     this.lo[k] = lo;
@@ -74,21 +104,39 @@ class Hex {
 
 /** a signed 64-bit value from its halves, as a JSON number (exact: a bigint past 2^53) */
 function int64(v: Uint32Array, i: number): string {
-  const lo = v[2 * i], hi = v[2 * i + 1] | 0;
+  const lo = v[2 * i],
+    hi = v[2 * i + 1] | 0;
   if (hi >= -0x200000 && hi < 0x200000) return String(hi * 4294967296 + lo);
   return String((BigInt(hi) << 32n) | BigInt(lo));
 }
 
 function chromeCalls(ctx: ChromeContext, s: Scan, names: Map<string, string>, hex: Hex): void {
-  const ts = s.num('ts'), end = s.num('end_ts'), clipped = s.num('clipped'), tid = s.num('tid'), tgid = s.num('tgid'), nr = s.num('nr');
-  const name = s.str('name'), ret = s.halves('ret'), retValid = s.valid('ret');
-  const a0 = s.halves('arg0'), a1 = s.halves('arg1'), a2 = s.halves('arg2'), v0 = s.valid('arg0'), v1 = s.valid('arg1'), v2 = s.valid('arg2');
+  const ts = s.num('ts'),
+    end = s.num('end_ts'),
+    clipped = s.num('clipped'),
+    tid = s.num('tid'),
+    tgid = s.num('tgid'),
+    nr = s.num('nr');
+  const name = s.str('name'),
+    ret = s.halves('ret'),
+    retValid = s.valid('ret');
+  const a0 = s.halves('arg0'),
+    a1 = s.halves('arg1'),
+    a2 = s.halves('arg2'),
+    v0 = s.valid('arg0'),
+    v1 = s.valid('arg1'),
+    v2 = s.valid('arg2');
   for (let i = 0; i < s.rows; i++) {
-    const t = tid[i], pid = tgid[i], from = ts[i], n = name.get(i)!;
+    const t = tid[i],
+      pid = tgid[i],
+      from = ts[i],
+      n = name.get(i)!;
     let json = names.get(n);
     if (json === undefined) names.set(n, (json = JSON.stringify(n)));
     ctx.companion(pid, t, LANE_TID_BASE + t, 'syscalls');
-    ctx.emit(`{"ph":"X","cat":"syscall","name":${json},"pid":${pid},"tid":${LANE_TID_BASE + t},"ts":${us(from)},"dur":${us(end[i] - from)},"args":{"nr":${nr[i]},"ret":${isValid(retValid, i) ? int64(ret, i) : 'null'},"arg0":"${hex.get(a0, v0, i)}","arg1":"${hex.get(a1, v1, i)}","arg2":"${hex.get(a2, v2, i)}"${clipped[i] ? ',"clipped":true' : ''}}}`);
+    ctx.emit(
+      `{"ph":"X","cat":"syscall","name":${json},"pid":${pid},"tid":${LANE_TID_BASE + t},"ts":${us(from)},"dur":${us(end[i] - from)},"args":{"nr":${nr[i]},"ret":${isValid(retValid, i) ? int64(ret, i) : 'null'},"arg0":"${hex.get(a0, v0, i)}","arg1":"${hex.get(a1, v1, i)}","arg2":"${hex.get(a2, v2, i)}"${clipped[i] ? ',"clipped":true' : ''}}}`,
+    );
   }
 }
 

@@ -28,37 +28,84 @@ function rows(s: Scan, names: string[]): Row[] {
   const out: Row[] = [];
   for (let i = 0; i < s.rows; i++) {
     const r: Row = {};
-    names.forEach((n, k) => (r[n] = cols[k].getItem(i)));
+    names.forEach((n, k) => {
+      r[n] = cols[k].getItem(i);
+    });
     out.push(r);
   }
   return out;
 }
-const COLS = ['event', 'cpu', 'ts', 'tid', 'tgid', 'comm', 'parent_tid', 'parent_tgid', 'flags_lo', 'flags_hi', 'flags_hex', 'thread',
-  'filename', 'old_tid', 'exit_code', 'group_dead', 'old_comm', 'comm_before'];
+const COLS = [
+  'event',
+  'cpu',
+  'ts',
+  'tid',
+  'tgid',
+  'comm',
+  'parent_tid',
+  'parent_tgid',
+  'flags_lo',
+  'flags_hi',
+  'flags_hex',
+  'thread',
+  'filename',
+  'old_tid',
+  'exit_code',
+  'group_dead',
+  'old_comm',
+  'comm_before',
+];
 
 function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void {
   const { cpu, ts, tid } = r;
   switch (r.event) {
     case 'fork':
-      ft.head(cpu, ts, r.parent_tid, F.ev.task_newtask).tag(NT.pid, V).int32(tid).tag(NT.comm, L).string(r.comm)
-        .tag(NT.clone_flags, V).uint64(BigInt(r.flags_hi) * 4294967296n + BigInt(r.flags_lo));
+      ft.head(cpu, ts, r.parent_tid, F.ev.task_newtask)
+        .tag(NT.pid, V)
+        .int32(tid)
+        .tag(NT.comm, L)
+        .string(r.comm)
+        .tag(NT.clone_flags, V)
+        .uint64(BigInt(r.flags_hi) * 4294967296n + BigInt(r.flags_lo));
       break;
     case 'exec':
-      ft.head(cpu, ts, tid, F.ev.sched_process_exec).tag(EX.filename, L).string(r.filename ?? '').tag(EX.pid, V).int32(tid).tag(EX.old_pid, V).int32(r.old_tid);
+      ft.head(cpu, ts, tid, F.ev.sched_process_exec)
+        .tag(EX.filename, L)
+        .string(r.filename ?? '')
+        .tag(EX.pid, V)
+        .int32(tid)
+        .tag(EX.old_pid, V)
+        .int32(r.old_tid);
       if (r.comm_before !== r.comm) {
         ft.done(cpu);
         ft.head(cpu, ts, tid, F.ev.task_rename).tag(RN.pid, V).int32(tid).tag(RN.oldcomm, L).string(r.comm_before).tag(RN.newcomm, L).string(r.comm);
       }
       break;
     case 'rename':
-      ft.head(cpu, ts, tid, F.ev.task_rename).tag(RN.pid, V).int32(tid).tag(RN.oldcomm, L).string(r.old_comm ?? '').tag(RN.newcomm, L).string(r.comm ?? '');
+      ft.head(cpu, ts, tid, F.ev.task_rename)
+        .tag(RN.pid, V)
+        .int32(tid)
+        .tag(RN.oldcomm, L)
+        .string(r.old_comm ?? '')
+        .tag(RN.newcomm, L)
+        .string(r.comm ?? '');
       break;
     case 'exit':
-      ft.head(cpu, ts, tid, F.ev.sched_process_exit).tag(PE.comm, L).string(r.comm ?? '').tag(PE.pid, V).int32(tid).tag(PE.tgid, V).int32(r.tgid);
+      ft.head(cpu, ts, tid, F.ev.sched_process_exit)
+        .tag(PE.comm, L)
+        .string(r.comm ?? '')
+        .tag(PE.pid, V)
+        .int32(tid)
+        .tag(PE.tgid, V)
+        .int32(r.tgid);
       break;
     default:
       // the context that freed the task is not recorded: pid 0
-      ft.head(cpu, ts, 0, F.ev.sched_process_free).tag(PF.comm, L).string(r.comm ?? '').tag(PF.pid, V).int32(tid);
+      ft.head(cpu, ts, 0, F.ev.sched_process_free)
+        .tag(PF.comm, L)
+        .string(r.comm ?? '')
+        .tag(PF.pid, V)
+        .int32(tid);
   }
   ft.done(cpu);
 }
@@ -68,15 +115,21 @@ function chromeEvent(ctx: ChromeContext, r: Row): void {
   switch (r.event) {
     case 'fork':
       ctx.lane(r.parent_tgid, r.parent_tid);
-      ctx.emit(`{"ph":"i","s":"t","cat":"task","name":"${r.thread ? 'clone thread' : 'fork'} ${r.tid}","pid":${r.parent_tgid},"tid":${r.parent_tid},"ts":${ts},"args":{"child_tid":${r.tid},"child_pid":${r.tgid},"comm":${JSON.stringify(r.comm)},"clone_flags":"${r.flags_hex}"}}`);
+      ctx.emit(
+        `{"ph":"i","s":"t","cat":"task","name":"${r.thread ? 'clone thread' : 'fork'} ${r.tid}","pid":${r.parent_tgid},"tid":${r.parent_tid},"ts":${ts},"args":{"child_tid":${r.tid},"child_pid":${r.tgid},"comm":${JSON.stringify(r.comm)},"clone_flags":"${r.flags_hex}"}}`,
+      );
       return;
     case 'exec':
       ctx.lane(r.tgid, r.tid);
-      ctx.emit(`{"ph":"i","s":"t","cat":"task","name":${JSON.stringify(`exec ${r.filename}`)},"pid":${r.tgid},"tid":${r.tid},"ts":${ts},"args":{"filename":${JSON.stringify(r.filename)},"comm":${JSON.stringify(r.comm)},"old_tid":${r.old_tid}}}`);
+      ctx.emit(
+        `{"ph":"i","s":"t","cat":"task","name":${JSON.stringify(`exec ${r.filename}`)},"pid":${r.tgid},"tid":${r.tid},"ts":${ts},"args":{"filename":${JSON.stringify(r.filename)},"comm":${JSON.stringify(r.comm)},"old_tid":${r.old_tid}}}`,
+      );
       return;
     case 'exit':
       ctx.lane(r.tgid, r.tid);
-      ctx.emit(`{"ph":"i","s":"t","cat":"task","name":"exit","pid":${r.tgid},"tid":${r.tid},"ts":${ts},"args":{"exit_status":${r.exit_code >> 8},"signal":${r.exit_code & 0x7f},"group_dead":${r.group_dead ? 1 : 0},"comm":${JSON.stringify(r.comm)}}}`);
+      ctx.emit(
+        `{"ph":"i","s":"t","cat":"task","name":"exit","pid":${r.tgid},"tid":${r.tid},"ts":${ts},"args":{"exit_status":${r.exit_code >> 8},"signal":${r.exit_code & 0x7f},"group_dead":${r.group_dead ? 1 : 0},"comm":${JSON.stringify(r.comm)}}}`,
+      );
       return;
     default:
   }
@@ -91,10 +144,14 @@ export const taskExport: FamilyExport = {
     UNION ALL SELECT tid, ts + 1 FROM _export_task WHERE event = 'fork'`,
   async perfetto(ctx) {
     const ft = ctx.ftrace();
-    await ctx.scan(SQL, (s) => { for (const r of rows(s, COLS)) perfettoEvent(ft, r); });
+    await ctx.scan(SQL, (s) => {
+      for (const r of rows(s, COLS)) perfettoEvent(ft, r);
+    });
     ft.close();
   },
   async chrome(ctx) {
-    await ctx.scan(`${SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, tid')}`, (s) => { for (const r of rows(s, COLS)) chromeEvent(ctx, r); });
+    await ctx.scan(`${SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, tid')}`, (s) => {
+      for (const r of rows(s, COLS)) chromeEvent(ctx, r);
+    });
   },
 };

@@ -12,8 +12,13 @@ const T = (name: string) => TABLES.find((t) => t.name === name)!;
 const taskDecoder = (): FamilyDecoder => ({
   handlers: {
     [W.KT_TASK_NEWTASK]: copyHandler({
-      struct: 'kt_task_newtask', table: T('task_newtask'), rename: { parent_tid: 'h.tid', parent_tgid: 'tgid' },
-      tgids: [['h.tid', 'tgid'], ['child_tid', 'child_tgid']],
+      struct: 'kt_task_newtask',
+      table: T('task_newtask'),
+      rename: { parent_tid: 'h.tid', parent_tgid: 'tgid' },
+      tgids: [
+        ['h.tid', 'tgid'],
+        ['child_tid', 'child_tgid'],
+      ],
     }),
     [W.KT_TASK_EXEC]: copyHandler({ struct: 'kt_task_exec', table: T('task_exec') }),
     [W.KT_TASK_EXIT]: copyHandler({ struct: 'kt_task_exit', table: T('task_exit') }),

@@ -2,37 +2,8 @@
 import type { CaptureDb, Param } from '../../analyze/db.js';
 import { fmtNs, p, printable, taskFilter, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
 
-export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const params: Param[] = [];
-  const since = p(params, o.since), until = p(params, o.until);
-  const filt = taskFilter(o, params, { tid: 'e.tid', tgid: 'e.tgid', comm: 'e.comm' });
-  const events = await cap.query(`SELECT e.ts, e.event, e.tid, e.tgid, e.comm, e.parent_tid, e.parent_tgid, e.filename, e.exit_code,
-      e.exit_code >> 8 AS exit_status, e.exit_code & 127 AS exit_signal, e.old_comm
-    FROM task_events e WHERE e.event IN ('fork', 'exec', 'exit', 'rename') AND e.ts >= ${since} AND e.ts <= ${until} AND ${filt}
-    ORDER BY e.ts, e.tid`, params);
-  // processes created, exec'd or exited during the capture, and their ancestors (for the tree)
-  const procs = await cap.query<any>(`WITH RECURSIVE active AS (
-      SELECT DISTINCT tgid FROM task_events WHERE event IN ('fork', 'exec', 'exit') AND tgid IS NOT NULL
-    ), anc(tgid) AS (
-      SELECT tgid FROM active
-      UNION SELECT pr.parent_tgid FROM anc JOIN processes pr ON pr.tgid = anc.tgid WHERE pr.parent_tgid IS NOT NULL AND pr.parent_tgid <> 0 AND pr.parent_tgid <> anc.tgid
-    )
-    SELECT pr.tgid, pr.parent_tgid, pr.comm, pr.exec_filename, pr.start_ts, pr.end_ts, pr.lifetime, pr.exit_code, pr.exit_status, pr.exit_signal,
-           pr.threads, pr.from_snapshot,
-           (SELECT list(t.comm ORDER BY t.start_ts) FROM threads t WHERE t.tgid = pr.tgid AND t.tid <> pr.tgid) AS thread_comms,
-           ${o.comm !== undefined ? 'regexp_matches(coalesce(pr.comm, \'\'), $1)' : 'true'} AS comm_match
-    FROM processes pr WHERE pr.tgid IN (SELECT tgid FROM anc) ORDER BY pr.start_ts NULLS FIRST, pr.tgid`, o.comm !== undefined ? [o.comm] : []);
-  const keep = new Set<number>();
-  if (o.pid !== undefined || o.comm !== undefined) {
-    // --comm matched by DuckDB (comm_match), the same RE2 semantics as every other report
-    const byId = new Map(procs.map((r) => [r.tgid, r]));
-    for (const r of procs) {
-      if ((o.pid === undefined || r.tgid === o.pid) && r.comm_match) {
-        for (let x: any = r; x && !keep.has(x.tgid); x = byId.get(x.parent_tgid)) keep.add(x.tgid);
-      }
-    }
-  }
-  const shown = keep.size || o.pid !== undefined || o.comm !== undefined ? procs.filter((r) => keep.has(r.tgid)) : procs;
+/** The process tree of `shown` as text lines and as JSON nodes (children nested). */
+function processTree(cap: CaptureDb, shown: any[]): { lines: string[]; nodes: any[] } {
   const ids = new Set(shown.map((r) => r.tgid));
   const kids = new Map<number, any[]>();
   const roots: any[] = [];
@@ -46,25 +17,106 @@ export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
   const rel = (t: number | null) => (t === null || t === undefined ? '?' : t < cap.startTs ? 'before' : `+${fmtNs(t - cap.startTs)}`);
   const walk = (r: any, prefix: string, last: boolean, depth: number) => {
     const branch = depth === 0 ? '' : last ? '└─ ' : '├─ ';
-    const exit = r.end_ts !== null ? ` exit ${rel(r.end_ts)} status ${r.exit_status}${r.exit_signal ? ` signal ${r.exit_signal}` : ''} lifetime ${r.lifetime !== null ? fmtNs(r.lifetime) : '?'}` : '';
+    const exit =
+      r.end_ts !== null
+        ? ` exit ${rel(r.end_ts)} status ${r.exit_status}${r.exit_signal ? ` signal ${r.exit_signal}` : ''} lifetime ${r.lifetime !== null ? fmtNs(r.lifetime) : '?'}`
+        : '';
     const exec = r.exec_filename ? ` exec ${r.exec_filename}` : '';
     const thr = r.threads > 1 ? ` [${r.threads - 1} thread${r.threads > 2 ? 's' : ''}: ${(r.thread_comms ?? []).join(', ')}]` : '';
-    lines.push(printable(`${prefix}${branch}${r.comm ?? '?'} (${r.tgid}) ${r.from_snapshot ? 'running at start' : `fork ${rel(r.start_ts)}`}${exec}${exit}${thr}`));
+    lines.push(
+      printable(`${prefix}${branch}${r.comm ?? '?'} (${r.tgid}) ${r.from_snapshot ? 'running at start' : `fork ${rel(r.start_ts)}`}${exec}${exit}${thr}`),
+    );
     const ch = kids.get(r.tgid) ?? [];
-    ch.forEach((c, i) => walk(c, depth === 0 ? prefix : prefix + (last ? '   ' : '│  '), i === ch.length - 1, depth + 1));
+    ch.forEach((c, i) => {
+      walk(c, depth === 0 ? prefix : prefix + (last ? '   ' : '│  '), i === ch.length - 1, depth + 1);
+    });
   };
-  roots.forEach((r, i) => walk(r, '', i === roots.length - 1, 0));
-  const tree = (r: any): any => ({ tgid: r.tgid, comm: r.comm, parent_tgid: r.parent_tgid, exec_filename: r.exec_filename, start_ts: r.start_ts, end_ts: r.end_ts,
-    lifetime_ns: r.lifetime, exit_code: r.exit_code, exit_status: r.exit_status, exit_signal: r.exit_signal, threads: r.threads, from_snapshot: r.from_snapshot,
-    children: (kids.get(r.tgid) ?? []).map(tree) });
+  roots.forEach((r, i) => {
+    walk(r, '', i === roots.length - 1, 0);
+  });
+  const tree = (r: any): any => ({
+    tgid: r.tgid,
+    comm: r.comm,
+    parent_tgid: r.parent_tgid,
+    exec_filename: r.exec_filename,
+    start_ts: r.start_ts,
+    end_ts: r.end_ts,
+    lifetime_ns: r.lifetime,
+    exit_code: r.exit_code,
+    exit_status: r.exit_status,
+    exit_signal: r.exit_signal,
+    threads: r.threads,
+    from_snapshot: r.from_snapshot,
+    children: (kids.get(r.tgid) ?? []).map(tree),
+  });
+  return { lines, nodes: roots.map(tree) };
+}
+
+export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
+  const params: Param[] = [];
+  const since = p(params, o.since),
+    until = p(params, o.until);
+  const filt = taskFilter(o, params, { tid: 'e.tid', tgid: 'e.tgid', comm: 'e.comm' });
+  const events = await cap.query(
+    `SELECT e.ts, e.event, e.tid, e.tgid, e.comm, e.parent_tid, e.parent_tgid, e.filename, e.exit_code,
+      e.exit_code >> 8 AS exit_status, e.exit_code & 127 AS exit_signal, e.old_comm
+    FROM task_events e WHERE e.event IN ('fork', 'exec', 'exit', 'rename') AND e.ts >= ${since} AND e.ts <= ${until} AND ${filt}
+    ORDER BY e.ts, e.tid`,
+    params,
+  );
+  // processes created, exec'd or exited during the capture, and their ancestors (for the tree)
+  const procs = await cap.query<any>(
+    `WITH RECURSIVE active AS (
+      SELECT DISTINCT tgid FROM task_events WHERE event IN ('fork', 'exec', 'exit') AND tgid IS NOT NULL
+    ), anc(tgid) AS (
+      SELECT tgid FROM active
+      UNION SELECT pr.parent_tgid FROM anc JOIN processes pr ON pr.tgid = anc.tgid WHERE pr.parent_tgid IS NOT NULL AND pr.parent_tgid <> 0 AND pr.parent_tgid <> anc.tgid
+    )
+    SELECT pr.tgid, pr.parent_tgid, pr.comm, pr.exec_filename, pr.start_ts, pr.end_ts, pr.lifetime, pr.exit_code, pr.exit_status, pr.exit_signal,
+           pr.threads, pr.from_snapshot,
+           (SELECT list(t.comm ORDER BY t.start_ts) FROM threads t WHERE t.tgid = pr.tgid AND t.tid <> pr.tgid) AS thread_comms,
+           ${o.comm !== undefined ? "regexp_matches(coalesce(pr.comm, ''), $1)" : 'true'} AS comm_match
+    FROM processes pr WHERE pr.tgid IN (SELECT tgid FROM anc) ORDER BY pr.start_ts NULLS FIRST, pr.tgid`,
+    o.comm !== undefined ? [o.comm] : [],
+  );
+  const keep = new Set<number>();
+  if (o.pid !== undefined || o.comm !== undefined) {
+    // --comm matched by DuckDB (comm_match), the same RE2 semantics as every other report
+    const byId = new Map(procs.map((r) => [r.tgid, r]));
+    for (const r of procs) {
+      if ((o.pid === undefined || r.tgid === o.pid) && r.comm_match) {
+        for (let x: any = r; x && !keep.has(x.tgid); x = byId.get(x.parent_tgid)) keep.add(x.tgid);
+      }
+    }
+  }
+  const shown = keep.size || o.pid !== undefined || o.comm !== undefined ? procs.filter((r) => keep.has(r.tgid)) : procs;
+  const { lines, nodes } = processTree(cap, shown);
   return {
     report: 'tasks',
     sections: [
-      { name: 'events', title: 'Fork, exec, exit and rename events (execsnoop)', rows: events,
-        columns: [{ key: 'ts', unit: 'ts' }, { key: 'event' }, { key: 'tid', unit: 'count' }, { key: 'tgid', unit: 'count' }, { key: 'comm' },
-          { key: 'parent_tid', label: 'parent', unit: 'count' }, { key: 'exit_status', label: 'exit', unit: 'count' }, { key: 'exit_signal', label: 'sig', unit: 'count' }, { key: 'filename' }] },
-      { name: 'tree', title: 'Process tree (processes that forked, exec\'d or exited during the capture, with their ancestors)', columns: [],
-        rows: roots.map(tree), text: lines.join('\n') || '  (none)' },
+      {
+        name: 'events',
+        title: 'Fork, exec, exit and rename events (execsnoop)',
+        rows: events,
+        columns: [
+          { key: 'ts', unit: 'ts' },
+          { key: 'event' },
+          { key: 'tid', unit: 'count' },
+          { key: 'tgid', unit: 'count' },
+          { key: 'comm' },
+          { key: 'parent_tid', label: 'parent', unit: 'count' },
+          { key: 'exit_status', label: 'exit', unit: 'count' },
+          { key: 'exit_signal', label: 'sig', unit: 'count' },
+          { key: 'filename' },
+        ],
+      },
+      {
+        name: 'tree',
+        title: "Process tree (processes that forked, exec'd or exited during the capture, with their ancestors)",
+        columns: [],
+        rows: nodes,
+        text: lines.join('\n') || '  (none)',
+      },
     ],
     notes: [],
   };

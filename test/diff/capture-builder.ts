@@ -54,7 +54,8 @@ export interface CaptureSpec {
 }
 
 const older = (a: string, b: string) => {
-  const [am, an] = a.split('.').map(Number), [bm, bn] = b.split('.').map(Number);
+  const [am, an] = a.split('.').map(Number),
+    [bm, bn] = b.split('.').map(Number);
   return am < bm || (am === bm && an < bn);
 };
 
@@ -65,8 +66,7 @@ function columnsIn(def: TableDef, v: string): string[] {
 
 /** A row with every column of the table: given values, else 0 / '' / null. */
 function fullRow(def: TableDef, row: Record<string, Value>): Record<string, Value> {
-  for (const k of Object.keys(row))
-    if (!def.columns.some((c) => c.name === k)) throw new Error(`capture-builder: table ${def.name} has no column ${k}`);
+  for (const k of Object.keys(row)) if (!def.columns.some((c) => c.name === k)) throw new Error(`capture-builder: table ${def.name} has no column ${k}`);
   const out: Record<string, Value> = {};
   for (const c of def.columns) out[c.name] = row[c.name] !== undefined ? row[c.name] : c.nullable ? null : c.type === 'utf8' ? '' : 0;
   return out;
@@ -89,7 +89,13 @@ function writeOlder(dir: string, table: string, rows: Rows, v: string, sink: Wri
   const def = S.TABLE_BY_NAME.get(table)!;
   const keep = columnsIn(def, v);
   const full = S.arrowSchema(table);
-  const schema = new Schema(full.select(keep).fields, new Map([['ktape.format_version', v], ['ktape.table', table]]));
+  const schema = new Schema(
+    full.select(keep).fields,
+    new Map([
+      ['ktape.format_version', v],
+      ['ktape.table', table],
+    ]),
+  );
   const name = S.segmentFile(table, 0);
   const file = new W.StreamFile(join(dir, name), schema, sink);
   if (rows.length) {
@@ -109,10 +115,26 @@ function defaultManifest(v: string): Manifest {
     complete: true,
     ktape_version: 'diff-test',
     command_line: ['ktape', 'record', '-o', 'diff-test'],
-    host: { hostname: 'diff', kernel_release: '6.1.0', kernel_version: '#1 SMP', machine: 'x86_64', cpus: 2, page_size: 4096, boot_id: '00000000-0000-0000-0000-000000000000', clk_tck: 100 },
+    host: {
+      hostname: 'diff',
+      kernel_release: '6.1.0',
+      kernel_version: '#1 SMP',
+      machine: 'x86_64',
+      cpus: 2,
+      page_size: 4096,
+      boot_id: '00000000-0000-0000-0000-000000000000',
+      clk_tck: 100,
+    },
     options: {
-      events: [...S.EVENT_GROUPS], tgids: [], comm: null, follow_children: false, system_wide: true, buffer_mb: 64,
-      kallsyms: 'used', kmem_stacks: true, ...(older(v, '1.2') ? {} : { sched_wait: true }),
+      events: [...S.EVENT_GROUPS],
+      tgids: [],
+      comm: null,
+      follow_children: false,
+      system_wide: true,
+      buffer_mb: 64,
+      kallsyms: 'used',
+      kmem_stacks: true,
+      ...(older(v, '1.2') ? {} : { sched_wait: true }),
     },
     recorder_tgid: 1,
     start_ts: 0,
@@ -150,8 +172,11 @@ export function writeCapture(dir: string, spec: CaptureSpec): Manifest {
   const kernelGaps = losses.filter((l) => l.reason === 'kernel_gap').length;
   const lost = losses.filter((l) => l.reason === 'ringbuf_full').reduce((a, l) => a + Number(l.count ?? 0), 0);
   const manifest: Manifest = {
-    ...m, summary: { events, lost, kernel_gaps: kernelGaps, bytes: sink.bytes }, ...rest,
-    options: { ...m.options, ...options }, host: { ...m.host, ...host },
+    ...m,
+    summary: { events, lost, kernel_gaps: kernelGaps, bytes: sink.bytes },
+    ...rest,
+    options: { ...m.options, ...options },
+    host: { ...m.host, ...host },
   };
   const text = JSON.stringify(manifest, null, 2);
   M.parseManifest(join(dir, S.MANIFEST_FILE), text); // the same checks as every reader: a bad spec fails here

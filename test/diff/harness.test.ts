@@ -76,12 +76,14 @@ describe('query paths', () => {
     const sql = 'SELECT s.ts, s.tid, s.end_state, s.inferred, t.comm FROM sched_slices s LEFT JOIN threads t USING (tid) ORDER BY s.ts';
     const api = await queryCsv(d, sql);
     expect(api).toBe(cliQueryCsv(d, sql));
-    expect(normalizeCsv(api)).toBe(normalizeCsv(`
+    expect(normalizeCsv(api)).toBe(
+      normalizeCsv(`
       ts,tid,end_state,inferred,comm
       0,0,R,false,
       1000,10,,false,"with, ""quotes"""
       3000,20,S,true,
-      5000,0,,false,`));
+      5000,0,,false,`),
+    );
   });
 
   it('the CLI path fails loudly on a bad query', () => {

@@ -62,12 +62,20 @@ export interface DiffSpec extends CaptureSpec {
 
 /** Trim every line and drop blank ones: the inline CSV may be indented. */
 export function normalizeCsv(s: string): string {
-  return s.split('\n').map((l) => l.trim()).filter(Boolean).join('\n');
+  return s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join('\n');
 }
 
 /** Run SQL on a capture through the analyzer API; the result as CSV (the CLI's formatting). */
 export async function queryCsv(dir: string, sql: string): Promise<string> {
-  const cap = await DB.openCapture(dir, { onWarning: (m) => { throw new Error(`unexpected load warning: ${m}`); } });
+  const cap = await DB.openCapture(dir, {
+    onWarning: (m) => {
+      throw new Error(`unexpected load warning: ${m}`);
+    },
+  });
   try {
     const columns = (await cap.describe(sql)).map((c) => c.name);
     return COMMON.toCsv(columns, await cap.query(sql));
@@ -138,9 +146,24 @@ export function diffTest(name: string, spec: DiffSpec): void {
 // ---------- row helpers: the columns a case is about, the rest 0 / '' / null ----------
 
 /** sched_switch row: at `ts` on `cpu`, prev → next, prev left in `prevState` (0 = R, 1 = S, 256 = R+). */
-export const sw = (ts: number, cpu: number, prevTid: number, nextTid: number, prevState = 1, extra: Record<string, Value> = {}) =>
-  ({ ts, cpu, prev_tid: prevTid, next_tid: nextTid, prev_state: prevState, prev_prio: 120, next_prio: 120, ...extra });
+export const sw = (ts: number, cpu: number, prevTid: number, nextTid: number, prevState = 1, extra: Record<string, Value> = {}) => ({
+  ts,
+  cpu,
+  prev_tid: prevTid,
+  next_tid: nextTid,
+  prev_state: prevState,
+  prev_prio: 120,
+  next_prio: 120,
+  ...extra,
+});
 
 /** kernel_gap loss on `cpu`: the task switched in at `tsStart` was never switched out; another one was, at `tsEnd`. */
-export const gap = (cpu: number, tsStart: number, tsEnd: number, extra: Record<string, Value> = {}) =>
-  ({ cpu, kind: 'sched_switch', count: 1, ts_start: tsStart, ts_end: tsEnd, reason: 'kernel_gap', ...extra });
+export const gap = (cpu: number, tsStart: number, tsEnd: number, extra: Record<string, Value> = {}) => ({
+  cpu,
+  kind: 'sched_switch',
+  count: 1,
+  ts_start: tsStart,
+  ts_end: tsEnd,
+  reason: 'kernel_gap',
+  ...extra,
+});

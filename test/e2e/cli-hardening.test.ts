@@ -67,7 +67,10 @@ describe('item 11: capture-controlled strings cannot drive the terminal', () => 
       const r = ktape(['analyze', cap, rep, '--top', '50']);
       expect(r.status, `${rep}: ${r.stderr}`).toBe(0);
       expect(r.stdout, rep).not.toMatch(RAW);
-      expect(r.stdout.split('\n').some((l) => /^b\b/.test(l)), `${rep}: a forged row`).toBe(false);
+      expect(
+        r.stdout.split('\n').some((l) => /^b\b/.test(l)),
+        `${rep}: a forged row`,
+      ).toBe(false);
     }
     const cpu = ktape(['analyze', cap, 'cpu', '--top', '50']).stdout;
     expect(cpu).toContain('\\x1b[2J\\x1b]0;pwn\\x07');
@@ -176,7 +179,9 @@ describe('item 13: ktape query runs sandboxed', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([{ v: 42 }]);
     expect(readFileSync(out, 'utf8')).toMatch(/42/);
-    expect(ktape(['query', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(/--unsafe no sandbox: DuckDB's full power: file access, ATTACH, extensions, several statements/);
+    expect(ktape(['query', '--help']).stdout.replace(/\s+/g, ' ')).toMatch(
+      /--unsafe no sandbox: DuckDB's full power: file access, ATTACH, extensions, several statements/,
+    );
   });
 });
 
@@ -189,7 +194,11 @@ describe('item 14: --comm regexes and durations are checked like the engine uses
   it('RE2 syntax JS lacks works the same in SQL and in the process tree', () => {
     const cpu = ktape(['analyze', DEMO, 'cpu', '--comm', '(?i)^KT-BUSY', '--json']);
     expect(cpu.status, cpu.stderr).toBe(0);
-    expect(JSON.parse(cpu.stdout).tasks.map((t: any) => t.comm).sort()).toEqual(['kt-busy-0', 'kt-busy-1']);
+    expect(
+      JSON.parse(cpu.stdout)
+        .tasks.map((t: any) => t.comm)
+        .sort(),
+    ).toEqual(['kt-busy-0', 'kt-busy-1']);
     const tasks = ktape(['analyze', DEMO, 'tasks', '--comm', '(?i)^KT-DEMO$']);
     expect(tasks.status, tasks.stderr).toBe(0);
     expect(tasks.stdout).toMatch(/kt-demo \(6697\)/);

@@ -13,8 +13,28 @@ import { FIXTURES, ROOT, ktape, tmp } from '../helpers.js';
 const BASE = join(FIXTURES, 'cmp-base');
 const NEW = join(FIXTURES, 'cmp-new');
 
-type Row = { group: string; metric: string; base: number | null; new: number | null; delta: number | null; delta_pct: number | null; change: string; significant: boolean; unit: string };
-type Doc = { normalized: boolean; normalize_reason: string; duration_ratio: number; rows: Row[]; rules: any[]; breached_rules: number; caveats: string[]; base: any; new: any };
+type Row = {
+  group: string;
+  metric: string;
+  base: number | null;
+  new: number | null;
+  delta: number | null;
+  delta_pct: number | null;
+  change: string;
+  significant: boolean;
+  unit: string;
+};
+type Doc = {
+  normalized: boolean;
+  normalize_reason: string;
+  duration_ratio: number;
+  rows: Row[];
+  rules: any[];
+  breached_rules: number;
+  caveats: string[];
+  base: any;
+  new: any;
+};
 
 function compareJson(args: string[]): { status: number | null; doc: Doc; stderr: string } {
   const r = ktape(['compare', ...args, '--json'], { cwd: ROOT });
@@ -34,7 +54,11 @@ function row(doc: Doc, group: string, metric: string): Row {
 }
 
 function workloads(name: string): any[] {
-  return readFileSync(join(FIXTURES, `${name}.workload.json`), 'utf8').trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return readFileSync(join(FIXTURES, `${name}.workload.json`), 'utf8')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
 
 function expectOneLineError(r: { status: number | null; stdout: string; stderr: string }, re: RegExp) {
@@ -76,7 +100,8 @@ describe('ktape compare: cmp-base vs cmp-new (2x syscalls, 2x CPU)', () => {
   });
 
   it('flags syscall.getppid.count: +, 2x (the workload made exactly N calls)', () => {
-    const [b] = workloads('cmp-base'), [n] = workloads('cmp-new');
+    const [b] = workloads('cmp-base'),
+      [n] = workloads('cmp-new');
     const r = row(raw, 'ktape-workload', 'syscall.getppid.count');
     expect(r.base).toBe(b.n);
     expect(r.new).toBe(n.n);
@@ -98,7 +123,8 @@ describe('ktape compare: cmp-base vs cmp-new (2x syscalls, 2x CPU)', () => {
 
   it('--by comm: the spinning thread kt-spin-0 matches its own schedstat CPU time within 5 %', () => {
     const spin = (name: string) => workloads(name).find((w) => w.mode === 'spin').workers[0];
-    const b = spin('cmp-base'), n = spin('cmp-new');
+    const b = spin('cmp-base'),
+      n = spin('cmp-new');
     expect(b.comm).toBe('kt-spin-0');
     const r = row(comm, 'kt-spin-0', 'cpu_ns');
     expect(Math.abs(r.base! / b.cpu_ns - 1)).toBeLessThan(0.05);
@@ -115,15 +141,17 @@ describe('ktape compare: cmp-base vs cmp-new (2x syscalls, 2x CPU)', () => {
     expect(Math.abs(dr - 1)).toBeGreaterThan(0.05);
     expect(norm.duration_ratio).toBeCloseTo(dr, 5);
     for (const metric of ['cpu_ns', 'syscall.getppid.count']) {
-      const rr = row(raw, 'ktape-workload', metric), nr = row(norm, 'ktape-workload', metric);
+      const rr = row(raw, 'ktape-workload', metric),
+        nr = row(norm, 'ktape-workload', metric);
       expect(nr.unit).toBe(`${rr.unit}/s`);
-      expect(nr.base!).toBeCloseTo(rr.base! * 1e9 / norm.base.duration_ns, 1);
-      expect(nr.new!).toBeCloseTo(rr.new! * 1e9 / norm.new.duration_ns, 1);
-      expect(nr.new! / nr.base!).toBeCloseTo((rr.new! / rr.base!) / dr, 3);
+      expect(nr.base!).toBeCloseTo((rr.base! * 1e9) / norm.base.duration_ns, 1);
+      expect(nr.new!).toBeCloseTo((rr.new! * 1e9) / norm.new.duration_ns, 1);
+      expect(nr.new! / nr.base!).toBeCloseTo(rr.new! / rr.base! / dr, 3);
       expect(nr.change).toBe('increased');
     }
     // distributions (percentiles) are never normalized
-    const p = row(norm, 'ktape-workload', 'syscall.getppid.p99_ns'), q = row(raw, 'ktape-workload', 'syscall.getppid.p99_ns');
+    const p = row(norm, 'ktape-workload', 'syscall.getppid.p99_ns'),
+      q = row(raw, 'ktape-workload', 'syscall.getppid.p99_ns');
     expect([p.base, p.new, p.unit]).toEqual([q.base, q.new, 'ns']);
   });
 
@@ -173,7 +201,7 @@ describe('ktape compare: cmp-base vs cmp-new (2x syscalls, 2x CPU)', () => {
     expect(norm.rows.some((r) => r.group === 'sh' && r.metric === 'syscall.execve.count')).toBe(false);
   });
 
-  it('--by exec groups by the exec\'d file', () => {
+  it("--by exec groups by the exec'd file", () => {
     const { doc } = compareJson([BASE, NEW, '--by', 'exec', '--no-normalize']);
     const r = row(doc, 'build/ktape-workload', 'syscall.getppid.count');
     expect(r.new! / r.base!).toBe(2);
@@ -184,10 +212,12 @@ describe('ktape compare --fail-on', () => {
   // --no-normalize, group ktape-workload: getppid count 10000 -> 20000 (exactly +100 %),
   // cpu_ns about 190 ms -> 420 ms (+121 %)
   const G = 'ktape-workload';
-  let cpuB = 0, cpuN = 0;
+  let cpuB = 0,
+    cpuN = 0;
   beforeAll(() => {
     const r = row(compareJson([BASE, NEW, '--no-normalize']).doc, G, 'cpu_ns');
-    cpuB = r.base!; cpuN = r.new!;
+    cpuB = r.base!;
+    cpuN = r.new!;
   });
 
   it('every operator, relative (signed and unsigned %), absolute delta and value, with time units', () => {
@@ -233,11 +263,14 @@ describe('ktape compare --fail-on', () => {
   });
 
   it('decreases: NEW vs BASE swapped breaches <-50 %', () => {
-    const r = ktape(['compare', NEW, BASE, '--no-normalize', '--fail-on', `cpu_ns[${G}]<-50%,syscall.getppid.count[${G}]<=-50%,syscall.getppid.count[${G}]<-50%`], { cwd: ROOT });
+    const r = ktape(
+      ['compare', NEW, BASE, '--no-normalize', '--fail-on', `cpu_ns[${G}]<-50%,syscall.getppid.count[${G}]<=-50%,syscall.getppid.count[${G}]<-50%`],
+      { cwd: ROOT },
+    );
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/FAIL  cpu_ns\[ktape-workload\]<-50%  ktape-workload: -5\d\.\d %/);
-    expect(r.stdout).toMatch(/FAIL  syscall\.getppid\.count\[ktape-workload\]<=-50%/);
-    expect(r.stdout).toMatch(/ok    syscall\.getppid\.count\[ktape-workload\]<-50%/);
+    expect(r.stdout).toMatch(/FAIL {2}cpu_ns\[ktape-workload\]<-50% {2}ktape-workload: -5\d\.\d %/);
+    expect(r.stdout).toMatch(/FAIL {2}syscall\.getppid\.count\[ktape-workload\]<=-50%/);
+    expect(r.stdout).toMatch(/ok {4}syscall\.getppid\.count\[ktape-workload\]<-50%/);
   });
 
   it('unqualified rules check every group shown; no breach exits 0', () => {
@@ -252,7 +285,8 @@ describe('ktape compare --fail-on', () => {
     const { doc } = compareJson([demo, demo]);
     const k = doc.rows.find((x) => x.metric === 'kmalloc_bytes' && x.base! > 2048)!;
     expect(k).toBeTruthy();
-    const b = k.base!, g = k.group;
+    const b = k.base!,
+      g = k.group;
     const cases: [string, boolean][] = [
       [`kmalloc_bytes[${g}]>=${b}B`, true],
       [`kmalloc_bytes[${g}]>${b}`, false],
@@ -265,7 +299,9 @@ describe('ktape compare --fail-on', () => {
     const r = ktape(['compare', demo, demo, '--json', '--fail-on', cases.map(([c]) => c).join(',')]);
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout) as Doc;
-    cases.forEach(([rule, breached], i) => expect(out.rules[i].breached, rule).toBe(breached));
+    cases.forEach(([rule, breached], i) => {
+      expect(out.rules[i].breached, rule).toBe(breached);
+    });
   });
 
   const bad: [string, RegExp][] = [
@@ -332,21 +368,24 @@ describe('ktape compare: input errors', () => {
 
 describe('ktape compare --folded-diff', () => {
   it('writes two-column differential folded allocation stacks, root first, counts match the raw tables', () => {
-    const demo = join(FIXTURES, 'demo'), leak = join(FIXTURES, 'leak');
+    const demo = join(FIXTURES, 'demo'),
+      leak = join(FIXTURES, 'leak');
     const out = join(tmp(), 'kmem.folded');
     const r = ktape(['compare', demo, leak, '--folded-diff', out]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
     expect(lines.length).toBeGreaterThan(10);
-    let sb = 0, sn = 0;
+    let sb = 0,
+      sn = 0;
     for (const l of lines) {
       const m = /^(\S+) (\d+) (\d+)$/.exec(l);
       expect(m, l).toBeTruthy();
       const frames = m![1].split(';');
       expect(frames.length).toBeGreaterThan(1);
       expect(frames.at(-1)).not.toMatch(/^bpf_prog_|^bpf_trace_run/); // ktape's own probe frames are dropped
-      sb += Number(m![2]); sn += Number(m![3]);
+      sb += Number(m![2]);
+      sn += Number(m![3]);
     }
     // root first: entry points come right after the group (process) frame
     expect(lines.some((l) => /^[^;]+;(entry_SYSCALL_64\w*|asm_exc_page_fault|ret_from_fork\w*);/.test(l))).toBe(true);

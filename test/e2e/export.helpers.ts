@@ -35,12 +35,13 @@ export function decodeTrace(path: string): any {
 export function unknownFields(msg: any, path = 'Trace', out: string[] = []): string[] {
   if (msg === null || typeof msg !== 'object') return out;
   if (Array.isArray(msg)) {
-    msg.forEach((m, i) => unknownFields(m, `${path}[${i}]`, out));
+    msg.forEach((m, i) => {
+      unknownFields(m, `${path}[${i}]`, out);
+    });
     return out;
   }
   if (msg instanceof Uint8Array) return out;
-  if (Array.isArray(msg.$unknown) && msg.$unknown.length)
-    out.push(`${path} (${msg.$typeName}): field ${msg.$unknown.map((u: any) => u.no).join(',')}`);
+  if (Array.isArray(msg.$unknown) && msg.$unknown.length) out.push(`${path} (${msg.$typeName}): field ${msg.$unknown.map((u: any) => u.no).join(',')}`);
   for (const [k, v] of Object.entries(msg)) {
     if (k === '$unknown' || k === '$typeName') continue;
     if (v && typeof v === 'object') unknownFields(v, `${path}.${k}`, out);
@@ -55,7 +56,12 @@ export function has(msg: any, typeName: string, field: string): boolean {
   return isFieldSet(msg, f);
 }
 
-export interface Switch { ts: number; prev?: number; next: number; compact: boolean }
+export interface Switch {
+  ts: number;
+  prev?: number;
+  next: number;
+  compact: boolean;
+}
 
 /** sched switches per CPU from a decoded trace (CompactSched and plain), in file order */
 export function switchesByCpu(trace: any): Map<number, Switch[]> {
@@ -83,9 +89,7 @@ export function switchesByCpu(trace: any): Map<number, Switch[]> {
 /** first and last BOOTTIME clock snapshot = capture window */
 export function traceWindow(trace: any): { start: number; end: number } {
   const boots: number[] = [];
-  for (const p of trace.packet)
-    if (p.data.case === 'clockSnapshot')
-      for (const c of p.data.value.clocks) if (c.clockId === 6) boots.push(Number(c.timestamp));
+  for (const p of trace.packet) if (p.data.case === 'clockSnapshot') for (const c of p.data.value.clocks) if (c.clockId === 6) boots.push(Number(c.timestamp));
   return { start: Math.min(...boots), end: Math.max(...boots) };
 }
 

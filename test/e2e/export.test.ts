@@ -6,9 +6,7 @@ import { cpSync, existsSync, readFileSync, statSync, truncateSync } from 'node:f
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp } from '../helpers.js';
-import {
-  cpuTimeFromChrome, cpuTimeFromPerfetto, decodeTrace, has, switchesByCpu, traceWindow, unknownFields,
-} from './export.helpers.js';
+import { cpuTimeFromChrome, cpuTimeFromPerfetto, decodeTrace, has, switchesByCpu, traceWindow, unknownFields } from './export.helpers.js';
 
 // format 1.0 (demo, leak, cmp-*) and 1.2 (waits, tiny: kernel gaps with losses.resume_ts)
 const FIXTURE_NAMES = ['demo', 'leak', 'cmp-base', 'cmp-new', 'waits', 'tiny'];
@@ -25,7 +23,8 @@ const traces = new Map<string, any>();
 const jsons = new Map<string, any>();
 beforeAll(() => {
   for (const f of FIXTURE_NAMES) {
-    const p = join(out, `${f}.pftrace`), j = join(out, `${f}.json`);
+    const p = join(out, `${f}.pftrace`),
+      j = join(out, `${f}.json`);
     exportOk([join(FIXTURES, f), '--perfetto', p, '--chrome', j]);
     traces.set(f, decodeTrace(p));
     jsons.set(f, JSON.parse(readFileSync(j, 'utf8')));
@@ -39,7 +38,10 @@ beforeAll(() => {
 function checkPerfetto(name: string, trace: any) {
   expect(unknownFields(trace), `${name}: fields the official schema does not know`).toEqual([]);
   const kinds = trace.packet.map((p: any) => p.data.case);
-  expect(kinds.filter((k: string) => k === 'systemInfo'), `${name}: SystemInfo count`).toHaveLength(1);
+  expect(
+    kinds.filter((k: string) => k === 'systemInfo'),
+    `${name}: SystemInfo count`,
+  ).toHaveLength(1);
   const si = trace.packet.find((p: any) => p.data.case === 'systemInfo').data.value;
   expect(si.utsname.sysname).toBe('Linux');
   expect(si.utsname.release).toMatch(/^\d+\.\d+/);
@@ -73,16 +75,29 @@ function checkPerfetto(name: string, trace: any) {
       need(e.pid, `${e.event.case}.pid`);
       const v = e.event.value;
       switch (e.event.case) {
-        case 'schedSwitch': need(v.prevPid, 'prev'); need(v.nextPid, 'next'); break;
-        case 'schedWaking': case 'schedWakeupNew': case 'taskNewtask': case 'taskRename': need(v.pid, e.event.case); break;
-        default: break;
+        case 'schedSwitch':
+          need(v.prevPid, 'prev');
+          need(v.nextPid, 'next');
+          break;
+        case 'schedWaking':
+        case 'schedWakeupNew':
+        case 'taskNewtask':
+        case 'taskRename':
+          need(v.pid, e.event.case);
+          break;
+        default:
+          break;
       }
     }
     const cs = b.compactSched;
     if (cs) {
-      for (const [tsField, n] of [['switchTimestamp', cs.switchNextPid.length], ['wakingTimestamp', cs.wakingPid.length]] as const) {
+      for (const [tsField, n] of [
+        ['switchTimestamp', cs.switchNextPid.length],
+        ['wakingTimestamp', cs.wakingPid.length],
+      ] as const) {
         expect(cs[tsField]).toHaveLength(n);
-        let t = 0, prev = -1;
+        let t = 0,
+          prev = -1;
         for (const d of cs[tsField]) {
           t += Number(d);
           expect(t, `${name}: compact ${tsField} not sorted`).toBeGreaterThanOrEqual(prev);
@@ -90,8 +105,8 @@ function checkPerfetto(name: string, trace: any) {
           events++;
         }
       }
-      cs.switchNextPid.forEach((t: number) => need(t, 'compact next'));
-      cs.wakingPid.forEach((t: number) => need(t, 'compact waking'));
+      for (const t of cs.switchNextPid) need(t, 'compact next');
+      for (const t of cs.wakingPid) need(t, 'compact waking');
       for (const k of [...cs.switchNextCommIndex, ...cs.wakingCommIndex]) expect(k).toBeLessThan(cs.internTable.length);
     }
   }
@@ -115,7 +130,10 @@ describe('export --perfetto: decodes with the official schema', () => {
       if (p.data.case !== 'ftraceEvents') continue;
       for (const e of p.data.value.event) bump(e.event.case);
       const cs = p.data.value.compactSched;
-      if (cs) { bump('schedSwitch', cs.switchNextPid.length); bump('schedWaking', cs.wakingPid.length); }
+      if (cs) {
+        bump('schedSwitch', cs.switchNextPid.length);
+        bump('schedWaking', cs.wakingPid.length);
+      }
     }
     const t = m.tables;
     // one switch per sched_slices row (the recorded ones, the inferred ones, the one running at the start) and
@@ -136,9 +154,11 @@ describe('export --perfetto: decodes with the official schema', () => {
   });
 
   it('--no-compact writes plain sched_switch/sched_waking and the same switches', () => {
-    const plain = traces.get('demo-plain'), compact = traces.get('demo');
+    const plain = traces.get('demo-plain'),
+      compact = traces.get('demo');
     for (const p of plain.packet) if (p.data.case === 'ftraceEvents') expect(p.data.value.compactSched).toBeUndefined();
-    const a = switchesByCpu(plain), b = switchesByCpu(compact);
+    const a = switchesByCpu(plain),
+      b = switchesByCpu(compact);
     for (const [cpu, sw] of a) expect(sw.map((s) => [s.ts, s.next])).toEqual(b.get(cpu)!.map((s) => [s.ts, s.next]));
   });
 
@@ -155,10 +175,13 @@ describe('export --perfetto: decodes with the official schema', () => {
   it('leak stacks: outstanding allocations as TrackEvents with interned kernel callstacks (leak)', () => {
     const t = traces.get('leak');
     const interned = { fn: new Map<string, string>(), frames: new Map<string, any>(), stacks: new Map<string, any>() };
-    const leakTrack = t.packet.find((p: any) => p.data.case === 'trackDescriptor' && p.data.value.staticOrDynamicName.value === 'ktape: kmem outstanding at end');
+    const leakTrack = t.packet.find(
+      (p: any) => p.data.case === 'trackDescriptor' && p.data.value.staticOrDynamicName.value === 'ktape: kmem outstanding at end',
+    );
     expect(leakTrack).toBeDefined();
     const uuid = leakTrack.data.value.uuid;
-    let leaks = 0, cleared = false;
+    let leaks = 0,
+      cleared = false;
     const stackNames: string[][] = [];
     for (const p of t.packet) {
       if (p.optionalTrustedPacketSequenceId?.value === 2 && p.sequenceFlags === 1) cleared = true;
@@ -228,29 +251,44 @@ describe('the exports hold what the views say, on every fixture', () => {
   for (const f of FIXTURE_NAMES) {
     it(`${f}: thread states at switch-out (Perfetto prev_state, Chrome end_state) = sched_slices / thread_state`, async () => {
       const dir = join(FIXTURES, f);
-      const want = await viewRows(dir, `SELECT coalesce(end_state, '') AS s, count(*)::INTEGER AS n FROM sched_slices WHERE tid <> 0 AND end_state IS NOT NULL GROUP BY 1`);
-      const chrome = jsons.get(f).traceEvents.filter((e: any) => e.ph === 'X' && e.cat === 'sched' && e.args.end_state).map((e: any) => [e.args.end_state, 1]);
+      const want = await viewRows(
+        dir,
+        `SELECT coalesce(end_state, '') AS s, count(*)::INTEGER AS n FROM sched_slices WHERE tid <> 0 AND end_state IS NOT NULL GROUP BY 1`,
+      );
+      const chrome = jsons
+        .get(f)
+        .traceEvents.filter((e: any) => e.ph === 'X' && e.cat === 'sched' && e.args.end_state)
+        .map((e: any) => [e.args.end_state, 1]);
       expect(tally(chrome)).toEqual(tally(want.map((r) => [r.s, r.n])));
       // every state a thread left a CPU in is one of thread_state's rows of that state
       const ts = await viewRows(dir, `SELECT state AS s, count(*)::INTEGER AS n FROM thread_state WHERE state NOT IN ('Running', 'R') GROUP BY 1`);
       const tsN = new Map(ts.map((r) => [r.s, r.n]));
       for (const r of want) if (r.s !== 'R') expect(tsN.get(r.s), `${f}: state ${r.s}`).toBeGreaterThanOrEqual(r.n);
-      const raw = await viewRows(dir, `SELECT end_state_raw::INTEGER AS s, count(*)::INTEGER AS n FROM sched_slices WHERE end_state_raw IS NOT NULL AND NOT (tid = 0 AND end_state_raw = 0) GROUP BY 1`);
+      const raw = await viewRows(
+        dir,
+        `SELECT end_state_raw::INTEGER AS s, count(*)::INTEGER AS n FROM sched_slices WHERE end_state_raw IS NOT NULL AND NOT (tid = 0 AND end_state_raw = 0) GROUP BY 1`,
+      );
       const got: [string, number][] = [];
       for (const p of traces.get(f).packet) {
         if (p.data.case !== 'ftraceEvents') continue;
-        for (const e of p.data.value.event) if (e.event.case === 'schedSwitch') got.push([String(Number(e.event.value.prevState)), e.event.value.prevPid === 0 && Number(e.event.value.prevState) === 0 ? 0 : 1]);
+        for (const e of p.data.value.event)
+          if (e.event.case === 'schedSwitch')
+            got.push([String(Number(e.event.value.prevState)), e.event.value.prevPid === 0 && Number(e.event.value.prevState) === 0 ? 0 : 1]);
         const cs = p.data.value.compactSched;
-        if (cs) cs.switchPrevState.forEach((st: bigint) => got.push([String(Number(st)), 1]));
+        if (cs) for (const st of cs.switchPrevState) got.push([String(Number(st)), 1]);
       }
-      const g = tally(got.filter(([, v]) => v)), w = tally(raw.map((r) => [String(r.s), r.n]));
+      const g = tally(got.filter(([, v]) => v)),
+        w = tally(raw.map((r) => [String(r.s), r.n]));
       // prev_state 0 also stands for the switches at the window edges and after unreported switches
       for (const [k, v] of Object.entries(w)) if (k !== '0') expect(g[k], `${f}: prev_state ${k}`).toBe(v);
     });
 
     it(`${f}: syscall counts and durations (Chrome) and entries/exits (Perfetto) = the syscalls view`, async () => {
       const dir = join(FIXTURES, f);
-      const want = await viewRows(dir, `SELECT name, count(*)::INTEGER AS n, sum(dur)::BIGINT AS ns, count(ts)::INTEGER AS enters, count(end_ts)::INTEGER AS exits FROM syscalls GROUP BY name`);
+      const want = await viewRows(
+        dir,
+        `SELECT name, count(*)::INTEGER AS n, sum(dur)::BIGINT AS ns, count(ts)::INTEGER AS enters, count(end_ts)::INTEGER AS exits FROM syscalls GROUP BY name`,
+      );
       const byName = new Map<string, { n: number; ns: number }>();
       for (const e of jsons.get(f).traceEvents) {
         if (e.ph !== 'X' || e.cat !== 'syscall') continue;
@@ -264,9 +302,14 @@ describe('the exports hold what the views say, on every fixture', () => {
         if (r.ns !== null) expect(Math.abs(byName.get(r.name)!.ns - Number(r.ns)), `${f}: ${r.name} ns`).toBeLessThanOrEqual(r.n);
       }
       expect(byName.size).toBe(want.length);
-      let enters = 0, exits = 0;
+      let enters = 0,
+        exits = 0;
       for (const p of traces.get(f).packet)
-        if (p.data.case === 'ftraceEvents') for (const e of p.data.value.event) { if (e.event.case === 'sysEnter') enters++; if (e.event.case === 'sysExit') exits++; }
+        if (p.data.case === 'ftraceEvents')
+          for (const e of p.data.value.event) {
+            if (e.event.case === 'sysEnter') enters++;
+            if (e.event.case === 'sysExit') exits++;
+          }
       expect(enters).toBe(want.reduce((a, r) => a + r.enters, 0));
       expect(exits).toBe(want.reduce((a, r) => a + r.exits, 0));
     });
@@ -282,10 +325,14 @@ describe('the exports hold what the views say, on every fixture', () => {
 
     it(`${f}: the Perfetto trace spans the capture window (start_ts to the analyzer's end_ts)`, async () => {
       const [{ s, e }] = await viewRows(join(FIXTURES, f), 'SELECT start_ts AS s, end_ts AS e FROM capture');
-      let lo = Infinity, hi = -Infinity;
+      let lo = Infinity,
+        hi = -Infinity;
       for (const p of traces.get(f).packet) {
         const ts = p.timestamp !== undefined ? Number(p.timestamp) : NaN;
-        if (p.data.case === 'trackEvent' && !Number.isNaN(ts)) { lo = Math.min(lo, ts); hi = Math.max(hi, ts); }
+        if (p.data.case === 'trackEvent' && !Number.isNaN(ts)) {
+          lo = Math.min(lo, ts);
+          hi = Math.max(hi, ts);
+        }
       }
       expect([lo, hi]).toEqual([s, e]);
       for (const sw of switchesByCpu(traces.get(f)).values()) expect(sw.at(-1)!.ts).toBe(e);
@@ -338,7 +385,11 @@ describe('export --chrome', () => {
     const j = jsons.get('demo');
     const ev: any[] = j.traceEvents;
     const meta = ev.filter((e) => e.ph === 'M');
-    for (const n of ['process_name', 'thread_name', 'process_sort_index', 'thread_sort_index']) expect(meta.some((e) => e.name === n), n).toBe(true);
+    for (const n of ['process_name', 'thread_name', 'process_sort_index', 'thread_sort_index'])
+      expect(
+        meta.some((e) => e.name === n),
+        n,
+      ).toBe(true);
     const running = ev.filter((e) => e.ph === 'X' && e.cat === 'sched');
     expect(running.length).toBeGreaterThan(100);
     for (const e of running) {
@@ -346,7 +397,7 @@ describe('export --chrome', () => {
       expect(e.pid).toBeLessThan(1 << 22);
     }
     const cpuLanes = ev.filter((e) => e.ph === 'X' && e.cat === 'cpu');
-    expect(new Set(cpuLanes.map((e) => e.pid))).toEqual(new Set([(1 << 22), (1 << 22) + 1]));
+    expect(new Set(cpuLanes.map((e) => e.pid))).toEqual(new Set([1 << 22, (1 << 22) + 1]));
     const names = new Map(meta.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args.name]));
     expect(names.get(1 << 22)).toBe('CPU 0');
     const realPids = new Set(running.map((e) => e.pid));
@@ -405,9 +456,15 @@ describe('export filters', () => {
     const t = decodeTrace(p);
     checkPerfetto('demo window', t);
     const m = JSON.parse(readFileSync(join(FIXTURES, 'demo', 'manifest.json'), 'utf8'));
-    const lo = m.start_ts + 50e6, hi = m.start_ts + 100e6;
+    const lo = m.start_ts + 50e6,
+      hi = m.start_ts + 100e6;
     let n = 0;
-    for (const sw of switchesByCpu(t).values()) for (const s of sw) { n++; expect(s.ts).toBeGreaterThanOrEqual(lo); expect(s.ts).toBeLessThanOrEqual(hi); }
+    for (const sw of switchesByCpu(t).values())
+      for (const s of sw) {
+        n++;
+        expect(s.ts).toBeGreaterThanOrEqual(lo);
+        expect(s.ts).toBeLessThanOrEqual(hi);
+      }
     expect(n).toBeGreaterThan(10);
     for (const pk of t.packet)
       if (pk.data.case === 'ftraceEvents')
@@ -415,7 +472,10 @@ describe('export filters', () => {
     const j = join(out, 'demo-win.json');
     exportOk([join(FIXTURES, 'demo'), '--chrome', j, '--since', '50ms', '--until', '0.1s']);
     for (const e of JSON.parse(readFileSync(j, 'utf8')).traceEvents)
-      if (e.ph === 'X' && e.cat === 'sched') { expect(e.ts * 1000).toBeGreaterThanOrEqual(lo - 1); expect((e.ts + e.dur) * 1000).toBeLessThanOrEqual(hi + 1); }
+      if (e.ph === 'X' && e.cat === 'sched') {
+        expect(e.ts * 1000).toBeGreaterThanOrEqual(lo - 1);
+        expect((e.ts + e.dur) * 1000).toBeLessThanOrEqual(hi + 1);
+      }
     expect(traceWindow(traces.get('demo')).start).toBe(m.start_ts);
   });
 });

@@ -30,9 +30,13 @@ const flip = (file: string, at: number, byte: number) => {
 
 /** Every command that reads a capture. */
 const COMMANDS = (d: string, out: string): string[][] => [
-  ['analyze', d], ['query', d, 'SELECT count(*) AS n FROM sched_slices'], ['tables', d],
-  ['convert', d, '--parquet', join(out, 'pq')], ['export', d, '--perfetto', join(out, 't.pftrace')],
-  ['export', d, '--chrome', join(out, 't.json')], ['compare', join(FIXTURES, 'demo'), d],
+  ['analyze', d],
+  ['query', d, 'SELECT count(*) AS n FROM sched_slices'],
+  ['tables', d],
+  ['convert', d, '--parquet', join(out, 'pq')],
+  ['export', d, '--perfetto', join(out, 't.pftrace')],
+  ['export', d, '--chrome', join(out, 't.json')],
+  ['compare', join(FIXTURES, 'demo'), d],
 ];
 
 function expectCleanRefusal(args: string[], pattern: RegExp) {
@@ -53,7 +57,9 @@ describe('damaged table files', () => {
       const r = ktape(cmd, { timeout: 60_000 });
       expect(r.status, `${cmd[0]}: ${r.stderr}`).toBe(0);
       // the loader says how many rows; the exporters name the damaged file
-      expect(r.stderr).toMatch(cmd[0] === 'export' ? /task_exec\.0000\.arrows/ : /table task_exec: \d+ rows missing .*task_exec\.0000\.arrows: batch 0: buffer \d+ .* lies outside/);
+      expect(r.stderr).toMatch(
+        cmd[0] === 'export' ? /task_exec\.0000\.arrows/ : /table task_exec: \d+ rows missing .*task_exec\.0000\.arrows: batch 0: buffer \d+ .* lies outside/,
+      );
     }
     const q = ktape(['query', d, "SELECT kind, count FROM losses WHERE reason = 'truncated'", '--json']);
     const want = JSON.parse(readFileSync(manifestPath(d), 'utf8')).tables.task_exec.rows;
@@ -158,13 +164,32 @@ describe('a recorder killed before its first batch reached the disk', () => {
       editManifest(x, (m) => Object.assign(m, { complete: false, end_ts: null, tables: {}, summary: null }));
       rmSync(join(x, 'stats.0000.arrows'));
       rmSync(join(x, 'stacks.0000.arrows'));
-      for (const f of ['sched_switch', 'sched_waking', 'sched_wait', 'syscall_enter', 'syscall_exit', 'kmem_alloc', 'kmem_free',
-        'task_newtask', 'task_exec', 'task_exit', 'task_rename', 'task_free', 'task_ids', 'losses']) {
+      for (const f of [
+        'sched_switch',
+        'sched_waking',
+        'sched_wait',
+        'syscall_enter',
+        'syscall_exit',
+        'kmem_alloc',
+        'kmem_free',
+        'task_newtask',
+        'task_exec',
+        'task_exit',
+        'task_rename',
+        'task_free',
+        'task_ids',
+        'losses',
+      ]) {
         const p = join(x, `${f}.0000.arrows`);
         truncateSync(p, 8 + readFileSync(p).readInt32LE(4)); // the schema message, as the recorder writes it at start
       }
     });
-    for (const cmd of [['analyze', d], ['analyze', d, 'cpu'], ['analyze', d, 'sched-latency'], ['query', d, 'SELECT count(*) AS n FROM syscalls']]) {
+    for (const cmd of [
+      ['analyze', d],
+      ['analyze', d, 'cpu'],
+      ['analyze', d, 'sched-latency'],
+      ['query', d, 'SELECT count(*) AS n FROM syscalls'],
+    ]) {
       const r = ktape(cmd);
       expect(r.status, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
       expect(r.stderr).toMatch(/stacks, stats: not in .*; loaded empty/);
@@ -182,7 +207,8 @@ describe('files outside the capture are never read', () => {
       symlinkSync(join(FIXTURES, 'waits', 'sched_switch.0000.arrows'), join(x, 'sched_switch.0000.arrows'));
     });
     const cmds = COMMANDS(d, tmp());
-    for (const cmd of [cmds[0], cmds[4], cmds[5]]) expectCleanRefusal(cmd, /sched_switch\.0000\.arrows: is a symbolic link; only regular files inside the capture are read/);
+    for (const cmd of [cmds[0], cmds[4], cmds[5]])
+      expectCleanRefusal(cmd, /sched_switch\.0000\.arrows: is a symbolic link; only regular files inside the capture are read/);
   });
 
   it('a manifest linked to a secret is refused without printing a byte of it', () => {

@@ -20,13 +20,48 @@ export function rng(seed) {
 }
 
 const HOSTILE = [
-  'abc', '', -1, 0, 1e30, -1e30, 9.3e18, 2 ** 53 + 1, 1.5, null, true, [], {}, [[[[[]]]]], 'x'.repeat(5000),
-  '\u001b[2J\u001b]0;pwn\u0007', '../../../etc/passwd', '/etc/shadow', 1e12,
+  'abc',
+  '',
+  -1,
+  0,
+  1e30,
+  -1e30,
+  9.3e18,
+  2 ** 53 + 1,
+  1.5,
+  null,
+  true,
+  [],
+  {},
+  [[[[[]]]]],
+  'x'.repeat(5000),
+  '\u001b[2J\u001b]0;pwn\u0007',
+  '../../../etc/passwd',
+  '/etc/shadow',
+  1e12,
 ];
 const FIELDS = [
-  'format', 'format_version', 'complete', 'start_ts', 'end_ts', 'host', 'host.cpus', 'host.machine', 'host.hostname',
-  'command_line', 'options', 'options.events', 'recorder_tgid', 'workload', 'workload.pid', 'tables',
-  'tables.sched_switch', 'tables.sched_switch.rows', 'tables.sched_switch.files', 'summary', 'wire_version',
+  'format',
+  'format_version',
+  'complete',
+  'start_ts',
+  'end_ts',
+  'host',
+  'host.cpus',
+  'host.machine',
+  'host.hostname',
+  'command_line',
+  'options',
+  'options.events',
+  'recorder_tgid',
+  'workload',
+  'workload.pid',
+  'tables',
+  'tables.sched_switch',
+  'tables.sched_switch.rows',
+  'tables.sched_switch.files',
+  'summary',
+  'wire_version',
 ];
 
 function setPath(o, path, v) {
@@ -60,11 +95,13 @@ function mutateManifest(dir, r) {
   const n = 1 + r.int(3);
   const what = [];
   for (let k = 0; k < n; k++) {
-    const f = r.pick(FIELDS), v = r.pick(HOSTILE);
+    const f = r.pick(FIELDS),
+      v = r.pick(HOSTILE);
     setPath(m, f, v);
     what.push(`${f}=${JSON.stringify(v)?.slice(0, 20)}`);
   }
-  if (kind === 2 && m.tables && typeof m.tables === 'object') (m.tables.sched_switch = { rows: 7, files: ['sched_switch.0000.arrows', 'sched_switch.0001.arrows'] });
+  if (kind === 2 && m.tables && typeof m.tables === 'object')
+    m.tables.sched_switch = { rows: 7, files: ['sched_switch.0000.arrows', 'sched_switch.0001.arrows'] };
   writeFileSync(p, JSON.stringify(m));
   return `manifest: ${what.join(', ')}`;
 }
@@ -72,10 +109,13 @@ function mutateManifest(dir, r) {
 /** Apply one mutation to the capture copy in `dir`; returns what it did. */
 export function mutate(dir, seed) {
   const r = rng(seed);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.arrows')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.arrows'))
+    .sort();
   const kind = r.int(10);
   if (kind === 0) return mutateManifest(dir, r);
-  const f = r.pick(files), p = join(dir, f);
+  const f = r.pick(files),
+    p = join(dir, f);
   const size = statSync(p).size;
   if (kind <= 5) {
     const b = readFileSync(p);
@@ -96,8 +136,11 @@ export function mutate(dir, seed) {
   }
   if (kind === 7) {
     const g = r.pick(files);
-    const src = readFileSync(join(dir, g)), dst = readFileSync(p);
-    const from = r.int(src.length), len = 1 + r.int(Math.min(4096, src.length - from)), to = r.int(dst.length);
+    const src = readFileSync(join(dir, g)),
+      dst = readFileSync(p);
+    const from = r.int(src.length),
+      len = 1 + r.int(Math.min(4096, src.length - from)),
+      to = r.int(dst.length);
     src.copy(dst, to, from, from + len);
     writeFileSync(p, dst);
     return `${f}: ${len} bytes of ${g} at ${to}`;

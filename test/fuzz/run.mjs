@@ -31,7 +31,9 @@ function badRun(res) {
 function startWorker(timeoutMs) {
   const p = spawn(process.execPath, [WORKER], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: p.stdout });
-  let pending = null, current = null, timer = null;
+  let pending = null,
+    current = null,
+    timer = null;
   const arm = () => {
     clearTimeout(timer);
     timer = setTimeout(() => finish({ hang: current }), timeoutMs);
@@ -61,7 +63,7 @@ function startWorker(timeoutMs) {
         pending = { resolve, results: [], count };
         current = null;
         arm();
-        p.stdin.write(JSON.stringify(c) + '\n');
+        p.stdin.write(`${JSON.stringify(c)}\n`);
       });
     },
     stop() {
@@ -77,13 +79,15 @@ export async function fuzz({ cases = 200, seed = 1, fixture = 'tiny', workers = 
   const base = join(ROOT, 'fixtures', fixture);
   const failures = [];
   const byStatus = {};
-  let runs = 0, next = 0;
+  let runs = 0,
+    next = 0;
   const pool = Array.from({ length: workers }, () => startWorker(timeoutMs));
   const CMDS = 8;
   async function loop(w) {
     while (next < cases) {
       const id = next++;
-      const dir = join(root, `case-${id}`), scratch = join(root, `scratch-${id}`);
+      const dir = join(root, `case-${id}`),
+        scratch = join(root, `scratch-${id}`);
       cpSync(base, dir, { recursive: true });
       mkdirSync(scratch);
       const what = mutate(dir, seed * 1_000_003 + id);
@@ -120,13 +124,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = Date.now();
   const tty = process.stderr.isTTY;
   const res = await fuzz({
-    cases: Number(arg('cases', 1000)), seed: Number(arg('seed', Date.now() % 100000)), fixture: arg('fixture', 'tiny'),
+    cases: Number(arg('cases', 1000)),
+    seed: Number(arg('seed', Date.now() % 100000)),
+    fixture: arg('fixture', 'tiny'),
     workers: Number(arg('workers', 2)),
     onCase: ({ id, failures }) => tty && process.stderr.write(`\rfuzz: case ${id + 1}, ${failures} failures\x1b[K`),
     onFailure: (f) => console.log(`FAIL case ${f.id} (${f.mutation}): ${f.cmd}: ${f.why} ${f.stderr ?? ''}`),
   });
   if (tty) process.stderr.write('\n');
-  console.log(`fuzz: ${res.cases} cases, ${res.runs} command runs, seed ${res.seed}, fixture ${res.fixture}, exits ${JSON.stringify(res.byStatus)}, ${res.failures.length} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(
+    `fuzz: ${res.cases} cases, ${res.runs} command runs, seed ${res.seed}, fixture ${res.fixture}, exits ${JSON.stringify(res.byStatus)}, ${res.failures.length} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
   const out = arg('json');
   if (out) writeFileSync(out, JSON.stringify(res, null, 2));
   process.exitCode = res.failures.length ? 1 : 0;

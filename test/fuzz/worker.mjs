@@ -11,23 +11,28 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 
 const CLI = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const out = process.stdout.write.bind(process.stdout);
+const _out = process.stdout.write.bind(process.stdout);
 const REPORTS = ['cpu', 'sched-latency', 'syscalls', 'tasks', 'offcpu', 'leaks', 'switches'];
 
 // the CLI's module runs its own main(process.argv) on import: give it a harmless one
 const argv0 = process.argv;
 process.argv = [argv0[0], CLI, '--version'];
-let quiet = true;
-const realOut = process.stdout.write.bind(process.stdout), realErr = process.stderr.write.bind(process.stderr);
+const quiet = true;
+const realOut = process.stdout.write.bind(process.stdout),
+  _realErr = process.stderr.write.bind(process.stderr);
 let captured = '';
 process.stdout.write = (c, ...a) => (quiet ? true : realOut(c, ...a));
-process.stderr.write = (c) => ((captured += String(c)), true);
+process.stderr.write = (c) => {
+  captured += String(c);
+  return true;
+};
 const { main } = await import(CLI);
 await new Promise((r) => setTimeout(r, 50));
 process.argv = argv0;
 
 function commands(c) {
-  const d = c.dir, t = join(c.scratch, 'out');
+  const d = c.dir,
+    t = join(c.scratch, 'out');
   return [
     ['analyze', d],
     ['analyze', d, REPORTS[c.id % REPORTS.length]],
@@ -45,7 +50,7 @@ for await (const line of rl) {
   if (!line.trim()) continue;
   const c = JSON.parse(line);
   for (const cmd of commands(c)) {
-    realOut(JSON.stringify({ start: c.id, cmd: cmd[0] }) + '\n');
+    realOut(`${JSON.stringify({ start: c.id, cmd: cmd[0] })}\n`);
     captured = '';
     process.exitCode = undefined;
     const t0 = performance.now();
@@ -56,7 +61,7 @@ for await (const line of rl) {
       status = 'threw';
       captured += String(e?.stack ?? e);
     }
-    realOut(JSON.stringify({ id: c.id, cmd: cmd.join(' '), status, ms: Math.round(performance.now() - t0), stderr: captured.slice(0, 2000) }) + '\n');
+    realOut(`${JSON.stringify({ id: c.id, cmd: cmd.join(' '), status, ms: Math.round(performance.now() - t0), stderr: captured.slice(0, 2000) })}\n`);
   }
   rmSync(c.scratch, { recursive: true, force: true });
 }

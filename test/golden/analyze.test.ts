@@ -45,7 +45,7 @@ describe('golden: ktape analyze --json on fixtures', () => {
       const file = join(EXPECTED, name);
       if (UPDATE || !existsSync(file)) {
         if (!UPDATE) throw new Error(`${file} missing: run with UPDATE_GOLDEN=1 and review it`);
-        writeFileSync(file, JSON.stringify(got, null, 2) + '\n');
+        writeFileSync(file, `${JSON.stringify(got, null, 2)}\n`);
       }
       expect(got).toEqual(JSON.parse(readFileSync(file, 'utf8')));
     });
@@ -62,10 +62,22 @@ describe('golden: views on the demo fixture', () => {
   const VIEWS: [string, string][] = [
     ['threads', 'SELECT * FROM threads WHERE NOT from_snapshot ORDER BY tid'],
     ['processes', 'SELECT * FROM processes WHERE NOT from_snapshot ORDER BY tgid'],
-    ['sched_slices', "SELECT cpu, tid, tgid, count(*) AS n, sum(dur) AS dur, list(DISTINCT end_state ORDER BY end_state) AS states FROM sched_slices GROUP BY ALL ORDER BY cpu, tid"],
-    ['thread_state', 'SELECT tid, state, count(*) AS n, sum(dur) AS dur FROM thread_state WHERE tgid = (SELECT workload_tgid FROM capture) GROUP BY ALL ORDER BY tid, state'],
-    ['syscalls', "SELECT tid, name, count(*) AS n, count(ts) AS with_entry, count(end_ts) AS with_exit, sum(dur) AS dur, count(*) FILTER (WHERE failed) AS errors FROM syscalls GROUP BY ALL ORDER BY tid, name"],
-    ['allocations', 'SELECT kind, call_site_symbol, count(*) AS n, sum(bytes) AS bytes, count(*) FILTER (WHERE outstanding) AS outstanding, count(free_ts) AS freed FROM allocations GROUP BY ALL ORDER BY kind, call_site_symbol'],
+    [
+      'sched_slices',
+      'SELECT cpu, tid, tgid, count(*) AS n, sum(dur) AS dur, list(DISTINCT end_state ORDER BY end_state) AS states FROM sched_slices GROUP BY ALL ORDER BY cpu, tid',
+    ],
+    [
+      'thread_state',
+      'SELECT tid, state, count(*) AS n, sum(dur) AS dur FROM thread_state WHERE tgid = (SELECT workload_tgid FROM capture) GROUP BY ALL ORDER BY tid, state',
+    ],
+    [
+      'syscalls',
+      'SELECT tid, name, count(*) AS n, count(ts) AS with_entry, count(end_ts) AS with_exit, sum(dur) AS dur, count(*) FILTER (WHERE failed) AS errors FROM syscalls GROUP BY ALL ORDER BY tid, name',
+    ],
+    [
+      'allocations',
+      'SELECT kind, call_site_symbol, count(*) AS n, sum(bytes) AS bytes, count(*) FILTER (WHERE outstanding) AS outstanding, count(free_ts) AS freed FROM allocations GROUP BY ALL ORDER BY kind, call_site_symbol',
+    ],
     ['stacks', 'SELECT stack_id, depth, folded FROM stacks ORDER BY stack_id LIMIT 40'],
     ['losses', 'SELECT * FROM losses ORDER BY ts_start, cpu'],
     ['task_events', 'SELECT * FROM task_events ORDER BY ts, tid, event'],
@@ -75,7 +87,7 @@ describe('golden: views on the demo fixture', () => {
     it(`view ${name}`, () => {
       const got = q(sql);
       const file = join(EXPECTED, `analyze-demo.view.${name}.json`);
-      if (UPDATE) writeFileSync(file, JSON.stringify(got, null, 2) + '\n');
+      if (UPDATE) writeFileSync(file, `${JSON.stringify(got, null, 2)}\n`);
       expect(got).toEqual(JSON.parse(readFileSync(file, 'utf8')));
     });
   }

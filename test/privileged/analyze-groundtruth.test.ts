@@ -13,13 +13,22 @@ import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 
-interface Worker { tid: number; comm: string; cpu_ns: number; wait_ns: number; slices: number }
+interface Worker {
+  tid: number;
+  comm: string;
+  cpu_ns: number;
+  wait_ns: number;
+  slices: number;
+}
 
 function recordSpin(ms: number, threads: number): { dir: string; workers: Worker[] } {
   const dir = join(tmp('ktape-gt-'), 'cap');
   const r = ktape(['record', '-q', '-o', dir, '--events', 'sched,task', '--', WORKLOAD, 'spin', String(ms), String(threads)]);
   expect(r.status, r.stderr).toBe(0);
-  const line = r.stdout.trim().split('\n').find((l) => l.includes('"mode":"spin"'));
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .find((l) => l.includes('"mode":"spin"'));
   expect(line, r.stdout).toBeTruthy();
   return { dir, workers: JSON.parse(line!).workers };
 }
@@ -45,7 +54,9 @@ function check(dir: string, workers: Worker[]) {
     expect(Math.abs(c.cpu_ns - w.cpu_ns) / w.cpu_ns, report.at(-1)).toBeLessThanOrEqual(0.05);
     expect(Math.abs(c.slices - w.slices), report.at(-1)).toBeLessThanOrEqual(2);
     const delay = l?.run_delay_ns ?? 0;
-    expect(Math.abs(delay - w.wait_ns), report.at(-1)).toBeLessThanOrEqual(Math.max(0.1 * w.wait_ns, RUN_DELAY_FLOOR_NS + RUN_DELAY_SKEW_PER_SLICE_NS * w.slices));
+    expect(Math.abs(delay - w.wait_ns), report.at(-1)).toBeLessThanOrEqual(
+      Math.max(0.1 * w.wait_ns, RUN_DELAY_FLOOR_NS + RUN_DELAY_SKEW_PER_SLICE_NS * w.slices),
+    );
   }
   console.log(report.join('\n'));
 }

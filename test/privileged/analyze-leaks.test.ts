@@ -22,9 +22,28 @@ function pipeStacks(dir: string, pid: number) {
 
 function record(durationS: number, holdMs: number) {
   const dir = join(tmp('ktape-leak-'), 'cap');
-  const r = ktape(['record', '-q', '-o', dir, '--events', 'kmem,task,sched', '--duration', String(durationS), '--', WORKLOAD, 'hold-pipes', String(N), String(holdMs)]);
+  const r = ktape([
+    'record',
+    '-q',
+    '-o',
+    dir,
+    '--events',
+    'kmem,task,sched',
+    '--duration',
+    String(durationS),
+    '--',
+    WORKLOAD,
+    'hold-pipes',
+    String(N),
+    String(holdMs),
+  ]);
   expect(r.status, r.stderr).toBe(0);
-  const wl = JSON.parse(r.stdout.trim().split('\n').find((l) => l.includes('hold-pipes'))!);
+  const wl = JSON.parse(
+    r.stdout
+      .trim()
+      .split('\n')
+      .find((l) => l.includes('hold-pipes'))!,
+  );
   return { dir, pid: wl.pid as number };
 }
 
@@ -41,7 +60,12 @@ describe.skipIf(skipOutsideCI)('analyze leaks: live pipes', () => {
     const { dir, pid } = record(3, 200);
     expect(pipeStacks(dir, pid)).toEqual([]);
     // and the allocations were seen (the test would pass vacuously otherwise)
-    const r = ktape(['query', dir, "SELECT count(*) AS n FROM allocations WHERE tgid = $1 AND call_site_symbol = 'alloc_pipe_info'".replace('$1', String(pid)), '--json']);
+    const r = ktape([
+      'query',
+      dir,
+      "SELECT count(*) AS n FROM allocations WHERE tgid = $1 AND call_site_symbol = 'alloc_pipe_info'".replace('$1', String(pid)),
+      '--json',
+    ]);
     expect(JSON.parse(r.stdout)[0].n).toBeGreaterThanOrEqual(N);
   });
 });

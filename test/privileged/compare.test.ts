@@ -38,7 +38,11 @@ function record(dir: string, factor: number): any[] {
   const r = ktape(['record', '-q', '-o', dir, '--events', 'sched,task,syscall', '--', ...RT, 'sh', '-c', cmd]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
-  return r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  return r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
 }
 
 function compare(args: string[]): { status: number | null; doc: any; stderr: string; stdout: string } {
@@ -104,7 +108,10 @@ describe.skipIf(skipOutsideCI)('compare: two recorded runs, 1x and 2x work (root
   it("the process' cpu_ns agrees with the spinning thread's own schedstat (plus the small getppid run)", () => {
     const { doc } = compare([base, next, '--no-normalize', '--json']);
     const r = row(doc, NAME, 'cpu_ns');
-    for (const [v, wl] of [[r.base!, wlBase], [r.new!, wlNew]] as const) {
+    for (const [v, wl] of [
+      [r.base!, wlBase],
+      [r.new!, wlNew],
+    ] as const) {
       expect(v).toBeGreaterThan(spinCpu(wl) * 0.97);
       expect(v).toBeLessThan(spinCpu(wl) * 1.15);
     }

@@ -8,7 +8,7 @@
  * of the complete record batches on disk, from a minimal Arrow IPC stream
  * parser written here (not apache-arrow's reader).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +16,21 @@ import { CLI, ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const NOBODY = 65534;
-const EVENT_TABLES = ['sched_switch', 'sched_wait', 'sched_waking', 'task_newtask', 'task_exec', 'task_exit', 'task_rename',
-  'task_free', 'task_ids', 'syscall_enter', 'syscall_exit', 'kmem_alloc', 'kmem_free'];
+const EVENT_TABLES = [
+  'sched_switch',
+  'sched_wait',
+  'sched_waking',
+  'task_newtask',
+  'task_exec',
+  'task_exit',
+  'task_rename',
+  'task_free',
+  'task_ids',
+  'syscall_enter',
+  'syscall_exit',
+  'kmem_alloc',
+  'kmem_free',
+];
 /** tables written before the workload starts: complete whenever the workload pid is in the manifest */
 const START_TABLES = ['process_snapshot', 'kallsyms', 'modules'];
 
@@ -35,7 +48,9 @@ function field(b: Buffer, t: number, i: number): number {
 /** Message { version: 0, header_type: 1, header: 2, bodyLength: 3 }; RecordBatch { length: 0 } */
 function parseMessage(b: Buffer, at: number): { type: number; bodyLength: number; rows: number } {
   const root = at + b.readUInt32LE(at);
-  const fType = field(b, root, 1), fHeader = field(b, root, 2), fBody = field(b, root, 3);
+  const fType = field(b, root, 1),
+    fHeader = field(b, root, 2),
+    fBody = field(b, root, 3);
   const type = fType ? b.readUInt8(root + fType) : 0;
   const bodyLength = fBody ? Number(b.readBigInt64LE(root + fBody)) : 0;
   let rows = 0;
@@ -50,7 +65,9 @@ function parseMessage(b: Buffer, at: number): { type: number; bodyLength: number
 /** Rows in the complete record batches of one stream file (a torn last message is not counted). */
 function completeRows(path: string): { rows: number; batches: number; torn: boolean } {
   const b = readFileSync(path);
-  let off = 0, rows = 0, batches = 0;
+  let off = 0,
+    rows = 0,
+    batches = 0;
   while (off + 8 <= b.length) {
     expect(b.readUInt32LE(off), `${path}: continuation marker at ${off}`).toBe(0xffffffff);
     const metaLen = b.readInt32LE(off + 4);
@@ -91,7 +108,7 @@ function analyzedRows(dir: string, tables: string[]): Record<string, number> {
   const a = ktape(['analyze', dir, '--json']);
   expect(a.status, `analyze ${dir}: ${a.stderr}`).toBe(0);
   expect(() => JSON.parse(a.stdout)).not.toThrow();
-  const sql = 'SELECT ' + tables.map((t) => `(SELECT count(*) FROM _${t}) AS ${t}`).join(', ');
+  const sql = `SELECT ${tables.map((t) => `(SELECT count(*) FROM _${t}) AS ${t}`).join(', ')}`;
   const q = ktape(['query', dir, sql, '--json']);
   expect(q.status, `query ${dir}: ${q.stderr}`).toBe(0);
   const row = JSON.parse(q.stdout)[0];
@@ -112,15 +129,20 @@ function expectAnalyzable(dir: string, tables = [...EVENT_TABLES, ...START_TABLE
   return disk;
 }
 
-interface Run { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }> }
+interface Run {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }>;
+}
 
 function startRecord(args: string[]): Run {
   const child = spawn(process.execPath, [CLI, 'record', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
+  let stdout = '',
+    stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stderr, stdout })));
+    child.on('close', (code, signal) => resolve({ code, signal, stderr, stdout })),
+  );
   return { child, done };
 }
 
@@ -230,7 +252,12 @@ describe.skipIf(skipOutsideCI)('faults: signals while stopping', () => {
     r.child.kill('SIGINT');
     const res = await r.done;
     expect(res.code, `signal ${res.signal}: ${res.stderr}`).toBe(0);
-    const summary = JSON.parse(res.stdout.trim().split('\n').filter((l) => l.startsWith('{"dir"'))[0]);
+    const summary = JSON.parse(
+      res.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"dir"'))[0],
+    );
     expect(summary.stop_reason).toBe('SIGINT');
     const m = manifest(dir);
     expect(m.complete).toBe(true);
@@ -287,7 +314,12 @@ describe.skipIf(skipOutsideCI)('faults: --max-size', () => {
     const dir = join(tmp(), 'max');
     const r = ktape(['record', '-o', dir, '--max-size', '8', '--kallsyms', 'used', '--json', ...PINGPONG]);
     expect(r.status, r.stderr).toBe(0);
-    const summary = JSON.parse(r.stdout.trim().split('\n').filter((l) => l.startsWith('{"dir"'))[0]);
+    const summary = JSON.parse(
+      r.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{"dir"'))[0],
+    );
     expect(summary.stop_reason).toBe('max-size');
     const m = manifest(dir);
     expect(m.stop_reason).toBe('max-size');
@@ -356,8 +388,20 @@ describe.skipIf(skipOutsideCI)('faults: hostile or impossible output directories
     mkdirSync(d);
     chmodSync(d, 0o777);
     const names = ['manifest.json', 'manifest.json.tmp', 'sched_switch.0000.arrows', 'kallsyms.0000.arrows', 'stats.0000.arrows', '.ktape-reserve'];
-    const attacker = spawn('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', '/bin/sh', '-c',
-      `while :; do for n in ${names.join(' ')}; do ln -s ${target} ${d}/$n 2>/dev/null; done; done`], { stdio: 'ignore' });
+    const attacker = spawn(
+      'setpriv',
+      [
+        '--reuid',
+        String(NOBODY),
+        '--regid',
+        String(NOBODY),
+        '--clear-groups',
+        '/bin/sh',
+        '-c',
+        `while :; do for n in ${names.join(' ')}; do ln -s ${target} ${d}/$n 2>/dev/null; done; done`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       const r = ktape(['record', '-o', d, '--duration', '0.3', '--events', 'sched', '--kallsyms', 'used', '-q']);
       expect([0, 2], r.stderr).toContain(r.status);
@@ -400,12 +444,24 @@ describe('record summary: losses per reason', () => {
   it('names the cause of each reason: --buffer-mb only for ring buffer overflows', async () => {
     const { printRecordSummary } = await import('../../dist/cli/record.js');
     const base = {
-      dir: 'cap', manifest: {} as never, events: { kfree: 100 }, lossesByKind: { kfree: 9 }, kernelGaps: 0, bytes: 1000,
-      durationNs: 1e9, exitCode: 0, stopReason: 'duration', maxSizeBytes: null, totalBytes: 2000,
+      dir: 'cap',
+      manifest: {} as never,
+      events: { kfree: 100 },
+      lossesByKind: { kfree: 9 },
+      kernelGaps: 0,
+      bytes: 1000,
+      durationNs: 1e9,
+      exitCode: 0,
+      stopReason: 'duration',
+      maxSizeBytes: null,
+      totalBytes: 2000,
     };
     const out: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((s: string) => (out.push(s), true)) as never;
+    process.stderr.write = ((s: string) => {
+      out.push(s);
+      return true;
+    }) as never;
     try {
       printRecordSummary({ ...base, lost: 9, lossesByReason: { bpf_recursion: 9 } } as never);
       printRecordSummary({ ...base, lost: 12, lossesByReason: { ringbuf_full: 3, bpf_recursion: 9 } } as never);

@@ -22,10 +22,15 @@ function rows(dir: string, table: string): Row[] {
 function symbolizer(dir: string) {
   const syms = rows(dir, 'kallsyms').map((s) => ({ addr: BigInt(s.addr), name: s.name as string }));
   return (ip: bigint): string | null => {
-    let lo = 0, hi = syms.length - 1, best = -1;
+    let lo = 0,
+      hi = syms.length - 1,
+      best = -1;
     while (lo <= hi) {
       const m = (lo + hi) >> 1;
-      if (syms[m].addr <= ip) { best = m; lo = m + 1; } else hi = m - 1;
+      if (syms[m].addr <= ip) {
+        best = m;
+        lo = m + 1;
+      } else hi = m - 1;
     }
     return best >= 0 ? syms[best].name : null;
   };
@@ -38,11 +43,33 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
   const N_SYSCALLS = 50_000;
   beforeAll(() => {
     dir = join(tmp(), 'cap');
-    const r = ktape(['record', '-o', dir, '--json', '--', WORKLOAD, 'demo', '--ms', '1500', '--children', '10',
-      '--syscalls', String(N_SYSCALLS), '--pingpong', '20000', '--pipes', '2000', '--workers', '2']);
+    const r = ktape([
+      'record',
+      '-o',
+      dir,
+      '--json',
+      '--',
+      WORKLOAD,
+      'demo',
+      '--ms',
+      '1500',
+      '--children',
+      '10',
+      '--syscalls',
+      String(N_SYSCALLS),
+      '--pingpong',
+      '20000',
+      '--pipes',
+      '2000',
+      '--workers',
+      '2',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     wl = lines.find((l) => l.mode === 'demo');
     summary = lines.find((l) => l.dir);
     expect(wl).toBeTruthy();
@@ -80,7 +107,11 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
     // the recorder's own syscalls are never recorded
     const recorder = readManifest(dir).recorder_tgid;
     expect(recorder).toBeGreaterThan(0);
-    const recorderTids = new Set(rows(dir, 'task_ids').filter((r) => r.tgid === recorder).map((r) => r.tid));
+    const recorderTids = new Set(
+      rows(dir, 'task_ids')
+        .filter((r) => r.tgid === recorder)
+        .map((r) => r.tid),
+    );
     expect(recorderTids.size).toBeGreaterThan(0); // it does appear in sched events
     expect(rows(dir, 'syscall_enter').some((r) => recorderTids.has(r.tid))).toBe(false);
   });
@@ -93,10 +124,16 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       s[r.depth] = BigInt(r.ip);
       stacks.set(r.stack_id, s);
     }
-    const freed = new Set(rows(dir, 'kmem_free').filter((r) => r.cache === 0).map((r) => BigInt(r.ptr)));
+    const freed = new Set(
+      rows(dir, 'kmem_free')
+        .filter((r) => r.cache === 0)
+        .map((r) => BigInt(r.ptr)),
+    );
     const pairs = rows(dir, 'kmem_alloc').filter((r) => r.cache === 0 && freed.has(BigInt(r.ptr)));
     expect(pairs.length).toBeGreaterThan(100);
-    let withStack = 0, frames = 0, named = 0;
+    let withStack = 0,
+      frames = 0,
+      named = 0;
     const names = new Set<string>();
     for (const a of pairs) {
       const st = stacks.get(a.stack_id);
@@ -105,7 +142,10 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       for (const ip of st) {
         frames++;
         const n = sym(ip);
-        if (n && /^[A-Za-z_][\w.]*$/.test(n)) { named++; names.add(n); }
+        if (n && /^[A-Za-z_][\w.]*$/.test(n)) {
+          named++;
+          names.add(n);
+        }
       }
     }
     expect(withStack / pairs.length).toBeGreaterThan(0.95);
@@ -145,7 +185,11 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
   it('switches balance per CPU: each CPU switches out exactly the task it switched in, or the break is recorded as a kernel gap', () => {
     // Some kernels (this VM's) never report switches out of certain hidden tasks;
     // such a break must be in the losses table, never silent.
-    const gaps = new Set(rows(dir, 'losses').filter((l) => l.reason === 'kernel_gap').map((l) => `${l.cpu}:${l.ts_end}`));
+    const gaps = new Set(
+      rows(dir, 'losses')
+        .filter((l) => l.reason === 'kernel_gap')
+        .map((l) => `${l.cpu}:${l.ts_end}`),
+    );
     const byCpu = new Map<number, Row[]>();
     for (const r of rows(dir, 'sched_switch')) {
       const l = byCpu.get(r.cpu) ?? [];
@@ -192,10 +236,15 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
     // _runnable_paired: sched_wait (+ kernel-gap waits from losses); _runnable_derived: a window over the
     // raw sched_switch and sched_waking rows. A pairing is lost only when an interrupt's program finds
     // the task storage busy (rare).
-    const q = ktape(['query', dir, `WITH p AS (SELECT * FROM _runnable_paired), d AS (SELECT * FROM _runnable_derived)
+    const q = ktape([
+      'query',
+      dir,
+      `WITH p AS (SELECT * FROM _runnable_paired), d AS (SELECT * FROM _runnable_derived)
       SELECT (SELECT count(*) FROM d) AS derived,
              (SELECT count(*) FROM p JOIN d USING (tid, end_ts) WHERE p.ts = d.ts AND p.wake = d.wake) AS same,
-             (SELECT count(*) FROM sched_slices WHERE migrated) AS migrations`, '--json']);
+             (SELECT count(*) FROM sched_slices WHERE migrated) AS migrations`,
+      '--json',
+    ]);
     expect(q.stderr).toBe('');
     const [r] = JSON.parse(q.stdout);
     expect(Number(r.derived)).toBeGreaterThan(10_000);
@@ -220,7 +269,11 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
   });
 
   it('stores every event counted, in intact batches', () => {
-    for (const [table, kinds] of [['sched_switch', ['sched_switch']], ['syscall_enter', ['sys_enter']], ['kmem_alloc', ['kmalloc', 'kmem_cache_alloc']]] as const) {
+    for (const [table, kinds] of [
+      ['sched_switch', ['sched_switch']],
+      ['syscall_enter', ['sys_enter']],
+      ['kmem_alloc', ['kmalloc', 'kmem_cache_alloc']],
+    ] as const) {
       const r = readTable(dir, table);
       expect(r.torn).toEqual([]);
       const n = r.batches.reduce((a, b) => a + b.numRows, 0);
@@ -237,12 +290,18 @@ describe.skipIf(skipOutsideCI)('record: --no-sched-wait', () => {
     expect(rows(d, 'sched_wait')).toEqual([]);
     expect(rows(d, 'sched_switch').some((x) => x.next_flags !== 0)).toBe(false);
     expect(readManifest(d).options.sched_wait).toBe(false);
-    const w = JSON.parse(r.stdout.trim().split('\n').find((l) => l.includes('"mode":"spin"'))!).workers[0];
+    const w = JSON.parse(
+      r.stdout
+        .trim()
+        .split('\n')
+        .find((l) => l.includes('"mode":"spin"'))!,
+    ).workers[0];
     const lat = JSON.parse(ktape(['analyze', d, 'sched-latency', '--json', '--top', '1000']).stdout);
     const t = lat.tasks.find((x: any) => x.tid === w.tid);
     expect(t, 'spin worker in sched-latency').toBeTruthy();
-    expect(Math.abs(t.run_delay_ns - w.wait_ns), `${t.run_delay_ns} vs schedstat ${w.wait_ns}`)
-      .toBeLessThanOrEqual(Math.max(0.1 * w.wait_ns, 50_000 + 10_000 * w.slices));
+    expect(Math.abs(t.run_delay_ns - w.wait_ns), `${t.run_delay_ns} vs schedstat ${w.wait_ns}`).toBeLessThanOrEqual(
+      Math.max(0.1 * w.wait_ns, 50_000 + 10_000 * w.slices),
+    );
   });
 });
 
@@ -273,7 +332,9 @@ describe.skipIf(skipOutsideCI)('record: loss path', () => {
 describe.skipIf(skipOutsideCI)('record: kill -9', () => {
   it('leaves a capture whose complete batches read back', async () => {
     const dir = join(tmp(), 'cap');
-    const child = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--events', 'sched,syscall', '--batch-rows', '1024', '--duration', '120'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--events', 'sched,syscall', '--batch-rows', '1024', '--duration', '120'], {
+      stdio: 'ignore',
+    });
     // generate load, then wait until at least one full batch of sched_switch is on disk
     const sw = join(dir, 'sched_switch.0000.arrows');
     for (let i = 0; i < 600; i++) {
@@ -298,7 +359,11 @@ describe.skipIf(skipOutsideCI)('record: kill -9', () => {
 
 describe.skipIf(skipOutsideCI)('record: without privileges', () => {
   it('prints one clear line naming CAP_BPF/CAP_PERFMON and exits 1', () => {
-    const r = spawnSync('setpriv', ['--bounding-set', '-all', '--inh-caps', '-all', '--no-new-privs', process.execPath, CLI, 'record', '-o', join(tmp(), 'x'), '--duration', '1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'setpriv',
+      ['--bounding-set', '-all', '--inh-caps', '-all', '--no-new-privs', process.execPath, CLI, 'record', '-o', join(tmp(), 'x'), '--duration', '1'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^ktape: .*CAP_BPF and CAP_PERFMON/);
@@ -313,7 +378,9 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
     const other = spawn(WORKLOAD, ['spin', '60000', '1'], { stdio: 'ignore' });
     try {
       // the spinners make no syscalls while spinning; a getppid storm from a third process must be filtered out
-      const rec = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--events', 'sched,syscall', '-p', String(target.pid), '--duration', '3'], { stdio: 'ignore' });
+      const rec = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--events', 'sched,syscall', '-p', String(target.pid), '--duration', '3'], {
+        stdio: 'ignore',
+      });
       while (!existsSync(join(dir, 'manifest.json'))) await new Promise((res) => setTimeout(res, 50));
       const storm = spawnSync(WORKLOAD, ['getppid', '200000'], { encoding: 'utf8' });
       const stormPid = JSON.parse(storm.stdout).pid;
@@ -321,7 +388,11 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
       const ids = new Map(rows(dir, 'task_ids').map((x) => [x.tid, x.tgid]));
       const tgids = new Set(rows(dir, 'syscall_enter').map((x) => ids.get(x.tid)));
       for (const t of tgids) expect(t).toBe(target.pid);
-      const stormTids = new Set(rows(dir, 'task_ids').filter((x) => x.tgid === stormPid).map((x) => x.tid));
+      const stormTids = new Set(
+        rows(dir, 'task_ids')
+          .filter((x) => x.tgid === stormPid)
+          .map((x) => x.tid),
+      );
       expect(stormTids.size).toBeGreaterThan(0); // it ran while recording (seen by sched events)...
       expect(rows(dir, 'syscall_enter').some((x) => stormTids.has(x.tid))).toBe(false); // ...but its syscalls were filtered
       const switched = new Set(rows(dir, 'sched_switch').flatMap((x) => [x.prev_tid, x.next_tid]));
@@ -383,7 +454,7 @@ describe.skipIf(skipOutsideCI)('record: filters and stopping', () => {
     expect(n).toBeLessThan(50_000_000);
   });
 
-  it('with --events syscall only, a command\'s children are still followed', () => {
+  it("with --events syscall only, a command's children are still followed", () => {
     const dir = join(tmp(), 'cap');
     const r = ktape(['record', '-q', '-o', dir, '--events', 'syscall', '--', 'sh', '-c', `${WORKLOAD} getppid 10000; true`]);
     expect(r.status).toBe(0);

@@ -13,7 +13,32 @@ const skipOutsideCI = privilegedSkipReason();
 describe.skipIf(skipOutsideCI !== null)('a fresh recording reads in Polars', () => {
   it('every table file, same rows as ktape and the manifest', () => {
     const dir = join(tmp(), 'cap');
-    const r = ktape(['record', '-q', '-o', dir, '--kallsyms', 'used', '--', WORKLOAD, 'demo', '--ms', '50', '--children', '2', '--syscalls', '500', '--pingpong', '300', '--pipes', '20', '--workers', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = ktape(
+      [
+        'record',
+        '-q',
+        '-o',
+        dir,
+        '--kallsyms',
+        'used',
+        '--',
+        WORKLOAD,
+        'demo',
+        '--ms',
+        '50',
+        '--children',
+        '2',
+        '--syscalls',
+        '500',
+        '--pingpong',
+        '300',
+        '--pipes',
+        '20',
+        '--workers',
+        '1',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     expect(r.status, r.stderr).toBe(0);
     const { manifest, files } = readBoth(dir);
     expect(files.length).toBeGreaterThan(15);

@@ -3,7 +3,7 @@
  * the --db cache and its invalidation, CLI query/tables/convert.
  */
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, ktape, tmp } from '../helpers.js';
 
@@ -49,7 +49,10 @@ describe('openCapture', () => {
     const { openCapture } = await api();
     const cap = await openCapture(DEMO);
     try {
-      const rows = await cap.query('SELECT name, count(*) AS n, count(dur) AS paired, min(dur) AS min_dur FROM syscalls WHERE tid = $1 GROUP BY name ORDER BY n DESC', [wl.syscall_tid]);
+      const rows = await cap.query(
+        'SELECT name, count(*) AS n, count(dur) AS paired, min(dur) AS min_dur FROM syscalls WHERE tid = $1 GROUP BY name ORDER BY n DESC',
+        [wl.syscall_tid],
+      );
       expect(rows[0].name).toBe(wl.syscall_nr_name);
       expect(rows[0].n).toBe(wl.syscalls);
       expect(rows[0].paired).toBe(wl.syscalls);
@@ -116,7 +119,7 @@ describe('--db cache', () => {
 
 describe('CLI query / tables / convert', () => {
   it('query prints an aligned table, --csv and --json', () => {
-    const sql = 'SELECT tid, comm FROM threads WHERE tgid = ' + wl.pid + ' ORDER BY tid';
+    const sql = `SELECT tid, comm FROM threads WHERE tgid = ${wl.pid} ORDER BY tid`;
     const h = ktape(['query', DEMO, sql]);
     expect(h.status).toBe(0);
     expect(h.stdout).toMatch(/^tid\s+comm\n/);

@@ -3,7 +3,7 @@
  * `ktape: ...` error naming the file, no stack trace, exit 2.
  */
 import { describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, ktape, tmp } from '../helpers.js';
 
@@ -38,7 +38,10 @@ describe('analyze: bad input', () => {
         if (cmd[0] === 'convert') rmSync('/tmp/ktape-never', { recursive: true, force: true });
         // the demo fixture's sched_switch is a single batch: cut it and the table is empty but present
         expect(r.status, r.stderr).toBe(0);
-        const warnings = r.stderr.trim().split('\n').filter((l) => l.includes('rows missing'));
+        const warnings = r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.includes('rows missing'));
         expect(warnings).toHaveLength(1);
         expect(warnings[0]).toContain(SW);
       });

@@ -63,8 +63,14 @@ describe('analyze performance paths', () => {
         const v = (await mem.query('SELECT * FROM _runnable ORDER BY ts, tid, dur')).map((r: any) => JSON.stringify(r));
         const t = (await db.query('SELECT * FROM _runnable ORDER BY ts, tid, dur')).map((r: any) => JSON.stringify(r));
         expect(t).toEqual(v);
-        for (const [rep, extra] of [['cpu', {}], ['cpu', { by: 'process' }], ['cpu', { by: 'comm' }], ['sched-latency', {}],
-          ['sched-latency', { comm: '.' }], ['offcpu', {}]] as const) {
+        for (const [rep, extra] of [
+          ['cpu', {}],
+          ['cpu', { by: 'process' }],
+          ['cpu', { by: 'comm' }],
+          ['sched-latency', {}],
+          ['sched-latency', { comm: '.' }],
+          ['offcpu', {}],
+        ] as const) {
           const o = (cap: any) => ({ since: cap.startTs, until: cap.endTs, top: 1000, by: 'thread', ...extra });
           const a = await runReport(rep, mem, o(mem));
           const b = await runReport(rep, db, o(db));

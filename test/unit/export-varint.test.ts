@@ -9,13 +9,30 @@ import { ROOT } from '../helpers.js';
 
 const { writeVarint64, writeU64 } = await import(join(ROOT, 'dist/export/ftrace.js'));
 
-const values: bigint[] = [0n, 1n, 127n, 128n, 300n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 35n + 5n,
-  899374724065n, 2n ** 53n - 1n, 2n ** 56n, 2n ** 63n, 18446744071585973700n, 2n ** 64n - 1n];
+const values: bigint[] = [
+  0n,
+  1n,
+  127n,
+  128n,
+  300n,
+  2n ** 31n - 1n,
+  2n ** 31n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 35n + 5n,
+  899374724065n,
+  2n ** 53n - 1n,
+  2n ** 56n,
+  2n ** 63n,
+  18446744071585973700n,
+  2n ** 64n - 1n,
+];
 
 describe('export varint fast paths', () => {
   it('writeVarint64(lo, hi) == BinaryWriter.uint64 for 64-bit values (and int64 for negatives)', () => {
     for (const v of values) {
-      const lo = Number(v & 0xffffffffn), hi = Number(v >> 32n);
+      const lo = Number(v & 0xffffffffn),
+        hi = Number(v >> 32n);
       expect(writeVarint64(new BinaryWriter(), lo, hi).finish(), String(v)).toEqual(new BinaryWriter().uint64(v).finish());
     }
     for (const v of [-1n, -2n, -22n, -(2n ** 31n), -(2n ** 63n)]) {

@@ -24,7 +24,9 @@ function tsFiles(dir: string): string[] {
 describe('family registry', () => {
   it('lists every family folder once, and each folder has its wire header, BPF programs, tables and SQL', async () => {
     const { FAMILIES } = await reg();
-    const folders = readdirSync(join(ROOT, 'families')).filter((n) => statSync(join(ROOT, 'families', n)).isDirectory()).sort();
+    const folders = readdirSync(join(ROOT, 'families'))
+      .filter((n) => statSync(join(ROOT, 'families', n)).isDirectory())
+      .sort();
     expect(FAMILIES.map((f: any) => f.name).sort()).toEqual(folders);
     for (const f of folders) {
       for (const file of [`${f}.h`, `${f}.bpf.c`, 'family.ts', 'tables.ts']) expect(existsSync(join(ROOT, 'families', f, file)), `${f}/${file}`).toBe(true);
@@ -41,7 +43,10 @@ describe('family registry', () => {
         expect(k.id, k.name).toBeGreaterThan(0);
         expect(k.id, k.name).toBeLessThan(W.KT_KIND_MAX);
         expect(W.SIZEOF[k.struct], `${k.name}: struct ${k.struct}`).toBeGreaterThan(0);
-        expect(f.programs.some((p: any) => p.kind === k.id && !p.nested), `${k.name}: a program`).toBe(true);
+        expect(
+          f.programs.some((p: any) => p.kind === k.id && !p.nested),
+          `${k.name}: a program`,
+        ).toBe(true);
       }
     }
     expect(W.KT_STAT_MAX).toBe(W.KT_STAT_RESCUED + W.KT_KIND_MAX);
@@ -71,9 +76,11 @@ describe('family registry', () => {
     const offenders: string[] = [];
     for (const dir of ['record', 'analyze', 'export', 'formats', 'cli', 'compare']) {
       for (const f of tsFiles(join(ROOT, dir))) {
-        readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
-          if (!/^\s*(\*|\/\/|\/\*)/.test(line) && re.test(line)) offenders.push(`${relative(ROOT, f)}:${i + 1}: ${line.trim().slice(0, 100)}`);
-        });
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            if (!/^\s*(\*|\/\/|\/\*)/.test(line) && re.test(line)) offenders.push(`${relative(ROOT, f)}:${i + 1}: ${line.trim().slice(0, 100)}`);
+          });
       }
     }
     expect(offenders).toEqual([]);

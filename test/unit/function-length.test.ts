@@ -10,7 +10,10 @@ import { ROOT } from '../helpers.js';
 
 describe('function length', () => {
   it('no function over 80 lines in record/, analyze/, export/ or families/', () => {
-    const out = execFileSync(process.execPath, [join(ROOT, 'scripts/fn-lengths.mjs'), '--max', '80', '--json', 'record', 'analyze', 'export', 'families'], { cwd: ROOT, encoding: 'utf8' });
+    const out = execFileSync(process.execPath, [join(ROOT, 'scripts/fn-lengths.mjs'), '--max', '80', '--json', 'record', 'analyze', 'export', 'families'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(JSON.parse(out)).toEqual([]);
   });
 });

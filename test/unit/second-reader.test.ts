@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { FIXTURES } from '../helpers.js';
 import { readBoth } from '../second-reader.js';
 
-const fixtures = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const fixtures = readdirSync(FIXTURES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 describe('a second Arrow implementation (Polars) reads every fixture', () => {
   for (const fx of fixtures) {

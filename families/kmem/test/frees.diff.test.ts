@@ -9,15 +9,32 @@ import { describe } from 'vitest';
 import { diffTest } from '../../../test/diff/harness.js';
 
 const BASE = 0xffff888000000000n;
-const P1 = BASE + 0x1000n, P2 = BASE + 0x2000n, P3 = BASE + 0x3000n;
-const SITE_A = 0xffffffff81000000n, SITE_B = 0xffffffff81001000n;
-const alloc = (ts: number, tid: number, ptr: bigint, bytes: number, cache = 0, site = SITE_A) =>
-  ({ ts, cpu: 0, tid, cache, ptr, call_site: site + 0x10n, bytes_req: bytes, bytes_alloc: bytes, gfp_flags: 0xcc0, node: -1, stack_id: -1 });
+const P1 = BASE + 0x1000n,
+  P2 = BASE + 0x2000n,
+  P3 = BASE + 0x3000n;
+const SITE_A = 0xffffffff81000000n,
+  SITE_B = 0xffffffff81001000n;
+const alloc = (ts: number, tid: number, ptr: bigint, bytes: number, cache = 0, site = SITE_A) => ({
+  ts,
+  cpu: 0,
+  tid,
+  cache,
+  ptr,
+  call_site: site + 0x10n,
+  bytes_req: bytes,
+  bytes_alloc: bytes,
+  gfp_flags: 0xcc0,
+  node: -1,
+  stack_id: -1,
+});
 const free = (ts: number, tid: number, ptr: bigint, cache = 0) => ({ ts, cpu: 0, tid, cache, ptr, call_site: SITE_B + 0x20n });
 
 const manifest = { start_ts: 0, end_ts: 10_000 };
 const tables = {
-  kallsyms: [{ addr: SITE_A, type: 'T', name: 'site_a' }, { addr: SITE_B, type: 'T', name: 'site_b' }],
+  kallsyms: [
+    { addr: SITE_A, type: 'T', name: 'site_a' },
+    { addr: SITE_B, type: 'T', name: 'site_b' },
+  ],
   kmem_alloc: [
     alloc(2000, 10, P2, 64),
     alloc(4000, 10, P3, 128, 1, SITE_B), // never freed
@@ -35,7 +52,9 @@ const tables = {
 
 describe('frees without allocations', () => {
   diffTest('allocations: only allocations, each with its own free', {
-    manifest, tables, via: 'cli',
+    manifest,
+    tables,
+    via: 'cli',
     query: `SELECT ts, tid, kind, printf('%x', ptr - ${BASE}::UBIGINT) AS ptr_off, bytes, call_site_symbol, free_ts, free_tid, lifetime, outstanding
             FROM allocations ORDER BY ts`,
     csv: `
@@ -46,23 +65,30 @@ describe('frees without allocations', () => {
   });
 
   diffTest('leaks: outstanding at the end is the never-freed allocation only', {
-    manifest, tables,
-    analyze: ['leaks'], section: 'stacks', columns: ['bytes', 'count', 'oldest_age_ns', 'call_site_symbol', 'stack_id'],
+    manifest,
+    tables,
+    analyze: ['leaks'],
+    section: 'stacks',
+    columns: ['bytes', 'count', 'oldest_age_ns', 'call_site_symbol', 'stack_id'],
     csv: `
       bytes,count,oldest_age_ns,call_site_symbol,stack_id
       128,1,6000,site_b,`,
   });
 
   diffTest('leaks --at 2500ns: the allocation live then, not the unmatched frees', {
-    manifest, tables,
-    analyze: ['leaks', '--at', '2500ns'], section: 'stacks', columns: ['bytes', 'count', 'oldest_age_ns', 'call_site_symbol'],
+    manifest,
+    tables,
+    analyze: ['leaks', '--at', '2500ns'],
+    section: 'stacks',
+    columns: ['bytes', 'count', 'oldest_age_ns', 'call_site_symbol'],
     csv: `
       bytes,count,oldest_age_ns,call_site_symbol
       64,1,500,site_a`,
   });
 
   diffTest('raw frees are all loaded (event_counts)', {
-    manifest, tables,
+    manifest,
+    tables,
     query: "SELECT table_name, events FROM event_counts WHERE table_name LIKE 'kmem%' ORDER BY table_name",
     csv: `
       table_name,events

@@ -18,7 +18,9 @@ describe('kernel gap with resume_ts (format 1.2)', () => {
   const tables = { sched_switch: switches, losses: [gap(0, 1000, 5000, { resume_ts: 3000, resume_tid: 20 })] };
 
   diffTest('sched_slices split the gap at resume_ts', {
-    manifest: window, tables, via: 'cli',
+    manifest: window,
+    tables,
+    via: 'cli',
     query: 'SELECT cpu, ts, dur, tid, end_state, clipped, inferred FROM sched_slices ORDER BY cpu, ts',
     csv: `
       cpu,ts,dur,tid,end_state,clipped,inferred
@@ -29,7 +31,8 @@ describe('kernel gap with resume_ts (format 1.2)', () => {
   });
 
   diffTest('thread_state: the hidden task is Running until resume_ts, then unknown', {
-    manifest: window, tables,
+    manifest: window,
+    tables,
     query: 'SELECT tid, ts, dur, state, cpu, clipped FROM thread_state ORDER BY tid, ts',
     csv: `
       tid,ts,dur,state,cpu,clipped
@@ -40,8 +43,11 @@ describe('kernel gap with resume_ts (format 1.2)', () => {
   });
 
   diffTest('cpu report splits the CPU time at resume_ts', {
-    manifest: window, tables,
-    analyze: ['cpu'], section: 'tasks', columns: ['tid', 'cpu_ns', 'slices', 'voluntary_switches', 'involuntary_switches'],
+    manifest: window,
+    tables,
+    analyze: ['cpu'],
+    section: 'tasks',
+    columns: ['tid', 'cpu_ns', 'slices', 'voluntary_switches', 'involuntary_switches'],
     csv: `
       tid,cpu_ns,slices,voluntary_switches,involuntary_switches
       10,2000,1,0,0
@@ -49,7 +55,9 @@ describe('kernel gap with resume_ts (format 1.2)', () => {
   });
 
   diffTest('losses view shows the gap and its resume_ts', {
-    manifest: window, tables, via: 'cli',
+    manifest: window,
+    tables,
+    via: 'cli',
     query: 'SELECT cpu, kind, count, ts_start, ts_end, dur, reason, resume_ts FROM losses',
     csv: `
       cpu,kind,count,ts_start,ts_end,dur,reason,resume_ts
@@ -63,7 +71,9 @@ describe('kernel gap with resume_ts (format 1.2)', () => {
       sched_waking: [{ ts: 2500, cpu: 0, tid: 20, target_cpu: 0, prio: 120, waker_tid: 0 }],
       losses: [gap(0, 1000, 5000, { resume_ts: 3000, resume_tid: 20, resume_wait_from: 2500, resume_woken: 1 })],
     },
-    analyze: ['sched-latency'], section: 'tasks', columns: ['tid', 'wakeups', 'max_ns', 'preemptions', 'run_delay_ns'],
+    analyze: ['sched-latency'],
+    section: 'tasks',
+    columns: ['tid', 'wakeups', 'max_ns', 'preemptions', 'run_delay_ns'],
     csv: `
       tid,wakeups,max_ns,preemptions,run_delay_ns
       20,1,500,0,500`,
@@ -80,18 +90,28 @@ describe('kernel gap without resume_ts', () => {
   const q = 'SELECT cpu, ts, dur, tid, end_state, clipped, inferred FROM sched_slices ORDER BY cpu, ts';
 
   diffTest('format 1.0 (no resume_* columns): the hidden run is folded into the next task', {
-    format: '1.0', manifest: window, tables: { sched_switch: switches, losses: [gap(0, 1000, 5000)] }, via: 'cli',
-    query: q, csv: expectSlices,
+    format: '1.0',
+    manifest: window,
+    tables: { sched_switch: switches, losses: [gap(0, 1000, 5000)] },
+    via: 'cli',
+    query: q,
+    csv: expectSlices,
   });
 
   diffTest('format 1.2 with resume_ts unknown (NULL): the same rule', {
-    manifest: window, tables: { sched_switch: switches, losses: [gap(0, 1000, 5000, { resume_tid: 20 })] },
-    query: q, csv: expectSlices,
+    manifest: window,
+    tables: { sched_switch: switches, losses: [gap(0, 1000, 5000, { resume_tid: 20 })] },
+    query: q,
+    csv: expectSlices,
   });
 
   diffTest('format 1.0: cpu report gives the hidden task 1 ns', {
-    format: '1.0', manifest: window, tables: { sched_switch: switches, losses: [gap(0, 1000, 5000)] },
-    analyze: ['cpu'], section: 'tasks', columns: ['tid', 'cpu_ns', 'slices'],
+    format: '1.0',
+    manifest: window,
+    tables: { sched_switch: switches, losses: [gap(0, 1000, 5000)] },
+    analyze: ['cpu'],
+    section: 'tasks',
+    columns: ['tid', 'cpu_ns', 'slices'],
     csv: `
       tid,cpu_ns,slices
       20,3999,1
@@ -99,7 +119,9 @@ describe('kernel gap without resume_ts', () => {
   });
 
   diffTest('format 1.0: losses view has resume_ts NULL', {
-    format: '1.0', manifest: window, tables: { sched_switch: switches, losses: [gap(0, 1000, 5000)] },
+    format: '1.0',
+    manifest: window,
+    tables: { sched_switch: switches, losses: [gap(0, 1000, 5000)] },
     query: 'SELECT reason, ts_start, ts_end, resume_ts FROM losses',
     csv: `
       reason,ts_start,ts_end,resume_ts

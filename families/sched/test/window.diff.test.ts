@@ -15,7 +15,9 @@ describe('slices cut by the capture window', () => {
   const manifest = { start_ts: 1000, end_ts: 9000 };
 
   diffTest('sched_slices: first slice from start_ts, last to end_ts, both clipped', {
-    manifest, tables, via: 'cli',
+    manifest,
+    tables,
+    via: 'cli',
     query: 'SELECT cpu, ts, dur, end_ts, tid, end_state, clipped FROM sched_slices ORDER BY cpu, ts',
     csv: `
       cpu,ts,dur,end_ts,tid,end_state,clipped
@@ -27,8 +29,11 @@ describe('slices cut by the capture window', () => {
   });
 
   diffTest('cpu report over the whole capture: clipped slices count inside the window only (slices = task slices)', {
-    manifest, tables,
-    analyze: ['cpu'], section: 'cpus', columns: ['cpu', 'busy_ns', 'idle_ns', 'slices'],
+    manifest,
+    tables,
+    analyze: ['cpu'],
+    section: 'cpus',
+    columns: ['cpu', 'busy_ns', 'idle_ns', 'slices'],
     csv: `
       cpu,busy_ns,idle_ns,slices
       0,8000,,3
@@ -36,8 +41,9 @@ describe('slices cut by the capture window', () => {
   });
 
   diffTest('thread_state: the last state of each thread lasts until end_ts', {
-    manifest, tables,
-    query: "SELECT tid, ts, dur, state, clipped FROM thread_state WHERE tid IN (20, 30) ORDER BY tid, ts",
+    manifest,
+    tables,
+    query: 'SELECT tid, ts, dur, state, clipped FROM thread_state WHERE tid IN (20, 30) ORDER BY tid, ts',
     csv: `
       tid,ts,dur,state,clipped
       20,2000,4000,Running,false
@@ -48,7 +54,8 @@ describe('slices cut by the capture window', () => {
   // sched_slices says 10 ran on CPU 0 from the capture start to 2000, and its switch-out proves it;
   // thread_state gives it the same Running row (the task a CPU's first switch switches out ran from start_ts).
   diffTest('thread_state Running time equals sched_slices for a task on CPU at the capture start', {
-    manifest, tables,
+    manifest,
+    tables,
     query: "SELECT tid, sum(dur) AS running_ns FROM thread_state WHERE state = 'Running' GROUP BY tid ORDER BY tid",
     csv: `
       tid,running_ns
@@ -65,8 +72,10 @@ describe('a report window that starts mid-slice', () => {
   const manifest = { start_ts: 0, end_ts: 10_000 };
 
   diffTest('cpu --since 3000ns counts only 3000..5000 of the slice of 10', {
-    manifest, tables,
-    analyze: ['cpu', '--since', '3000ns'], section: 'tasks',
+    manifest,
+    tables,
+    analyze: ['cpu', '--since', '3000ns'],
+    section: 'tasks',
     columns: ['tid', 'cpu_ns', 'slices', 'voluntary_switches', 'involuntary_switches'],
     csv: `
       tid,cpu_ns,slices,voluntary_switches,involuntary_switches
@@ -75,16 +84,22 @@ describe('a report window that starts mid-slice', () => {
   });
 
   diffTest('cpu --since 3000ns: busy and idle per CPU inside the window', {
-    manifest, tables,
-    analyze: ['cpu', '--since', '3000ns'], section: 'cpus', columns: ['cpu', 'busy_ns', 'idle_ns', 'busy_pct'],
+    manifest,
+    tables,
+    analyze: ['cpu', '--since', '3000ns'],
+    section: 'cpus',
+    columns: ['cpu', 'busy_ns', 'idle_ns', 'busy_pct'],
     csv: `
       cpu,busy_ns,idle_ns,busy_pct
       0,5000,2000,71.42857142857143`,
   });
 
   diffTest('cpu --since 3us --until 6us: both ends mid-slice', {
-    manifest, tables,
-    analyze: ['cpu', '--since', '3us', '--until', '6us'], section: 'tasks', columns: ['tid', 'cpu_ns', 'cpu_pct'],
+    manifest,
+    tables,
+    analyze: ['cpu', '--since', '3us', '--until', '6us'],
+    section: 'tasks',
+    columns: ['tid', 'cpu_ns', 'cpu_pct'],
     csv: `
       tid,cpu_ns,cpu_pct
       10,2000,66.66666666666667
@@ -92,8 +107,11 @@ describe('a report window that starts mid-slice', () => {
   });
 
   diffTest('cpu without a window: whole slices', {
-    manifest, tables,
-    analyze: ['cpu'], section: 'tasks', columns: ['tid', 'cpu_ns'],
+    manifest,
+    tables,
+    analyze: ['cpu'],
+    section: 'tasks',
+    columns: ['tid', 'cpu_ns'],
     csv: `
       tid,cpu_ns
       10,4000

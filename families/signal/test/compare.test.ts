@@ -12,7 +12,11 @@ function record(n: number): { dir: string; wl: any } {
   const dir = join(tmp(), `cap-${n}`);
   const r = ktape(['record', '-o', dir, '--json', '--events', 'signal,task,sched', '--', WORKLOAD, 'signals', String(n)]);
   expect(r.status, r.stderr).toBe(0);
-  const wl = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.mode === 'signals');
+  const wl = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .find((l) => l.mode === 'signals');
   return { dir, wl };
 }
 

@@ -6,14 +6,41 @@
 import { describe } from 'vitest';
 import { diffTest } from '../../../test/diff/harness.js';
 
-const gen = (ts: number, target_tid: number, target_tgid: number, sig: number, result: number, group_signal: number, tid = 100, tgid = 100) =>
-  ({ ts, cpu: 0, tid, tgid, comm: `p${tgid}`, target_tid, target_tgid, target_comm: `p${target_tgid}`, sig, si_code: group_signal ? 0 : -6, si_errno: 0, result, group_signal });
-const del = (ts: number, tid: number, tgid: number, sig: number, sa_handler: bigint = 0x401000n) =>
-  ({ ts, cpu: 1, tid, tgid, comm: `p${tgid}`, sig, si_code: 0, si_errno: 0, sa_handler, sa_flags: 0n });
+const gen = (ts: number, target_tid: number, target_tgid: number, sig: number, result: number, group_signal: number, tid = 100, tgid = 100) => ({
+  ts,
+  cpu: 0,
+  tid,
+  tgid,
+  comm: `p${tgid}`,
+  target_tid,
+  target_tgid,
+  target_comm: `p${target_tgid}`,
+  sig,
+  si_code: group_signal ? 0 : -6,
+  si_errno: 0,
+  result,
+  group_signal,
+});
+const del = (ts: number, tid: number, tgid: number, sig: number, sa_handler: bigint = 0x401000n) => ({
+  ts,
+  cpu: 1,
+  tid,
+  tgid,
+  comm: `p${tgid}`,
+  sig,
+  si_code: 0,
+  si_errno: 0,
+  sa_handler,
+  sa_flags: 0n,
+});
 const exit = (ts: number, tid: number, tgid: number, exit_code: number, group_dead = 0) => ({ ts, cpu: 1, tid, tgid, exit_code, group_dead, comm: `p${tgid}` });
 
 const manifest = { start_ts: 0, end_ts: 100_000 };
-const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
+const SIGHUP = 1,
+  SIGKILL = 9,
+  SIGUSR1 = 10,
+  SIGUSR2 = 12,
+  SIGTERM = 15;
 
 describe('signal pairing', () => {
   diffTest('a thread that blocks a signal: the first is queued and delivered when unblocked, the second already pending', {
@@ -74,11 +101,16 @@ describe('signal pairing', () => {
   diffTest('signals report: who signalled whom, by result', {
     manifest,
     tables: {
-      signal_generate: [gen(1000, 200, 200, SIGUSR1, 0, 1), gen(2000, 200, 200, SIGUSR1, 2, 1), gen(3000, 200, 200, SIGHUP, 1, 1),
-        gen(4000, 100, 100, 17, 1, 1, 200, 200)],
+      signal_generate: [
+        gen(1000, 200, 200, SIGUSR1, 0, 1),
+        gen(2000, 200, 200, SIGUSR1, 2, 1),
+        gen(3000, 200, 200, SIGHUP, 1, 1),
+        gen(4000, 100, 100, 17, 1, 1, 200, 200),
+      ],
       signal_deliver: [del(1100, 200, 200, SIGUSR1)],
     },
-    analyze: ['signals'], section: 'pairs',
+    analyze: ['signals'],
+    section: 'pairs',
     columns: ['sender_tgid', 'target_tgid', 'signal', 'count', 'delivered', 'queued', 'ignored', 'already_pending'],
     csv: `
       sender_tgid,target_tgid,signal,count,delivered,queued,ignored,already_pending
@@ -87,11 +119,27 @@ describe('signal pairing', () => {
       200,100,SIGCHLD,1,0,0,1,0`,
   });
 
-  diffTest('oom_kills: memory in bytes from pages, the OOM killer\'s SIGKILL and the exit', {
+  diffTest("oom_kills: memory in bytes from pages, the OOM killer's SIGKILL and the exit", {
     manifest,
     tables: {
-      oom_victim: [{ ts: 5000, cpu: 0, tid: 200, tgid: 200, comm: 'hog', uid: 1000, killer_tid: 300, killer_tgid: 300,
-        total_vm_pages: 1000n, anon_rss_pages: 900n, file_rss_pages: 10n, shmem_rss_pages: 0n, pgtables_bytes: 8192n, oom_score_adj: -100 }],
+      oom_victim: [
+        {
+          ts: 5000,
+          cpu: 0,
+          tid: 200,
+          tgid: 200,
+          comm: 'hog',
+          uid: 1000,
+          killer_tid: 300,
+          killer_tgid: 300,
+          total_vm_pages: 1000n,
+          anon_rss_pages: 900n,
+          file_rss_pages: 10n,
+          shmem_rss_pages: 0n,
+          pgtables_bytes: 8192n,
+          oom_score_adj: -100,
+        },
+      ],
       signal_generate: [gen(4990, 200, 200, SIGKILL, 0, 1, 300, 300)],
       signal_deliver: [del(5500, 200, 200, SIGKILL, 0n)],
       task_exit: [exit(6000, 200, 200, SIGKILL, 1)],

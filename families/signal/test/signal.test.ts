@@ -10,7 +10,11 @@ import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const N = 25;
-const SIGHUP = 1, SIGKILL = 9, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
+const SIGHUP = 1,
+  SIGKILL = 9,
+  SIGUSR1 = 10,
+  SIGUSR2 = 12,
+  SIGTERM = 15;
 
 type Row = Record<string, any>;
 
@@ -31,7 +35,10 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
     const r = ktape(['record', '-o', dir, '--json', '--events', 'signal,task', '--', WORKLOAD, 'signals', String(N)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     wl = lines.find((l) => l.mode === 'signals');
     expect(wl).toBeTruthy();
     const a = ktape(['analyze', dir, 'signals', '--json', '--top', '100']);
@@ -100,7 +107,9 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
   });
 
   it('the raw tables hold every generated and delivered signal of the workload', () => {
-    const [g] = query(`SELECT count(*) AS n FROM _signal_generate WHERE tgid = ${wl.pid} AND sig IN (${SIGUSR1}, ${SIGHUP}, ${SIGUSR2}, ${SIGKILL}, ${SIGTERM})`);
+    const [g] = query(
+      `SELECT count(*) AS n FROM _signal_generate WHERE tgid = ${wl.pid} AND sig IN (${SIGUSR1}, ${SIGHUP}, ${SIGUSR2}, ${SIGKILL}, ${SIGTERM})`,
+    );
     expect(g.n).toBe(wl.usr1_sent + wl.ignored_sent + wl.blocked_sent + wl.never_sent + 2);
     const [d] = query(`SELECT count(*) AS n FROM _signal_deliver WHERE tgid = ${wl.pid}`);
     expect(d.n).toBe(wl.usr1_received + wl.blocked_received);
@@ -119,7 +128,8 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
     const out = join(tmp(), 'sig.pftrace');
     const r = ktape(['export', dir, '--perfetto', out]);
     expect(r.status).toBe(0);
-    const gen: Row[] = [], del: Row[] = [];
+    const gen: Row[] = [],
+      del: Row[] = [];
     for (const p of decodeTrace(out).packet) {
       if (p.data.case !== 'ftraceEvents') continue;
       for (const e of p.data.value.event) {
@@ -137,7 +147,7 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
     expect(del.filter((d) => d.cur === wl.kill_child && d.sig === SIGKILL)).toHaveLength(1);
   });
 
-  it('Chrome: instants on the target\'s and the receiver\'s lanes', () => {
+  it("Chrome: instants on the target's and the receiver's lanes", () => {
     const out = join(tmp(), 'sig.json');
     const r = ktape(['export', dir, '--chrome', out]);
     expect(r.status).toBe(0);
@@ -145,7 +155,10 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
     expect(evs.every((e) => e.ph === 'i')).toBe(true);
     expect(evs.filter((e) => e.name === 'SIGUSR1 delivered' && e.tid === wl.pid && e.pid === wl.pid)).toHaveLength(N);
     expect(evs.filter((e) => e.name === 'SIGUSR1 sent' && e.tid === wl.pid && e.args.result === 'delivered')).toHaveLength(N);
-    expect(evs.filter((e) => e.name === 'SIGUSR2 sent' && e.tid === wl.blocked_tid && e.pid === wl.pid).map((e) => e.args.result)).toEqual(['delivered', 'already_pending']);
+    expect(evs.filter((e) => e.name === 'SIGUSR2 sent' && e.tid === wl.blocked_tid && e.pid === wl.pid).map((e) => e.args.result)).toEqual([
+      'delivered',
+      'already_pending',
+    ]);
     expect(evs.filter((e) => e.name === 'SIGUSR2 delivered' && e.tid === wl.blocked_tid)).toHaveLength(1);
     expect(evs.filter((e) => e.name === 'SIGKILL sent' && e.tid === wl.kill_child && e.args.from_pid === wl.pid)).toHaveLength(1);
     expect(evs.filter((e) => e.name === 'SIGHUP sent' && e.args.result === 'ignored' && e.tid === wl.pid)).toHaveLength(wl.ignored_sent);

@@ -20,7 +20,9 @@ describe('unpaired syscalls', () => {
   };
 
   diffTest('exit without entry, paired calls, entries without exit', {
-    manifest, tables, via: 'cli',
+    manifest,
+    tables,
+    via: 'cli',
     query: 'SELECT tid, ts, end_ts, dur, cpu, name, ret, failed, arg0 FROM syscalls ORDER BY tid, coalesce(ts, end_ts)',
     csv: `
       tid,ts,end_ts,dur,cpu,name,ret,failed,arg0
@@ -32,8 +34,11 @@ describe('unpaired syscalls', () => {
   });
 
   diffTest('syscalls report: unpaired calls are counted, only paired ones timed', {
-    manifest, tables,
-    analyze: ['syscalls'], section: 'by_syscall', columns: ['name', 'nr', 'count', 'errors', 'total_ns', 'max_ns'],
+    manifest,
+    tables,
+    analyze: ['syscalls'],
+    section: 'by_syscall',
+    columns: ['name', 'nr', 'count', 'errors', 'total_ns', 'max_ns'],
     csv: `
       name,nr,count,errors,total_ns,max_ns
       write,1,1,1,500,500
@@ -42,8 +47,11 @@ describe('unpaired syscalls', () => {
   });
 
   diffTest('syscalls report --since: a call counts where it starts (its exit when the entry is missing)', {
-    manifest, tables,
-    analyze: ['syscalls', '--since', '2100ns'], section: 'by_syscall', columns: ['name', 'count', 'total_ns'],
+    manifest,
+    tables,
+    analyze: ['syscalls', '--since', '2100ns'],
+    section: 'by_syscall',
+    columns: ['name', 'count', 'total_ns'],
     csv: `
       name,count,total_ns
       read,2,200

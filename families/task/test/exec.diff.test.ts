@@ -27,7 +27,9 @@ const tables = execTables;
 
 describe('exec from a non-leader thread', () => {
   diffTest('task_events: the exec names the new tid and the old one', {
-    manifest, tables, via: 'cli',
+    manifest,
+    tables,
+    via: 'cli',
     query: "SELECT ts, event, tid, tgid, old_tid, comm, filename FROM task_events WHERE event = 'exec'",
     csv: `
       ts,event,tid,tgid,old_tid,comm,filename
@@ -35,16 +37,20 @@ describe('exec from a non-leader thread', () => {
   });
 
   diffTest('processes: process 300 runs the new program and did not exit', {
-    manifest, tables,
+    manifest,
+    tables,
     query: 'SELECT tgid, comm, exec_filename, end_ts, exit_code, threads FROM processes',
     csv: `
       tgid,comm,exec_filename,end_ts,exit_code,threads
       300,new,/bin/new,,,2`,
   });
 
-  diffTest('cpu --by process: both threads\' CPU time in process 300', {
-    manifest, tables,
-    analyze: ['cpu', '--by', 'process'], section: 'tasks', columns: ['tgid', 'comm', 'cpu_ns', 'threads'],
+  diffTest("cpu --by process: both threads' CPU time in process 300", {
+    manifest,
+    tables,
+    analyze: ['cpu', '--by', 'process'],
+    section: 'tasks',
+    columns: ['tgid', 'comm', 'cpu_ns', 'threads'],
     csv: `
       tgid,comm,cpu_ns,threads
       300,new,3000,2`,
@@ -52,7 +58,9 @@ describe('exec from a non-leader thread', () => {
 
   // The exit at 1400 was the old leader's; tid 300 is the exec'd thread from 2000 on, alive at the end.
   diffTest('threads: tid 300 after the exec is alive at the end', {
-    manifest, tables, via: 'cli',
+    manifest,
+    tables,
+    via: 'cli',
     query: 'SELECT tid, tgid, comm, exec_ts, exec_filename, end_ts, exit_code, is_leader FROM threads WHERE tid = 300',
     csv: `
       tid,tgid,comm,exec_ts,exec_filename,end_ts,exit_code,is_leader
@@ -63,7 +71,8 @@ describe('exec from a non-leader thread', () => {
   // per CPU although the switch-out at 3000 names tid 300: the exec (old_tid 301 -> tid 300) ends tid 301's
   // Running state at 2000 and starts tid 300's on CPU 1.
   diffTest('thread_state: Running per CPU matches sched_slices across the tid change', {
-    manifest, tables,
+    manifest,
+    tables,
     query: "SELECT cpu, sum(dur) AS running_ns, max(end_ts) AS last_end FROM thread_state WHERE state = 'Running' GROUP BY cpu ORDER BY cpu",
     csv: `
       cpu,running_ns,last_end
@@ -74,7 +83,8 @@ describe('exec from a non-leader thread', () => {
   // Per tid: the old leader runs, dies (X) and its tid is taken at the exec (2000); the exec'ing thread is
   // Running as 301 until the exec and as 300 after it, on CPU 1, then sleeps as 300 until the end.
   diffTest('thread_state: the exec moves the running thread from tid 301 to tid 300', {
-    manifest, tables,
+    manifest,
+    tables,
     query: 'SELECT tid, ts, dur, tgid, state, cpu, clipped FROM thread_state ORDER BY tid, ts',
     csv: `
       tid,ts,dur,tgid,state,cpu,clipped
@@ -92,7 +102,14 @@ describe('exec from a non-leader thread', () => {
     manifest,
     tables: {
       ...execTables,
-      sched_switch: [sw(500, 0, 0, 300, 0), sw(1500, 0, 300, 0, 16), sw(1000, 1, 0, 301, 0), sw(1800, 1, 300, 0, 2), sw(1950, 1, 0, 300, 0), sw(3000, 1, 300, 0, 1)],
+      sched_switch: [
+        sw(500, 0, 0, 300, 0),
+        sw(1500, 0, 300, 0, 16),
+        sw(1000, 1, 0, 301, 0),
+        sw(1800, 1, 300, 0, 2),
+        sw(1950, 1, 0, 300, 0),
+        sw(3000, 1, 300, 0, 1),
+      ],
       sched_waking: [{ ts: 1900, cpu: 0, tid: 300, target_cpu: 1, prio: 120, waker_tid: 0 }],
     },
     query: 'SELECT tid, ts, dur, state, cpu, waker_tid FROM thread_state ORDER BY tid, ts',
@@ -108,7 +125,8 @@ describe('exec from a non-leader thread', () => {
   });
 
   diffTest('sched_slices: CPU 1 busy 1000..3000 under the tid it was switched in with', {
-    manifest, tables,
+    manifest,
+    tables,
     query: 'SELECT cpu, ts, dur, tid, tgid, end_state FROM sched_slices WHERE tid <> 0 ORDER BY cpu, ts',
     csv: `
       cpu,ts,dur,tid,tgid,end_state
