@@ -102,17 +102,22 @@ static __always_inline void fill_hdr(struct kt_hdr *h, __u64 ts, __u32 kind, __u
 	h->tid = tid;
 }
 
-/* syscall/kmem filter: recorder excluded; pid (tgid or tid) set and comm filters */
-static __always_inline int wanted(__u64 pid_tgid)
+/*
+ * The syscall/kmem filter: the recorder excluded; the tgid (or tid) set and the comm filter.
+ * t is the task, or NULL for current (its comm is then read the cheap way).
+ */
+static __always_inline int task_ids_wanted(__u32 tgid, __u32 tid, struct task_struct *t)
 {
-	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	if (tgid == kt_cfg.self_tgid)
 		return 0;
 	if (kt_cfg.filter_tgids && !bpf_map_lookup_elem(&kt_tgids, &tgid) && !bpf_map_lookup_elem(&kt_tgids, &tid))
 		return 0;
 	if (kt_cfg.filter_comm) {
 		char comm[KT_COMM_LEN];
-		bpf_get_current_comm(comm, sizeof(comm));
+		if (t)
+			bpf_probe_read_kernel_str(comm, sizeof(comm), t->comm);
+		else
+			bpf_get_current_comm(comm, sizeof(comm));
 		for (int i = 0; i < KT_COMM_LEN; i++) {
 			if (comm[i] != kt_cfg.comm[i])
 				return 0;
@@ -121,6 +126,12 @@ static __always_inline int wanted(__u64 pid_tgid)
 		}
 	}
 	return 1;
+}
+
+/* the filter for current */
+static __always_inline int wanted(__u64 pid_tgid)
+{
+	return task_ids_wanted(pid_tgid >> 32, (__u32)pid_tgid, NULL);
 }
 
 /* Main program: marks itself busy on this CPU around the work. */

@@ -34,25 +34,10 @@ static __always_inline void siginfo_of(struct kernel_siginfo *info, __s32 *code,
 	}
 }
 
-/* wanted() for a task that is not current: the recorder excluded, the tgid set and the comm filter */
+/* wanted() for a task that is not current */
 static __always_inline int task_wanted(struct task_struct *t)
 {
-	__u32 tgid = t->tgid, tid = t->pid;
-	if (tgid == kt_cfg.self_tgid)
-		return 0;
-	if (kt_cfg.filter_tgids && !bpf_map_lookup_elem(&kt_tgids, &tgid) && !bpf_map_lookup_elem(&kt_tgids, &tid))
-		return 0;
-	if (kt_cfg.filter_comm) {
-		char comm[KT_COMM_LEN];
-		bpf_probe_read_kernel_str(comm, sizeof(comm), t->comm);
-		for (int i = 0; i < KT_COMM_LEN; i++) {
-			if (comm[i] != kt_cfg.comm[i])
-				return 0;
-			if (!comm[i])
-				break;
-		}
-	}
-	return 1;
+	return task_ids_wanted(t->tgid, t->pid, t);
 }
 
 SEC("tp_btf/signal_generate")
