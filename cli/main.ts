@@ -10,13 +10,30 @@ import { Command, CommanderError } from 'commander';
 import { exitStatus, KtapeError, UsageError } from '../formats/errors.js';
 import { printable } from '../analyze/reports/common.js';
 import { KTAPE_VERSION } from '../record/paths.js';
-import { registerRecord } from './record.js';
-import { registerAnalyze } from './analyze.js';
-import { registerExport } from './export.js';
-import { registerDemo } from './demo.js';
-import { registerCompare } from './compare.js';
 
-export function buildProgram(): Command {
+/** argv before a `--` (the recorded command's own arguments are not ktape's). */
+const ownArgs = (argv: string[]) => {
+  const i = argv.indexOf('--', 2);
+  return argv.slice(2, i < 0 ? undefined : i);
+};
+
+type Register = (program: Command) => void;
+
+/**
+ * Each subcommand's module, in help order, imported only when needed: a
+ * command line naming one subcommand loads that one alone (`record` must not
+ * load DuckDB's native binding); help and unknown names load them all.
+ */
+const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
+  [['record'], async () => (await import('./record.js')).registerRecord],
+  [['analyze', 'query', 'tables', 'convert'], async () => (await import('./analyze.js')).registerAnalyze],
+  [['export'], async () => (await import('./export.js')).registerExport],
+  [['demo'], async () => (await import('./demo.js')).registerDemo],
+  [['compare'], async () => (await import('./compare.js')).registerCompare],
+];
+
+/** The program with the subcommands `argv` needs (all of them when it names none that exists). */
+export async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command('ktape')
     .description('Record Linux kernel activity with eBPF on one machine; analyze, query and export it anywhere.')
     .version(KTAPE_VERSION)
@@ -24,11 +41,9 @@ export function buildProgram(): Command {
     // commander's own messages are printed by main() as one line with a hint (see report())
     .configureOutput({ outputError: () => {} })
     .exitOverride();
-  registerRecord(program);
-  registerAnalyze(program);
-  registerExport(program);
-  registerDemo(program);
-  registerCompare(program);
+  const sub = ownArgs(argv).find((a) => !a.startsWith('-'));
+  const named = COMMANDS.filter(([names]) => sub !== undefined && names.includes(sub));
+  for (const [, load] of named.length ? named : COMMANDS) (await load())(program);
   program.addHelpText(
     'after',
     `
@@ -44,12 +59,6 @@ Examples:
   );
   return program;
 }
-
-/** argv before a `--` (the recorded command's own arguments are not ktape's). */
-const ownArgs = (argv: string[]) => {
-  const i = argv.indexOf('--', 2);
-  return argv.slice(2, i < 0 ? undefined : i);
-};
 
 /** `(see 'ktape analyze --help')`: the subcommand named on the command line, if any. */
 function helpHint(program: Command, argv: string[]): string {
@@ -74,7 +83,7 @@ function report(e: unknown, program: Command, argv: string[]): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

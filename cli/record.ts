@@ -34,7 +34,14 @@ export function registerRecord(program: Command): void {
     .option('-a, --system-wide', 'with a COMMAND: record syscall/kmem events system-wide, not just its process tree (as perf -a)')
     .option('--buffer-mb <n>', 'ring buffer size in MiB (power of two)', num('--buffer-mb', 1, 2048, true), 64)
     .option('--max-size <mb>', 'stop when the capture reaches this many MiB', num('--max-size', 1, 2 ** 30))
-    .addOption(new Option('--kallsyms <mode>', "'full' kallsyms, or only the 'used' symbols (smaller)").choices(['full', 'used']).default('full'))
+    .addOption(
+      new Option(
+        '--kallsyms <mode>',
+        "kernel symbols kept: 'used' covers the kernel addresses recorded (kmem call sites and stacks; none without kmem), read at stop; 'full' is all of /proc/kallsyms (~5 MB), read at start",
+      )
+        .choices(['full', 'used'])
+        .default('used'),
+    )
     .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations (much cheaper)')
     .option(
       '--no-sched-wait',

@@ -187,14 +187,14 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
 }
 
 /** After the kernel side stopped: stats, stacks, symbols, closed tables, final manifest. */
-function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdOn: boolean, settings: RecordSettings): void {
+async function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdOn: boolean, settings: RecordSettings): Promise<void> {
   const failed = () => !!rec.sink.failure;
   const statsW = failed() ? null : rec.writeStats(cpuUse, endTs, statsFdOn);
   rec.all.get('losses')!.close();
   const stackIps = failed() ? new Set<bigint>() : rec.finishFamilies(settings);
   for (const w of Object.values(rec.writers)) w.close();
   rec.anchors.close();
-  if (rec.o.kallsyms === 'used' && !failed()) rec.writeUsedSymbols(stackIps);
+  if (rec.o.kallsyms === 'used' && !failed()) await rec.writeUsedSymbols(stackIps);
   const eventBytes = Object.values(rec.writers).reduce((s, w) => s + w.bytes, 0);
   if (statsW) {
     statsW.push({ name: 'bytes_written', cpu: null, value: BigInt(eventBytes) });
@@ -283,7 +283,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   rec.stopReason = await mainLoop(rec, signals, t0);
   if (process.stderr.isTTY && !o.quiet) process.stderr.write('\n');
   const endTs = rec.stopKernel();
-  finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg);
+  await finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg);
   const err = endError(rec);
   if (err) throw err;
   const s = manifest.summary!;

@@ -17,11 +17,10 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import * as W from '../formats/gen/events.gen.js';
 import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLES, type Manifest } from '../formats/schema.js';
-import { readTable } from '../formats/reader.js';
 import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
 import { CaptureSink, TableWriter } from './writer.js';
-import { kallsyms, modules, pidMax, processSnapshot, symbolsCovering, type Sym } from './snapshot.js';
+import { kallsyms, kallsymsCovering, modules, pidMax, processSnapshot, type Sym } from './snapshot.js';
 import { replaceFile } from './outdir.js';
 import { PROGRAMS, type BpfObject } from './bpf.js';
 import { FAMILIES } from '../families/index.js';
@@ -293,16 +292,23 @@ export class Recording {
     return ips;
   }
 
-  /** --kallsyms used: the symbols covering `addrs` and the addresses the event tables hold (read back). */
-  writeUsedSymbols(stackIps: Set<bigint>): void {
+  /**
+   * --kallsyms used: the symbols covering `addrs` and the addresses the recorded families' event
+   * tables hold (read back); /proc/kallsyms is not read when there is none.
+   */
+  async writeUsedSymbols(stackIps: Set<bigint>): Promise<void> {
     const addrs = new Set(stackIps);
-    for (const [t, column] of FAMILIES.flatMap((f) => f.kernelAddressColumns ?? [])) {
-      for (const b of readTable(this.dir, t).batches) {
-        const cs = b.getChild(column)!.toArray() as BigUint64Array;
-        for (const a of cs) addrs.add(a);
+    const columns = FAMILIES.filter((f) => this.o.events.includes(f.name)).flatMap((f) => f.kernelAddressColumns ?? []);
+    if (columns.length) {
+      const { readTable } = await import('../formats/reader.js'); // the manifest schema (zod) only when there is a table to read
+      for (const [t, column] of columns) {
+        for (const b of readTable(this.dir, t).batches) {
+          const cs = b.getChild(column)!.toArray() as BigUint64Array;
+          for (const a of cs) addrs.add(a);
+        }
       }
     }
-    this.kallsymsBytes = this.writeSymbols(symbolsCovering(kallsyms(), addrs));
+    this.kallsymsBytes = this.writeSymbols(kallsymsCovering(addrs));
   }
 
   /** Events per kind of the recorded groups. */
