@@ -5,6 +5,7 @@ import { FAMILIES } from '../families/index.js';
 import { eventGroupsParser, isValidComm, num } from './args.js';
 import type { RecordResult } from '../record/recorder.js';
 import { fmtBytes } from '../formats/units.js';
+import { CODECS, DEFAULT_CODEC, parseCodec } from '../formats/codec.js';
 
 export const parseEvents = eventGroupsParser('--events');
 
@@ -67,6 +68,7 @@ export function registerRecord(program: Command): void {
         .default(65536)
         .hideHelp(),
     )
+    .option('--compress <codec>', `Arrow IPC body compression of the table files: ${CODECS.join(', ')}`, parseCodec, DEFAULT_CODEC)
     .option('-q, --quiet', 'no progress, no summary')
     .option('--json', 'print the summary as JSON')
     .argument('[command...]', 'command to run and record until it exits (it gets SIGTERM if recording stops first)')
@@ -109,6 +111,7 @@ Examples:
         drainMs: opts.drainMs,
         segmentMb: opts.segmentMb,
         batchRows: opts.batchRows,
+        compress: opts.compress,
         quiet: !!opts.quiet,
         commandLine: process.argv.slice(1),
       });

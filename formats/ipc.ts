@@ -12,10 +12,15 @@
  * apache-arrow's parser or DuckDB unchecked.
  *
  * Only what ktape writes is accepted: little-endian, metadata V4/V5, flat
- * schemas of Int, FloatingPoint(double) and Utf8 columns, no dictionaries,
- * no compression. See https://arrow.apache.org/docs/format/Columnar.html
+ * schemas of Int, FloatingPoint(double) and Utf8 columns, no dictionaries;
+ * bodies uncompressed or compressed buffer by buffer with ZSTD or LZ4_FRAME
+ * (formats/codec.ts). A compressed buffer's declared length is checked
+ * against what the batch's row count needs, and the batch's total against
+ * LIMITS.batchBytes, before anything is allocated for it.
+ * See https://arrow.apache.org/docs/format/Columnar.html
  */
 import {
+  CompressionType,
   Field,
   Float64,
   Int8,
@@ -34,6 +39,7 @@ import {
   type DataType,
   type Data,
 } from 'apache-arrow';
+import { CodecError, decompress, frameContentSize } from './codec.js';
 
 /** Thrown for a message that is malformed (not merely cut short). */
 export class IpcError extends Error {}
@@ -53,7 +59,18 @@ export interface IpcSchema {
 
 export const WIDTH: Record<IpcType, number> = { i8: 1, i16: 2, i32: 4, i64: 8, u8: 1, u16: 2, u32: 4, u64: 8, f64: 8, utf8: 0 };
 /** limits far above anything ktape writes, far below anything that hurts */
-export const LIMITS = { metadataBytes: 1 << 20, fields: 256, nameBytes: 256, metadataEntries: 64, valueBytes: 1 << 16, rows: 1 << 26 };
+export const LIMITS = {
+  metadataBytes: 1 << 20,
+  fields: 256,
+  nameBytes: 256,
+  metadataEntries: 64,
+  valueBytes: 1 << 16,
+  rows: 1 << 26,
+  /** a compressed batch's buffers, decompressed, at most (the recorder's largest batches are a few hundred MB) */
+  batchBytes: 1 << 30,
+  /** a compressed string data buffer, decompressed, at most */
+  stringBytes: 1 << 28,
+};
 
 /** Bounds-checked little-endian reads over one flatbuffer. */
 class Fb {
@@ -220,14 +237,31 @@ interface Buf {
   offset: number;
   length: number;
 }
+interface Layout {
+  rows: number;
+  nodes: { length: number; nulls: number }[];
+  bufs: Buf[];
+  /** body compression, null when uncompressed */
+  codec: CompressionType | null;
+}
+
+/** The batch's BodyCompression: null, or a codec the Arrow format defines, buffer by buffer. */
+function bodyCodec(fb: Fb, t: number): CompressionType | null {
+  const c = fb.table(t, 3);
+  if (!c) return null;
+  const codec = fb.scalar(c, 0, fb.u8, 0);
+  if (codec !== CompressionType.LZ4_FRAME && codec !== CompressionType.ZSTD) throw new IpcError(`unknown body compression codec ${codec}`);
+  if (fb.scalar(c, 1, fb.u8, 0) !== 0) throw new IpcError('body compression method is not BUFFER');
+  return codec;
+}
 
 /** Check one RecordBatch message's layout against the schema and its body length. */
-function batchLayout(m: Message, schema: IpcSchema): { rows: number; nodes: { length: number; nulls: number }[]; bufs: Buf[] } {
+function batchLayout(m: Message, schema: IpcSchema): Layout {
   if (m.header !== Header.RecordBatch) throw new IpcError(`unexpected message (header type ${m.header}) after the schema`);
   const { fb, table: t } = m;
   const rows = fb.scalar(t, 0, fb.i64, 0);
   if (rows < 0 || rows > LIMITS.rows) throw new IpcError(`batch of ${rows} rows`);
-  if (fb.field(t, 3)) throw new IpcError('compressed batch');
+  const codec = bodyCodec(fb, t);
   const nf = schema.fields.length;
   const [nv, nn] = fb.vector(t, 1, 16, LIMITS.fields);
   const want = schema.fields.reduce((a, f) => a + (f.type === 'utf8' ? 3 : 2), 0);
@@ -249,15 +283,63 @@ function batchLayout(m: Message, schema: IpcSchema): { rows: number; nodes: { le
       throw new IpcError(`buffer ${k} [${offset}, +${length}) lies outside the ${m.bodyLength}-byte body`);
     bufs.push({ offset, length });
   }
-  return { rows, nodes, bufs };
+  return { rows, nodes, bufs, codec };
 }
 
-/** A typed view of `len` elements of a body buffer (copied when unaligned). */
-function view<T extends ArrayBufferView>(body: Uint8Array, b: Buf, width: number, make: (buf: ArrayBuffer, off: number, n: number) => T, n: number): T {
-  const off = body.byteOffset + b.offset;
-  if (off % width === 0) return make(body.buffer as ArrayBuffer, off, n);
+const pad64 = (n: number) => Math.ceil(n / 64) * 64;
+
+/** The most bytes buffer `k` (of 2, or 3 for utf8) of column `f` may hold in a batch of `rows`. */
+function maxBytes(f: IpcField, k: number, rows: number): number {
+  if (k === 0) return pad64(Math.ceil(rows / 8));
+  if (f.type !== 'utf8') return pad64(rows * WIDTH[f.type]);
+  return k === 1 ? pad64(4 * (rows + 1)) : LIMITS.stringBytes;
+}
+
+/**
+ * The body buffers of a batch, decompressed if it is compressed. Each compressed buffer is an int64
+ * uncompressed length (-1: stored as is) then the codec's frame; the length is checked against the
+ * column's need and the batch's total against LIMITS.batchBytes before anything is allocated.
+ */
+function bodyBuffers(L: Layout, schema: IpcSchema, body: Uint8Array): Uint8Array[] {
+  const raw = L.bufs.map((b) => body.subarray(b.offset, b.offset + b.length));
+  if (L.codec === null) return raw;
+  const sizes: number[] = [];
+  let k = 0,
+    total = 0;
+  for (const f of schema.fields) {
+    for (let j = 0; j < (f.type === 'utf8' ? 3 : 2); j++, k++) {
+      const b = raw[k];
+      if (b.length === 0) {
+        sizes.push(0);
+        continue;
+      }
+      if (b.length < 8) throw new IpcError(`buffer ${k}: ${b.length} bytes, too short for a compressed buffer's length prefix`);
+      const n = Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0, true));
+      const max = n === -1 ? Infinity : maxBytes(f, j, L.rows);
+      if (n < -1 || n > max)
+        throw new IpcError(`column ${f.name}: buffer ${k} declares ${n} uncompressed bytes; a batch of ${L.rows} rows needs at most ${max}`);
+      total += Math.max(n, 0);
+      sizes.push(n);
+    }
+  }
+  if (total > LIMITS.batchBytes) throw new IpcError(`batch declares ${total} uncompressed bytes (at most ${LIMITS.batchBytes})`);
+  return raw.map((b, i) => {
+    if (sizes[i] === 0) return b.subarray(0, 0);
+    if (sizes[i] === -1) return b.subarray(8);
+    try {
+      return decompress(L.codec as CompressionType, b.subarray(8), sizes[i]);
+    } catch (e) {
+      if (e instanceof CodecError) throw new IpcError(`buffer ${i}: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
+/** A typed view of the first `n` elements of a body buffer (copied when unaligned). */
+function view<T extends ArrayBufferView>(b: Uint8Array, width: number, make: (buf: ArrayBuffer, off: number, n: number) => T, n: number): T {
+  if (b.byteOffset % width === 0) return make(b.buffer as ArrayBuffer, b.byteOffset, n);
   const copy = new Uint8Array(n * width);
-  copy.set(body.subarray(b.offset, b.offset + n * width));
+  copy.set(b.subarray(0, n * width));
   return make(copy.buffer, 0, n);
 }
 
@@ -273,39 +355,113 @@ const MAKE: Record<Exclude<IpcType, 'utf8'>, (b: ArrayBuffer, o: number, n: numb
   f64: (b, o, n) => new Float64Array(b, o, n),
 };
 
-function column(f: IpcField, type: DataType, rows: number, nulls: number, body: Uint8Array, bufs: Buf[]): Data {
-  const need = (b: Buf, bytes: number, what: string) => {
+function column(f: IpcField, type: DataType, rows: number, nulls: number, bufs: Uint8Array[]): Data {
+  const need = (b: Uint8Array, bytes: number, what: string) => {
     if (b.length < bytes) throw new IpcError(`column ${f.name}: ${what} buffer holds ${b.length} bytes, ${rows} rows need ${bytes}`);
   };
   let nullBitmap: Uint8Array | undefined;
   if (nulls > 0) {
     need(bufs[0], Math.ceil(rows / 8), 'validity');
-    nullBitmap = body.subarray(bufs[0].offset, bufs[0].offset + Math.ceil(rows / 8));
+    nullBitmap = bufs[0].subarray(0, Math.ceil(rows / 8));
   }
   if (f.type !== 'utf8') {
     need(bufs[1], rows * WIDTH[f.type], 'values');
-    const data = view(body, bufs[1], WIDTH[f.type], MAKE[f.type], rows);
+    const data = view(bufs[1], WIDTH[f.type], MAKE[f.type], rows);
     return makeData({ type, length: rows, nullCount: nulls, nullBitmap, data } as never);
   }
   need(bufs[1], 4 * (rows + 1), 'offsets');
-  const valueOffsets = view(body, bufs[1], 4, (b, o, n) => new Int32Array(b, o, n), rows + 1);
+  const valueOffsets = view(bufs[1], 4, (b, o, n) => new Int32Array(b, o, n), rows + 1);
   const bytes = bufs[2].length;
   if (valueOffsets[0] < 0) throw new IpcError(`column ${f.name}: negative string offset`);
   for (let r = 0; r < rows; r++) if (valueOffsets[r + 1] < valueOffsets[r]) throw new IpcError(`column ${f.name}: string offsets go backwards at row ${r}`);
   if (valueOffsets[rows] > bytes) throw new IpcError(`column ${f.name}: strings end at ${valueOffsets[rows]}, past the ${bytes}-byte data buffer`);
-  const data = body.subarray(bufs[2].offset, bufs[2].offset + bytes);
+  const data = bufs[2];
   return makeData({ type, length: rows, nullCount: nulls, nullBitmap, valueOffsets, data } as never);
 }
 
 /** Build a RecordBatch from a checked RecordBatch message and its body. */
 export function decodeBatch(m: Message, schema: IpcSchema, body: Uint8Array): RecordBatch {
-  const { rows, nodes, bufs } = batchLayout(m, schema);
+  const layout = batchLayout(m, schema);
+  const { rows, nodes } = layout;
+  const bufs = bodyBuffers(layout, schema, body);
   const children: Data[] = [];
   let bi = 0;
   schema.fields.forEach((f, k) => {
     const n = f.type === 'utf8' ? 3 : 2;
-    children.push(column(f, schema.arrow.fields[k].type, rows, nodes[k].nulls, body, bufs.slice(bi, bi + n)));
+    children.push(column(f, schema.arrow.fields[k].type, rows, nodes[k].nulls, bufs.slice(bi, bi + n)));
     bi += n;
   });
   return new RecordBatch(schema.arrow, makeData({ type: new Struct(schema.arrow.fields), length: rows, nullCount: 0, children }));
+}
+
+/**
+ * apache-arrow 21.2's RecordBatchStreamWriter puts each compressed buffer's compressed length in the
+ * 8-byte prefix where the Arrow format wants the uncompressed length (fixed upstream in arrow-js
+ * PR 470, not yet released), so pyarrow, Polars and DuckDB refuse its files. The writer's bytes pass
+ * through this: it holds one message at a time (the writer emits a whole batch within one write() call)
+ * and, in a compressed RecordBatch, rewrites each buffer's prefix to the size its frame declares.
+ */
+export class LengthPrefixFix {
+  private parts: Uint8Array[] = [];
+  private have = 0;
+  /** bytes the current part needs: the 8-byte message prefix, then the metadata, then the body */
+  private need = 8;
+  private stage: 'prefix' | 'meta' | 'body' = 'prefix';
+  private msg: Message | null = null;
+  constructor(private readonly out: (b: Uint8Array) => void) {}
+
+  write(chunk: Uint8Array): void {
+    let c = chunk;
+    while (c.byteLength > 0) {
+      const take = Math.min(c.byteLength, this.need - this.have);
+      this.parts.push(c.subarray(0, take));
+      this.have += take;
+      c = c.subarray(take);
+      if (this.have === this.need) this.step();
+    }
+  }
+
+  private joined(): Uint8Array {
+    const b = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+    this.parts = [];
+    this.have = 0;
+    return b;
+  }
+
+  private step(): void {
+    if (this.stage === 'prefix') {
+      const p = this.joined();
+      this.out(p);
+      const len = new DataView(p.buffer, p.byteOffset, 8).getInt32(4, true);
+      if (len > 0) [this.stage, this.need] = ['meta', len];
+    } else if (this.stage === 'meta') {
+      const meta = this.joined();
+      this.out(meta);
+      this.msg = parseMessage(meta);
+      if (this.msg.bodyLength > 0) [this.stage, this.need] = ['body', this.msg.bodyLength];
+      else [this.stage, this.need] = ['prefix', 8];
+    } else {
+      const body = this.joined();
+      this.out(this.fix(this.msg as Message, body));
+      [this.stage, this.need] = ['prefix', 8];
+    }
+  }
+
+  private fix(m: Message, body: Uint8Array): Uint8Array {
+    if (m.header !== Header.RecordBatch) return body;
+    const codec = bodyCodec(m.fb, m.table);
+    if (codec === null) return body;
+    const out = new Uint8Array(body);
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const [bv, nb] = m.fb.vector(m.table, 2, 16, 3 * LIMITS.fields);
+    for (let k = 0; k < nb; k++) {
+      const offset = m.fb.i64(bv + 16 * k),
+        length = m.fb.i64(bv + 16 * k + 8);
+      if (length < 8 || dv.getBigInt64(offset, true) === -1n) continue;
+      const size = frameContentSize(codec, out.subarray(offset + 8, offset + length));
+      if (size < 0) throw new Error('a compressed buffer without its content size');
+      dv.setBigInt64(offset, BigInt(size), true);
+    }
+    return out;
+  }
 }

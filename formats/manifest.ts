@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { CaptureError } from './errors.js';
+import { CODECS } from './codec.js';
 import { EVENT_GROUPS, FORMAT_MAJOR, FORMAT_NAME, SEGMENT_RE, type Manifest } from './schema.js';
 
 /** boottime ns (JSON numbers: exact to the ns up to 104 days of uptime); beyond 2^62 ns (146 years) is hostile */
@@ -66,6 +67,8 @@ const options = z.looseObject({
   kallsyms: z.enum(['full', 'used']).optional(),
   kmem_stacks: z.boolean().optional(),
   sched_wait: z.boolean().optional(),
+  /** body compression of the table files (1.4; each file declares its own in every batch) */
+  compress: z.enum(CODECS).optional(),
 });
 
 const table = z.looseObject({

@@ -10,7 +10,7 @@ import { col, TS_COL, type ColType, type ColumnDef, type TableDef } from './tabl
 export type { ColType, ColumnDef, TableDef };
 
 export const FORMAT_NAME = 'ktape-capture';
-export const FORMAT_VERSION = '1.3';
+export const FORMAT_VERSION = '1.4';
 export const FORMAT_MAJOR = 1;
 /** file name of segment `seg` of table `name` */
 export const segmentFile = (name: string, seg: number) => `${name}.${String(seg).padStart(4, '0')}.arrows`;
@@ -209,6 +209,8 @@ export interface Manifest {
     kmem_stacks: boolean;
     /** waits paired in the kernel (sched_wait) and migration flags; absent before format 1.2 */
     sched_wait?: boolean;
+    /** Arrow IPC body compression of the table files (formats/codec.ts); absent before format 1.4 (uncompressed) */
+    compress?: 'zstd' | 'lz4' | 'none';
   };
   /** tgid of the recorder process (its syscall/kmem events are never recorded) */
   recorder_tgid: number;

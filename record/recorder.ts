@@ -19,6 +19,7 @@ import { BpfObject, type BpfConfig } from './bpf.js';
 import type { RecordSettings } from '../families/family.js';
 import { Recording, type StopReason } from './session.js';
 import { StopSignals } from './signals.js';
+import { type CodecName, DEFAULT_CODEC } from '../formats/codec.js';
 
 export { UNKNOWN_CPU } from './losses.js';
 export type { StopReason } from './session.js';
@@ -43,6 +44,8 @@ export interface RecordOptions {
   drainMs: number;
   segmentMb: number;
   batchRows: number;
+  /** Arrow IPC body compression of the table files (default DEFAULT_CODEC; 'none': uncompressed) */
+  compress?: CodecName;
   quiet: boolean;
   commandLine: string[];
   /** called once recording is live (tests, workload start) */
@@ -126,6 +129,7 @@ function startManifest(o: RecordOptions, c: BpfConfig): Manifest {
       kallsyms: o.kallsyms,
       kmem_stacks: o.kmemStacks,
       sched_wait: o.schedWait,
+      compress: o.compress ?? DEFAULT_CODEC,
     },
     recorder_tgid: process.pid,
     start_ts: 0,

@@ -20,6 +20,7 @@ import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLES, type Manifest } from 
 import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
 import { CaptureSink, TableWriter } from './writer.js';
+import { DEFAULT_CODEC } from '../formats/codec.js';
 import { kallsyms, kallsymsCovering, modules, pidMax, processSnapshot, type Sym } from './snapshot.js';
 import { replaceFile } from './outdir.js';
 import { PROGRAMS, type BpfObject } from './bpf.js';
@@ -65,7 +66,7 @@ export class Recording {
     readonly dir: string,
     readonly manifest: Manifest,
   ) {
-    this.sink = new CaptureSink(dir);
+    this.sink = new CaptureSink(dir, o.compress ?? DEFAULT_CODEC);
     this.sink.reserveSpace(RESERVE_BYTES);
     for (const t of TABLES) if (t.role === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
     this.anchors = this.table('clock_anchors', 4096);

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { AsyncByteQueue, type Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8, type Schema } from 'apache-arrow';
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
 import { KtapeError } from '../formats/errors.js';
+import { type CodecName, compressionType, registerCodecs } from '../formats/codec.js';
+import { LengthPrefixFix } from '../formats/ipc.js';
 import { createFile, writeAll } from './outdir.js';
 
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
@@ -165,10 +167,13 @@ class FileBytes extends AsyncByteQueue {
   }
 }
 
-/** One Arrow IPC stream file; its schema is on disk as soon as it is made. */
+/**
+ * One Arrow IPC stream file; its schema is on disk as soon as it is made. Batch bodies are
+ * compressed buffer by buffer with the capture's codec (sink.codec; formats/codec.ts).
+ */
 export class StreamFile {
   private fd: number;
-  private writer = new RecordBatchStreamWriter();
+  private writer: RecordBatchStreamWriter;
   bytes = 0;
   rows = 0;
   constructor(
@@ -176,9 +181,14 @@ export class StreamFile {
     schema: Schema,
     private readonly sink: CaptureSink,
   ) {
+    const compression = compressionType(sink.codec);
+    if (compression !== null) registerCodecs();
+    this.writer = new RecordBatchStreamWriter({ compressionType: compression });
     this.fd = createFile(path);
+    const put = (b: Uint8Array) => this.put(b);
+    const fix = compression === null ? null : new LengthPrefixFix(put);
     try {
-      this.writer.reset(new FileBytes((b) => this.put(b)), schema); // writes the schema message
+      this.writer.reset(new FileBytes(fix ? (b) => fix.write(b) : put), schema); // writes the schema message
     } catch (e) {
       // a file without its whole schema is no stream: leave none behind
       closeSync(this.fd);
@@ -310,7 +320,11 @@ export class CaptureSink {
   /** the first write that failed (disk full, I/O error); nothing is written after it */
   failure: KtapeError | null = null;
   private reserve: string | null = null;
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** body compression of every table file (`ktape record --compress`) */
+    readonly codec: CodecName = 'none',
+  ) {}
   /**
    * Hold `bytes` of disk in a hidden file, released by unreserve() when the
    * disk is full so that the final manifest can still be written.

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   protobuf-compiler          # protoc: Perfetto proto codegen and export tests
   trace-cmd linux-perf bpftrace  # peers for `npm run bench`
   util-linux                 # setpriv (unprivileged-path test)
+  libzstd1 liblz4-1          # Arrow body compression of captures (loaded with koffi: formats/codec.ts)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
