@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, openSync, readSync, closeS
 import { join } from 'node:path';
 import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
-import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, sum, table, which, writeTreeCpuScript } from './lib.js';
+import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, type RunResult, sum, table, which, writeTreeCpuScript } from './lib.js';
 
 /**
  * On the kmem workload ktape records a kernel stack for every allocation, which
@@ -188,6 +188,8 @@ export interface RecordBenchResult {
   kinds: KindBytes[];
   sustained: SustainedResult[];
   schedSwitchBytesPerEvent: number;
+  /** recording `true` (--only fixed-cost, or every run) */
+  fixedCost?: FixedCostResult;
 }
 
 export interface RecordBenchOptions {
@@ -669,6 +671,117 @@ async function runSustained(c: Ctx, label: string, args: string[], target: numbe
   };
 }
 
+// ---------------------------------------------------------------- fixed cost
+
+/** Recording a no-op (`true`) with task + sched: the cost of start-up and stop alone (issue 10, goal 2). */
+export interface FixedCostSample {
+  tool: 'ktape' | 'trace-cmd';
+  rep: number;
+  ok: boolean;
+  wallS: number;
+  userS: number;
+  sysS: number;
+  /** GNU time's %M: the largest peak RSS of any process in the tool's tree, KiB */
+  peakRssKb: number;
+  /** bytes of the capture (directory or trace.dat) */
+  bytes: number;
+  error?: string;
+}
+
+export interface FixedCostSummary {
+  tool: 'ktape' | 'trace-cmd';
+  runs: number;
+  failed: number;
+  wallS: number;
+  cpuS: number;
+  peakRssMb: number;
+  bytes: number;
+}
+
+export interface FixedCostResult {
+  reps: number;
+  tools: FixedCostSummary[];
+  skipped: Partial<Record<'ktape' | 'trace-cmd', string>>;
+}
+
+/** GNU time(1) with -o: "wall user sys maxrss_kb" of the command's whole tree. */
+async function gnuTime(out: string, cmd: string[], env?: NodeJS.ProcessEnv): Promise<{ r: RunResult; t: number[] | null }> {
+  rmSync(out, { force: true });
+  const r = await run('/usr/bin/time', ['-o', out, '-f', '%e %U %S %M', ...cmd], { env });
+  const last = existsSync(out) ? readFileSync(out, 'utf8').trim().split('\n').pop() : undefined;
+  const t = last?.split(' ').map(Number) ?? null;
+  return { r, t: t && t.length === 4 && t.every(Number.isFinite) ? t : null };
+}
+
+async function fixedCostRun(c: Ctx, tool: 'ktape' | 'trace-cmd', rep: number): Promise<FixedCostSample> {
+  const cap = join(c.workdir, `fixed-${tool}-${rep}${tool === 'trace-cmd' ? '.dat' : ''}`);
+  rmSync(cap, { recursive: true, force: true });
+  const w = WORKLOADS.find((x) => x.name === 'forkexec')!; // task + sched, for both tools
+  const cmd =
+    tool === 'ktape'
+      ? [c.node, c.cli, 'record', '-q', '-o', cap, '--events', w.ktapeEvents, '--', 'true']
+      : ['trace-cmd', 'record', '-q', '-b', '16384', '-o', cap, ...w.tracecmd.flatMap((e) => ['-e', e]), 'env', '-u', 'LD_PRELOAD', 'true'];
+  const env = tool === 'trace-cmd' ? { ...process.env, LD_PRELOAD: c.ftshim!, FTSHIM_DIR: join(c.workdir, 'ftshim') } : undefined;
+  const { r, t } = await gnuTime(join(c.workdir, 'fixed.time'), cmd, env);
+  const s: FixedCostSample = {
+    tool,
+    rep,
+    ok: r.code === 0 && !!t,
+    wallS: t?.[0] ?? NaN,
+    userS: t?.[1] ?? NaN,
+    sysS: t?.[2] ?? NaN,
+    peakRssKb: t?.[3] ?? NaN,
+    bytes: NaN,
+  };
+  if (!s.ok) s.error = (r.stderr || r.stdout).slice(-600);
+  else s.bytes = diskBytes(cap);
+  rmSync(cap, { recursive: true, force: true });
+  return s;
+}
+
+/** ktape and trace-cmd recording `true`, interleaved, `reps` times (one warm-up each, not counted). */
+async function benchFixedCost(c: Ctx, reps: number, traceCmd: boolean, log: (s: string) => void): Promise<FixedCostResult> {
+  const tools: ('ktape' | 'trace-cmd')[] = traceCmd ? ['ktape', 'trace-cmd'] : ['ktape'];
+  const skipped: FixedCostResult['skipped'] = {};
+  if (!existsSync('/usr/bin/time')) {
+    skipped.ktape = skipped['trace-cmd'] = 'GNU time not installed (apt install time)';
+    return { reps, tools: [], skipped };
+  }
+  for (const t of tools) await fixedCostRun(c, t, -1);
+  const samples: FixedCostSample[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    for (const t of tools) {
+      const s = await fixedCostRun(c, t, rep);
+      samples.push(s);
+      if (!s.ok) log(`    fixed cost: ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    const line = samples.filter((s) => s.rep === rep).map((s) => `${s.tool} ${fx(s.userS + s.sysS)} s CPU, ${fx(s.peakRssKb / 1024, 0)} MB`);
+    log(`    rep ${rep}: ${line.join(', ')}`);
+  }
+  const summary = (tool: 'ktape' | 'trace-cmd'): FixedCostSummary => {
+    const ok = samples.filter((s) => s.tool === tool && s.ok);
+    return {
+      tool,
+      runs: samples.filter((s) => s.tool === tool).length,
+      failed: samples.filter((s) => s.tool === tool && !s.ok).length,
+      wallS: median(ok.map((s) => s.wallS)),
+      cpuS: median(ok.map((s) => s.userS + s.sysS)),
+      peakRssMb: median(ok.map((s) => s.peakRssKb / 1024)),
+      bytes: median(ok.map((s) => s.bytes)),
+    };
+  };
+  return { reps, tools: tools.map(summary), skipped };
+}
+
+export function formatFixedCost(r: FixedCostResult): string {
+  const rows: string[][] = [['tool', 'wall s', 'CPU s', 'peak RSS MB', 'bytes', 'failed']];
+  for (const t of r.tools) rows.push([t.tool, fx(t.wallS), fx(t.cpuS), fx(t.peakRssMb, 0), fint(t.bytes), `${t.failed}/${t.runs}`]);
+  const out = [table(rows, `Fixed cost: recording \`true\` with task + sched, median of ${r.reps} interleaved reps (target: ktape under 0.3 s CPU, 100 MB)`)];
+  out.push('  GNU time over the whole tree: CPU = user + sys of every reaped process; peak RSS = the largest process (ktape: node, with its mapped ring).');
+  for (const [t, why] of Object.entries(r.skipped)) out.push(`  ${t} skipped: ${why}`);
+  return out.join('\n');
+}
+
 // ---------------------------------------------------------------- main
 
 export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchResult> {
@@ -746,6 +859,12 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
     sustained.push(await runSustained(c, 'unpaced storm', ['getppid-rate', '1e9', String(secs)], null, secs));
   }
 
+  let fixedCost: FixedCostResult | undefined;
+  if (!o.workloads || o.workloads.includes('fixed-cost')) {
+    log(`  fixed cost: recording \`true\` with task + sched, ${o.reps} interleaved reps: ktape${c.ftshim ? ', trace-cmd' : ''}`);
+    fixedCost = await benchFixedCost(c, o.reps, !!c.ftshim && tools.includes('trace-cmd'), log);
+  }
+
   const perfType = results.flatMap((r) => r.samples).find((s) => s.perfSampleType)?.perfSampleType;
   const kinds = kindBytes(results, perfType);
   return {
@@ -757,6 +876,7 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
     kinds,
     sustained,
     schedSwitchBytesPerEvent: kinds.find((k) => k.ktapeTable === 'sched_switch')?.ktape ?? NaN,
+    fixedCost,
   };
 }
 
@@ -827,5 +947,6 @@ export function formatRecordBench(r: RecordBenchResult): string {
     out.push(table(s, 'Sustained rate under ktape (syscall events, default 64 MiB ring; target 2M events/s for 30 s with zero loss)'));
     for (const x of r.sustained) if (x.error) out.push(`  ${x.label}: ${x.error.trim().split('\n').slice(-2).join(' | ')}`);
   }
+  if (r.fixedCost) out.push('', formatFixedCost(r.fixedCost));
   return out.join('\n');
 }

@@ -119,10 +119,10 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = { started: started.toISOString(), quick: a.quick, reps: a.reps, env };
   const opts = { quick: a.quick, reps: a.reps, workdir, log };
   try {
-    const recordParts = [...WORKLOADS.map((w) => w.name), 'sustained'];
+    const recordParts = [...WORKLOADS.map((w) => w.name), 'sustained', 'fixed-cost'];
     if (!a.skip.has('record') && (!a.only || a.only.some((x) => recordParts.includes(x)))) {
       log('\n== recorder benchmark ==');
-      const only = a.only ?? (a.skip.has('sustained') ? WORKLOADS.map((w) => w.name) : undefined);
+      const only = a.only ?? (a.skip.has('sustained') ? [...WORKLOADS.map((w) => w.name), 'fixed-cost'] : undefined);
       const r = await benchRecord({ ...opts, tools: a.tools, workloads: only, sustainSecs: a.sustainSecs });
       result.record = r;
       log(`\n${formatRecordBench(r)}`);

@@ -36,6 +36,8 @@ export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 
 const SETPRIV = '/usr/bin/setpriv';
 /** disk held back while recording so that the final manifest fits when the disk fills */
 const RESERVE_BYTES = 64 << 10;
+/** batch rows of the tables of families not recorded (rows reach them only through alsoWhen programs) */
+const UNRECORDED_BATCH_ROWS = 1024;
 
 export class Recording {
   readonly sink: CaptureSink;
@@ -68,7 +70,9 @@ export class Recording {
   ) {
     this.sink = new CaptureSink(dir, o.compress ?? DEFAULT_CODEC);
     this.sink.reserveSpace(RESERVE_BYTES);
-    for (const t of TABLES) if (t.role === 'event') this.writers[t.name] = this.table(t.name, o.batchRows);
+    // a family not recorded has its (empty) tables with small batches: no columns of --batch-rows rows
+    const rows = (group?: string) => (group === undefined || o.events.includes(group) ? o.batchRows : UNRECORDED_BATCH_ROWS);
+    for (const t of TABLES) if (t.role === 'event') this.writers[t.name] = this.table(t.name, rows(t.group));
     this.anchors = this.table('clock_anchors', 4096);
     this.decoder = new Decoder(this.writers, pidMax());
     this.losses = new LossTracker(this.decoder, this.table('losses', 4096));

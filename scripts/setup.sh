@@ -8,7 +8,7 @@ APT_PACKAGES=(
   libbpf-dev libbpf1 bpftool # libbpf headers + library (loaded with koffi), vmlinux.h generation
   linux-libc-dev libelf-dev zlib1g-dev
   protobuf-compiler          # protoc: Perfetto proto codegen and export tests
-  trace-cmd linux-perf bpftrace  # peers for `npm run bench`
+  trace-cmd linux-perf bpftrace time  # peers for `npm run bench` (GNU time: the fixed-cost figures)
   util-linux                 # setpriv (unprivileged-path test)
   libzstd1 liblz4-1          # Arrow body compression of captures (loaded with koffi: formats/codec.ts)
 )
