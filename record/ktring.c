@@ -16,6 +16,10 @@
 #define RB_BUSY_BIT (1U << 31)
 #define RB_DISCARD_BIT (1U << 30)
 #define RB_HDR_SZ 8
+/* Data mapped at a time. The kernel maps every page of a mapping at mmap
+ * time, so mapping the whole (doubled) data area would make all of it
+ * resident in this process: 128 MB of RSS for a 64 MB ring. */
+#define KT_WINDOW (2UL << 20)
 
 struct ktring {
 	int fd;
@@ -23,9 +27,12 @@ struct ktring {
 	size_t size; /* data area size, power of two */
 	unsigned long *consumer_pos;
 	unsigned long *producer_pos;
-	uint8_t *data;
 	void *cons_map;
-	void *prod_map;
+	void *prod_map; /* the producer page */
+	/* data offsets [win_off, win_off + win_len) of the doubled data area, mapped at win */
+	uint8_t *win;
+	size_t win_off;
+	size_t win_len;
 };
 
 struct ktring *ktring_open(int map_fd, uint64_t size)
@@ -39,19 +46,44 @@ struct ktring *ktring_open(int map_fd, uint64_t size)
 	r->cons_map = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
 	if (r->cons_map == MAP_FAILED)
 		goto fail;
-	/* producer page + data mapped twice by the kernel for wrap-around */
-	r->prod_map = mmap(NULL, r->page + 2 * size, PROT_READ, MAP_SHARED, map_fd, r->page);
+	r->prod_map = mmap(NULL, r->page, PROT_READ, MAP_SHARED, map_fd, r->page);
 	if (r->prod_map == MAP_FAILED) {
 		munmap(r->cons_map, r->page);
 		goto fail;
 	}
 	r->consumer_pos = r->cons_map;
 	r->producer_pos = r->prod_map;
-	r->data = (uint8_t *)r->prod_map + r->page;
 	return r;
 fail:
 	free(r);
 	return NULL;
+}
+
+/*
+ * The address of data offset pos (< size) with len bytes readable after it,
+ * moving the window when they are outside it. The kernel maps the data area
+ * twice in a row, so a record that wraps around is contiguous from pos.
+ * NULL if the window cannot be mapped (the records stay in the ring).
+ */
+static uint8_t *ktring_at(struct ktring *r, size_t pos, size_t len)
+{
+	if (r->win && pos >= r->win_off && pos + len <= r->win_off + r->win_len)
+		return r->win + (pos - r->win_off);
+	if (r->win)
+		munmap(r->win, r->win_len);
+	r->win = NULL;
+	size_t start = pos & ~(r->page - 1);
+	size_t need = (pos + len - start + r->page - 1) & ~(r->page - 1);
+	size_t wlen = need > KT_WINDOW ? need : KT_WINDOW;
+	if (wlen > 2 * r->size - start)
+		wlen = 2 * r->size - start;
+	void *w = mmap(NULL, wlen, PROT_READ, MAP_SHARED, r->fd, 2 * r->page + start);
+	if (w == MAP_FAILED)
+		return NULL;
+	r->win = w;
+	r->win_off = start;
+	r->win_len = wlen;
+	return r->win + (pos - start);
 }
 
 /*
@@ -66,7 +98,10 @@ int64_t ktring_drain(struct ktring *r, uint8_t *out, uint64_t cap, uint32_t *n_r
 	uint64_t off = 0;
 	uint32_t n = 0;
 	while (cons < prod) {
-		uint32_t *hdr = (uint32_t *)(r->data + (cons & (r->size - 1)));
+		size_t pos = cons & (r->size - 1);
+		uint32_t *hdr = (uint32_t *)ktring_at(r, pos, RB_HDR_SZ);
+		if (!hdr)
+			break;
 		uint32_t len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		if (len & RB_BUSY_BIT)
 			break;
@@ -76,10 +111,13 @@ int64_t ktring_drain(struct ktring *r, uint8_t *out, uint64_t cap, uint32_t *n_r
 			uint64_t need = 8 + ((dlen + 7) & ~7ULL);
 			if (off + need > cap)
 				break;
+			uint8_t *rec = ktring_at(r, pos, RB_HDR_SZ + dlen);
+			if (!rec)
+				break;
 			uint32_t *o = (uint32_t *)(out + off);
 			o[0] = dlen;
 			o[1] = 0;
-			memcpy(out + off + 8, (uint8_t *)hdr + RB_HDR_SZ, dlen);
+			memcpy(out + off + 8, rec + RB_HDR_SZ, dlen);
 			off += need;
 			n++;
 		}
@@ -94,7 +132,9 @@ void ktring_close(struct ktring *r)
 {
 	if (!r)
 		return;
-	munmap(r->prod_map, r->page + 2 * r->size);
+	if (r->win)
+		munmap(r->win, r->win_len);
+	munmap(r->prod_map, r->page);
 	munmap(r->cons_map, r->page);
 	free(r);
 }
