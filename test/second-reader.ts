@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { iterStreamFile } from '../dist/formats/reader.js';
+import { Header, parseMessage } from '../dist/formats/ipc.js';
 
 /** rows per file as Polars and as ktape read them, and the manifest's rows per table */
 export function readBoth(dir: string) {
@@ -20,4 +21,21 @@ export function readBoth(dir: string) {
     out.push({ file: f, polars: df.height, ktape: rows, columns: df.columns });
   }
   return { manifest, files: out };
+}
+
+/** The body codecs of a stream file's batches, read from each message's BodyCompression ('none': uncompressed). */
+export function bodyCodecs(path: string): Set<string> {
+  const b = readFileSync(path);
+  const out = new Set<string>();
+  for (let pos = 0; pos + 8 <= b.length; ) {
+    const len = b.readInt32LE(pos + 4);
+    if (len === 0) break;
+    const m = parseMessage(b.subarray(pos + 8, pos + 8 + len));
+    if (m.header === Header.RecordBatch) {
+      const c = m.fb.table(m.table, 3);
+      out.add(c ? ['lz4', 'zstd'][m.fb.scalar(c, 0, m.fb.u8, 0)] : 'none');
+    }
+    pos += 8 + len + m.bodyLength;
+  }
+  return out;
 }
