@@ -399,7 +399,7 @@ async function runKtape(c: Ctx, w: Workload, n: number, rep: number, noStacks = 
   if (k) {
     s.events = k.events_total;
     s.lost = k.lost;
-    s.eventBytes = s.eventBytesRaw = k.bytes;
+    s.eventBytes = s.eventBytesRaw = k.bytes; // on disk as recorded (zstd-compressed by default); raw not reported by ktape
     s.captureBytes = diskBytes(dir);
     s.toolCpuNs = toolCpu(outer, inner);
     try {
@@ -928,7 +928,7 @@ export function formatRecordBench(r: RecordBenchResult): string {
         x.perfEvent === x.tracecmdEvent ? x.tracecmdEvent : `${x.tracecmdEvent} / ${x.perfEvent}`,
       ]);
     out.push('');
-    out.push(table(k, 'Bytes on disk per event, per kind (ktape uncompressed Arrow; target sched_switch <= 24)'));
+    out.push(table(k, 'Bytes on disk per event, per kind (ktape Arrow as recorded: zstd by default, formats/codec.ts; target sched_switch <= 24)'));
   }
   if (r.sustained.length) {
     const s: string[][] = [['run', 'secs', 'calls', 'events', 'lost', 'events/s', 'recorder CPU %', 'bytes']];
