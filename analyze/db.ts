@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, readdirSync, rmSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { readManifest } from '../formats/reader.js';
@@ -158,6 +158,15 @@ export function duckMemoryLimit(limit: string): string {
   const u = m[2].toLowerCase();
   const mult = u === 'b' ? 1 : u.endsWith('ib') ? 1024 ** ('kmgt'.indexOf(u[0]) + 1) : 1000 ** ('kmgt'.indexOf(u[0]) + 1);
   return `${Math.max(64, Math.floor((Number(m[1]) * mult * 0.55) / 2 ** 20))}MiB`;
+}
+
+/**
+ * The budget when no --memory-limit is given: a quarter of the machine's memory, at most 4 GiB, of which
+ * DuckDB gets its share (duckMemoryLimit) and spills the rest to a private temporary directory. DuckDB's
+ * own default is 80% of RAM: a 47M-event capture reached 5.4 GB RSS with it.
+ */
+export function defaultMemoryLimit(ram = totalmem()): string {
+  return `${Math.max(256, Math.floor(Math.min(4 * 2 ** 30, ram / 4) / 2 ** 20))}MiB`;
 }
 
 /** Captures above this size load into a temporary database file instead of memory. */
@@ -333,18 +342,19 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
   const manifest = readManifest(dir);
   const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${printable(m)}\n`));
   const key = fingerprint(dir, manifest);
-  const config: Record<string, string> = {};
-  if (opts.memoryLimit) config.memory_limit = duckMemoryLimit(opts.memoryLimit);
+  const config: Record<string, string> = { memory_limit: duckMemoryLimit(opts.memoryLimit ?? defaultMemoryLimit()) };
   if (opts.threads) config.threads = String(opts.threads);
 
   let path = ':memory:';
   let cleanup = () => {};
   if (opts.db) {
     path = opts.db;
-  } else if (opts.memoryLimit || captureBytes(dir) > IN_MEMORY_MAX_BYTES) {
+  } else {
+    // spilled data holds the capture: a private (0700) directory, never DuckDB's default ./.tmp
     const t = mkdtempSync(join(tmpdir(), 'ktape-db-'));
-    path = join(t, 'capture.duckdb');
     cleanup = () => rmSync(t, { recursive: true, force: true });
+    config.temp_directory = join(t, 'spill');
+    if (opts.memoryLimit || captureBytes(dir) > IN_MEMORY_MAX_BYTES) path = join(t, 'capture.duckdb');
   }
 
   const open = async () => {
@@ -354,6 +364,7 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
       if (opts.db) for (const f of [path, `${path}.wal`]) if (existsSync(f)) chmodSync(f, 0o600);
       return { inst, conn: await inst.connect() };
     } catch (e) {
+      cleanup();
       if (opts.memoryLimit && /memory/i.test(String((e as Error).message)))
         throw new UsageError(`--memory-limit ${opts.memoryLimit}: DuckDB refused it (${(e as Error).message}); use a size like 2GB`);
       throw new UsageError(`--db ${path}: cannot open it as a DuckDB database (${(e as Error).message.split('\n')[0]}); pass a new file name`, 'E_DB_OPEN');

@@ -25,7 +25,11 @@ function memLimit(v: string): string {
 const dbOptions = (c: Command) =>
   c
     .option('--db <file>', 'keep the loaded database in FILE and reuse it while the capture is unchanged')
-    .option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB', memLimit);
+    .option(
+      '--memory-limit <size>',
+      'memory for the analysis, e.g. 2GB (default: a quarter of RAM, at most 4GiB); DuckDB gets 55% of it and spills the rest to a private temporary directory',
+      memLimit,
+    );
 
 /** Open with progress on a TTY. */
 async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
