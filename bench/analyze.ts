@@ -1,15 +1,15 @@
 /**
- * Analyzer benchmark (issue 3): load rows/s, and the cpu and sched-latency
- * reports on a capture of >= 10M events, cold (load + report, fresh process)
- * and warm (--db cache), side by side with `perf sched latency` and
- * `perf sched timehist -s` over a perf capture of the same workload.
- * Workload: `ktape-workload pingpong N` (a context-switch storm).
- * Prints figures; never asserts.
+ * Analyzer benchmark (issue 10, goals 5 and 6): the cpu and sched-latency reports, cold (load + report in a
+ * fresh process) and warm (--db cache), side by side with `perf sched latency` and `perf sched timehist -s`
+ * over perf's capture of the same workload, at three sizes (about 1M, 5M and 15M ktape events), because
+ * fixed start-up costs dominate small captures. Every run is a child process under /usr/bin/time, so the
+ * wall time and peak RSS are the command's own. Reps of one size run interleaved (ktape, perf, ktape, ...).
+ * Workload: `ktape-workload pingpong N` (a context-switch storm). Prints figures; never asserts.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pkgPath } from '../record/paths.js';
-import { run, which } from './lib.js';
+import { fx, median, run, table, which } from './lib.js';
 
 export interface BenchAnalyzeOptions {
   quick?: boolean;
@@ -18,23 +18,71 @@ export interface BenchAnalyzeOptions {
   log?: (s: string) => void;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+interface Timed {
+  ms: number;
+  rssMb: number;
+}
 
-export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<object> {
-  const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
-  const work = opts.workdir ?? join(process.env.TMPDIR ?? '/tmp', `ktape-bench-analyze-${process.pid}`);
-  mkdirSync(work, { recursive: true });
-  const reps = Math.max(1, opts.quick ? 1 : Math.min(opts.reps ?? 3, 3));
-  // 3 to 6 sched events per round trip (depends on whether the two threads share a CPU): 2.5M round trips ≥ 10M events
-  const trips = Number(process.env.KTAPE_BENCH_ANALYZE_TRIPS ?? (opts.quick ? 150_000 : 2_500_000));
+/** one command under /usr/bin/time: wall ms and peak RSS (MiB); throws if it fails */
+async function timed(cmd: string, args: string[]): Promise<Timed> {
+  const r = await run('/usr/bin/time', ['-f', 'ktape-bench-rss %M', cmd, ...args]);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  const m = /ktape-bench-rss (\d+)/.exec(r.stderr);
+  return { ms: r.wallNs / 1e6, rssMb: m ? Number(m[1]) / 1024 : NaN };
+}
+
+const med = (xs: Timed[]): Timed => ({ ms: median(xs.map((x) => x.ms)), rssMb: median(xs.map((x) => x.rssMb)) });
+
+/** the commands measured at one size, by name, each a function that runs it once */
+type Runs = Record<string, () => Promise<Timed>>;
+
+function ktapeRuns(cli: string, cap: string, db: string): Runs {
+  const k = (args: string[]) => () => timed(process.execPath, [cli, ...args]);
+  return {
+    'ktape cpu cold': k(['analyze', cap, 'cpu', '--json']),
+    'ktape sched-latency cold': k(['analyze', cap, 'sched-latency', '--json']),
+    'ktape cpu warm (--db)': k(['analyze', cap, 'cpu', '--json', '--db', db]),
+    'ktape sched-latency warm (--db)': k(['analyze', cap, 'sched-latency', '--json', '--db', db]),
+  };
+}
+
+async function ktapeEvents(cli: string, cap: string): Promise<{ events: number; lost: number }> {
+  const r = await run(process.execPath, [
+    cli,
+    'query',
+    cap,
+    'SELECT (SELECT sum(events) FROM event_counts) AS events, (SELECT coalesce(sum(count), 0) FROM losses) AS lost',
+    '--json',
+  ]);
+  if (r.code !== 0) throw new Error(`ktape query: ${r.stderr.trim()}`);
+  const [row] = JSON.parse(r.stdout);
+  return { events: Number(row.events), lost: Number(row.lost) };
+}
+
+async function perfEvents(pdata: string): Promise<number> {
+  const st = await run('perf', ['report', '-i', pdata, '--stats']);
+  const m = /SAMPLE events:\s+(\d+)/.exec(st.stdout);
+  return m ? Number(m[1]) : NaN;
+}
+
+interface SizeResult {
+  trips: number;
+  ktape_events: number;
+  ktape_lost: number;
+  perf_events: number | null;
+  runs: Record<string, Timed & { mevents_per_s: number }>;
+  error?: string;
+}
+
+/** Record the workload with ktape and perf at one size, then run every command `reps` times, interleaved. */
+async function benchSize(trips: number, reps: number, work: string, log: (s: string) => void): Promise<SizeResult> {
   const cli = pkgPath('dist/cli/main.js');
   const wl = pkgPath('build/ktape-workload');
-  const cap = join(work, 'cap');
-  const db = join(work, 'cap.duckdb');
+  const cap = join(work, `cap-${trips}`);
+  const db = join(work, `cap-${trips}.duckdb`);
+  const pdata = join(work, `perf-${trips}.data`);
   rmSync(cap, { recursive: true, force: true });
-  rmSync(db, { force: true });
-
-  log(`analyze bench: recording pingpong ${trips} with ktape (sched,task)`);
+  log(`analyze bench: recording pingpong ${trips} with ktape (sched,task) and perf sched record`);
   const rec = await run(process.execPath, [
     cli,
     'record',
@@ -50,104 +98,72 @@ export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<obje
     'pingpong',
     String(trips),
   ]);
-  if (rec.code !== 0)
-    return { error: `ktape record failed: ${rec.stderr.trim()}`, text: `analyze bench skipped: ktape record failed (${rec.stderr.trim().split('\n')[0]})` };
-
-  // load rows/s, in process (no node startup, no report)
-  const { openCapture } = await import('../analyze/db.js');
-  const loads: number[] = [];
-  let rows = 0;
-  for (let i = 0; i < reps; i++) {
-    const c = await openCapture(cap);
-    rows = Object.values(c.loaded!.rows).reduce((a, b) => a + b, 0);
-    loads.push(c.loaded!.ms);
-    c.close();
-  }
-  const c0 = await openCapture(cap);
-  const [{ events, lost }] = await c0.query<{ events: number; lost: number }>(
-    `SELECT (SELECT sum(events) FROM event_counts) AS events, (SELECT coalesce(sum(count), 0) FROM losses) AS lost`,
-  );
-  c0.close();
-  const loadMs = median(loads);
-
-  const time = async (args: string[]) => {
-    const ts: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const r = await run(process.execPath, [cli, ...args]);
-      if (r.code !== 0) throw new Error(`ktape ${args.join(' ')}: ${r.stderr.trim()}`);
-      ts.push(r.wallNs / 1e6);
-    }
-    return median(ts);
-  };
-  const res: Record<string, number | null> = {};
-  for (const rep of ['cpu', 'sched-latency']) {
-    log(`analyze bench: ${rep} cold`);
-    res[`${rep}_cold_ms`] = await time(['analyze', cap, rep, '--json']);
-    rmSync(db, { force: true });
-    const build = await run(process.execPath, [cli, 'analyze', cap, rep, '--json', '--db', db]);
-    res[`${rep}_db_build_ms`] = build.wallNs / 1e6;
-    log(`analyze bench: ${rep} warm`);
-    res[`${rep}_warm_ms`] = await time(['analyze', cap, rep, '--json', '--db', db]);
-  }
-
-  // perf over the same workload
-  const perf: Record<string, number | string | null> = { perf_sched_latency_ms: null, perf_sched_timehist_ms: null, perf_events: null };
+  if (rec.code !== 0) throw new Error(`ktape record failed: ${rec.stderr.trim().split('\n')[0]}`);
+  const { events, lost } = await ktapeEvents(cli, cap);
+  const runs: Runs = ktapeRuns(cli, cap, db);
+  let perfN: number | null = null;
   if (which('perf')) {
-    const pdata = join(work, 'perf.data');
-    log(`analyze bench: perf sched record pingpong ${trips}`);
     const pr = await run('perf', ['sched', 'record', '-o', pdata, '--', wl, 'pingpong', String(trips)]);
     if (pr.code === 0 && existsSync(pdata)) {
-      const st = await run('perf', ['report', '-i', pdata, '--stats']);
-      const m = /SAMPLE events:\s+(\d+)/.exec(st.stdout);
-      perf.perf_events = m ? Number(m[1]) : null;
-      const lat: number[] = [],
-        th: number[] = [];
-      for (let i = 0; i < reps; i++) {
-        lat.push((await run('perf', ['sched', 'latency', '-i', pdata])).wallNs / 1e6);
-        th.push((await run('perf', ['sched', 'timehist', '-s', '-i', pdata])).wallNs / 1e6);
-      }
-      perf.perf_sched_latency_ms = median(lat);
-      perf.perf_sched_timehist_ms = median(th);
-      rmSync(pdata, { force: true });
-    } else perf.error = `perf sched record failed: ${pr.stderr.trim().split('\n').slice(-1)[0]}`;
-  } else perf.error = 'perf not installed';
-
-  const evs = (n: number | null | undefined, ms: number | null | undefined) => (n && ms ? n / (ms / 1000) / 1e6 : null);
-  const out: Record<string, any> = {
-    workload: `pingpong ${trips}`,
-    events,
-    lost,
-    rows_loaded: rows,
-    load_ms: loadMs,
-    load_rows_per_s: rows / (loadMs / 1000),
-    ...res,
-    ...perf,
-    cpu_cold_mevents_per_s: evs(events, res.cpu_cold_ms),
-    cpu_warm_mevents_per_s: evs(events, res.cpu_warm_ms),
-    sched_latency_cold_mevents_per_s: evs(events, res['sched-latency_cold_ms']),
-    sched_latency_warm_mevents_per_s: evs(events, res['sched-latency_warm_ms']),
-    perf_sched_latency_mevents_per_s: evs(perf.perf_events as number, perf.perf_sched_latency_ms as number),
-    perf_sched_timehist_mevents_per_s: evs(perf.perf_events as number, perf.perf_sched_timehist_ms as number),
-  };
-  const f = (x: number | null | undefined, d = 0) => (x === null || x === undefined ? '-' : x.toFixed(d));
-  const lines = [
-    `analyze: ${out.workload}, ${events} ktape events (${lost} lost), ${rows} rows loaded; perf capture ${out.perf_events ?? '-'} events`,
-    `  load                       ${f(loadMs)} ms   ${f(out.load_rows_per_s / 1e6, 2)} M rows/s`,
-    `  what                       time (ms)   M events/s`,
-    `  ktape cpu cold             ${f(res.cpu_cold_ms).padStart(9)}   ${f(out.cpu_cold_mevents_per_s, 2)}`,
-    `  ktape cpu warm (--db)      ${f(res.cpu_warm_ms).padStart(9)}   ${f(out.cpu_warm_mevents_per_s, 2)}`,
-    `  ktape sched-latency cold   ${f(res['sched-latency_cold_ms']).padStart(9)}   ${f(out.sched_latency_cold_mevents_per_s, 2)}`,
-    `  ktape sched-latency warm   ${f(res['sched-latency_warm_ms']).padStart(9)}   ${f(out.sched_latency_warm_mevents_per_s, 2)}`,
-    `  perf sched latency         ${f(perf.perf_sched_latency_ms as number).padStart(9)}   ${f(out.perf_sched_latency_mevents_per_s, 2)}`,
-    `  perf sched timehist -s     ${f(perf.perf_sched_timehist_ms as number).padStart(9)}   ${f(out.perf_sched_timehist_mevents_per_s, 2)}`,
-  ];
-  if (!opts.workdir) rmSync(work, { recursive: true, force: true });
-  else {
-    rmSync(cap, { recursive: true, force: true });
-    rmSync(db, { force: true });
+      perfN = await perfEvents(pdata);
+      runs['perf sched latency'] = () => timed('perf', ['sched', 'latency', '-i', pdata]);
+      runs['perf sched timehist -s'] = () => timed('perf', ['sched', 'timehist', '-s', '-i', pdata]);
+    } else log(`analyze bench: perf sched record failed: ${pr.stderr.trim().split('\n').slice(-1)[0]}`);
   }
-  const text = lines.join('\n');
-  return { ...out, text };
+  // build the --db caches once (not timed), so that the warm runs are warm
+  for (const rep of ['cpu', 'sched-latency']) await run(process.execPath, [cli, 'analyze', cap, rep, '--json', '--db', db]);
+  const got: Record<string, Timed[]> = {};
+  for (let i = 0; i < reps; i++) for (const [name, f] of Object.entries(runs)) (got[name] ??= []).push(await f());
+  rmSync(cap, { recursive: true, force: true });
+  rmSync(db, { force: true });
+  rmSync(pdata, { force: true });
+  const out: SizeResult['runs'] = {};
+  for (const [name, ts] of Object.entries(got)) {
+    const m = med(ts);
+    const n = name.startsWith('perf') ? (perfN ?? NaN) : events;
+    out[name] = { ...m, mevents_per_s: n / (m.ms / 1000) / 1e6 };
+  }
+  return { trips, ktape_events: events, ktape_lost: lost, perf_events: perfN, runs: out };
+}
+
+function render(sizes: SizeResult[]): string {
+  const rows = [['size', 'command', 'events', 'median ms', 'M events/s', 'peak RSS MB']];
+  for (const s of sizes) {
+    if (s.error) {
+      rows.push([`pingpong ${s.trips}`, `error: ${s.error}`, '', '', '', '']);
+      continue;
+    }
+    for (const [name, r] of Object.entries(s.runs)) {
+      const n = name.startsWith('perf') ? s.perf_events : s.ktape_events;
+      rows.push([`pingpong ${s.trips}`, name, String(n ?? '-'), fx(r.ms, 0), fx(r.mevents_per_s, 2), fx(r.rssMb, 0)]);
+    }
+  }
+  const notes = [
+    '  events: ktape rows of its event tables (sched_switch, sched_waking, sched_wait, task); perf: samples in its capture of the same workload.',
+    '  cold: a fresh `ktape analyze CAP REPORT --json` (load + report); warm: the same with --db after the cache was built; perf: `perf sched latency|timehist -s -i perf.data`.',
+    '  peak RSS: /usr/bin/time %M of the command. Lost ktape events: ' + sizes.map((s) => `${s.trips}: ${s.ktape_lost}`).join(', '),
+  ];
+  return `${table(rows, 'analyze: ktape reports against perf sched, at three sizes')}\n${notes.join('\n')}`;
+}
+
+export async function benchAnalyze(opts: BenchAnalyzeOptions = {}): Promise<object> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(`${s}\n`));
+  const work = opts.workdir ?? join(process.env.TMPDIR ?? '/tmp', `ktape-bench-analyze-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  const reps = Math.max(1, opts.quick ? 1 : Math.min(opts.reps ?? 3, 3));
+  // 4 to 6 sched events per round trip (whether the two threads share a CPU): ~1M, 5M and 15M events
+  const env = process.env.KTAPE_BENCH_ANALYZE_TRIPS;
+  const trips = env ? env.split(',').map(Number) : opts.quick ? [20_000, 100_000, 300_000] : [200_000, 1_000_000, 3_000_000];
+  const sizes: SizeResult[] = [];
+  for (const t of trips) {
+    try {
+      sizes.push(await benchSize(t, reps, work, log));
+    } catch (e) {
+      sizes.push({ trips: t, ktape_events: 0, ktape_lost: 0, perf_events: null, runs: {}, error: (e as Error).message });
+    }
+  }
+  if (!opts.workdir) rmSync(work, { recursive: true, force: true });
+  return { sizes, text: render(sizes) };
 }
 
 // direct run: node dist/bench/analyze.js [--quick]
