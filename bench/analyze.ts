@@ -141,7 +141,7 @@ function render(sizes: SizeResult[]): string {
   const notes = [
     '  events: ktape rows of its event tables (sched_switch, sched_waking, sched_wait, task); perf: samples in its capture of the same workload.',
     '  cold: a fresh `ktape analyze CAP REPORT --json` (load + report); warm: the same with --db after the cache was built; perf: `perf sched latency|timehist -s -i perf.data`.',
-    '  peak RSS: /usr/bin/time %M of the command. Lost ktape events: ' + sizes.map((s) => `${s.trips}: ${s.ktape_lost}`).join(', '),
+    `  peak RSS: /usr/bin/time %M of the command. Lost ktape events: ${sizes.map((s) => `${s.trips}: ${s.ktape_lost}`).join(', ')}`,
   ];
   return `${table(rows, 'analyze: ktape reports against perf sched, at three sizes')}\n${notes.join('\n')}`;
 }
