@@ -1,0 +1,96 @@
+/**
+ * What recording a command costs before and after it runs, as work rather
+ * than time (the time is bench/record.ts's fixed-cost figure): the recorder
+ * loads no analyzer (DuckDB's native library), maps a window of the ring
+ * rather than all of it, loads only the selected families' programs, and
+ * reads no kernel symbols when nothing recorded holds a kernel address.
+ * Ground truth is the kernel's view of the recorder process: /proc/PID/maps
+ * and /proc/PID/fd.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest, readTable } from '../../dist/formats/reader.js';
+import { PROGRAMS } from '../../dist/record/bpf.js';
+import { CLI, ktape, privilegedSkipReason, tmp } from '../helpers.js';
+
+const skipOutsideCI = privilegedSkipReason();
+const RING_MB = 64;
+
+const rows = (dir: string, t: string) => readTable(dir, t).batches.reduce((n, b) => n + b.numRows, 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The manifest once the workload is running (its pid is written before it is released). */
+async function liveManifest(dir: string, timeoutMs = 60_000): Promise<any> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+      if (m.workload?.pid > 0) return m;
+    } catch {
+      // not written yet
+    }
+    if (Date.now() - t0 > timeoutMs) throw new Error(`no live manifest in ${dir}`);
+    await sleep(20);
+  }
+}
+
+/** Bytes of the recorder's mappings of BPF maps (the ring's consumer and producer pages and its data window). */
+function bpfMapBytes(maps: string): number {
+  let n = 0;
+  for (const line of maps.split('\n')) {
+    if (!line.endsWith('anon_inode:bpf-map')) continue;
+    const [lo, hi] = line.split(' ')[0].split('-');
+    n += Number.parseInt(hi, 16) - Number.parseInt(lo, 16);
+  }
+  return n;
+}
+
+function bpfProgFds(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:bpf-prog') n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+describe.skipIf(skipOutsideCI)('record: the fixed cost of recording a command', () => {
+  it('--events task,sched -- sleep: no DuckDB, a window of the ring mapped, only task and sched programs, no kernel symbols', async () => {
+    const dir = join(tmp(), 'noop');
+    const child = spawn(process.execPath, [CLI, 'record', '-q', '-o', dir, '--buffer-mb', String(RING_MB), '--events', 'task,sched', '--', 'sleep', '600'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const m = await liveManifest(dir);
+    const pid = m.recorder_tgid as number;
+    const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+    const progs = bpfProgFds(pid);
+    child.kill('SIGINT');
+    expect(await done, stderr).toBe(0);
+
+    expect(maps, 'the recorder does not load the analyzer').not.toMatch(/libduckdb/);
+    const mapped = bpfMapBytes(maps);
+    expect(mapped, 'ring pages mapped').toBeGreaterThan(0);
+    expect(mapped, `ring pages mapped (the whole ring would be ${2 * RING_MB} MiB)`).toBeLessThan((RING_MB / 8) << 20);
+    // with a command, task_newtask and task_free follow its children whatever is recorded
+    const selected = Object.values(PROGRAMS).filter((p) => p.group === 'task' || p.group === 'sched');
+    expect(progs, 'BPF programs loaded').toBe(selected.length);
+    expect(progs).toBeLessThan(Object.keys(PROGRAMS).length);
+
+    const man = readManifest(dir);
+    expect(man.complete).toBe(true);
+    expect(man.options.kallsyms, 'the default').toBe('used');
+    expect(existsSync(join(dir, 'kallsyms.0000.arrows')), 'kallsyms table file').toBe(true);
+    expect(rows(dir, 'kallsyms'), 'no kernel address recorded: no symbols').toBe(0);
+    expect(rows(dir, 'process_snapshot')).toBeGreaterThan(0);
+    const a = ktape(['analyze', dir, '--json']);
+    expect(a.status, a.stderr).toBe(0);
+  });
+});
