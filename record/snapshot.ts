@@ -111,66 +111,54 @@ export interface Sym {
   module: string | null;
 }
 
-/** The text symbols (t, T, w, W) of /proc/kallsyms in file order: their lines and addresses. Requires kptr access (root). */
-function textSymbols(): { lines: string[]; addrs: BigUint64Array } {
-  const lines: string[] = [];
-  for (const line of (read('/proc/kallsyms') ?? '').split('\n')) {
-    const type = line[line.indexOf(' ') + 1];
-    if (type === 't' || type === 'T' || type === 'w' || type === 'W') lines.push(line);
-  }
-  const addrs = new BigUint64Array(lines.length);
-  for (let i = 0; i < lines.length; i++) addrs[i] = BigInt(`0x${lines[i].slice(0, lines[i].indexOf(' '))}`);
-  return { lines, addrs };
-}
-
-function toSym(line: string, addr: bigint): Sym {
-  const a = line.indexOf(' ');
-  const rest = line.slice(a + 3);
-  const tab = rest.indexOf('\t');
-  return { addr, type: line[a + 1], name: tab < 0 ? rest : rest.slice(0, tab), module: tab < 0 ? null : rest.slice(tab + 1).replace(/^\[|\]$/g, '') };
-}
-
-/** Line indexes by address (ties in file order), symbols at address 0 (kptr hidden) left out. */
-function byAddress(addrs: BigUint64Array): number[] {
-  const order: number[] = [];
-  for (let i = 0; i < addrs.length; i++) if (addrs[i] !== 0n) order.push(i);
-  return order.sort((x, y) => (addrs[x] < addrs[y] ? -1 : addrs[x] > addrs[y] ? 1 : x - y));
-}
-
-/** Every text symbol from /proc/kallsyms, sorted by address (--kallsyms full). */
+/** Text symbols from /proc/kallsyms, sorted by address. Requires kptr access (root). */
 export function kallsyms(): Sym[] {
-  const { lines, addrs } = textSymbols();
-  return byAddress(addrs).map((i) => toSym(lines[i], addrs[i]));
+  const text = read('/proc/kallsyms') ?? '';
+  const out: Sym[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const a = line.indexOf(' ');
+    const type = line[a + 1];
+    if (type !== 't' && type !== 'T' && type !== 'w' && type !== 'W') continue;
+    const rest = line.slice(a + 3);
+    const tab = rest.indexOf('\t');
+    const name = tab < 0 ? rest : rest.slice(0, tab);
+    const module = tab < 0 ? null : rest.slice(tab + 1).replace(/^\[|\]$/g, '');
+    const addr = BigInt(`0x${line.slice(0, a)}`);
+    if (addr === 0n) continue;
+    out.push({ addr, type, name, module });
+  }
+  out.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
+  return out;
 }
 
 /**
  * Only the symbols that contain one of `addrs`, each with the symbol after it
  * (which bounds it), sorted by address (--kallsyms used). /proc/kallsyms is
- * not read at all when there is no address.
+ * not read at all when there is no address (nothing recorded holds one).
  */
 export function kallsymsCovering(addrs: Iterable<bigint>): Sym[] {
   const want = [...addrs];
   if (want.length === 0) return [];
-  const t = textSymbols();
-  const order = byAddress(t.addrs);
+  const all = kallsyms();
   const keep = new Set<number>();
   for (const a of want) {
     let lo = 0,
-      hi = order.length - 1,
+      hi = all.length - 1,
       best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (t.addrs[order[mid]] <= a) {
+      if (all[mid].addr <= a) {
         best = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     if (best >= 0) {
       keep.add(best);
-      if (best + 1 < order.length) keep.add(best + 1); // bounds the containing symbol
+      if (best + 1 < all.length) keep.add(best + 1); // bounds the containing symbol
     }
   }
-  return [...keep].sort((x, y) => x - y).map((k) => toSym(t.lines[order[k]], t.addrs[order[k]]));
+  return [...keep].sort((x, y) => x - y).map((i) => all[i]);
 }
 
 export function modules(): { name: string; addr: bigint; size: bigint }[] {
