@@ -33,10 +33,17 @@ export interface PerfettoContext extends ExportContext {
   writePacket(init: Record<string, unknown>): void;
   /** sequence flags for the next packet on ktape's own TrackEvent sequence */
   trackSeqFlags(): number;
-  /** a new TrackDescriptor on that sequence; returns its uuid */
-  track(name: string, description: string): bigint;
+  /** a new TrackDescriptor on that sequence; returns its uuid (opts: a child of `parent`, a counter track, a process's track) */
+  track(name: string, description: string, opts?: TrackOptions): bigint;
   /** count of outstanding allocations etc. a handler wants in the summary line */
   note(key: 'outstandingAllocs', n: number): void;
+}
+
+/** What a track is besides its name: nested under another track, a counter (and its unit), or a process's own track (by pid). */
+export interface TrackOptions {
+  parent?: bigint;
+  counter?: 'count' | 'bytes' | 'ns';
+  pid?: number;
 }
 
 /** Chrome JSON: one trace event per line; pid/tid pairs seen get their metadata from the core. */

@@ -16,11 +16,16 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { familyExports } from './families.js';
 import { F, FtraceWriter, L, SEQ_FTRACE } from './ftrace.js';
-import type { FamilyExport, PerfettoContext } from './handlers.js';
+import type { FamilyExport, PerfettoContext, TrackOptions } from './handlers.js';
 import { FileSink } from './output.js';
 import { openExport, type ExportOptions, type ExportSession } from './source.js';
 
 const SEQ_TRACK = 2;
+const COUNTER_UNIT = {
+  count: pb.CounterDescriptor_Unit.COUNT,
+  bytes: pb.CounterDescriptor_Unit.SIZE_BYTES,
+  ns: pb.CounterDescriptor_Unit.TIME_NS,
+} as const;
 const SEQ_INCREMENTAL_STATE_CLEARED = 1;
 const SEQ_NEEDS_INCREMENTAL_STATE = 2;
 const seq = (value: number) => ({ optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId' as const, value } });
@@ -66,9 +71,13 @@ class PerfettoOut {
     this.seq2Started = true;
     return SEQ_INCREMENTAL_STATE_CLEARED;
   }
-  track(name: string, description: string): bigint {
+  track(name: string, description: string, opts: TrackOptions = {}): bigint {
     const uuid = this.nextTrack++;
-    this.packet({ ...seq(SEQ_TRACK), data: { case: 'trackDescriptor', value: { uuid, staticOrDynamicName: { case: 'name', value: name }, description } } });
+    const value: Record<string, unknown> = { uuid, staticOrDynamicName: { case: 'name', value: name }, description };
+    if (opts.parent !== undefined) value.parentUuid = opts.parent;
+    if (opts.pid !== undefined) value.process = { pid: opts.pid };
+    if (opts.counter) value.counter = { unit: COUNTER_UNIT[opts.counter] };
+    this.packet({ ...seq(SEQ_TRACK), data: { case: 'trackDescriptor', value } });
     return uuid;
   }
 }
@@ -227,7 +236,7 @@ function context(s: ExportSession, out: PerfettoOut, opts: ExportOptions, lossSt
     },
     writePacket: (init) => out.packet(init),
     trackSeqFlags: () => out.seq2Flags(),
-    track: (name, description) => out.track(name, description),
+    track: (name, description, opts) => out.track(name, description, opts),
     note: (_key, n) => {
       out.outstanding += n;
     },

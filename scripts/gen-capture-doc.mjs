@@ -52,6 +52,7 @@ null.
 | 1.2 | table \`sched_wait\` (waits paired in the kernel with their switch-in); \`sched_switch.next_flags\` (migrations); \`losses.resume_tid\`, \`losses.resume_wait_from\`, \`losses.resume_woken\` |
 | 1.3 | tables \`signal_generate\`, \`signal_deliver\`, \`oom_victim\` (family \`signal\`); older captures load them empty |
 | 1.4 | batch bodies may be compressed (Arrow IPC body compression, ZSTD or LZ4_FRAME; see Compression); \`options.compress\` in the manifest; table schemas unchanged; ktape before 1.4 does not read compressed files |
+| 1.5 | tables \`block_rq\` and \`io_devices\` (family \`io\`: block requests); older captures load them empty |
 
 ## Compression
 

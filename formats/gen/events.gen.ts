@@ -1,9 +1,15 @@
-// DO NOT EDIT. Generated from bpf/events.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
+// DO NOT EDIT. Generated from bpf/events.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 3;
 export const KT_COMM_LEN = 16;
 export const KT_KIND_MAX = 32;
+export const KT_IO_F_SYNC = 1;
+export const KT_IO_F_META = 2;
+export const KT_IO_F_FUA = 4;
+export const KT_IO_F_PREFLUSH = 8;
+export const KT_IO_F_RAHEAD = 16;
+export const KT_IO_F_BACKGROUND = 32;
 export const KT_STACK_DEPTH = 64;
 export const KT_NEXT_WAIT = 1;
 export const KT_NEXT_WOKEN = 2;
@@ -17,6 +23,10 @@ export const KT_STAT_STACK_ERROR = 1;
 export const KT_STAT_FILTER_FULL = 2;
 export const KT_STAT_RESCUED = 16;
 export const KT_STAT_MAX = 48;
+export const KT_IO_START = 18;
+export const KT_IO_INSERT = 19;
+export const KT_IO_ISSUE = 20;
+export const KT_IO_COMPLETE = 21;
 export const KT_KMALLOC = 11;
 export const KT_KFREE = 12;
 export const KT_KMEM_CACHE_ALLOC = 13;
@@ -40,6 +50,7 @@ export const SIZEOF = {
   kt_hdr: 16,
   kt_loss: 24,
   kt_config: 32,
+  kt_io_rq: 88,
   kt_kmem_config: 8,
   kt_kmem_alloc: 64,
   kt_kmem_free: 40,
@@ -78,6 +89,22 @@ export const OFF = {
     follow_children: 8,
     filter_comm: 12,
     comm: 16,
+  },
+  kt_io_rq: {
+    h: 0,
+    tgid: 16,
+    dev: 20,
+    rq: 24,
+    sector: 32,
+    bytes: 40,
+    op: 44,
+    flags: 48,
+    status: 52,
+    done: 56,
+    sub_tid: 60,
+    sub_tgid: 64,
+    _pad0: 68,
+    sub_comm: 72,
   },
   kt_kmem_config: {
     stacks: 0,
@@ -242,6 +269,22 @@ export const FSIZE = {
     filter_comm: 4,
     comm: 16,
   },
+  kt_io_rq: {
+    h: 16,
+    tgid: 4,
+    dev: 4,
+    rq: 8,
+    sector: 8,
+    bytes: 4,
+    op: 4,
+    flags: 4,
+    status: 4,
+    done: 4,
+    sub_tid: 4,
+    sub_tgid: 4,
+    _pad0: 4,
+    sub_comm: 16,
+  },
   kt_kmem_config: {
     stacks: 4,
     _pad0: 4,
@@ -404,6 +447,22 @@ export const FTYPE = {
     follow_children: 'u32',
     filter_comm: 'u32',
     comm: 'char',
+  },
+  kt_io_rq: {
+    h: 'struct',
+    tgid: 'u32',
+    dev: 'u32',
+    rq: 'u64',
+    sector: 'u64',
+    bytes: 'u32',
+    op: 'u32',
+    flags: 'u32',
+    status: 's32',
+    done: 'u32',
+    sub_tid: 'u32',
+    sub_tgid: 'u32',
+    _pad0: 'u32',
+    sub_comm: 'char',
   },
   kt_kmem_config: {
     stacks: 'u32',

@@ -21,6 +21,13 @@
  *                    with it pending, SIGKILL and SIGTERM to children (wait
  *                    status), SIGUSR1 to a reaped child (ESRCH); reports what
  *                    it sent and what it received
+ *   io DIR [N]       block I/O of known sizes on the file system of DIR (the
+ *                    real disk, not a tmpfs): N (default 8) O_DIRECT writes of
+ *                    64 KiB to a preallocated file, fsync, 2N O_DIRECT reads
+ *                    of 32 KiB of it, then a buffered write of 256 KiB to a
+ *                    second file and fsync; reports its counts and
+ *                    /proc/self/io read_bytes and write_bytes, then removes
+ *                    the files
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -33,6 +40,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -353,6 +361,71 @@ static int do_signals(long n)
 	return 0;
 }
 
+/* /proc/self/io: the kernel's own count of bytes this process made the block layer read and write */
+static void read_proc_io(long long *rd, long long *wr)
+{
+	char line[128];
+	*rd = *wr = -1;
+	FILE *f = fopen("/proc/self/io", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "read_bytes: %lld", rd);
+		sscanf(line, "write_bytes: %lld", wr);
+	}
+	fclose(f);
+}
+
+#define IO_DIRECT_WRITE (64 << 10)
+#define IO_DIRECT_READ (32 << 10)
+#define IO_BUFFERED (256 << 10)
+
+/* O_DIRECT: N writes of 64 KiB, fsync, 2N reads of 32 KiB; then 256 KiB buffered and fsync */
+static int do_io(const char *dir, long n)
+{
+	char direct[4096], buffered[4096];
+	snprintf(direct, sizeof(direct), "%s/ktape-io-%d.direct", dir, getpid());
+	snprintf(buffered, sizeof(buffered), "%s/ktape-io-%d.buffered", dir, getpid());
+	void *buf;
+	if (posix_memalign(&buf, 4096, IO_BUFFERED)) {
+		perror("posix_memalign");
+		return 1;
+	}
+	memset(buf, 0x5a, IO_BUFFERED);
+	int fd = open(direct, O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0600);
+	if (fd < 0 || fallocate(fd, 0, 0, (off_t)n * IO_DIRECT_WRITE) || fsync(fd)) {
+		perror(direct);
+		return 1;
+	}
+	long long wb = 0, rb = 0, bb = 0;
+	long wops = 0, rops = 0;
+	for (long i = 0; i < n; i++, wops++)
+		wb += pwrite(fd, buf, IO_DIRECT_WRITE, (off_t)i * IO_DIRECT_WRITE);
+	if (fsync(fd)) {
+		perror("fsync");
+		return 1;
+	}
+	for (long i = 0; i < 2 * n; i++, rops++)
+		rb += pread(fd, buf, IO_DIRECT_READ, (off_t)i * IO_DIRECT_READ);
+	close(fd);
+	int bfd = open(buffered, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (bfd < 0 || (bb = write(bfd, buf, IO_BUFFERED)) != IO_BUFFERED || fsync(bfd)) {
+		perror(buffered);
+		return 1;
+	}
+	close(bfd);
+	long long prd, pwr;
+	read_proc_io(&prd, &pwr);
+	unlink(direct);
+	unlink(buffered);
+	free(buf);
+	printf("{\"mode\":\"io\",\"pid\":%d,\"tid\":%d,\"direct_write_ops\":%ld,\"direct_write_bytes\":%lld,"
+	       "\"direct_read_ops\":%ld,\"direct_read_bytes\":%lld,\"buffered_write_bytes\":%lld,"
+	       "\"proc_read_bytes\":%lld,\"proc_write_bytes\":%lld}\n",
+	       getpid(), gettid_(), wops, wb, rops, rb, bb, prd, pwr);
+	return wb == (long long)n * IO_DIRECT_WRITE && rb == (long long)n * IO_DIRECT_WRITE ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -407,7 +480,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -419,6 +492,8 @@ int main(int argc, char **argv)
 		return demo(argc, argv);
 	if (!strcmp(m, "signals"))
 		return do_signals(argc > 2 ? n : 20);
+	if (!strcmp(m, "io"))
+		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "getppid-rate")) {
 		double rate = argc > 2 ? strtod(argv[2], NULL) : 1e6;
 		double secs = argc > 3 ? strtod(argv[3], NULL) : 30;
