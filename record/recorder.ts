@@ -19,6 +19,7 @@ import { BpfObject, type BpfConfig } from './bpf.js';
 import type { RecordSettings } from '../families/family.js';
 import { Recording, type StopReason } from './session.js';
 import { StopSignals } from './signals.js';
+import type { readTable as ReadTable } from '../formats/reader.js';
 import { type CodecName, DEFAULT_CODEC } from '../formats/codec.js';
 
 export { UNKNOWN_CPU } from './losses.js';
@@ -190,15 +191,25 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
   });
 }
 
-/** After the kernel side stopped: stats, stacks, symbols, closed tables, final manifest. */
-async function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdOn: boolean, settings: RecordSettings): Promise<void> {
+/**
+ * After the kernel side stopped: stats, stacks, symbols, closed tables, final manifest. Synchronous:
+ * the command's exit, if it comes now, is not the recording's (`readTable` is loaded before).
+ */
+function finish(
+  rec: Recording,
+  endTs: bigint,
+  cpuUse: NodeJS.CpuUsage,
+  statsFdOn: boolean,
+  settings: RecordSettings,
+  readTable: typeof ReadTable | null,
+): void {
   const failed = () => !!rec.sink.failure;
   const statsW = failed() ? null : rec.writeStats(cpuUse, endTs, statsFdOn);
   rec.all.get('losses')!.close();
   const stackIps = failed() ? new Set<bigint>() : rec.finishFamilies(settings);
   for (const w of Object.values(rec.writers)) w.close();
   rec.anchors.close();
-  if (rec.o.kallsyms === 'used' && !failed()) await rec.writeUsedSymbols(stackIps);
+  if (rec.o.kallsyms === 'used' && !failed()) rec.writeUsedSymbols(stackIps, readTable);
   const eventBytes = Object.values(rec.writers).reduce((s, w) => s + w.bytes, 0);
   if (statsW) {
     statsW.push({ name: 'bytes_written', cpu: null, value: BigInt(eventBytes) });
@@ -276,6 +287,8 @@ function nothingRecorded(rec: Recording): KtapeError {
 
 async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFdOn: boolean): Promise<RecordResult> {
   const { o, bpf, manifest } = rec;
+  // --kallsyms used reads kernel addresses back from the tables at stop: the reader (and the manifest schema) only then
+  const readTable = o.kallsyms === 'used' && rec.addressColumns().length ? (await import('../formats/reader.js')).readTable : null;
   manifest.start_ts = Number(rec.anchor('start').boottime);
   rec.started = true;
   bpf.attach();
@@ -287,7 +300,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   rec.stopReason = await mainLoop(rec, signals, t0);
   if (process.stderr.isTTY && !o.quiet) process.stderr.write('\n');
   const endTs = rec.stopKernel();
-  await finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg);
+  finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg, readTable);
   const err = endError(rec);
   if (err) throw err;
   const s = manifest.summary!;

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import * as W from '../formats/gen/events.gen.js';
 import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLES, type Manifest } from '../formats/schema.js';
+import type { readTable as ReadTable } from '../formats/reader.js';
 import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
 import { CaptureSink, TableWriter } from './writer.js';
@@ -297,20 +298,21 @@ export class Recording {
     return ips;
   }
 
+  /** The columns of the recorded families' event tables that hold kernel addresses (read back for --kallsyms used). */
+  addressColumns(): [string, string][] {
+    return FAMILIES.filter((f) => this.o.events.includes(f.name)).flatMap((f) => f.kernelAddressColumns ?? []);
+  }
+
   /**
-   * --kallsyms used: the symbols covering `addrs` and the addresses the recorded families' event
-   * tables hold (read back); /proc/kallsyms is not read when there is none.
+   * --kallsyms used: the symbols covering `addrs` and the addresses of addressColumns() (read back
+   * with `readTable`, loaded before the stop); /proc/kallsyms is not read when there is none.
    */
-  async writeUsedSymbols(stackIps: Set<bigint>): Promise<void> {
+  writeUsedSymbols(stackIps: Set<bigint>, readTable: typeof ReadTable | null): void {
     const addrs = new Set(stackIps);
-    const columns = FAMILIES.filter((f) => this.o.events.includes(f.name)).flatMap((f) => f.kernelAddressColumns ?? []);
-    if (columns.length) {
-      const { readTable } = await import('../formats/reader.js'); // the manifest schema (zod) only when there is a table to read
-      for (const [t, column] of columns) {
-        for (const b of readTable(this.dir, t).batches) {
-          const cs = b.getChild(column)!.toArray() as BigUint64Array;
-          for (const a of cs) addrs.add(a);
-        }
+    for (const [t, column] of readTable ? this.addressColumns() : []) {
+      for (const b of readTable!(this.dir, t).batches) {
+        const cs = b.getChild(column)!.toArray() as BigUint64Array;
+        for (const a of cs) addrs.add(a);
       }
     }
     this.kallsymsBytes = this.writeSymbols(kallsymsCovering(addrs));

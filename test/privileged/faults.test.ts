@@ -337,7 +337,7 @@ describe.skipIf(skipOutsideCI)('faults: --max-size', () => {
 
   it('--max-size below the fixed metadata (full kallsyms): one line suggesting --kallsyms used, exit 2', () => {
     const dir = join(tmp(), 'max2');
-    const r = ktape(['record', '-o', dir, '--max-size', '2', '--kallsyms', 'full', ...PINGPONG]);
+    const r = ktape(['record', '-o', dir, '--max-size', '2', '--kallsyms', 'full', '--compress', 'none', ...PINGPONG]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--max-size 2: .*fixed metadata.*--kallsyms used/);
