@@ -92,8 +92,22 @@ export interface DecodeCtx {
  */
 export type KindHandler = (x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number, kind: number) => void;
 
+/** Rows [from, to) of a table that the C decoder filled, with their side fields, before they are written. */
+export interface DecodedRows {
+  builder: import('../record/writer.js').BatchBuilder;
+  /** the PlanSpec side fields, by name, as u32 words (a u64 field takes two per row) */
+  side: Record<string, Uint32Array>;
+  from: number;
+  to: number;
+}
+
 export interface FamilyDecoder {
+  /** kinds decoded in TypeScript, record by record */
   handlers: Record<number, KindHandler>;
+  /** kinds decoded in C from the wire layout (record/copy-decoder.ts PlanSpec), batch by batch */
+  plans?: Record<number, import('../record/copy-decoder.js').PlanSpec>;
+  /** per table: a pass over the rows the C decoder added (in record order), before they are written */
+  after?: Record<string, (x: DecodeCtx, rows: DecodedRows) => void>;
   /** losses the decoder inferred since the last call (e.g. switches the kernel did not report) */
   takeLosses?(): InferredLoss[];
 }

@@ -139,6 +139,232 @@ void ktring_close(struct ktring *r)
 	free(r);
 }
 
+/* ---- column decoder ----
+ *
+ * Scatters drained records (the ktring_drain layout) into the column buffers
+ * of the capture tables, following a plan that record/copy-decoder.ts
+ * compiles from the wire layout (formats/gen/events.gen.ts, generated from
+ * the C headers) and the table definitions. Kinds the plan leaves to
+ * TypeScript (strings, logic) stop the loop, as does a full table; the
+ * caller handles that and calls again. Checks as in record/decode.ts: a
+ * record shorter than its kind's struct, or of an unknown kind, is counted
+ * malformed and skipped.
+ *
+ * Plan (int32): [0, kind_max) entry offset per kind (KT_PLAN_UNKNOWN,
+ * KT_PLAN_JS or an offset), [kind_max, 2 kind_max) minimum length per kind,
+ * then entries: table, nops, ops (6 ints each), npairs, pairs (tid offset,
+ * tgid offset), forget (tid offset or -1), cond offset, cond mask, cond
+ * table, ncond ops, cond ops.
+ * Op: code, src offset, src size | signed << 4, column slot, dst size, arg.
+ */
+#define KT_PLAN_UNKNOWN (-1)
+#define KT_PLAN_JS (-2)
+enum { KT_OP_COPY = 1, KT_OP_CONST = 2, KT_OP_SAT32 = 3, KT_OP_MASK = 4, KT_OP_BIT = 5 };
+enum { KT_STOP_DONE = 0, KT_STOP_FULL = 1, KT_STOP_JS = 2 };
+#define KT_HDR_SIZE 16
+#define KT_OP_INTS 6
+
+struct kt_dec {
+	int32_t *plan;
+	uint32_t kind_max;
+	uint32_t nslots;
+	uint8_t **slot;     /* column buffers, by slot */
+	uint32_t *rows;     /* rows per table (shared with the caller) */
+	uint32_t *cap;      /* capacity per table */
+	double *events;     /* per kind */
+	double *malformed;  /* [0] */
+	int32_t *tgid_of;   /* tid -> tgid, -1 = unknown */
+	uint32_t ntgid;
+	int32_t ids_table;  /* task_ids: table and its ts, tid, tgid slots (-1: none) */
+	int32_t ids_ts, ids_tid, ids_tgid;
+};
+
+struct kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_max, uint32_t nslots)
+{
+	struct kt_dec *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->plan = malloc(plan_len * sizeof(int32_t));
+	d->slot = calloc(nslots, sizeof(uint8_t *));
+	if (!d->plan || !d->slot) {
+		free(d->plan);
+		free(d->slot);
+		free(d);
+		return NULL;
+	}
+	memcpy(d->plan, plan, plan_len * sizeof(int32_t));
+	d->kind_max = kind_max;
+	d->nslots = nslots;
+	d->ids_table = -1;
+	return d;
+}
+
+/* The buffer of column slot `i` (memory the caller keeps alive and in place). */
+void kt_dec_slot(struct kt_dec *d, uint32_t i, uint8_t *buf)
+{
+	if (i < d->nslots)
+		d->slot[i] = buf;
+}
+
+/* Shared state: row counts and capacities per table, counters, the tid -> tgid map and task_ids. */
+void kt_dec_state(struct kt_dec *d, uint32_t *rows, uint32_t *cap, double *events, double *malformed, int32_t *tgid_of,
+		  uint32_t ntgid, const int32_t *ids)
+{
+	d->rows = rows;
+	d->cap = cap;
+	d->events = events;
+	d->malformed = malformed;
+	d->tgid_of = tgid_of;
+	d->ntgid = ntgid;
+	d->ids_table = ids[0];
+	d->ids_ts = ids[1];
+	d->ids_tid = ids[2];
+	d->ids_tgid = ids[3];
+}
+
+void kt_dec_free(struct kt_dec *d)
+{
+	if (!d)
+		return;
+	free(d->plan);
+	free(d->slot);
+	free(d);
+}
+
+static inline uint64_t load_field(const uint8_t *p, int32_t size_sign)
+{
+	int size = size_sign & 0xf, sign = size_sign >> 4;
+	switch (size) {
+	case 1: return sign ? (uint64_t)(int64_t)*(const int8_t *)p : *p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return sign ? (uint64_t)(int64_t)(int16_t)v : v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return sign ? (uint64_t)(int64_t)(int32_t)v : v; }
+	default: { uint64_t v; memcpy(&v, p, 8); return v; }
+	}
+}
+
+static inline void store(uint8_t *col, uint32_t row, int size, uint64_t v)
+{
+	switch (size) {
+	case 1: col[row] = (uint8_t)v; break;
+	case 2: { uint16_t x = (uint16_t)v; memcpy(col + 2 * (size_t)row, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(col + 4 * (size_t)row, &x, 4); break; }
+	default: memcpy(col + 8 * (size_t)row, &v, 8);
+	}
+}
+
+/* Apply n ops to row `row` of the record at p; returns the plan position after them. */
+static const int32_t *apply_ops(struct kt_dec *d, const int32_t *op, int32_t n, const uint8_t *p, uint32_t row)
+{
+	for (int32_t k = 0; k < n; k++, op += KT_OP_INTS) {
+		uint64_t v;
+		switch (op[0]) {
+		case KT_OP_CONST: v = (uint64_t)(int64_t)op[5]; break;
+		case KT_OP_SAT32: v = load_field(p + op[1], 8); if (v > 0xffffffffULL) v = 0xffffffffULL; break;
+		case KT_OP_MASK: v = load_field(p + op[1], op[2]) & (uint32_t)op[5]; break;
+		case KT_OP_BIT: v = (load_field(p + op[1], op[2]) & (uint32_t)op[5]) != 0; break;
+		default: v = load_field(p + op[1], op[2]);
+		}
+		store(d->slot[op[3]], row, op[4], v);
+	}
+	return op;
+}
+
+/* A task_ids row when tid's tgid changes (record/decode.ts noteTgid). */
+static void note_tgid(struct kt_dec *d, uint64_t ts, int32_t tid, int32_t tgid)
+{
+	if (tid <= 0 || (uint32_t)tid >= d->ntgid || d->tgid_of[tid] == tgid)
+		return;
+	d->tgid_of[tid] = tgid;
+	if (d->ids_table < 0)
+		return;
+	uint32_t r = d->rows[d->ids_table]++;
+	store(d->slot[d->ids_ts], r, 8, ts);
+	store(d->slot[d->ids_tid], r, 4, (uint32_t)tid);
+	store(d->slot[d->ids_tgid], r, 4, (uint32_t)tgid);
+}
+
+/* Room for one record of entry e: its row, its conditional row, its task_ids rows; else the table that is full. */
+static int32_t full_table(struct kt_dec *d, const int32_t *e)
+{
+	int32_t t = e[0];
+	const int32_t *q = e + 2 + e[1] * KT_OP_INTS;
+	int32_t npairs = q[0];
+	const int32_t *c = q + 1 + 2 * npairs + 1;
+	if (d->rows[t] >= d->cap[t])
+		return t;
+	if (c[1] && d->rows[c[2]] >= d->cap[c[2]])
+		return c[2];
+	if (npairs && d->ids_table >= 0 && d->rows[d->ids_table] + npairs > d->cap[d->ids_table])
+		return d->ids_table;
+	return -1;
+}
+
+static void decode_one(struct kt_dec *d, const int32_t *e, const uint8_t *p)
+{
+	uint64_t ts;
+	memcpy(&ts, p, 8);
+	int32_t t = e[0];
+	const int32_t *q = apply_ops(d, e + 2, e[1], p, d->rows[t]);
+	d->rows[t]++;
+	int32_t npairs = q[0];
+	const int32_t *pairs = q + 1;
+	const int32_t *c = pairs + 2 * npairs;
+	int32_t forget = c[0];
+	c++;
+	if (c[1] && (load_field(p + c[0], 4) & (uint32_t)c[1])) {
+		apply_ops(d, c + 4, c[3], p, d->rows[c[2]]);
+		d->rows[c[2]]++;
+	}
+	for (int32_t k = 0; k < npairs; k++)
+		note_tgid(d, ts, (int32_t)load_field(p + pairs[2 * k], 4), (int32_t)load_field(p + pairs[2 * k + 1], 4));
+	if (forget >= 0) {
+		int32_t tid = (int32_t)load_field(p + forget, 4);
+		if (tid > 0 && (uint32_t)tid < d->ntgid)
+			d->tgid_of[tid] = -1;
+	}
+}
+
+/*
+ * Decode buf[off, len) until it ends (stop[0] = KT_STOP_DONE), a table is
+ * full (KT_STOP_FULL, stop[1] = the table) or a record is left to the caller
+ * (KT_STOP_JS). Returns the offset of the first record not decoded.
+ */
+uint64_t kt_decode(struct kt_dec *d, const uint8_t *buf, uint64_t off, uint64_t len, int32_t *stop)
+{
+	const int32_t *min_len = d->plan + d->kind_max;
+	stop[0] = KT_STOP_DONE;
+	while (off + 8 <= len) {
+		uint32_t rlen;
+		memcpy(&rlen, buf + off, 4);
+		uint64_t p = off + 8, next = p + ((rlen + 7ULL) & ~7ULL);
+		uint16_t kind;
+		if (rlen < KT_HDR_SIZE || p + rlen > len)
+			goto malformed;
+		memcpy(&kind, buf + p + 8, 2);
+		int32_t at = kind < d->kind_max ? d->plan[kind] : KT_PLAN_UNKNOWN;
+		if (at == KT_PLAN_UNKNOWN || rlen < (uint32_t)min_len[kind])
+			goto malformed;
+		if (at == KT_PLAN_JS) {
+			stop[0] = KT_STOP_JS;
+			return off;
+		}
+		int32_t full = full_table(d, d->plan + at);
+		if (full >= 0) {
+			stop[0] = KT_STOP_FULL;
+			stop[1] = full;
+			return off;
+		}
+		decode_one(d, d->plan + at, buf + p);
+		d->events[kind] += 1;
+		off = next;
+		continue;
+	malformed:
+		d->malformed[0] += 1;
+		off = next;
+	}
+	return off;
+}
+
 /* ---- small userspace helpers used by the recorder ---- */
 #include <time.h>
 #include <sys/syscall.h>

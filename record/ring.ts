@@ -14,16 +14,24 @@ function bindShim() {
   if (!existsSync(path)) throw new BpfError('E_SHIM_MISSING', `loading ${path}: not built; run \`npm run build\``);
   const l = koffi.load(path);
   koffi.opaque('ktring');
+  koffi.opaque('kt_dec');
   return {
     open: l.func('ktring *ktring_open(int map_fd, uint64_t size)'),
     drain: l.func('int64_t ktring_drain(ktring *r, uint8_t *out, uint64_t cap, _Out_ uint32_t *n)'),
     close: l.func('void ktring_close(ktring *r)'),
+    decNew: l.func('kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_max, uint32_t nslots)'),
+    decSlot: l.func('void kt_dec_slot(kt_dec *d, uint32_t i, uint8_t *buf)'),
+    decState: l.func(
+      'void kt_dec_state(kt_dec *d, uint32_t *rows, uint32_t *cap, double *events, double *malformed, int32_t *tgid_of, uint32_t ntgid, const int32_t *ids)',
+    ),
+    decode: l.func('uint64_t kt_decode(kt_dec *d, const uint8_t *buf, uint64_t off, uint64_t len, int32_t *stop)'),
+    decFree: l.func('void kt_dec_free(kt_dec *d)'),
     clocks: l.func('void kt_clocks(_Out_ int64_t *out)'),
     progStats: l.func('int kt_prog_stats(int fd, _Out_ uint64_t *run_time_ns, _Out_ uint64_t *run_cnt, _Out_ uint64_t *recursion_misses)'),
   };
 }
 
-function getShim() {
+export function getShim() {
   if (!shim) shim = bindShim();
   return shim;
 }

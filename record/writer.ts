@@ -19,26 +19,28 @@ import { createFile, writeAll } from './outdir.js';
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
 export type Column = Typed | (string | null)[];
 
+/** A column of n rows; numeric ones over their own ArrayBuffer, whose memory stays in place (the C decoder keeps its address). */
 function allocColumn(def: ColumnDef, n: number): Column {
+  const b = (width: number) => new ArrayBuffer(Math.max(8, width * n));
   switch (def.type) {
     case 'i64':
-      return new BigInt64Array(n);
+      return new BigInt64Array(b(8), 0, n);
     case 'u64':
-      return new BigUint64Array(n);
+      return new BigUint64Array(b(8), 0, n);
     case 'i32':
-      return new Int32Array(n);
+      return new Int32Array(b(4), 0, n);
     case 'u32':
-      return new Uint32Array(n);
+      return new Uint32Array(b(4), 0, n);
     case 'i16':
-      return new Int16Array(n);
+      return new Int16Array(b(2), 0, n);
     case 'u16':
-      return new Uint16Array(n);
+      return new Uint16Array(b(2), 0, n);
     case 'i8':
-      return new Int8Array(n);
+      return new Int8Array(b(1), 0, n);
     case 'u8':
-      return new Uint8Array(n);
+      return new Uint8Array(b(1), 0, n);
     case 'f64':
-      return new Float64Array(n);
+      return new Float64Array(b(8), 0, n);
     case 'utf8':
       return new Array<string | null>(n);
   }
@@ -74,17 +76,25 @@ function utf8Data(col: (string | null)[], n: number): Data {
   });
 }
 
-/** A fixed-capacity batch under construction; columns are indexed by name. */
+/**
+ * A fixed-capacity batch under construction; columns are indexed by name.
+ * Its column buffers are allocated once and reused batch after batch: a
+ * batch from take() shares them, so it is written out before the next row
+ * is added (TableWriter.flush does both at once; the stream writer copies
+ * the bytes to the file synchronously).
+ */
 export class BatchBuilder {
   readonly schema: Schema;
   readonly defs: ColumnDef[];
-  cols: Record<string, Column> = {};
+  readonly cols: Record<string, Column> = {};
   /** Uint32 views of the 64-bit columns, for copying without BigInt */
-  w32: Record<string, Uint32Array> = {};
+  readonly w32: Record<string, Uint32Array> = {};
   /** validity bitmaps (bit set = value present) of nullable numeric columns, filled by push() */
-  private valid: Record<string, Uint8Array> = {};
-  private nulls: Record<string, number> = {};
+  private readonly valid: Record<string, Uint8Array> = {};
+  private readonly nulls: Record<string, number> = {};
   length = 0;
+  /** batches taken so far */
+  batches = 0;
   constructor(
     readonly table: string,
     readonly capacity: number,
@@ -93,21 +103,21 @@ export class BatchBuilder {
     if (!def) throw new Error(`unknown table ${table}`);
     this.defs = def.columns;
     this.schema = arrowSchema(table);
-    this.reset();
-  }
-  reset(): void {
-    this.cols = {};
-    this.w32 = {};
-    this.valid = {};
-    this.nulls = {};
     for (const d of this.defs) {
       const col = allocColumn(d, this.capacity);
       this.cols[d.name] = col;
-      if (col instanceof BigInt64Array || col instanceof BigUint64Array) this.w32[d.name] = new Uint32Array(col.buffer);
+      if (col instanceof BigInt64Array || col instanceof BigUint64Array) this.w32[d.name] = new Uint32Array(col.buffer, 0, 2 * this.capacity);
       if (d.nullable && d.type !== 'utf8') {
         this.valid[d.name] = new Uint8Array(Math.ceil(this.capacity / 8)).fill(0xff);
         this.nulls[d.name] = 0;
       }
+    }
+  }
+  /** Start an empty batch in the same buffers. */
+  private reset(): void {
+    for (const name in this.valid) {
+      if (this.nulls[name]) this.valid[name].fill(0xff);
+      this.nulls[name] = 0;
     }
     this.length = 0;
   }
@@ -129,7 +139,10 @@ export class BatchBuilder {
       else (col as Int32Array)[i] = Number(v ?? 0);
     }
   }
-  /** Freeze the current rows into a RecordBatch (columns are then re-allocated). */
+  /**
+   * The current rows as a RecordBatch over the builder's buffers, and an
+   * empty builder: write the batch before adding rows.
+   */
   take(): RecordBatch {
     const n = this.length;
     const children: Data[] = this.defs.map((d, idx) => {
@@ -137,10 +150,11 @@ export class BatchBuilder {
       const type = this.schema.fields[idx].type;
       if (Array.isArray(col)) return utf8Data(col, n);
       const nullCount = this.nulls[d.name] ?? 0;
-      const nullBitmap = nullCount ? this.valid[d.name].subarray(0, Math.ceil(n / 8)) : undefined;
+      const nullBitmap = nullCount ? this.valid[d.name].slice(0, Math.ceil(n / 8)) : undefined;
       return makeData({ type, length: n, nullCount, nullBitmap, data: (col as Typed).subarray(0, n) } as never);
     });
     const batch = new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children }));
+    this.batches++;
     this.reset();
     return batch;
   }

@@ -1,12 +1,14 @@
 /**
  * sched decoder: sched_switch (with the kernel-gap and wait bookkeeping)
- * and the wakeups. Hand-written: the switch handler has logic, and both run
- * on the hot path of a context-switch storm.
+ * and the wakeups. Their columns are copies of wire fields, decoded in C
+ * (record/copy-decoder.ts PlanSpec); the switch sequences are followed over
+ * the decoded rows, in record order, before they are written.
  */
 import * as W from '../../formats/gen/events.gen.js';
-import type { DecodeCtx, FamilyDecoder, InferredLoss } from '../family.js';
+import type { DecodeCtx, DecodedRows, FamilyDecoder, InferredLoss } from '../family.js';
+import type { PlanSpec } from '../../record/copy-decoder.js';
+import { TABLES } from './tables.js';
 
-const O = W.OFF;
 const MAX_CPUS = 8192;
 /** how far outside (tsStart, tsEnd) a calibrated arrival may fall and still be taken (then clamped) */
 const CALIBRATION_SLACK_NS = 50_000;
@@ -53,6 +55,43 @@ export function gapLoss(g: SwitchGap): InferredLoss {
   };
 }
 
+const T = (name: string) => TABLES.find((t) => t.name === name)!;
+const SIDE = ['prev_arrival', 'prev_wait_flags', 'prev_wait_since'];
+
+/** The kinds' columns are copies of wire fields (decoded in C); a switch-in with a wait paired in the kernel adds a sched_wait row. */
+const PLANS: Record<number, PlanSpec> = {
+  [W.KT_SCHED_SWITCH]: {
+    struct: 'kt_sched_switch',
+    table: T('sched_switch'),
+    rename: { prev_tid: 'h.tid' },
+    masks: { next_flags: W.KT_NEXT_MIGRATED | W.KT_NEXT_CPU_KNOWN },
+    tgids: [
+      ['h.tid', 'prev_tgid'],
+      ['next_tid', 'next_tgid'],
+    ],
+    side: SIDE,
+    also: {
+      when: ['next_flags', W.KT_NEXT_WAIT],
+      spec: { table: T('sched_wait'), rename: { tid: 'next_tid', wait_ns: 'next_wait' }, bits: { woken: ['next_flags', W.KT_NEXT_WOKEN] } },
+    },
+  },
+  [W.KT_SCHED_WAKING]: wake(0),
+  [W.KT_SCHED_WAKEUP_NEW]: wake(1),
+};
+
+function wake(wakeupNew: number): PlanSpec {
+  return {
+    struct: 'kt_sched_wake',
+    table: T('sched_waking'),
+    constants: { wakeup_new: wakeupNew },
+    tgids: [
+      ['h.tid', 'tgid'],
+      ['waker_tid', 'waker_tgid'],
+    ],
+  };
+}
+
+/** The per-CPU switch sequences, followed over the decoded sched_switch rows: breaks in them are kernel gaps. */
 class SchedDecoder implements FamilyDecoder {
   private gaps: SwitchGap[] = [];
   private lastNext = new Int32Array(MAX_CPUS).fill(-1);
@@ -61,11 +100,9 @@ class SchedDecoder implements FamilyDecoder {
   /** per CPU: ts of a switch-in minus the rq-clock arrival the kernel noted for it (NaN = not yet seen) */
   private arrivalOff = new Float64Array(MAX_CPUS).fill(NaN);
 
-  readonly handlers = {
-    [W.KT_SCHED_SWITCH]: (x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number) => this.sw(x, p, tslo, tshi, cpu, tid),
-    [W.KT_SCHED_WAKING]: (x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number) => wake(x, p, tslo, tshi, cpu, tid, 0),
-    [W.KT_SCHED_WAKEUP_NEW]: (x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number) => wake(x, p, tslo, tshi, cpu, tid, 1),
-  };
+  readonly handlers = {};
+  readonly plans = PLANS;
+  readonly after = { sched_switch: (_x: DecodeCtx, r: DecodedRows) => this.switches(r) };
 
   takeLosses(): InferredLoss[] {
     const g = this.gaps;
@@ -73,40 +110,26 @@ class SchedDecoder implements FamilyDecoder {
     return g.map(gapLoss);
   }
 
-  private sw(x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number): void {
-    const w = x.writers.sched_switch;
-    if (!w) return;
-    const { u32, i32 } = x;
-    const q = p >> 2;
-    const b = w.builder,
-      c = b.cols,
-      i = b.length++;
-    b.w32.ts[2 * i] = tslo;
-    b.w32.ts[2 * i + 1] = tshi;
-    (c.cpu as Uint16Array)[i] = cpu;
-    (c.prev_tid as Int32Array)[i] = tid;
-    if (cpu < MAX_CPUS) this.track(x, q, tslo, tshi, cpu, tid);
-    const nextTid = i32[q + (O.kt_sched_switch.next_tid >> 2)];
-    (c.next_tid as Int32Array)[i] = nextTid;
-    if (cpu < MAX_CPUS) this.lastNext[cpu] = nextTid;
-    (c.prev_state as Uint16Array)[i] = u32[q + (O.kt_sched_switch.prev_state >> 2)];
-    (c.prev_prio as Uint8Array)[i] = i32[q + (O.kt_sched_switch.prev_prio >> 2)];
-    (c.next_prio as Uint8Array)[i] = i32[q + (O.kt_sched_switch.next_prio >> 2)];
-    const nf = u32[q + (O.kt_sched_switch.next_flags >> 2)];
-    (c.next_flags as Uint8Array)[i] = nf & (W.KT_NEXT_MIGRATED | W.KT_NEXT_CPU_KNOWN);
-    if (b.full) w.flush();
-    if (nf & W.KT_NEXT_WAIT) pairedWait(x, q, tslo, tshi, cpu, nextTid, nf);
-    x.noteTgid(tslo, tshi, tid, i32[q + (O.kt_sched_switch.prev_tgid >> 2)]);
-    x.noteTgid(tslo, tshi, nextTid, i32[q + (O.kt_sched_switch.next_tgid >> 2)]);
+  private switches(r: DecodedRows): void {
+    const c = r.builder.cols,
+      ts = r.builder.w32.ts;
+    const cpus = c.cpu as Uint16Array,
+      prev = c.prev_tid as Int32Array,
+      next = c.next_tid as Int32Array;
+    for (let i = r.from; i < r.to; i++) {
+      const cpu = cpus[i];
+      if (cpu >= MAX_CPUS) continue;
+      this.track(r, i, ts[2 * i], ts[2 * i + 1], cpu, prev[i]);
+      this.lastNext[cpu] = next[i];
+    }
   }
 
   /** The CPU's switch sequence: a gap when prev is not the task the last switch put there; else calibrate. */
-  private track(x: DecodeCtx, q: number, tslo: number, tshi: number, cpu: number, tid: number): void {
-    const u32 = x.u32;
+  private track(r: DecodedRows, i: number, tslo: number, tshi: number, cpu: number, tid: number): void {
     const ln = this.lastNext[cpu];
-    const aq = q + (O.kt_sched_switch.prev_arrival >> 2);
-    const rawArrival = u32[aq + 1] * 4294967296 + u32[aq];
-    if (ln !== -1 && ln !== tid) this.gap(x, q, tslo, tshi, cpu, tid, ln, rawArrival);
+    const arr = r.side.prev_arrival;
+    const rawArrival = arr[2 * i + 1] * 4294967296 + arr[2 * i];
+    if (ln !== -1 && ln !== tid) this.gap(r, i, tslo, tshi, cpu, tid, ln, rawArrival);
     else if (ln !== -1 && rawArrival > 0 && tid !== 0) {
       // a reported switch-in: prev arrived at the last switch's ts, at rawArrival in rq-clock time
       // (the idle task, tid 0, never has its arrival noted by the kernel). The kernel reads its
@@ -120,8 +143,7 @@ class SchedDecoder implements FamilyDecoder {
     this.lastTsHi[cpu] = tshi;
   }
 
-  private gap(x: DecodeCtx, q: number, tslo: number, tshi: number, cpu: number, tid: number, hiddenTid: number, rawArrival: number): void {
-    const u32 = x.u32;
+  private gap(r: DecodedRows, i: number, tslo: number, tshi: number, cpu: number, tid: number, hiddenTid: number, rawArrival: number): void {
     const tsStart = (BigInt(this.lastTsHi[cpu]) << 32n) | BigInt(this.lastTsLo[cpu]);
     const tsEnd = (BigInt(tshi) << 32n) | BigInt(tslo);
     // prev's arrival in rq-clock time, moved to ts's clock with this CPU's last calibration
@@ -133,51 +155,11 @@ class SchedDecoder implements FamilyDecoder {
       hi = Number(tsEnd) - 1;
     const resumeTs =
       arrival > lo - CALIBRATION_SLACK_NS && arrival < hi + CALIBRATION_SLACK_NS && lo <= hi ? BigInt(Math.round(Math.min(hi, Math.max(lo, arrival)))) : null;
-    const pf = u32[q + (O.kt_sched_switch.prev_wait_flags >> 2)];
-    const sq = q + (O.kt_sched_switch.prev_wait_since >> 2);
-    const waitFrom = pf & W.KT_NEXT_WAIT ? (BigInt(u32[sq + 1]) << 32n) | BigInt(u32[sq]) : null;
+    const pf = r.side.prev_wait_flags[i];
+    const since = r.side.prev_wait_since;
+    const waitFrom = pf & W.KT_NEXT_WAIT ? (BigInt(since[2 * i + 1]) << 32n) | BigInt(since[2 * i]) : null;
     this.gaps.push({ cpu, tsStart, tsEnd, hiddenTid, resumeTid: tid, resumeTs, waitFrom, woken: (pf & W.KT_NEXT_WOKEN) !== 0 });
   }
-}
-
-/** The wait the kernel paired with this switch-in: a sched_wait row. */
-function pairedWait(x: DecodeCtx, q: number, tslo: number, tshi: number, cpu: number, nextTid: number, nf: number): void {
-  const ww = x.writers.sched_wait;
-  if (!ww) return;
-  const wb = ww.builder,
-    wc = wb.cols,
-    j = wb.length++;
-  wb.w32.ts[2 * j] = tslo;
-  wb.w32.ts[2 * j + 1] = tshi;
-  (wc.cpu as Uint16Array)[j] = cpu;
-  (wc.tid as Int32Array)[j] = nextTid;
-  const wq = q + (O.kt_sched_switch.next_wait >> 2);
-  wb.w32.wait_ns[2 * j] = x.u32[wq];
-  wb.w32.wait_ns[2 * j + 1] = x.u32[wq + 1];
-  (wc.woken as Uint8Array)[j] = nf & W.KT_NEXT_WOKEN ? 1 : 0;
-  if (wb.full) ww.flush();
-}
-
-function wake(x: DecodeCtx, p: number, tslo: number, tshi: number, cpu: number, tid: number, wakeupNew: number): void {
-  const w = x.writers.sched_waking;
-  if (!w) return;
-  const { u32, i32 } = x;
-  const q = p >> 2;
-  const b = w.builder,
-    c = b.cols,
-    i = b.length++;
-  b.w32.ts[2 * i] = tslo;
-  b.w32.ts[2 * i + 1] = tshi;
-  (c.cpu as Uint16Array)[i] = cpu;
-  (c.tid as Int32Array)[i] = tid;
-  (c.target_cpu as Uint16Array)[i] = u32[q + (O.kt_sched_wake.target_cpu >> 2)];
-  (c.prio as Uint8Array)[i] = i32[q + (O.kt_sched_wake.prio >> 2)];
-  (c.wakeup_new as Uint8Array)[i] = wakeupNew;
-  const waker = i32[q + (O.kt_sched_wake.waker_tid >> 2)];
-  (c.waker_tid as Int32Array)[i] = waker;
-  if (b.full) w.flush();
-  x.noteTgid(tslo, tshi, tid, i32[q + (O.kt_sched_wake.tgid >> 2)]);
-  x.noteTgid(tslo, tshi, waker, i32[q + (O.kt_sched_wake.waker_tgid >> 2)]);
 }
 
 export const schedDecoder = (): FamilyDecoder => new SchedDecoder();
