@@ -252,19 +252,39 @@ static inline void store(uint8_t *col, uint32_t row, int size, uint64_t v)
 	}
 }
 
+/* switch key of an op: code, source size | signed << 4, destination size */
+#define KEY(code, src, dst) ((code) | (src) << 4 | (dst) << 12)
+
 /* Apply n ops to row `row` of the record at p; returns the plan position after them. */
 static const int32_t *apply_ops(struct kt_dec *d, const int32_t *op, int32_t n, const uint8_t *p, uint32_t row)
 {
 	for (int32_t k = 0; k < n; k++, op += KT_OP_INTS) {
+		uint8_t *col = d->slot[op[3]];
+		const uint8_t *src = p + op[1];
 		uint64_t v;
+		/* the copies a field of the column's own width makes: one move */
+		switch (KEY(op[0], op[2], op[4])) {
+		case KEY(KT_OP_COPY, 8, 8):
+		case KEY(KT_OP_COPY, 0x18, 8):
+			memcpy(col + 8 * (size_t)row, src, 8);
+			continue;
+		case KEY(KT_OP_COPY, 4, 4):
+		case KEY(KT_OP_COPY, 0x14, 4):
+			memcpy(col + 4 * (size_t)row, src, 4);
+			continue;
+		case KEY(KT_OP_COPY, 2, 2):
+		case KEY(KT_OP_COPY, 0x12, 2):
+			memcpy(col + 2 * (size_t)row, src, 2);
+			continue;
+		}
 		switch (op[0]) {
 		case KT_OP_CONST: v = (uint64_t)(int64_t)op[5]; break;
-		case KT_OP_SAT32: v = load_field(p + op[1], 8); if (v > 0xffffffffULL) v = 0xffffffffULL; break;
-		case KT_OP_MASK: v = load_field(p + op[1], op[2]) & (uint32_t)op[5]; break;
-		case KT_OP_BIT: v = (load_field(p + op[1], op[2]) & (uint32_t)op[5]) != 0; break;
-		default: v = load_field(p + op[1], op[2]);
+		case KT_OP_SAT32: v = load_field(src, 8); if (v > 0xffffffffULL) v = 0xffffffffULL; break;
+		case KT_OP_MASK: v = load_field(src, op[2]) & (uint32_t)op[5]; break;
+		case KT_OP_BIT: v = (load_field(src, op[2]) & (uint32_t)op[5]) != 0; break;
+		default: v = load_field(src, op[2]);
 		}
-		store(d->slot[op[3]], row, op[4], v);
+		store(col, row, op[4], v);
 	}
 	return op;
 }
