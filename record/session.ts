@@ -115,8 +115,11 @@ export class Recording {
   /** The reason to stop now: a failed write, or --max-size reached. */
   mustStop(): StopReason | null {
     if (this.sink.failure) return this.sink.failure.code === 'E_DISK_FULL' ? 'disk full' : 'write error';
-    if (this.size() >= this.limit) return 'max-size';
-    return null;
+    if (this.size() < this.limit) return null;
+    // the rows not yet written count at an estimate (compression makes it high): write them, then decide
+    for (const w of this.all.values()) w.flush();
+    if (this.sink.failure) return this.mustStop();
+    return this.size() >= this.limit ? 'max-size' : null;
   }
 
   /** Drain the ring into the tables; stops early (returning why) when recording must stop. */

@@ -265,9 +265,13 @@ export class TableWriter {
   get bytes(): number {
     return this.closedBytes + (this.file?.bytes ?? 0);
   }
-  /** bytes the rows still in the builder will take once written (estimate) */
+  /**
+   * Bytes the rows still in the builder will take once written (estimate): at the bytes per row written so
+   * far (compressed), else at their uncompressed width. Session.mustStop flushes before trusting it.
+   */
   get pendingBytes(): number {
-    return this.builder.length * this.rowBytes;
+    const perRow = this.rows > 0 ? Math.min(this.rowBytes, this.bytes / this.rows) : this.rowBytes;
+    return this.builder.length * perRow;
   }
   private open(): StreamFile | null {
     if (!this.file && !this.sink.failure) {
