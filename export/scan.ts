@@ -197,9 +197,12 @@ export async function scan(cap: CaptureDb, sql: string, onChunk: (s: Scan) => vo
       index.set(n, i);
     });
     const s = new Scan(index, result.columnTypes());
+    // one chunk ahead: DuckDB computes the next chunk on its own thread while this one is encoded
+    let next = result.fetchChunk();
     for (let n = 1; ; n++) {
-      const chunk = await result.fetchChunk();
+      const chunk = await next;
       if (!chunk || chunk.rowCount === 0) break;
+      next = result.fetchChunk();
       s.set(chunk);
       onChunk(s);
       if (n % RECLAIM_CHUNKS === 0) reclaim();
