@@ -19,6 +19,7 @@
  *    and an unpaced storm for 30 s).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
@@ -784,6 +785,54 @@ export function formatFixedCost(r: FixedCostResult): string {
 
 // ---------------------------------------------------------------- main
 
+/** One workload: untraced and each tool, `reps` interleaved reps (after one untraced warm-up). */
+async function runWorkload(c: Ctx, o: RecordBenchOptions, w: Workload, tools: Tool[]): Promise<WorkloadResult> {
+  const log = o.log;
+  const n = o.quick ? w.quickN : w.n;
+  const samples: RunSample[] = [];
+  log(`  ${w.name} (${w.what}, N=${n.toLocaleString('en-US')}), ${o.reps} interleaved reps: untraced, ${tools.join(', ')}`);
+  // warm-up (page cache, binaries), not counted
+  await runUntraced(c, w, n, -1);
+  for (let rep = 0; rep < o.reps; rep++) {
+    samples.push(await runUntraced(c, w, n, rep));
+    for (const t of tools) {
+      if (KMEM_ONLY.includes(t) && !w.ktapeEvents.includes('kmem')) continue;
+      const s =
+        t === 'ktape' || t === 'ktape-nostacks'
+          ? await runKtape(c, w, n, rep, t === 'ktape-nostacks')
+          : t === 'trace-cmd' || t === 'trace-cmd-stacks'
+            ? await runTraceCmd(c, w, n, rep, t === 'trace-cmd-stacks')
+            : await runPerf(c, w, n, rep, t === 'perf-stacks');
+      samples.push(s);
+      if (!s.ok) log(`    ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
+    }
+    const line = samples
+      .filter((s) => s.rep === rep)
+      .map((s) => `${s.tool} ${(s.elapsedNs / 1e6).toFixed(0)} ms`)
+      .join(', ');
+    log(`    rep ${rep}: ${line}`);
+  }
+  const r = summarize(w, samples, tools);
+  r.n = n;
+  return r;
+}
+
+/**
+ * A busy-looping process beside the storm (issue 10: production hosts are busy): one `sh` spinning at
+ * normal priority for as long as `f` runs, untraced runs included, so the ratio is traced/untraced under load.
+ */
+async function withCpuHog<T>(f: () => Promise<T>): Promise<T> {
+  const hog = spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' });
+  try {
+    return await f();
+  } finally {
+    hog.kill('SIGKILL');
+  }
+}
+
+/** the storms measured again beside a CPU hog (the short-process storm and the ping-pong) */
+const HOG_WORKLOADS = ['forkexec', 'pingpong'];
+
 export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchResult> {
   const log = o.log;
   mkdirSync(o.workdir, { recursive: true });
@@ -819,34 +868,11 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
   for (const [t, why] of Object.entries(skipped)) log(`  skipping ${t}: ${why}`);
 
   const results: WorkloadResult[] = [];
-  for (const w of WORKLOADS.filter((x) => !o.workloads || o.workloads.includes(x.name))) {
-    const n = o.quick ? w.quickN : w.n;
-    const samples: RunSample[] = [];
-    log(`  ${w.name} (${w.what}, N=${n.toLocaleString('en-US')}), ${o.reps} interleaved reps: untraced, ${tools.join(', ')}`);
-    // warm-up (page cache, binaries), not counted
-    await runUntraced(c, w, n, -1);
-    for (let rep = 0; rep < o.reps; rep++) {
-      samples.push(await runUntraced(c, w, n, rep));
-      for (const t of tools) {
-        if (KMEM_ONLY.includes(t) && !w.ktapeEvents.includes('kmem')) continue;
-        const s =
-          t === 'ktape' || t === 'ktape-nostacks'
-            ? await runKtape(c, w, n, rep, t === 'ktape-nostacks')
-            : t === 'trace-cmd' || t === 'trace-cmd-stacks'
-              ? await runTraceCmd(c, w, n, rep, t === 'trace-cmd-stacks')
-              : await runPerf(c, w, n, rep, t === 'perf-stacks');
-        samples.push(s);
-        if (!s.ok) log(`    ${t} rep ${rep} failed: ${s.error?.trim().split('\n').slice(-3).join(' | ')}`);
-      }
-      const line = samples
-        .filter((s) => s.rep === rep)
-        .map((s) => `${s.tool} ${(s.elapsedNs / 1e6).toFixed(0)} ms`)
-        .join(', ');
-      log(`    rep ${rep}: ${line}`);
-    }
-    const r = summarize(w, samples, tools);
-    r.n = n;
-    results.push(r);
+  for (const w of WORKLOADS.filter((x) => !o.workloads || o.workloads.includes(x.name))) results.push(await runWorkload(c, o, w, tools));
+  for (const w of WORKLOADS.filter((x) => HOG_WORKLOADS.includes(x.name) && (!o.workloads || o.workloads.includes(x.name)))) {
+    log(`  ${w.name} again, beside a CPU hog (one busy-looping process)`);
+    const r = await withCpuHog(() => runWorkload(c, o, w, tools));
+    results.push({ ...r, name: `${w.name}+hog`, what: `${w.what}, beside a CPU hog` });
   }
 
   // Sustained rate: paced 2M events/s (1M getppid/s = enter + exit), then an unpaced storm
