@@ -141,6 +141,9 @@ function startManifest(o: RecordOptions, c: BpfConfig): Manifest {
   };
 }
 
+/** the longest wait between drains of an idle ring */
+const IDLE_DRAIN_MS = 100;
+
 /** Record until a stop condition; resolves with why it stopped. */
 function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<StopReason> {
   const o = rec.o;
@@ -151,7 +154,7 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
     const stop = (why: StopReason) => {
       if (done) return;
       done = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       if (durationTimer) clearTimeout(durationTimer);
       signals.stopping();
       resolve(why);
@@ -172,14 +175,20 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
       const late = rec.mustStop();
       if (late) stop(late);
     };
-    const timer = setInterval(() => {
+    // An idle ring is drained less often, down to every idleMs (a larger ring absorbs a burst for
+    // longer); a drain that moves more than 1/64 of the ring goes back to every drainMs.
+    const idleMs = Math.min(IDLE_DRAIN_MS, o.drainMs * Math.max(1, Math.floor(o.bufferMb / 8)));
+    let delay = o.drainMs;
+    let timer = setTimeout(function loop() {
       try {
         tick();
+        delay = rec.drained > (o.bufferMb << 20) / 64 ? o.drainMs : Math.min(idleMs, delay * 2);
       } catch (e) {
         rec.error = e;
         stop('error');
       }
-    }, o.drainMs);
+      if (!done) timer = setTimeout(loop, delay);
+    }, delay);
     const durationTimer = o.durationS ? setTimeout(() => stop('duration'), o.durationS * 1000) : null;
     signals.onStop((why) => stop(why as StopReason));
     rec.childExit?.then((code) => {

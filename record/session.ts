@@ -122,11 +122,16 @@ export class Recording {
     return this.size() >= this.limit ? 'max-size' : null;
   }
 
+  /** bytes the last drain() moved */
+  drained = 0;
+
   /** Drain the ring into the tables; stops early (returning why) when recording must stop. */
   drain(maxRounds: number, check = true): StopReason | null {
+    this.drained = 0;
     for (let i = 0; i < maxRounds; i++) {
       const n = this.ring.drain();
       if (n === 0) break;
+      this.drained += n;
       this.decoder.decode(this.ring.buf, n);
       this.rotate();
       const why = check ? this.mustStop() : null;
