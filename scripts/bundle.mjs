@@ -5,7 +5,9 @@
  * rolldown. Node spends most of a short command's start-up resolving and
  * compiling ES modules one file at a time (apache-arrow alone is ~160 files:
  * ~250 ms of CPU); bundled, `ktape record` starts in a fraction of that.
- * Native modules (koffi, DuckDB) stay external. The chunks live beside
+ * Native modules (koffi, DuckDB's @duckdb/node-bindings) stay external; @duckdb/node-api, plain CommonJS over
+ * the bindings, is bundled: imported from ESM, Node ran cjs-module-lexer over each of its ~90 files at every
+ * start (~0.35 s of CPU of a small `ktape analyze`). The chunks live beside
  * main.js, so record/paths.ts finds the package root from them as from
  * dist/record/. The other dist/ modules stay as tsc wrote them (library use,
  * tests, bench).
@@ -22,7 +24,7 @@ const CHUNK = /^chunk-.*\.js(\.map)?$/;
 const bundle = await rolldown({
   input: join(out, 'main.js'),
   platform: 'node',
-  external: [/^node:/, /^koffi(\/|$)/, /^@duckdb\//],
+  external: [/^node:/, /^koffi(\/|$)/, /^@duckdb\/node-bindings/],
   logLevel: 'warn',
 });
 for (const f of readdirSync(out)) if (CHUNK.test(f)) rmSync(join(out, f)); // the previous build's
