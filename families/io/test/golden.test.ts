@@ -1,0 +1,64 @@
+/**
+ * The io report on the io fixture (fixtures/README.md), unprivileged: a golden JSON (review every change;
+ * rewrite with UPDATE_GOLDEN=1 npx vitest run families/io/test/golden.test.ts), held to the workload's own
+ * counts and /proc/PID/io as it printed them (fixtures/io.workload.json); and the one-line note on a capture
+ * that has no io events.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp } from '../../../test/helpers.js';
+
+const EXPECTED = join(ROOT, 'families/io/test/expected/analyze-io.io.json');
+const NOTE = 'this capture has no io events: record with --events io';
+
+describe('io report on the io fixture', () => {
+  const wl = fixtureWorkload('io');
+  const run = (...args: string[]) => {
+    const r = ktape(['analyze', join(FIXTURES, 'io'), 'io', ...args]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+
+  it('--json matches the golden file', () => {
+    const got = JSON.parse(run('--json'));
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
+      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
+      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
+    }
+    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+  });
+
+  it("agrees with the workload's counts and the kernel's /proc/PID/io", () => {
+    const p = JSON.parse(run('--json')).by_process.find((r: any) => r.tgid === wl.pid);
+    expect(p.read_bytes).toBe(wl.proc_read_bytes);
+    expect(p.write_bytes - p.meta_bytes).toBe(wl.direct_write_bytes + wl.buffered_write_bytes);
+    expect(p.flush_ops).toBe(3);
+  });
+
+  it('--pid keeps only that process; --csv has the sections', () => {
+    const j = JSON.parse(run('--json', '--pid', '1'));
+    expect(j.by_process).toEqual([]);
+    expect(j.largest).toEqual([]);
+    expect(run('--csv')).toContain(`\n${wl.pid},ktape-workload,${wl.direct_read_ops},${wl.proc_read_bytes},`);
+  });
+
+  it('exports: Perfetto and Chrome write the requests', () => {
+    const out = join(tmp(), 'io.json');
+    expect(ktape(['export', join(FIXTURES, 'io'), '--chrome', out]).status).toBe(0);
+    const evs = JSON.parse(readFileSync(out, 'utf8')).traceEvents.filter((e: any) => e.cat === 'io' && e.ph === 'X');
+    expect(evs.length).toBe(JSON.parse(run('--json')).by_device.reduce((a: number, d: any) => a + d.requests, 0));
+    expect(ktape(['export', join(FIXTURES, 'io'), '--perfetto', join(tmp(), 'io.pftrace')]).status).toBe(0);
+  });
+
+  it('a capture without io events (format 1.0, io not recorded): the one-line note, exit 0', () => {
+    const r = ktape(['analyze', join(FIXTURES, 'demo'), 'io']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(NOTE);
+    const j = ktape(['analyze', join(FIXTURES, 'demo'), 'io', '--json']);
+    expect(j.status).toBe(0);
+    expect(JSON.parse(j.stdout).notes).toEqual([NOTE]);
+  });
+});
