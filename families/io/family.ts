@@ -51,6 +51,10 @@ export const io: Family = {
     { name: 'kt_io_issue', kind: W.KT_IO_ISSUE },
     { name: 'kt_io_complete', kind: W.KT_IO_COMPLETE },
   ],
+  // the submitter map is preallocated: a token size when io is not recorded
+  prepareMaps: (maps, s) => {
+    if (!s.events.includes('io')) maps.setMaxEntries('kt_io_subs', 1);
+  },
   decoder: ioDecoder,
   finish: writeDevices,
   summary: async () => (await import('./summary.js')).ioSummary,
