@@ -5,8 +5,10 @@
  * the same name, or the one `rename` gives ('h.tid' is the header's tid).
  * ts and cpu come from the header. Each column is copied with the width of
  * its wire field and stored with the column's type, as a C assignment
- * would (truncating, sign-extending). Hand-written handlers remain for kinds
- * with logic (sched_switch) or on the hot path.
+ * would (truncating, sign-extending). Two forms: planEntry() compiles a
+ * PlanSpec (fixed-width columns) into the copy plan the C decoder runs
+ * (record/ktring.c kt_decode); copyHandler() is the TypeScript handler of a
+ * kind with strings.
  */
 import * as W from '../formats/gen/events.gen.js';
 import type { TableDef } from '../formats/table.js';
