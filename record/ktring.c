@@ -65,10 +65,18 @@ fail:
  * twice in a row, so a record that wraps around is contiguous from pos.
  * NULL if the window cannot be mapped (the records stay in the ring).
  */
-static uint8_t *ktring_at(struct ktring *r, size_t pos, size_t len)
+static uint8_t *ktring_remap(struct ktring *r, size_t pos, size_t len);
+
+static inline uint8_t *ktring_at(struct ktring *r, size_t pos, size_t len)
 {
 	if (r->win && pos >= r->win_off && pos + len <= r->win_off + r->win_len)
 		return r->win + (pos - r->win_off);
+	return ktring_remap(r, pos, len);
+}
+
+/* ktring_at when the window must move (out of line: once per window). */
+static uint8_t *ktring_remap(struct ktring *r, size_t pos, size_t len)
+{
 	if (r->win)
 		munmap(r->win, r->win_len);
 	r->win = NULL;
