@@ -2,7 +2,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as W from '../../formats/gen/events.gen.js';
 import type { Family, FinishCtx } from '../family.js';
-import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { ioCompare } from './compare.js';
 import { ioDecoder } from './decode.js';
 import { TABLES } from './tables.js';
@@ -63,7 +62,7 @@ export const io: Family = {
   reports: {
     io: {
       doc: 'block I/O per process (reads/writes, sync/async: biopwise), per device queue and service time with log2 histograms (biolatency), largest requests',
-      reads: [...TABLES.map((t) => t.name), ...TASK_TABLES.map((t) => t.name)],
+      reads: TABLES.map((t) => t.name),
       load: async () => (await import('./report.js')).ioReport,
     },
   },
