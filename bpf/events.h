@@ -28,6 +28,7 @@ enum kt_stat {
 	KT_STAT_STACK_COLLISION = 0, /* bpf_get_stackid() == -EEXIST: stack not stored */
 	KT_STAT_STACK_ERROR = 1,     /* any other bpf_get_stackid() failure */
 	KT_STAT_FILTER_FULL = 2,     /* follow-children tgid map was full */
+	KT_STAT_SCHED_UNPAIRED = 3,  /* sched: a task's storage was unavailable (busy in a nested program), one wait left unpaired */
 	/* KT_STAT_RESCUED + kind: events of that kind recorded by the nested
 	 * ("rescue") program because the main program was busy on that CPU */
 	KT_STAT_RESCUED = 16,

@@ -253,6 +253,7 @@ export class Recording {
       ['stack_collisions', W.KT_STAT_STACK_COLLISION],
       ['stack_errors', W.KT_STAT_STACK_ERROR],
       ['filter_full', W.KT_STAT_FILTER_FULL],
+      ['sched_wait_unpaired', W.KT_STAT_SCHED_UNPAIRED],
     ] as const) {
       const tot = this.bpf.statTotal(idx);
       if (tot !== null) stat(name, tot);

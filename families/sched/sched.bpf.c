@@ -67,6 +67,8 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 	if (!kt_sched_cfg.pair_waits)
 		return 0;
 	struct kt_task_sched *ps = prev->pid ? bpf_task_storage_get(&kt_task_sched, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (!ps && prev->pid)
+		count_stat(KT_STAT_SCHED_UNPAIRED);
 	if (ps) {
 		if (ps->state == KT_RUN_RUNNABLE || ps->state == KT_RUN_WOKEN) {
 			/* switched out while still waiting: the kernel did not report its switch-in */
@@ -78,6 +80,8 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 		ps->state = (prev_state == 0 || prev_state == 0x100) ? KT_RUN_RUNNABLE : KT_RUN_SLEEPING;
 	}
 	struct kt_task_sched *ns = next->pid ? bpf_task_storage_get(&kt_task_sched, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (!ns && next->pid)
+		count_stat(KT_STAT_SCHED_UNPAIRED);
 	if (ns) {
 		if ((ns->state == KT_RUN_RUNNABLE || ns->state == KT_RUN_WOKEN) && ts >= ns->since) {
 			*wait = ts - ns->since;
@@ -122,6 +126,8 @@ static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
 	__u64 ts = bpf_ktime_get_boot_ns();
 	/* a wakeup starts a wait only when it ends a sleep, or is the first thing seen of the task */
 	struct kt_task_sched *s = p->pid && kt_sched_cfg.pair_waits ? bpf_task_storage_get(&kt_task_sched, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
+	if (!s && p->pid && kt_sched_cfg.pair_waits)
+		count_stat(KT_STAT_SCHED_UNPAIRED);
 	if (s && (s->state == KT_RUN_UNKNOWN || s->state == KT_RUN_SLEEPING)) {
 		if (s->state == KT_RUN_UNKNOWN)
 			s->cpu = KT_CPU_UNKNOWN;

@@ -21,6 +21,7 @@ export const KT_FILENAME_LEN = 256;
 export const KT_STAT_STACK_COLLISION = 0;
 export const KT_STAT_STACK_ERROR = 1;
 export const KT_STAT_FILTER_FULL = 2;
+export const KT_STAT_SCHED_UNPAIRED = 3;
 export const KT_STAT_RESCUED = 16;
 export const KT_STAT_MAX = 48;
 export const KT_IO_START = 18;

@@ -30,8 +30,7 @@ const answer = (dir: string) => {
 };
 
 describe.skipIf(skipOutsideCI !== null)('compressed recordings', () => {
-  it('default (zstd), lz4 and none: same answers, every file read by Polars with the manifest rows', () => {
-    const answers: { n: number; tids: number }[] = [];
+  it("default (zstd), lz4 and none: the workload's calls, every file read by Polars with the manifest rows", () => {
     for (const [codec, expectCodec] of [
       [null, 'zstd'],
       ['lz4', 'lz4'],
@@ -40,12 +39,12 @@ describe.skipIf(skipOutsideCI !== null)('compressed recordings', () => {
       const dir = recordWith(codec);
       const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
       expect(manifest.options.compress).toBe(expectCodec);
-      // the workload's N calls, and one more outside its loop (as in every getppid capture: 2000001 for N = 2M)
+      // the workload's N calls, and the one outside its loop when the recording had started by then (runs
+      // differ by it; the same capture under each codec answers identically: test/e2e/compressed-capture)
       const [got] = answer(dir);
       expect(got.tids, `--compress ${codec}`).toBe(1);
       expect(got.n, `--compress ${codec}`).toBeGreaterThanOrEqual(CALLS);
       expect(got.n, `--compress ${codec}`).toBeLessThanOrEqual(CALLS + 1);
-      answers.push(got);
       // the syscall tables' batches are compressed with that codec (none: not at all)
       expect(bodyCodecs(join(dir, 'syscall_enter.0000.arrows'))).toEqual(new Set([expectCodec]));
       const { files } = readBoth(dir);
@@ -55,6 +54,5 @@ describe.skipIf(skipOutsideCI !== null)('compressed recordings', () => {
         if (rows >= 0) expect(f.polars, f.file).toBe(rows);
       }
     }
-    expect(new Set(answers.map((a) => a.n)).size, JSON.stringify(answers)).toBe(1);
   });
 });
