@@ -29,11 +29,13 @@ struct kt_io_sub {
 	char comm[KT_COMM_LEN];
 };
 
-/* request address → its submitter, from block_io_start to its final completion. Request
- * addresses are a fixed set (preallocated per tag set) and a start overwrites its entry,
- * so entries of requests whose completion was missed do not pile up; LRU bounds it anyway. */
+/* request address → its submitter, from block_io_start to its final completion. A plain hash,
+ * not an LRU one: an LRU map may evict an entry of a request still in flight (its per-CPU free
+ * lists run dry before the map is full), and its completion would then lose its submitter.
+ * Entries stay bounded without eviction: request addresses are a fixed set (preallocated per
+ * tag set), a start overwrites its address's entry, the final completion deletes it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct kt_io_sub);

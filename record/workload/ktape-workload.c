@@ -25,9 +25,10 @@
  *                    real disk, not a tmpfs): N (default 8) O_DIRECT writes of
  *                    64 KiB to a preallocated file, fsync, 2N O_DIRECT reads
  *                    of 32 KiB of it, then a buffered write of 256 KiB to a
- *                    second file and fsync; reports its counts and
- *                    /proc/self/io read_bytes and write_bytes, then removes
- *                    the files
+ *                    second file and fsync; reports its counts, and what
+ *                    /proc/self/io read_bytes and write_bytes grew by between
+ *                    the CLOCK_BOOTTIME instants it reports (before the
+ *                    first and after the last I/O), then removes the files
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -52,6 +53,14 @@ static uint64_t now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+/* CLOCK_BOOTTIME ns: the clock of ktape's event timestamps */
+static uint64_t boot_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_BOOTTIME, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
 }
 
@@ -397,8 +406,10 @@ static int do_io(const char *dir, long n)
 		perror(direct);
 		return 1;
 	}
-	long long wb = 0, rb = 0, bb = 0;
+	long long wb = 0, rb = 0, bb = 0, rd0, wr0, rd1, wr1;
 	long wops = 0, rops = 0;
+	read_proc_io(&rd0, &wr0);
+	uint64_t t0 = boot_ns();
 	for (long i = 0; i < n; i++, wops++)
 		wb += pwrite(fd, buf, IO_DIRECT_WRITE, (off_t)i * IO_DIRECT_WRITE);
 	if (fsync(fd)) {
@@ -414,15 +425,15 @@ static int do_io(const char *dir, long n)
 		return 1;
 	}
 	close(bfd);
-	long long prd, pwr;
-	read_proc_io(&prd, &pwr);
+	uint64_t t1 = boot_ns();
+	read_proc_io(&rd1, &wr1);
 	unlink(direct);
 	unlink(buffered);
 	free(buf);
 	printf("{\"mode\":\"io\",\"pid\":%d,\"tid\":%d,\"direct_write_ops\":%ld,\"direct_write_bytes\":%lld,"
 	       "\"direct_read_ops\":%ld,\"direct_read_bytes\":%lld,\"buffered_write_bytes\":%lld,"
-	       "\"proc_read_bytes\":%lld,\"proc_write_bytes\":%lld}\n",
-	       getpid(), gettid_(), wops, wb, rops, rb, bb, prd, pwr);
+	       "\"proc_read_bytes\":%lld,\"proc_write_bytes\":%lld,\"boot_start_ns\":%llu,\"boot_end_ns\":%llu}\n",
+	       getpid(), gettid_(), wops, wb, rops, rb, bb, rd1 - rd0, wr1 - wr0, (unsigned long long)t0, (unsigned long long)t1);
 	return wb == (long long)n * IO_DIRECT_WRITE && rb == (long long)n * IO_DIRECT_WRITE ? 0 : 1;
 }
 
