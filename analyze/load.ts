@@ -30,7 +30,7 @@ import {
   UTINYINT,
   VARCHAR,
 } from '@duckdb/node-api';
-import { captureTableFiles, iterStreamFile, type StreamState } from '../formats/reader.js';
+import { captureTableFiles, iterStreamFile, type StreamState, unrecordedTable } from '../formats/reader.js';
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
 import type { RecordBatch, Data } from 'apache-arrow';
@@ -112,11 +112,12 @@ export function rawTableDDL(def: TableDef): string {
 /**
  * The files to load for a table (formats/reader's rules: the manifest's list for a complete capture,
  * else every segment found). A table with no file is an error in a complete capture; in one whose
- * recorder was killed before writing it (kallsyms, stacks, stats: written at stop) it loads empty.
+ * recorder was killed before writing it (kallsyms, stacks, stats: written at stop) it loads empty,
+ * and so does a table of a family not recorded (no row reached it: no file since format 1.6).
  */
 function planFiles(dir: string, manifest: Manifest, def: TableDef, warn: (m: string) => void, absent: string[]): string[] {
   const files = captureTableFiles(dir, manifest, def.name, warn);
-  if (files.length > 0) return files;
+  if (files.length > 0 || unrecordedTable(manifest, def.name)) return files;
   if (!manifest.complete) {
     absent.push(def.name);
     return [];

@@ -106,6 +106,16 @@ export function tableFiles(dir: string, table: string): string[] {
 }
 
 /**
+ * A table of a family the capture did not record (`options.events`): since format 1.6 the recorder
+ * makes its file only if a row reaches it, so having none is no damage; readers load it empty.
+ */
+export function unrecordedTable(manifest: Manifest, table: string): boolean {
+  const group = TABLE_BY_NAME.get(table)?.group;
+  const events: string[] | undefined = manifest.options?.events;
+  return group !== undefined && Array.isArray(events) && !events.includes(group);
+}
+
+/**
  * The files of a table: the ones the manifest lists when the capture is complete (a listed file that
  * is gone is an error; a file it does not list is ignored, with a warning), else every segment file
  * found (a recorder killed before writing the final manifest lists none).
@@ -274,7 +284,7 @@ export function* iterStreamFile(path: string, state: StreamState = { value: fals
  */
 export function* iterTable(dir: string, table: string, opts: { required?: boolean; torn?: string[]; manifest?: Manifest } = {}): Generator<RecordBatch> {
   const files = opts.manifest ? captureTableFiles(dir, opts.manifest, table) : tableFiles(dir, table);
-  if (files.length === 0 && (opts.required ?? true))
+  if (files.length === 0 && (opts.required ?? true) && !(opts.manifest && unrecordedTable(opts.manifest, table)))
     throw new CaptureError('E_TABLE_MISSING', `${join(dir, table)}.*.arrows: table ${table} is missing from the capture`);
   for (const f of files) {
     const t: StreamState = { value: false };

@@ -3,7 +3,9 @@
  * analyzable at every moment, however recording ends:
  *  - the manifest is written at attach and rewritten (atomically) once the
  *    workload runs, and at the end;
- *  - every table file exists with its schema from the start; kallsyms
+ *  - every table file of the recorded families exists with its schema from
+ *    the start (a family not recorded gets a file only if a row reaches it:
+ *    readers load its tables empty, formats/capture.md); kallsyms
  *    (--kallsyms full), modules and the process snapshot are complete and
  *    fsync'd before the workload starts; stats and stacks are end-only;
  *  - a failed write (disk full) stops recording cleanly, keeping every batch
@@ -16,7 +18,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import * as W from '../formats/gen/events.gen.js';
-import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLES, type Manifest } from '../formats/schema.js';
+import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLE_BY_NAME, TABLES, type Manifest } from '../formats/schema.js';
 import type { readTable as ReadTable } from '../formats/reader.js';
 import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
@@ -80,8 +82,11 @@ export class Recording {
     this.limit = o.maxSizeMb ? o.maxSizeMb * 1024 * 1024 : Infinity;
   }
 
+  /** A table's writer; a table of a family not recorded gets its file with its first batch, if any. */
   table(name: string, capacity: number): TableWriter {
-    const w = new TableWriter(this.dir, name, Math.max(1, capacity), this.sink);
+    const group = TABLE_BY_NAME.get(name)?.group;
+    const recorded = group === undefined || this.o.events.includes(group);
+    const w = new TableWriter(this.dir, name, Math.max(1, capacity), this.sink, recorded);
     this.all.set(name, w);
     return w;
   }

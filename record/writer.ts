@@ -257,10 +257,12 @@ export class TableWriter {
     readonly table: string,
     capacity: number,
     readonly sink: CaptureSink,
+    /** false: the first segment file is made with the first batch (a table that gets no row has none) */
+    openNow = true,
   ) {
     this.builder = new BatchBuilder(table, capacity);
     this.rowBytes = rowBytes(this.builder.defs);
-    this.open();
+    if (openNow) this.open();
   }
   get bytes(): number {
     return this.closedBytes + (this.file?.bytes ?? 0);

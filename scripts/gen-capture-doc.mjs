@@ -29,6 +29,9 @@ an unprivileged reader on another machine needs nothing else.
   at any moment leaves every complete batch readable. Readers (formats/reader.ts) return every complete batch of a torn
   or damaged file and report it; rows the manifest counts that the files do not hold are a loss (see Losses).
 - Every stream's schema metadata carries \`ktape.format_version\` and \`ktape.table\`.
+- Every table of a recorded family (\`options.events\`) and every core table has its file, with its schema, from the start
+  (stats, stacks and \`--kallsyms used\` symbols: from the stop). A table of a family not recorded has a file only if a row
+  reached it (since 1.6); readers load it empty otherwise.
 - Event tables rotate to a new segment at \`--segment-mb\` (default 256 MiB); read segments in number order.
 - While recording, \`manifest.json\` has \`"complete": false\`; it is rewritten with \`"complete": true\`, the end time,
   the row counts and the summary when the recorder stops cleanly. A capture whose manifest says \`false\` was killed:
@@ -53,6 +56,7 @@ null.
 | 1.3 | tables \`signal_generate\`, \`signal_deliver\`, \`oom_victim\` (family \`signal\`); older captures load them empty |
 | 1.4 | batch bodies may be compressed (Arrow IPC body compression, ZSTD or LZ4_FRAME; see Compression); \`options.compress\` in the manifest; table schemas unchanged; ktape before 1.4 does not read compressed files |
 | 1.5 | tables \`block_rq\` and \`io_devices\` (family \`io\`: block requests); older captures load them empty |
+| 1.6 | a table of a family not recorded (not in \`options.events\`) may have no file: the recorder makes one only when a row reaches it (task_newtask and task_free get the followed command's forks without \`task\`); readers load the others empty; ktape before 1.6 stops on such a capture with E_TABLE_MISSING |
 
 ## Compression
 

@@ -3,7 +3,8 @@
  * than time (the time is bench/record.ts's fixed-cost figure): the recorder
  * loads no analyzer (DuckDB's native library), maps a window of the ring
  * rather than all of it, loads only the selected families' programs, and
- * reads no kernel symbols when nothing recorded holds a kernel address.
+ * reads no kernel symbols when nothing recorded holds a kernel address, and
+ * writes no file for the tables of the families not recorded.
  * Ground truth is the kernel's view of the recorder process: /proc/PID/maps
  * and /proc/PID/fd.
  */
@@ -13,6 +14,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, readTable } from '../../dist/formats/reader.js';
 import { PROGRAMS } from '../../dist/record/bpf.js';
+import { TABLES } from '../../dist/formats/schema.js';
 import { CLI, ktape, privilegedSkipReason, tmp } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -92,5 +94,29 @@ describe.skipIf(skipOutsideCI)('record: the fixed cost of recording a command', 
     expect(rows(dir, 'process_snapshot')).toBeGreaterThan(0);
     const a = ktape(['analyze', dir, '--json']);
     expect(a.status, a.stderr).toBe(0);
+
+    // the tables of the families not recorded got no row, so no file (format 1.6); the recorded ones have theirs from the start
+    const files = readdirSync(dir);
+    const recorded = (g?: string) => g === undefined || g === 'task' || g === 'sched';
+    for (const t of TABLES.filter((x) => !recorded(x.group)))
+      expect(
+        files.filter((f) => f.startsWith(`${t.name}.`)),
+        `${t.name}: no file`,
+      ).toEqual([]);
+    for (const t of TABLES.filter((x) => x.role === 'event' && recorded(x.group))) expect(files, `${t.name}: its file`).toContain(`${t.name}.0000.arrows`);
+    // and every reader takes them as empty tables
+    const q = ktape([
+      'query',
+      dir,
+      'SELECT (SELECT count(*) FROM _syscall_enter) + (SELECT count(*) FROM _kmem_alloc) + (SELECT count(*) FROM _block_rq) AS n',
+      '--json',
+    ]);
+    expect(q.status, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout)).toEqual([{ n: 0 }]);
+    expect(readTable(dir, 'syscall_enter', { manifest: man }).batches).toEqual([]);
+    const e = ktape(['export', dir, '--perfetto', join(dir, '..', 'noop.pftrace')]);
+    expect(e.status, e.stderr).toBe(0);
+    const c = ktape(['compare', dir, dir]);
+    expect(c.status, c.stderr).toBe(0);
   });
 });
