@@ -675,8 +675,14 @@ async function runSustained(c: Ctx, label: string, args: string[], target: numbe
 // ---------------------------------------------------------------- fixed cost
 
 /** Recording a no-op (`true`) with task + sched: the cost of start-up and stop alone (issue 10, goal 2). */
+/**
+ * ktape-no-extra-ca: ktape with NODE_EXTRA_CA_CERTS unset, when the bench's environment sets it (as this VM
+ * image does): Node then reads those certificates at every start, ~90 ms of CPU, whatever the program does.
+ */
+type FixedTool = 'ktape' | 'ktape-no-extra-ca' | 'trace-cmd';
+
 export interface FixedCostSample {
-  tool: 'ktape' | 'trace-cmd';
+  tool: FixedTool;
   rep: number;
   ok: boolean;
   wallS: number;
@@ -690,7 +696,7 @@ export interface FixedCostSample {
 }
 
 export interface FixedCostSummary {
-  tool: 'ktape' | 'trace-cmd';
+  tool: FixedTool;
   runs: number;
   failed: number;
   wallS: number;
@@ -702,7 +708,7 @@ export interface FixedCostSummary {
 export interface FixedCostResult {
   reps: number;
   tools: FixedCostSummary[];
-  skipped: Partial<Record<'ktape' | 'trace-cmd', string>>;
+  skipped: Partial<Record<FixedTool, string>>;
 }
 
 /** GNU time(1) with -o: "wall user sys maxrss_kb" of the command's whole tree. */
@@ -714,15 +720,17 @@ async function gnuTime(out: string, cmd: string[], env?: NodeJS.ProcessEnv): Pro
   return { r, t: t && t.length === 4 && t.every(Number.isFinite) ? t : null };
 }
 
-async function fixedCostRun(c: Ctx, tool: 'ktape' | 'trace-cmd', rep: number): Promise<FixedCostSample> {
+async function fixedCostRun(c: Ctx, tool: FixedTool, rep: number): Promise<FixedCostSample> {
   const cap = join(c.workdir, `fixed-${tool}-${rep}${tool === 'trace-cmd' ? '.dat' : ''}`);
   rmSync(cap, { recursive: true, force: true });
   const w = WORKLOADS.find((x) => x.name === 'forkexec')!; // task + sched, for both tools
   const cmd =
-    tool === 'ktape'
+    tool !== 'trace-cmd'
       ? [c.node, c.cli, 'record', '-q', '-o', cap, '--events', w.ktapeEvents, '--', 'true']
       : ['trace-cmd', 'record', '-q', '-b', '16384', '-o', cap, ...w.tracecmd.flatMap((e) => ['-e', e]), 'env', '-u', 'LD_PRELOAD', 'true'];
-  const env = tool === 'trace-cmd' ? { ...process.env, LD_PRELOAD: c.ftshim!, FTSHIM_DIR: join(c.workdir, 'ftshim') } : undefined;
+  const { NODE_EXTRA_CA_CERTS: _ca, ...noCa } = process.env;
+  const env =
+    tool === 'trace-cmd' ? { ...process.env, LD_PRELOAD: c.ftshim!, FTSHIM_DIR: join(c.workdir, 'ftshim') } : tool === 'ktape-no-extra-ca' ? noCa : undefined;
   const { r, t } = await gnuTime(join(c.workdir, 'fixed.time'), cmd, env);
   const s: FixedCostSample = {
     tool,
@@ -742,7 +750,11 @@ async function fixedCostRun(c: Ctx, tool: 'ktape' | 'trace-cmd', rep: number): P
 
 /** ktape and trace-cmd recording `true`, interleaved, `reps` times (one warm-up each, not counted). */
 async function benchFixedCost(c: Ctx, reps: number, traceCmd: boolean, log: (s: string) => void): Promise<FixedCostResult> {
-  const tools: ('ktape' | 'trace-cmd')[] = traceCmd ? ['ktape', 'trace-cmd'] : ['ktape'];
+  const tools: FixedTool[] = [
+    'ktape',
+    ...(process.env.NODE_EXTRA_CA_CERTS ? (['ktape-no-extra-ca'] as const) : []),
+    ...(traceCmd ? (['trace-cmd'] as const) : []),
+  ];
   const skipped: FixedCostResult['skipped'] = {};
   if (!existsSync('/usr/bin/time')) {
     skipped.ktape = skipped['trace-cmd'] = 'GNU time not installed (apt install time)';
@@ -759,7 +771,7 @@ async function benchFixedCost(c: Ctx, reps: number, traceCmd: boolean, log: (s: 
     const line = samples.filter((s) => s.rep === rep).map((s) => `${s.tool} ${fx(s.userS + s.sysS)} s CPU, ${fx(s.peakRssKb / 1024, 0)} MB`);
     log(`    rep ${rep}: ${line.join(', ')}`);
   }
-  const summary = (tool: 'ktape' | 'trace-cmd'): FixedCostSummary => {
+  const summary = (tool: FixedTool): FixedCostSummary => {
     const ok = samples.filter((s) => s.tool === tool && s.ok);
     return {
       tool,
@@ -779,6 +791,8 @@ export function formatFixedCost(r: FixedCostResult): string {
   for (const t of r.tools) rows.push([t.tool, fx(t.wallS), fx(t.cpuS), fx(t.peakRssMb, 0), fint(t.bytes), `${t.failed}/${t.runs}`]);
   const out = [table(rows, `Fixed cost: recording \`true\` with task + sched, median of ${r.reps} interleaved reps (target: ktape under 0.3 s CPU, 100 MB)`)];
   out.push('  GNU time over the whole tree: CPU = user + sys of every reaped process; peak RSS = the largest process (ktape: node, with its mapped ring).');
+  if (r.tools.some((t) => t.tool === 'ktape-no-extra-ca'))
+    out.push('  ktape-no-extra-ca: the same with NODE_EXTRA_CA_CERTS unset (this environment sets it; Node then loads those certificates at every start).');
   for (const [t, why] of Object.entries(r.skipped)) out.push(`  ${t} skipped: ${why}`);
   return out.join('\n');
 }
