@@ -19,8 +19,11 @@ export function wrapSource(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`;
 }
 
-/** Run the chunk `entry` of the directory of `mainUrl` (its `./chunk-*` requires load the same way). */
-export function launch(mainUrl: string, entry: string): void {
+/**
+ * Run the chunk `entry` of the directory of `mainUrl` (its `./chunk-*` requires load the same way); returns
+ * its exports (the CLI's main(), for callers that run commands in process: the fuzz worker).
+ */
+export function launch(mainUrl: string, entry: string): Record<string, unknown> {
   const dir = dirname(fileURLToPath(mainUrl));
   const loaded = new Map<string, Module>();
   const load = (file: string): unknown => {
@@ -41,5 +44,5 @@ export function launch(mainUrl: string, entry: string): void {
     script.runInThisContext()(module.exports, require, module, filename, dir);
     return module.exports;
   };
-  load(entry);
+  return load(entry) as Record<string, unknown>;
 }

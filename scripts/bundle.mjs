@@ -61,5 +61,5 @@ for (const c of output) {
 const entry = output.find((c) => c.type === 'chunk' && c.isEntry).fileName;
 writeFileSync(
   join(out, 'main.js'),
-  `#!/usr/bin/env node\n// written by scripts/bundle.mjs: the CLI is ${entry} and its chunks, loaded with their code cache\nimport { launch } from './launch.js';\nlaunch(import.meta.url, '${entry}');\n`,
+  `#!/usr/bin/env node\n// written by scripts/bundle.mjs: the CLI is ${entry} and its chunks, loaded with their code cache\nimport { launch } from './launch.js';\nexport const { main } = launch(import.meta.url, '${entry}');\n`,
 );
