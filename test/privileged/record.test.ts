@@ -235,13 +235,19 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
   it('pairs waits with their switch-ins in the kernel: sched_wait has the waits the raw events give', () => {
     // _runnable_paired: sched_wait (+ kernel-gap waits from losses); _runnable_derived: a window over the
     // raw sched_switch and sched_waking rows. A program that finds the task's storage busy (a nested
-    // program held it) cannot pair: counted in stats as sched_wait_unpaired, never silent.
+    // program held it) cannot pair: counted in stats as sched_wait_unpaired, never silent. A wait that ends
+    // where a kernel gap starts or ends (a switch the kernel never reported: PID 1's hidden threads) is
+    // compared apart: there the two sides see the unreported switch differently (1 to 30 waits a run). Elsewhere
+    // 0 differ in every run seen here; the bound leaves 1 in 2000 beside the counted misses.
     const q = ktape([
       'query',
       dir,
-      `WITH p AS (SELECT * FROM _runnable_paired), d AS (SELECT * FROM _runnable_derived)
+      `WITH g AS (SELECT ts_start, ts_end FROM losses WHERE reason = 'kernel_gap'),
+        p AS (SELECT * FROM _runnable_paired),
+        d AS (SELECT * FROM _runnable_derived WHERE end_ts NOT IN (SELECT ts_start FROM g) AND end_ts NOT IN (SELECT ts_end FROM g))
       SELECT (SELECT count(*) FROM d) AS derived,
              (SELECT count(*) FROM p JOIN d USING (tid, end_ts) WHERE p.ts = d.ts AND p.wake = d.wake) AS same,
+             (SELECT count(*) FROM _runnable_derived) - (SELECT count(*) FROM d) AS at_gaps,
              (SELECT count(*) FROM sched_slices WHERE migrated) AS migrations,
              (SELECT coalesce(sum(value), 0) FROM _stats WHERE name = 'sched_wait_unpaired') AS unpaired`,
       '--json',
@@ -249,9 +255,7 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
     expect(q.stderr).toBe('');
     const [r] = JSON.parse(q.stdout);
     expect(Number(r.derived)).toBeGreaterThan(10_000);
-    // a handful of the ~45k differ (2 to 6 per run at load 5 to 10, with unpaired 0: not storage misses; left
-    // to investigate), so the bound is 1 in 2000
-    expect(Number(r.same) / Number(r.derived), JSON.stringify(r)).toBeGreaterThan(0.9995);
+    expect(Number(r.derived) - Number(r.same), JSON.stringify(r)).toBeLessThanOrEqual(Number(r.unpaired) + Math.floor(Number(r.derived) / 2000));
     expect(Number(r.migrations)).toBeGreaterThan(0);
   });
 
