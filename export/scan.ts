@@ -108,6 +108,19 @@ export class Scan {
   col(name: string): Col {
     return this.chunk!.getColumnVector(this.at(name));
   }
+  /** the current chunk's rows as objects of the named columns: for families with few rows (task events, signals), where clarity wins */
+  objects(names: readonly string[]): Record<string, any>[] {
+    const cols = names.map((n) => this.col(n));
+    const out: Record<string, any>[] = [];
+    for (let i = 0; i < this.rows; i++) {
+      const r: Record<string, any> = {};
+      names.forEach((n, k) => {
+        r[n] = cols[k].getItem(i);
+      });
+      out.push(r);
+    }
+    return out;
+  }
   /** a BOOLEAN, integer (up to 32 bits) or DOUBLE column as numbers (a NULL row holds an arbitrary value: see valid()) */
   num(name: string): ArrayLike<number> {
     const i = this.at(name);

@@ -8,7 +8,6 @@
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { PID_MAX_LIMIT, us } from '../../export/chrome-format.js';
-import type { Scan } from '../../export/scan.js';
 import { fmtBytes } from '../../formats/units.js';
 
 /** Chrome: one synthetic process per device, after ktape's own tracks (chrome-format.ts: LOSS_PID, LEAK_PID) */
@@ -20,19 +19,6 @@ const REQ_SQL = `SELECT device, b_ts::DOUBLE AS b_ts, e_ts::DOUBLE AS e_ts, rwbs
   queue_ns::DOUBLE AS queue_ns, service_ns::DOUBLE AS service_ns, completed, status FROM _export_io ORDER BY device, b_ts, e_ts`;
 const CTR_COLS = ['tgid', 'comm', 'ts', 'read_bytes', 'write_bytes'];
 const CTR_SQL = `SELECT tgid, comm, ts::DOUBLE AS ts, read_bytes::DOUBLE AS read_bytes, write_bytes::DOUBLE AS write_bytes FROM _export_io_counters ORDER BY tgid, ts`;
-
-function rows(s: Scan, names: string[]): Row[] {
-  const cols = names.map((n) => s.col(n));
-  const out: Row[] = [];
-  for (let i = 0; i < s.rows; i++) {
-    const r: Row = {};
-    names.forEach((n, k) => {
-      r[n] = cols[k].getItem(i);
-    });
-    out.push(r);
-  }
-  return out;
-}
 
 /** Lane assignment (rendering only): the first lane whose last request ended before this one begins. */
 class Lanes {
@@ -139,7 +125,7 @@ function chromeCounters(ctx: ChromeContext, all: Row[]): void {
 
 async function all(ctx: PerfettoContext | ChromeContext, sql: string, names: string[]): Promise<Row[]> {
   const out: Row[] = [];
-  await ctx.scan(sql, (s) => out.push(...rows(s, names)));
+  await ctx.scan(sql, (s) => out.push(...s.objects(names)));
   return out;
 }
 

@@ -8,7 +8,6 @@ import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { F, L, V, fieldNumbers } from '../../export/ftrace.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { us } from '../../export/chrome-format.js';
-import type { Scan } from '../../export/scan.js';
 
 const SG = fieldNumbers(pb.SignalGenerateFtraceEventSchema);
 const SD = fieldNumbers(pb.SignalDeliverFtraceEventSchema);
@@ -42,19 +41,6 @@ const SQL = `SELECT event, cpu::INTEGER AS cpu, ts::DOUBLE AS ts, cur_tid, cur_t
   FROM _export_signal ORDER BY cpu, ts`;
 
 type Row = Record<string, any>;
-/** the chunk's rows as objects: signals are few */
-function rows(s: Scan): Row[] {
-  const cols = COLS.map((n) => s.col(n));
-  const out: Row[] = [];
-  for (let i = 0; i < s.rows; i++) {
-    const r: Row = {};
-    COLS.forEach((n, k) => {
-      r[n] = cols[k].getItem(i);
-    });
-    out.push(r);
-  }
-  return out;
-}
 
 function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void {
   if (r.event === 'generate') {
@@ -114,13 +100,13 @@ export const signalExport: FamilyExport = {
   async perfetto(ctx) {
     const ft = ctx.ftrace();
     await ctx.scan(SQL, (s) => {
-      for (const r of rows(s)) perfettoEvent(ft, r);
+      for (const r of s.objects(COLS)) perfettoEvent(ft, r);
     });
     ft.close();
   },
   async chrome(ctx) {
     await ctx.scan(SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, lane_tid'), (s) => {
-      for (const r of rows(s)) chromeEvent(ctx, r);
+      for (const r of s.objects(COLS)) chromeEvent(ctx, r);
     });
   },
 };

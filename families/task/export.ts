@@ -8,7 +8,6 @@ import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { F, L, V, fieldNumbers } from '../../export/ftrace.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { us } from '../../export/chrome-format.js';
-import type { Scan } from '../../export/scan.js';
 
 const NT = fieldNumbers(pb.TaskNewtaskFtraceEventSchema);
 const RN = fieldNumbers(pb.TaskRenameFtraceEventSchema);
@@ -22,19 +21,6 @@ const SQL = `SELECT event, cpu::INTEGER AS cpu, ts::DOUBLE AS ts, tid, coalesce(
   FROM _export_task ORDER BY cpu, ts`;
 
 type Row = Record<string, any>;
-/** the current chunk's rows as objects: task events are few (thousands), so clarity wins here */
-function rows(s: Scan, names: string[]): Row[] {
-  const cols = names.map((n) => s.col(n));
-  const out: Row[] = [];
-  for (let i = 0; i < s.rows; i++) {
-    const r: Row = {};
-    names.forEach((n, k) => {
-      r[n] = cols[k].getItem(i);
-    });
-    out.push(r);
-  }
-  return out;
-}
 const COLS = [
   'event',
   'cpu',
@@ -145,13 +131,13 @@ export const taskExport: FamilyExport = {
   async perfetto(ctx) {
     const ft = ctx.ftrace();
     await ctx.scan(SQL, (s) => {
-      for (const r of rows(s, COLS)) perfettoEvent(ft, r);
+      for (const r of s.objects(COLS)) perfettoEvent(ft, r);
     });
     ft.close();
   },
   async chrome(ctx) {
     await ctx.scan(`${SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, tid')}`, (s) => {
-      for (const r of rows(s, COLS)) chromeEvent(ctx, r);
+      for (const r of s.objects(COLS)) chromeEvent(ctx, r);
     });
   },
 };
