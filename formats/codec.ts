@@ -121,12 +121,23 @@ let lz4: ReturnType<typeof bindLz4> | null = null;
 const getZstd = () => (zstd ??= bindZstd());
 const getLz4 = () => (lz4 ??= bindLz4());
 
+/**
+ * The encoders' output area, reused: a fresh one per buffer was a zeroed allocation of the buffer's whole
+ * size (page faults, memset, GC). The result is copied out at its compressed size, which apache-arrow keeps
+ * until the batch is written.
+ */
+let scratch = new Uint8Array(0);
+function scratchOf(n: number): Uint8Array {
+  if (scratch.byteLength < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.byteLength));
+  return scratch;
+}
+
 function zstdEncode(src: Uint8Array): Uint8Array {
   const z = getZstd();
-  const dst = new Uint8Array(Number(z.bound(src.byteLength)));
+  const dst = scratchOf(Number(z.bound(src.byteLength)));
   const n = z.compress(z.cctx, dst, dst.byteLength, src, src.byteLength, ZSTD_LEVEL);
   if (z.isError(n)) throw new Error(`zstd: ${z.errorName(n)}`);
-  return dst.subarray(0, Number(n));
+  return dst.slice(0, Number(n));
 }
 
 function lz4Prefs(n: number) {
@@ -136,10 +147,10 @@ function lz4Prefs(n: number) {
 function lz4Encode(src: Uint8Array): Uint8Array {
   const z = getLz4();
   const prefs = lz4Prefs(src.byteLength);
-  const dst = new Uint8Array(Number(z.bound(src.byteLength, prefs)));
+  const dst = scratchOf(Number(z.bound(src.byteLength, prefs)));
   const n = z.compress(z.cctx, dst, dst.byteLength, src, src.byteLength, null, prefs);
   if (z.isError(n)) throw new Error(`lz4: ${z.errorName(n)}`);
-  return dst.subarray(0, Number(n));
+  return dst.slice(0, Number(n));
 }
 
 function zstdDecode(src: Uint8Array, size: number): Uint8Array {
