@@ -123,32 +123,21 @@ class SchedStream {
         };
         if (p.kept || this.prev?.kept) this.switchTo(c, t, this.prev, n, p.prio, p.comm);
         this.prev = p;
-      } else if (isNew[i]) {
-        ft.head(c, t, waker[i], F.ev.sched_wakeup_new)
-          .tag(WN.comm, L)
-          .string(names[comm[i]])
-          .tag(WN.pid, V)
-          .int32(n)
-          .tag(WN.prio, V)
-          .int32(prio[i])
-          .tag(WN.success, V)
-          .int32(1)
-          .tag(WN.target_cpu, V)
-          .int32(target[i]);
-        ft.done(c);
-      } else if (this.compact) {
+      } else if (this.compact && !isNew[i]) {
         ft.compactWaking(c, t, n, target[i], prio[i], names[comm[i]]);
       } else {
-        ft.head(c, t, waker[i], F.ev.sched_waking)
-          .tag(WK.comm, L)
+        // sched_wakeup_new and sched_waking carry the same fields
+        const f = isNew[i] ? WN : WK;
+        ft.head(c, t, waker[i], isNew[i] ? F.ev.sched_wakeup_new : F.ev.sched_waking)
+          .tag(f.comm, L)
           .string(names[comm[i]])
-          .tag(WK.pid, V)
+          .tag(f.pid, V)
           .int32(n)
-          .tag(WK.prio, V)
+          .tag(f.prio, V)
           .int32(prio[i])
-          .tag(WK.success, V)
+          .tag(f.success, V)
           .int32(1)
-          .tag(WK.target_cpu, V)
+          .tag(f.target_cpu, V)
           .int32(target[i]);
         ft.done(c);
       }
