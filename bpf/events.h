@@ -21,7 +21,7 @@
 
 /* Wire record kinds (kt_hdr.kind): each family's header numbers its own
  * (families/<family>/<family>.h), unique across families, below this. */
-#define KT_KIND_MAX 32
+#define KT_KIND_MAX 64
 
 /* Recorder counters kept per CPU in the kt_stats map (index = enum value). */
 enum kt_stat {
@@ -32,7 +32,7 @@ enum kt_stat {
 	/* KT_STAT_RESCUED + kind: events of that kind recorded by the nested
 	 * ("rescue") program because the main program was busy on that CPU */
 	KT_STAT_RESCUED = 16,
-	KT_STAT_MAX = 48, /* KT_STAT_RESCUED + KT_KIND_MAX */
+	KT_STAT_MAX = 80, /* KT_STAT_RESCUED + KT_KIND_MAX */
 };
 
 /* Common header. tid/cpu/ts describe the event's SUBJECT task (see each kind). */

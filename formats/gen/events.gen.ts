@@ -3,7 +3,7 @@
 
 export const KT_WIRE_VERSION = 3;
 export const KT_COMM_LEN = 16;
-export const KT_KIND_MAX = 32;
+export const KT_KIND_MAX = 64;
 export const KT_IO_F_SYNC = 1;
 export const KT_IO_F_META = 2;
 export const KT_IO_F_FUA = 4;
@@ -23,7 +23,7 @@ export const KT_STAT_STACK_ERROR = 1;
 export const KT_STAT_FILTER_FULL = 2;
 export const KT_STAT_SCHED_UNPAIRED = 3;
 export const KT_STAT_RESCUED = 16;
-export const KT_STAT_MAX = 48;
+export const KT_STAT_MAX = 80;
 export const KT_IO_START = 18;
 export const KT_IO_INSERT = 19;
 export const KT_IO_ISSUE = 20;
