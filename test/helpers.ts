@@ -51,3 +51,19 @@ export function privilegedSkipReason(): string | null {
   if (why) console.warn(`[skip] privileged test skipped: ${why}`);
   return why;
 }
+
+/**
+ * A thread's run delay in a capture, as `ktape analyze CAP sched-latency` reports it, counting only the
+ * waits that ended before `atTs` (CLOCK_BOOTTIME ns: the instant the workload read its schedstat, ss_ts).
+ * The thread was running then, so no wait spans it, and the waits before it are the ones schedstat counts;
+ * later ones (e.g. preempted on its way to exit) are not in the workload's reading. undefined: the thread is
+ * not in the report.
+ */
+export function runDelayBefore(dir: string, tid: number, atTs: number): number | undefined {
+  const start = BigInt(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).start_ts);
+  const until = `${BigInt(atTs) - start}ns`;
+  const r = ktape(['analyze', dir, 'sched-latency', '--json', '--pid', String(tid), '--until', until]);
+  if (r.status !== 0) throw new Error(`analyze sched-latency --pid ${tid} --until ${until}: ${r.stderr}`);
+  const t = JSON.parse(r.stdout).tasks.find((x: { tid: number }) => x.tid === tid);
+  return t ? Number(t.run_delay_ns) : undefined;
+}

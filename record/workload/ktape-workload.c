@@ -14,6 +14,7 @@
  *                    slices (sustained-rate benchmark); reports calls made
  *   hold-pipes N MS  create N pipes, keep them open MS milliseconds, then close
  *   spin MS [T]      T threads (default 2) spin MS ms each, report schedstat
+ *                    and the CLOCK_BOOTTIME instant it was true at (ss_ts)
  *   signals [N]      known signals (default N = 20): SIGUSR1 to itself N times
  *                    (a handler counts them), SIGHUP to itself 3 times while
  *                    SIG_IGN, SIGUSR2 twice to a thread that blocks it, then
@@ -187,7 +188,25 @@ static void do_pipes(long n)
 	}
 }
 
-struct spin { long ms; pid_t tid; struct schedstat ss; char name[16]; };
+struct spin { long ms; pid_t tid; struct schedstat ss; uint64_t ss_ts; char name[16]; };
+
+/*
+ * The thread's schedstat and the CLOCK_BOOTTIME instant it was true at: read,
+ * take the time, read again, until no switch-in (slices) came in between. The
+ * kernel adds a wait to run_delay at the switch-in that ends it, so the waits
+ * that ended before ss_ts are exactly the ones in ss, and none spans ss_ts.
+ */
+static void read_schedstat_at(struct schedstat *ss, uint64_t *ts)
+{
+	struct schedstat again;
+	for (int i = 0; i < 100; i++) {
+		read_schedstat(ss);
+		*ts = boot_ns();
+		read_schedstat(&again);
+		if (again.slices == ss->slices)
+			return;
+	}
+}
 
 static void *spin_thread(void *arg)
 {
@@ -199,7 +218,7 @@ static void *spin_thread(void *arg)
 	while (now_ns() < end)
 		for (int i = 0; i < 10000; i++)
 			x += i;
-	read_schedstat(&s->ss);
+	read_schedstat_at(&s->ss, &s->ss_ts);
 	return NULL;
 }
 
@@ -207,8 +226,9 @@ static void print_spin(struct spin *s, int n)
 {
 	printf("\"workers\":[");
 	for (int i = 0; i < n; i++)
-		printf("%s{\"tid\":%d,\"comm\":\"%s\",\"cpu_ns\":%llu,\"wait_ns\":%llu,\"slices\":%llu}",
-		       i ? "," : "", s[i].tid, s[i].name, s[i].ss.cpu_ns, s[i].ss.wait_ns, s[i].ss.slices);
+		printf("%s{\"tid\":%d,\"comm\":\"%s\",\"cpu_ns\":%llu,\"wait_ns\":%llu,\"slices\":%llu,\"ss_ts\":%llu}",
+		       i ? "," : "", s[i].tid, s[i].name, s[i].ss.cpu_ns, s[i].ss.wait_ns, s[i].ss.slices,
+		       (unsigned long long)s[i].ss_ts);
 	printf("]");
 }
 
