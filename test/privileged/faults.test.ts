@@ -12,25 +12,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FAMILIES } from '../../dist/families/index.js';
+import { TABLES } from '../../dist/formats/schema.js';
 import { CLI, ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const NOBODY = 65534;
-const EVENT_TABLES = [
-  'sched_switch',
-  'sched_wait',
-  'sched_waking',
-  'task_newtask',
-  'task_exec',
-  'task_exit',
-  'task_rename',
-  'task_free',
-  'task_ids',
-  'syscall_enter',
-  'syscall_exit',
-  'kmem_alloc',
-  'kmem_free',
-];
+/** the event tables a default recording writes: the core's and the default families' (from the registry, so a new family's are covered) */
+const DEFAULT_FAMILIES = new Set(FAMILIES.filter((f) => f.byDefault).map((f) => f.name));
+const EVENT_TABLES = TABLES.filter((t) => t.role === 'event' && (t.group === undefined || DEFAULT_FAMILIES.has(t.group))).map((t) => t.name);
 /** tables written before the workload starts: complete whenever the workload pid is in the manifest */
 const START_TABLES = ['process_snapshot', 'kallsyms', 'modules'];
 
