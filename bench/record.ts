@@ -46,13 +46,14 @@ export interface Workload {
   tracecmd: string[];
   /** tracepoints for perf (sys:name); perf 6.1 records nothing from raw_syscalls on this kernel */
   perf: string[];
-  /** reference traced/untraced ratios from shared/README.md */
-  ref: { 'trace-cmd': number; perf: number };
+  /** reference traced/untraced ratios from shared/README.md (none for the storms it does not cover) */
+  ref?: { 'trace-cmd': number; perf: number };
 }
 
 const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
 const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec', 'sched:sched_process_exit', 'sched:sched_process_free'];
 const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
+const BLOCK = ['block:block_io_start', 'block:block_rq_insert', 'block:block_rq_issue', 'block:block_rq_complete'];
 
 export const WORKLOADS: Workload[] = [
   {
@@ -98,6 +99,16 @@ export const WORKLOADS: Workload[] = [
     tracecmd: KMEM,
     perf: KMEM,
     ref: { 'trace-cmd': 1.2, perf: 1.7 },
+  },
+  {
+    name: 'iostorm',
+    what: 'I/O storm: N O_DIRECT 4 KiB reads at random offsets of a 256 MiB file on the disk',
+    mode: 'iostorm',
+    n: 20_000,
+    quickN: 2000,
+    ktapeEvents: 'io',
+    tracecmd: BLOCK,
+    perf: BLOCK,
   },
 ];
 
@@ -600,7 +611,7 @@ function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadRe
       captureBytesPerEvent: perEv((s) => s.captureBytes),
       toolCpuNsPerEvent: perEv((s) => s.toolCpuNs),
       loopCpuNsPerEvent: t === 'ktape' || t === 'ktape-nostacks' ? perEv((s) => s.loopCpuNs) : undefined,
-      refRatio: t === 'trace-cmd' || t === 'perf' ? w.ref[t] : undefined,
+      refRatio: t === 'trace-cmd' || t === 'perf' ? w.ref?.[t] : undefined,
     };
   }
   return res;

@@ -30,6 +30,9 @@
  *                    /proc/self/io read_bytes and write_bytes grew by between
  *                    the CLOCK_BOOTTIME instants it reports (before the
  *                    first and after the last I/O), then removes the files
+ *   iostorm N        N O_DIRECT reads of 4 KiB at random offsets of a 256 MiB
+ *                    file ($KT_STORM_FILE, default /var/tmp/ktape-iostorm.dat:
+ *                    written once, before the timed loop, and kept)
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -457,6 +460,58 @@ static int do_io(const char *dir, long n)
 	return wb == (long long)n * IO_DIRECT_WRITE && rb == (long long)n * IO_DIRECT_WRITE ? 0 : 1;
 }
 
+#define STORM_FILE_BYTES (256LL << 20)
+#define STORM_READ 4096
+
+/*
+ * The I/O storm's file: $KT_STORM_FILE (default /var/tmp/ktape-iostorm.dat,
+ * on the real disk), 256 MiB of written data (not fallocated: reads of
+ * unwritten extents would not reach the device), made once and kept for the
+ * next runs. Opened O_DIRECT, before the timed loop.
+ */
+static int iostorm_open(void)
+{
+	const char *p = getenv("KT_STORM_FILE");
+	if (!p)
+		p = "/var/tmp/ktape-iostorm.dat";
+	int fd = open(p, O_RDWR | O_CREAT | O_DIRECT | O_NOFOLLOW, 0600);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		perror(p);
+		return -1;
+	}
+	if (st.st_size == STORM_FILE_BYTES)
+		return fd;
+	void *buf;
+	if (posix_memalign(&buf, 4096, 1 << 20))
+		return -1;
+	memset(buf, 0x6b, 1 << 20);
+	for (long long off = 0; off < STORM_FILE_BYTES; off += 1 << 20)
+		if (pwrite(fd, buf, 1 << 20, off) != 1 << 20) {
+			perror(p);
+			return -1;
+		}
+	free(buf);
+	return fsync(fd) ? -1 : fd;
+}
+
+/* N reads of 4 KiB at pseudo-random 4 KiB-aligned offsets of the storm file, O_DIRECT (each one a block request) */
+static void do_iostorm(int fd, long n)
+{
+	void *buf;
+	if (posix_memalign(&buf, 4096, STORM_READ))
+		exit(1);
+	uint64_t x = 88172645463325252ull;
+	for (long i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (pread(fd, buf, STORM_READ, (off_t)(x % (STORM_FILE_BYTES / STORM_READ)) * STORM_READ) != STORM_READ) {
+			perror("iostorm pread");
+			exit(1);
+		}
+	}
+	free(buf);
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -511,7 +566,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|iostorm|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -534,6 +589,9 @@ int main(int argc, char **argv)
 		       getpid(), gettid_(), rate, secs, calls, (unsigned long long)el);
 		return 0;
 	}
+	int storm_fd = -1;
+	if (!strcmp(m, "iostorm") && (storm_fd = iostorm_open()) < 0)
+		return 1;
 	uint64_t t0 = now_ns();
 	if (!strcmp(m, "getppid"))
 		do_getppid(n);
@@ -543,6 +601,8 @@ int main(int argc, char **argv)
 		do_forkexec(n, NULL, 0);
 	else if (!strcmp(m, "pipes"))
 		do_pipes(n);
+	else if (!strcmp(m, "iostorm"))
+		do_iostorm(storm_fd, n);
 	else if (!strcmp(m, "hold-pipes")) {
 		long hold = argc > 3 ? strtol(argv[3], NULL, 10) : 1000;
 		int (*fds)[2] = calloc(n ? n : 1, sizeof(*fds));
