@@ -77,6 +77,7 @@ ASOF LEFT JOIN _task_newtask f ON f.child_tid = e.tid AND f.ts <= e.ts;
 -- @col nice: the leader's nice value
 -- @col policy: the leader's policy number
 -- @col policy_name: the leader's policy name
+-- @col rt_priority: the leader's real-time priority
 -- @col nvcsw: voluntary context switches, all threads (wait4 ru_nvcsw counts one more: the final switch)
 -- @col nivcsw: involuntary context switches, all threads
 -- @col min_flt: minor page faults, all threads
@@ -102,13 +103,14 @@ WITH gd AS (
          coalesce(any_value(nice) FILTER (WHERE is_leader), arg_max(nice, ts)) AS nice,
          coalesce(any_value(policy) FILTER (WHERE is_leader), arg_max(policy, ts)) AS policy,
          coalesce(any_value(policy_name) FILTER (WHERE is_leader), arg_max(policy_name, ts)) AS policy_name,
+         coalesce(any_value(rt_priority) FILTER (WHERE is_leader), arg_max(rt_priority, ts)) AS rt_priority,
          sum(nvcsw)::BIGINT AS nvcsw, sum(nivcsw)::BIGINT AS nivcsw, sum(min_flt)::BIGINT AS min_flt, sum(maj_flt)::BIGINT AS maj_flt,
          sum(utime_ns)::BIGINT AS utime_ns, sum(stime_ns)::BIGINT AS stime_ns, sum(runtime_ns)::BIGINT AS runtime_ns,
          arg_max(vm_bytes, ts) AS vm_bytes, any_value(vm_fork_bytes) FILTER (WHERE is_leader) AS vm_fork_bytes,
          max(maxrss_bytes) AS maxrss_bytes
   FROM t GROUP BY tgid, end_ts
 )
-SELECT tgid, comm, end_ts, threads, prio, nice, policy, policy_name, nvcsw, nivcsw, min_flt, maj_flt, utime_ns, stime_ns, runtime_ns,
+SELECT tgid, comm, end_ts, threads, prio, nice, policy, policy_name, rt_priority, nvcsw, nivcsw, min_flt, maj_flt, utime_ns, stime_ns, runtime_ns,
        runtime_ns - _task_stime_adj(utime_ns, stime_ns, runtime_ns) AS utime_adj_ns,
        _task_stime_adj(utime_ns, stime_ns, runtime_ns) AS stime_adj_ns,
        vm_bytes, vm_fork_bytes, maxrss_bytes
