@@ -67,7 +67,7 @@ export const TABLES: TableDef[] = [
       c('min_flt', 'u64', 'minor page faults of the thread (wait4 ru_minflt sums the threads)', true),
       c('maj_flt', 'u64', 'major page faults of the thread (wait4 ru_majflt sums the threads)', true),
       c('utime_ns', 'u64', 'task->utime: user time sampled by ticks, ns (wait4 ru_utime is this scaled to the runtime: see the task_accounting view)', true),
-      c('stime_ns', 'u64', 'task->stime: system time sampled by ticks, ns', true),
+      c('stime_ns', 'u64', 'task->stime: system time sampled by ticks (a tick each, less the steal time of a VM), ns', true),
       c(
         'runtime_ns',
         'u64',

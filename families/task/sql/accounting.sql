@@ -12,7 +12,7 @@
 --   threads already released plus each live thread's own), plus the process's reaped children (the c*
 --   fields). Here: the sums over the process's thread exit rows; reaped children are not added.
 -- - ru_utime, ru_stime: thread_group_cputime_adjusted(): the tick-sampled utime and stime (task->utime,
---   stime, multiples of the tick) scaled so that they add up to the runtime (se.sum_exec_runtime):
+--   stime: a tick each, less the steal time of a VM) scaled so that they add up to the runtime (se.sum_exec_runtime):
 --   stime' = runtime * stime / (stime + utime), utime' = runtime - stime' (cputime_adjust; stime 0 gives
 --   utime' = runtime, utime 0 gives stime' = runtime). utime_adj_ns and stime_adj_ns are that formula over
 --   the sums; the kernel also keeps them monotonic against earlier reads (signal->prev_cputime), which is
