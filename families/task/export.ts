@@ -15,9 +15,13 @@ const EX = fieldNumbers(pb.SchedProcessExecFtraceEventSchema);
 const PE = fieldNumbers(pb.SchedProcessExitFtraceEventSchema);
 const PF = fieldNumbers(pb.SchedProcessFreeFtraceEventSchema);
 
+/** the exit's accounting, as the Chrome exit's args (families/task/sql/accounting.sql; NULL before format 1.7) */
+const ACCT = ['prio', 'nice', 'policy', 'nvcsw', 'nivcsw', 'min_flt', 'maj_flt', 'utime_ns', 'stime_ns', 'runtime_ns', 'vm_bytes', 'maxrss_bytes'];
+
 const SQL = `SELECT event, cpu::INTEGER AS cpu, ts::DOUBLE AS ts, tid, coalesce(tgid, tid) AS tgid, comm, parent_tid,
   coalesce(parent_tgid, parent_tid) AS parent_tgid, (clone_flags & 4294967295)::UINTEGER AS flags_lo, ((clone_flags >> 32) & 4294967295)::UINTEGER AS flags_hi,
-  printf('0x%x', clone_flags) AS flags_hex, clone_flags & 65536 <> 0 AS thread, filename, old_tid, exit_code, group_dead, old_comm, comm_before
+  printf('0x%x', clone_flags) AS flags_hex, clone_flags & 65536 <> 0 AS thread, filename, old_tid, exit_code, group_dead, old_comm, comm_before,
+  ${ACCT.map((a) => `acct_${a}`).join(', ')}
   FROM _export_task ORDER BY cpu, ts`;
 
 type Row = Record<string, any>;
@@ -40,7 +44,15 @@ const COLS = [
   'group_dead',
   'old_comm',
   'comm_before',
+  ...ACCT.map((a) => `acct_${a}`),
 ];
+
+/** ,"nice":5,... for an exit with accounting, '' without */
+function acctArgs(r: Row): string {
+  if (r.acct_runtime_ns === null || r.acct_runtime_ns === undefined) return '';
+  // counts and ns fit a double; bigints from DuckDB's BIGINT columns
+  return ACCT.map((a) => `,"${a}":${JSON.stringify(typeof r[`acct_${a}`] === 'bigint' ? Number(r[`acct_${a}`]) : r[`acct_${a}`])}`).join('');
+}
 
 function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void {
   const { cpu, ts, tid } = r;
@@ -114,7 +126,7 @@ function chromeEvent(ctx: ChromeContext, r: Row): void {
     case 'exit':
       ctx.lane(r.tgid, r.tid);
       ctx.emit(
-        `{"ph":"i","s":"t","cat":"task","name":"exit","pid":${r.tgid},"tid":${r.tid},"ts":${ts},"args":{"exit_status":${r.exit_code >> 8},"signal":${r.exit_code & 0x7f},"group_dead":${r.group_dead ? 1 : 0},"comm":${JSON.stringify(r.comm)}}}`,
+        `{"ph":"i","s":"t","cat":"task","name":"exit","pid":${r.tgid},"tid":${r.tid},"ts":${ts},"args":{"exit_status":${r.exit_code >> 8},"signal":${r.exit_code & 0x7f},"group_dead":${r.group_dead ? 1 : 0},"comm":${JSON.stringify(r.comm)}${acctArgs(r)}}}`,
       );
       return;
     default:

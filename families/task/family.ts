@@ -1,5 +1,7 @@
 /** The task family: forks, execs, exits, renames and frees of threads. */
+import type { DuckDBConnection } from '@duckdb/node-api';
 import * as W from '../../formats/gen/events.gen.js';
+import type { Manifest } from '../../formats/schema.js';
 import { copyHandler } from '../../record/copy-decoder.js';
 import { taskCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
@@ -28,6 +30,12 @@ const taskDecoder = (): FamilyDecoder => ({
   },
 });
 
+/** _task_host: the capture host's page size (the exit accounting and the fork count pages) */
+async function hostFacts(conn: DuckDBConnection, m: Manifest): Promise<void> {
+  const ps = Number(m.host?.page_size);
+  await conn.run('CREATE OR REPLACE TABLE _task_host AS SELECT $ps::BIGINT AS page_size', { ps: Number.isInteger(ps) && ps > 0 ? ps : 4096 });
+}
+
 export const task: Family = {
   name: 'task',
   doc: 'thread lifecycle (task_newtask, sched_process_exec/exit/free, task_rename)',
@@ -55,7 +63,7 @@ export const task: Family = {
   },
   decoder: taskDecoder,
   // small, joined by every report
-  analyzer: { materialize: ['threads', 'processes'] },
+  analyzer: { prepare: hostFacts, materialize: ['threads', 'processes'] },
   export: async () => (await import('./export.js')).taskExport,
   compare: taskCompare,
   reports: {

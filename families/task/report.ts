@@ -1,6 +1,68 @@
 /** tasks: the lifecycle tree (fork, exec, exit with times, lifetime, exit code), as execsnoop plus a process tree. */
 import type { CaptureDb, Param } from '../../analyze/db.js';
-import { fmtNs, p, printable, taskFilter, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
+import { fmtNs, p, printable, taskFilter, type Col, type ReportOptions, type ReportResult, type Section } from '../../analyze/reports/common.js';
+import { versionLess } from '../../formats/version.js';
+
+/** the accounting columns both sections show (families/task/sql/accounting.sql) */
+const ACCT_COLS: Col[] = [
+  { key: 'prio', unit: 'count' },
+  { key: 'nice', unit: 'count' },
+  { key: 'policy_name', label: 'policy' },
+  { key: 'nvcsw', label: 'vcsw', unit: 'count' },
+  { key: 'nivcsw', label: 'ivcsw', unit: 'count' },
+  { key: 'min_flt', label: 'minflt', unit: 'count' },
+  { key: 'maj_flt', label: 'majflt', unit: 'count' },
+  { key: 'utime_adj_ns', label: 'user', unit: 'ns' },
+  { key: 'stime_adj_ns', label: 'sys', unit: 'ns' },
+  { key: 'runtime_ns', label: 'runtime', unit: 'ns' },
+  { key: 'vm_fork_bytes', label: 'vm@fork', unit: 'bytes' },
+  { key: 'vm_bytes', label: 'vm@exit', unit: 'bytes' },
+  { key: 'maxrss_bytes', label: 'maxrss', unit: 'bytes' },
+];
+const ACCT_SQL = `prio, nice, policy, policy_name, rt_priority, nvcsw, nivcsw, min_flt, maj_flt, utime_ns, stime_ns, runtime_ns,
+  utime_adj_ns, stime_adj_ns, vm_fork_bytes, vm_bytes, maxrss_bytes`;
+
+/**
+ * What the kernel accounted at each exit (schparm, trace_task_struct): per thread, and per process as
+ * wait4's rusage sums the threads; the --top by CPU time. A capture older than format 1.7 has no such
+ * columns: a note says so.
+ */
+async function accounting(cap: CaptureDb, o: ReportOptions): Promise<{ sections: Section[]; notes: string[] }> {
+  const fv = cap.manifest.format_version;
+  if (versionLess(fv, '1.7'))
+    return {
+      sections: [],
+      notes: [`this capture (format ${fv}) has no exit accounting (prio, nice, policy, switches, faults, times, RSS): it needs format 1.7; record it again`],
+    };
+  // the window on the exit time, --pid/--comm on the thread or the process, the --top by CPU time
+  const rows = (view: string, ts: string, ids: string, a: { tid: string; tgid: string; comm: string }) => {
+    const params: Param[] = [];
+    const cond = `${ts} >= ${p(params, o.since)} AND ${ts} <= ${p(params, o.until)} AND ${taskFilter(o, params, a)}`;
+    return cap.query(
+      `SELECT ${ts}, ${ids}, ${ACCT_SQL} FROM ${view} WHERE ${cond} ORDER BY runtime_ns DESC, ${ts}, ${a.tid} LIMIT ${p(params, o.top)}`,
+      params,
+    );
+  };
+  const threads = await rows('task_accounting', 'ts', 'tid, tgid, comm, group_dead', { tid: 'tid', tgid: 'tgid', comm: 'comm' });
+  const procs = await rows('process_accounting', 'end_ts', 'tgid, comm, threads', { tid: 'tgid', tgid: 'tgid', comm: 'comm' });
+  return {
+    sections: [
+      {
+        name: 'exit_accounting',
+        title: 'Threads at exit: what the kernel accounted (schparm, trace_task_struct; times as getrusage shows them)',
+        rows: threads,
+        columns: [{ key: 'tid', unit: 'count' }, { key: 'tgid', unit: 'count' }, { key: 'comm' }, ...ACCT_COLS],
+      },
+      {
+        name: 'process_accounting',
+        title: "Processes at their last thread's exit: the threads summed, as wait4's rusage (which adds the final switch and reaped children)",
+        rows: procs,
+        columns: [{ key: 'tgid', unit: 'count' }, { key: 'comm' }, { key: 'threads', unit: 'count' }, ...ACCT_COLS],
+      },
+    ],
+    notes: threads.length || procs.length ? [] : ['no exit with accounting in this window'],
+  };
+}
 
 /** The process tree of `shown` as text lines and as JSON nodes (children nested). */
 function processTree(cap: CaptureDb, shown: any[]): { lines: string[]; nodes: any[] } {
@@ -91,6 +153,7 @@ export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
   }
   const shown = keep.size || o.pid !== undefined || o.comm !== undefined ? procs.filter((r) => keep.has(r.tgid)) : procs;
   const { lines, nodes } = processTree(cap, shown);
+  const acct = await accounting(cap, o);
   return {
     report: 'tasks',
     sections: [
@@ -117,7 +180,8 @@ export async function tasksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
         rows: nodes,
         text: lines.join('\n') || '  (none)',
       },
+      ...acct.sections,
     ],
-    notes: [],
+    notes: acct.notes,
   };
 }

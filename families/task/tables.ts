@@ -16,6 +16,12 @@ export const TABLES: TableDef[] = [
       c('child_tgid', 'i32', 'process of the new thread (== child_tid for a new process)'),
       c('clone_flags', 'u64', 'clone flags (CLONE_THREAD = 0x10000, ...)'),
       c('comm', 'utf8', 'comm of the child (inherited from the parent)'),
+      c(
+        'vm_pages',
+        'u64',
+        "child's VM size at fork (mm->total_vm), pages of manifest host.page_size; a thread shares its parent's mm; 0 without mm; NULL before format 1.7",
+        true,
+      ),
     ],
   },
   {
@@ -46,6 +52,35 @@ export const TABLES: TableDef[] = [
       c('exit_code', 'i32', 'task->exit_code in wait(2) status encoding: (code << 8) | signal'),
       c('group_dead', 'u8', '1 when this was the last thread of the process'),
       c('comm', 'utf8', 'comm at exit'),
+      // the thread's own accounting at sched_process_exit (6.18: after taskstats_exit, before exit_mm), NULL before format 1.7
+      c('prio', 'i32', 'task->prio: 0..99 real-time, 100..139 normal (120 + nice)', true),
+      c('nice', 'i32', 'task->static_prio - 120 (the nice value; set by nice/setpriority)', true),
+      c('policy', 'u32', 'scheduling policy: 0 SCHED_OTHER, 1 FIFO, 2 RR, 3 BATCH, 5 IDLE, 6 DEADLINE, 7 EXT', true),
+      c('rt_priority', 'u32', 'real-time priority (1..99 for FIFO/RR, else 0)', true),
+      c(
+        'nvcsw',
+        'u64',
+        'voluntary context switches of the thread; wait4 ru_nvcsw also counts the final switch after exit (+1) and any sleep in the exit path',
+        true,
+      ),
+      c('nivcsw', 'u64', 'involuntary context switches (preemptions) of the thread; wait4 ru_nivcsw also counts preemptions in the exit path', true),
+      c('min_flt', 'u64', 'minor page faults of the thread (wait4 ru_minflt sums the threads)', true),
+      c('maj_flt', 'u64', 'major page faults of the thread (wait4 ru_majflt sums the threads)', true),
+      c('utime_ns', 'u64', 'task->utime: user time sampled by ticks, ns (wait4 ru_utime is this scaled to the runtime: see the task_accounting view)', true),
+      c('stime_ns', 'u64', 'task->stime: system time sampled by ticks (a tick each, less the steal time of a VM), ns', true),
+      c(
+        'runtime_ns',
+        'u64',
+        'task->se.sum_exec_runtime, ns: CPU time up to its last update (tick or switch); wait4 ru_utime + ru_stime is this at the final switch',
+        true,
+      ),
+      c('vm_pages', 'u64', 'VM size at exit (mm->total_vm), pages of manifest host.page_size; 0 for a kernel thread', true),
+      c(
+        'maxrss_pages',
+        'u64',
+        "peak RSS of the process so far, pages: max(signal->maxrss, the mm's high-water and current RSS); at the last thread's exit (group_dead) it is wait4's ru_maxrss / page size",
+        true,
+      ),
     ],
   },
   {

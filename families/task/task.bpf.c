@@ -35,6 +35,8 @@ int BPF_PROG(kt_task_newtask, struct task_struct *task, u64 clone_flags)
 	e->_pad0 = 0;
 	e->clone_flags = clone_flags;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	struct mm_struct *mm = task->mm;
+	e->vm_pages = mm ? mm->total_vm : 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -56,6 +58,41 @@ int BPF_PROG(kt_task_exec, struct task_struct *p, pid_t old_pid, struct linux_bi
 	return 0;
 }
 
+/* RSS pages as get_mm_rss() counts them (file + anon + shmem; the percpu counters' shared count) */
+static __always_inline __u64 mm_rss(struct mm_struct *mm)
+{
+	__s64 n = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count + mm->rss_stat[MM_SHMEMPAGES].count;
+	return n > 0 ? n : 0;
+}
+
+/* what the kernel accounted for the exiting thread (do_exit, before exit_mm) */
+static __always_inline void exit_accounting(struct kt_task_exit *e, struct task_struct *p)
+{
+	e->prio = p->prio;
+	e->nice = p->static_prio - 120;
+	e->policy = p->policy;
+	e->rt_priority = p->rt_priority;
+	e->nvcsw = p->nvcsw;
+	e->nivcsw = p->nivcsw;
+	e->min_flt = p->min_flt;
+	e->maj_flt = p->maj_flt;
+	e->utime_ns = p->utime;
+	e->stime_ns = p->stime;
+	e->runtime_ns = p->se.sum_exec_runtime;
+	__u64 peak = p->signal->maxrss;
+	struct mm_struct *mm = p->mm;
+	e->vm_pages = 0;
+	if (mm) {
+		__u64 hw = mm->hiwater_rss, rss = mm_rss(mm);
+		e->vm_pages = mm->total_vm;
+		if (hw > peak)
+			peak = hw;
+		if (rss > peak)
+			peak = rss;
+	}
+	e->maxrss_pages = peak;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(kt_task_exit, struct task_struct *p, bool group_dead)
 {
@@ -69,6 +106,7 @@ int BPF_PROG(kt_task_exit, struct task_struct *p, bool group_dead)
 	e->group_dead = group_dead ? 1 : 0;
 	e->_pad0 = 0;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	exit_accounting(e, p);
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

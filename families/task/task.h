@@ -35,6 +35,7 @@ struct kt_task_newtask {
 	__u32 _pad0;
 	__u64 clone_flags;
 	char comm[KT_COMM_LEN]; /* child's comm (inherited) */
+	__u64 vm_pages;         /* child's mm->total_vm at fork (a thread shares its parent's mm; 0: no mm) */
 };
 
 /* subject = the task that exec'ed (current, tid after de_thread) */
@@ -46,7 +47,13 @@ struct kt_task_exec {
 	char filename[KT_FILENAME_LEN]; /* bprm->filename, NUL terminated, truncated */
 };
 
-/* subject = exiting task (current) */
+/*
+ * subject = exiting task (current). The accounting is the thread's own,
+ * read at sched_process_exit, which in 6.18 fires in do_exit() after
+ * taskstats_exit() and before exit_mm(): the mm is still there, and when
+ * group_dead signal->maxrss already holds the last mm's high-water RSS.
+ * What each field means next to wait4's rusage: families/task/tables.ts.
+ */
 struct kt_task_exit {
 	struct kt_hdr h;
 	__u32 tgid;
@@ -54,6 +61,19 @@ struct kt_task_exit {
 	__u32 group_dead;
 	__u32 _pad0;
 	char comm[KT_COMM_LEN];
+	__s32 prio;        /* task->prio (0..99 real-time, 100..139 normal: 120 + nice) */
+	__s32 nice;        /* task->static_prio - 120 */
+	__u32 policy;      /* task->policy (SCHED_NORMAL 0, FIFO 1, RR 2, BATCH 3, IDLE 5, DEADLINE 6, EXT 7) */
+	__u32 rt_priority; /* task->rt_priority (1..99 for FIFO/RR) */
+	__u64 nvcsw;       /* voluntary context switches */
+	__u64 nivcsw;      /* involuntary context switches */
+	__u64 min_flt;     /* minor faults */
+	__u64 maj_flt;     /* major faults */
+	__u64 utime_ns;    /* task->utime: tick-sampled user time, ns (not adjusted) */
+	__u64 stime_ns;    /* task->stime: tick-sampled system time, ns (not adjusted) */
+	__u64 runtime_ns;  /* task->se.sum_exec_runtime, ns (up to the last update_curr) */
+	__u64 vm_pages;    /* mm->total_vm (0: no mm, a kernel thread) */
+	__u64 maxrss_pages; /* max(signal->maxrss, mm->hiwater_rss, RSS now): the process's peak RSS so far */
 };
 
 /* subject = renamed task (not necessarily current) */

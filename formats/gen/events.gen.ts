@@ -1,7 +1,7 @@
 // DO NOT EDIT. Generated from bpf/events.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
-export const KT_WIRE_VERSION = 3;
+export const KT_WIRE_VERSION = 4;
 export const KT_COMM_LEN = 16;
 export const KT_KIND_MAX = 64;
 export const KT_IO_F_SYNC = 1;
@@ -64,9 +64,9 @@ export const SIZEOF = {
   kt_sys_enter: 72,
   kt_sys_exit: 32,
   kt_task_config: 8,
-  kt_task_newtask: 56,
+  kt_task_newtask: 64,
   kt_task_exec: 296,
-  kt_task_exit: 48,
+  kt_task_exit: 136,
   kt_task_rename: 56,
   kt_task_free: 40,
 } as const;
@@ -219,6 +219,7 @@ export const OFF = {
     _pad0: 28,
     clone_flags: 32,
     comm: 40,
+    vm_pages: 56,
   },
   kt_task_exec: {
     h: 0,
@@ -234,6 +235,19 @@ export const OFF = {
     group_dead: 24,
     _pad0: 28,
     comm: 32,
+    prio: 48,
+    nice: 52,
+    policy: 56,
+    rt_priority: 60,
+    nvcsw: 64,
+    nivcsw: 72,
+    min_flt: 80,
+    maj_flt: 88,
+    utime_ns: 96,
+    stime_ns: 104,
+    runtime_ns: 112,
+    vm_pages: 120,
+    maxrss_pages: 128,
   },
   kt_task_rename: {
     h: 0,
@@ -398,6 +412,7 @@ export const FSIZE = {
     _pad0: 4,
     clone_flags: 8,
     comm: 16,
+    vm_pages: 8,
   },
   kt_task_exec: {
     h: 16,
@@ -413,6 +428,19 @@ export const FSIZE = {
     group_dead: 4,
     _pad0: 4,
     comm: 16,
+    prio: 4,
+    nice: 4,
+    policy: 4,
+    rt_priority: 4,
+    nvcsw: 8,
+    nivcsw: 8,
+    min_flt: 8,
+    maj_flt: 8,
+    utime_ns: 8,
+    stime_ns: 8,
+    runtime_ns: 8,
+    vm_pages: 8,
+    maxrss_pages: 8,
   },
   kt_task_rename: {
     h: 16,
@@ -577,6 +605,7 @@ export const FTYPE = {
     _pad0: 'u32',
     clone_flags: 'u64',
     comm: 'char',
+    vm_pages: 'u64',
   },
   kt_task_exec: {
     h: 'struct',
@@ -592,6 +621,19 @@ export const FTYPE = {
     group_dead: 'u32',
     _pad0: 'u32',
     comm: 'char',
+    prio: 's32',
+    nice: 's32',
+    policy: 'u32',
+    rt_priority: 'u32',
+    nvcsw: 'u64',
+    nivcsw: 'u64',
+    min_flt: 'u64',
+    maj_flt: 'u64',
+    utime_ns: 'u64',
+    stime_ns: 'u64',
+    runtime_ns: 'u64',
+    vm_pages: 'u64',
+    maxrss_pages: 'u64',
   },
   kt_task_rename: {
     h: 'struct',

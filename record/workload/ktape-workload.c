@@ -33,18 +33,28 @@
  *   iostorm N        N O_DIRECT reads of 4 KiB at random offsets of a 256 MiB
  *                    file ($KT_STORM_FILE, default /var/tmp/ktape-iostorm.dat:
  *                    written once, before the timed loop, and kept)
+ *   exit-acct [MS]   exit accounting: 4 children at once, each spins MS
+ *                    (default 200) ms of its own CPU time in user mode,
+ *                    sleeps 1 ms 20 times and touches fresh anonymous pages
+ *                    (256 + 256 * i: minor faults, a known RSS); child 0 and
+ *                    2 set nice 5 for themselves, child 1 SCHED_BATCH, child
+ *                    3 does half the work in a second thread; the parent
+ *                    reports each child's wait4 rusage and what it set
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -510,6 +520,98 @@ static void do_iostorm(int fd, long n)
 		}
 	}
 	free(buf);
+/* ---- exit-acct: known work in children, their wait4 rusage ---- */
+
+struct acct_work { long spin_ms, sleeps, pages; };
+
+static void acct_do(const struct acct_work *w)
+{
+	struct timespec t, one_ms = { 0, 1000000 };
+	uint64_t end;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	end = (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec + (uint64_t)w->spin_ms * 1000000ull;
+	for (;;) {
+		for (volatile unsigned long x = 0; x < 200000; x++) /* user time between the clock reads */
+			;
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+		if ((uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec >= end)
+			break;
+	}
+	for (long i = 0; i < w->sleeps; i++)
+		nanosleep(&one_ms, NULL);
+	size_t len = (size_t)w->pages * 4096;
+	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		_exit(3);
+	madvise(m, len, MADV_NOHUGEPAGE); /* one fault per page */
+	for (long i = 0; i < w->pages; i++)
+		m[i * 4096] = 1;
+}
+
+static void *acct_thread(void *arg)
+{
+	acct_do(arg);
+	return NULL;
+}
+
+/* child i: what it sets for itself, then the work (child 3: half in a second thread) */
+static int acct_child(int i, long ms)
+{
+	struct acct_work w = { ms, 20, 256 + 256 * i };
+	if ((i == 0 || i == 2) && setpriority(PRIO_PROCESS, 0, 5))
+		return 1;
+	if (i == 1) {
+		struct sched_param sp = { 0 };
+		if (sched_setscheduler(0, SCHED_BATCH, &sp))
+			return 1;
+	}
+	if (i == 3) {
+		pthread_t th;
+		struct acct_work half = { ms / 2, 10, w.pages / 2 };
+		w = half;
+		if (pthread_create(&th, NULL, acct_thread, &half))
+			return 1;
+		acct_do(&w);
+		pthread_join(th, NULL);
+		return 0;
+	}
+	acct_do(&w);
+	return 0;
+}
+
+static int do_exit_acct(long ms)
+{
+	enum { N = 4 };
+	pid_t pids[N];
+	prctl(PR_SET_NAME, "kt-acct");
+	fflush(stdout);
+	for (int i = 0; i < N; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pids[i] == 0)
+			_exit(acct_child(i, ms));
+	}
+	printf("{\"mode\":\"exit-acct\",\"pid\":%d,\"spin_ms\":%ld,\"children\":[", getpid(), ms);
+	for (int i = 0; i < N; i++) {
+		int st = 0;
+		struct rusage ru;
+		if (wait4(pids[i], &st, 0, &ru) != pids[i]) {
+			perror("wait4");
+			return 1;
+		}
+		printf("%s{\"pid\":%d,\"nice\":%d,\"policy\":%d,\"threads\":%d,\"pages\":%d,\"sleeps\":20,\"status\":%d,"
+		       "\"utime_us\":%lld,\"stime_us\":%lld,\"maxrss_kib\":%ld,\"minflt\":%ld,\"majflt\":%ld,\"nvcsw\":%ld,\"nivcsw\":%ld}",
+		       i ? "," : "", pids[i], i == 0 || i == 2 ? 5 : 0, i == 1 ? SCHED_BATCH : SCHED_OTHER, i == 3 ? 2 : 1,
+		       256 + 256 * i, st,
+		       (long long)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec,
+		       (long long)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec, ru.ru_maxrss, ru.ru_minflt, ru.ru_majflt,
+		       ru.ru_nvcsw, ru.ru_nivcsw);
+	}
+	printf("]}\n");
+	return 0;
 }
 
 static int demo(int argc, char **argv)
@@ -567,6 +669,7 @@ int main(int argc, char **argv)
 	self_path[l] = 0;
 	if (argc < 2) {
 		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|iostorm|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|exit-acct|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -578,6 +681,8 @@ int main(int argc, char **argv)
 		return demo(argc, argv);
 	if (!strcmp(m, "signals"))
 		return do_signals(argc > 2 ? n : 20);
+	if (!strcmp(m, "exit-acct"))
+		return do_exit_acct(argc > 2 ? n : 200);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "getppid-rate")) {

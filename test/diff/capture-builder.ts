@@ -30,7 +30,7 @@ const M = (await import(join(ROOT, 'dist/formats/manifest.js'))) as typeof Manif
 
 export type Value = number | bigint | string | null;
 export type Rows = Record<string, Value>[];
-export type FormatVersion = '1.0' | '1.1' | '1.2' | '1.3';
+export type FormatVersion = '1.0' | '1.1' | '1.2' | '1.3' | '1.6' | '1.7';
 
 /**
  * Columns added by a minor format version after their table (formats/capture.md, "Versions"):
@@ -42,6 +42,12 @@ export const COLUMN_SINCE: Record<string, FormatVersion> = {
   'losses.resume_wait_from': '1.2',
   'losses.resume_woken': '1.2',
   'sched_switch.next_flags': '1.2',
+  ...Object.fromEntries(
+    ['prio', 'nice', 'policy', 'rt_priority', 'nvcsw', 'nivcsw', 'min_flt', 'maj_flt', 'utime_ns', 'stime_ns', 'runtime_ns', 'vm_pages', 'maxrss_pages'].map(
+      (c) => [`task_exit.${c}`, '1.7'],
+    ),
+  ),
+  'task_newtask.vm_pages': '1.7',
 };
 
 export interface CaptureSpec {
