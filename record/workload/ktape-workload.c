@@ -520,6 +520,8 @@ static void do_iostorm(int fd, long n)
 		}
 	}
 	free(buf);
+}
+
 /* ---- exit-acct: known work in children, their wait4 rusage ---- */
 
 struct acct_work { long spin_ms, sleeps, pages; };
