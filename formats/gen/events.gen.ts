@@ -1,9 +1,11 @@
-// DO NOT EDIT. Generated from bpf/events.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
+// DO NOT EDIT. Generated from bpf/events.h, families/fault/fault.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 4;
 export const KT_COMM_LEN = 16;
 export const KT_KIND_MAX = 64;
+export const KT_FAULT_NAME_PARTS = 4;
+export const KT_FAULT_NAME_LEN = 48;
 export const KT_IO_F_SYNC = 1;
 export const KT_IO_F_META = 2;
 export const KT_IO_F_FUA = 4;
@@ -24,6 +26,9 @@ export const KT_STAT_FILTER_FULL = 2;
 export const KT_STAT_SCHED_UNPAIRED = 3;
 export const KT_STAT_RESCUED = 16;
 export const KT_STAT_MAX = 80;
+export const KT_FAULT = 22;
+export const KT_FAULT_EXIT = 23;
+export const KT_FAULT_FILE = 24;
 export const KT_IO_START = 18;
 export const KT_IO_INSERT = 19;
 export const KT_IO_ISSUE = 20;
@@ -51,6 +56,9 @@ export const SIZEOF = {
   kt_hdr: 16,
   kt_loss: 24,
   kt_config: 32,
+  kt_fault: 64,
+  kt_fault_exit: 40,
+  kt_fault_file: 72,
   kt_io_rq: 88,
   kt_kmem_config: 8,
   kt_kmem_alloc: 64,
@@ -90,6 +98,36 @@ export const OFF = {
     follow_children: 8,
     filter_comm: 12,
     comm: 16,
+  },
+  kt_fault: {
+    h: 0,
+    tgid: 16,
+    error_code: 20,
+    address: 24,
+    ip: 32,
+    min_flt: 40,
+    maj_flt: 48,
+    user: 56,
+    _pad0: 60,
+  },
+  kt_fault_exit: {
+    h: 0,
+    tgid: 16,
+    _pad0: 20,
+    min_flt: 24,
+    maj_flt: 32,
+  },
+  kt_fault_file: {
+    h: 0,
+    tgid: 16,
+    event: 20,
+    dev: 24,
+    _pad0: 28,
+    ino: 32,
+    first: 40,
+    last: 48,
+    min_flt: 56,
+    maj_flt: 64,
   },
   kt_io_rq: {
     h: 0,
@@ -284,6 +322,36 @@ export const FSIZE = {
     filter_comm: 4,
     comm: 16,
   },
+  kt_fault: {
+    h: 16,
+    tgid: 4,
+    error_code: 4,
+    address: 8,
+    ip: 8,
+    min_flt: 8,
+    maj_flt: 8,
+    user: 4,
+    _pad0: 4,
+  },
+  kt_fault_exit: {
+    h: 16,
+    tgid: 4,
+    _pad0: 4,
+    min_flt: 8,
+    maj_flt: 8,
+  },
+  kt_fault_file: {
+    h: 16,
+    tgid: 4,
+    event: 4,
+    dev: 4,
+    _pad0: 4,
+    ino: 8,
+    first: 8,
+    last: 8,
+    min_flt: 8,
+    maj_flt: 8,
+  },
   kt_io_rq: {
     h: 16,
     tgid: 4,
@@ -476,6 +544,36 @@ export const FTYPE = {
     follow_children: 'u32',
     filter_comm: 'u32',
     comm: 'char',
+  },
+  kt_fault: {
+    h: 'struct',
+    tgid: 'u32',
+    error_code: 'u32',
+    address: 'u64',
+    ip: 'u64',
+    min_flt: 'u64',
+    maj_flt: 'u64',
+    user: 'u32',
+    _pad0: 'u32',
+  },
+  kt_fault_exit: {
+    h: 'struct',
+    tgid: 'u32',
+    _pad0: 'u32',
+    min_flt: 'u64',
+    maj_flt: 'u64',
+  },
+  kt_fault_file: {
+    h: 'struct',
+    tgid: 'u32',
+    event: 'u32',
+    dev: 'u32',
+    _pad0: 'u32',
+    ino: 'u64',
+    first: 'u64',
+    last: 'u64',
+    min_flt: 'u64',
+    maj_flt: 'u64',
   },
   kt_io_rq: {
     h: 'struct',

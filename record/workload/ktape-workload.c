@@ -40,6 +40,18 @@
  *                    2 set nice 5 for themselves, child 1 SCHED_BATCH, child
  *                    3 does half the work in a second thread; the parent
  *                    reports each child's wait4 rusage and what it set
+ *   faults DIR [N] [M]  page faults of known kinds (the fault family's ground
+ *                    truth): writes an M-page file (default 64) in DIR (the
+ *                    real disk), fsyncs it, drops it from the page cache
+ *                    (POSIX_FADV_DONTNEED, and drop_caches when root); then a
+ *                    forked child touches N (default 512) fresh anonymous
+ *                    pages (minor faults) and reads one byte of each page of
+ *                    the file through a MADV_RANDOM mapping (major faults),
+ *                    reporting its /proc/self/stat minflt/majflt at the
+ *                    CLOCK_BOOTTIME instants around each phase; the parent
+ *                    reports them with the child's wait4 rusage
+ *   fault-storm N    N pages faulted: 1 MiB anonymous mappings made, every
+ *                    page touched, unmapped (page-fault storm)
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -616,6 +628,111 @@ static int do_exit_acct(long ms)
 	return 0;
 }
 
+/* minflt and majflt (fields 10 and 12) of /proc/self/stat; no allocation, no fresh page touched */
+static void read_flt(long long *min, long long *maj)
+{
+	char b[1024];
+	*min = *maj = -1;
+	int fd = open("/proc/self/stat", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	b[n] = 0;
+	char *p = strrchr(b, ')');
+	if (p)
+		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %lld %*u %lld", min, maj);
+}
+
+struct flt_phase {
+	long long min0, maj0, min1, maj1;
+	uint64_t t0, t1;
+};
+
+#define FLT_PAGE 4096
+
+/* the child of `faults`: N anonymous pages touched, then M file pages read through a mapping */
+static void faults_child(int fd, long n, long m, struct flt_phase *ph)
+{
+	volatile char sink = 0;
+	long long a, b;
+	read_flt(&a, &b); /* warm: this code, the stack, the vDSO */
+	(void)boot_ns();
+	char *anon = mmap(NULL, n * FLT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *file = mmap(NULL, m * FLT_PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	if (anon == MAP_FAILED || file == MAP_FAILED || madvise(anon, n * FLT_PAGE, MADV_NOHUGEPAGE) || madvise(file, m * FLT_PAGE, MADV_RANDOM))
+		_exit(3);
+	read_flt(&ph[0].min0, &ph[0].maj0);
+	ph[0].t0 = boot_ns();
+	for (long i = 0; i < n; i++)
+		anon[i * FLT_PAGE] = 1;
+	ph[0].t1 = boot_ns();
+	read_flt(&ph[0].min1, &ph[0].maj1);
+	read_flt(&ph[1].min0, &ph[1].maj0);
+	ph[1].t0 = boot_ns();
+	for (long i = 0; i < m; i++)
+		sink += file[i * FLT_PAGE];
+	ph[1].t1 = boot_ns();
+	read_flt(&ph[1].min1, &ph[1].maj1);
+	(void)sink;
+	_exit(0);
+}
+
+static int do_faults(const char *dir, long n, long m)
+{
+	char path[4096], page[FLT_PAGE];
+	snprintf(path, sizeof(path), "%s/ktape-fault-%d.dat", dir, getpid());
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	memset(page, 0x5a, sizeof(page));
+	for (long i = 0; fd >= 0 && i < m; i++)
+		if (write(fd, page, sizeof(page)) != sizeof(page))
+			return perror(path), 1;
+	if (fd < 0 || fsync(fd) || posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+		return perror(path), 1;
+	int dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	int dropped = dc >= 0 && write(dc, "3", 1) == 1;
+	if (dc >= 0)
+		close(dc);
+	/* the results, in a shared page the parent touched first */
+	struct flt_phase *ph = mmap(NULL, FLT_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (ph == MAP_FAILED)
+		return perror("mmap"), 1;
+	memset(ph, 0, FLT_PAGE);
+	fflush(stdout);
+	pid_t c = fork();
+	if (c == 0)
+		faults_child(fd, n, m, ph);
+	int st;
+	struct rusage ru;
+	if (c < 0 || wait4(c, &st, 0, &ru) != c)
+		return perror("fork"), 1;
+	close(fd);
+	unlink(path);
+	printf("{\"mode\":\"faults\",\"pid\":%d,\"child\":%d,\"child_status\":%d,\"anon_pages\":%ld,\"file_pages\":%ld,"
+	       "\"path\":\"%s\",\"drop_caches\":%d,\"ru_minflt\":%ld,\"ru_majflt\":%ld",
+	       getpid(), c, st, n, m, path, dropped, ru.ru_minflt, ru.ru_majflt);
+	for (int i = 0; i < 2; i++)
+		printf(",\"%s\":{\"boot_start_ns\":%llu,\"boot_end_ns\":%llu,\"minflt\":%lld,\"majflt\":%lld}", i ? "file" : "anon",
+		       (unsigned long long)ph[i].t0, (unsigned long long)ph[i].t1, ph[i].min1 - ph[i].min0, ph[i].maj1 - ph[i].maj0);
+	printf("}\n");
+	return st == 0 ? 0 : 1;
+}
+
+/* page-fault storm: N pages faulted, 256 at a time (mmap 1 MiB, touch every page, munmap) */
+static void do_fault_storm(long n)
+{
+	const long chunk = 256;
+	for (long done = 0; done < n; done += chunk) {
+		char *p = mmap(NULL, chunk * FLT_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED || madvise(p, chunk * FLT_PAGE, MADV_NOHUGEPAGE))
+			_exit(3);
+		for (long i = 0; i < chunk && done + i < n; i++)
+			p[i * FLT_PAGE] = 1;
+		munmap(p, chunk * FLT_PAGE);
+	}
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -670,8 +787,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|iostorm|child ...\n");
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|exit-acct|child ...\n");
+		fprintf(stderr, "usage: ktape-workload MODE ... (modes: see the comment at the top of ktape-workload.c)\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -685,6 +801,8 @@ int main(int argc, char **argv)
 		return do_signals(argc > 2 ? n : 20);
 	if (!strcmp(m, "exit-acct"))
 		return do_exit_acct(argc > 2 ? n : 200);
+	if (!strcmp(m, "faults"))
+		return do_faults(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 512, argc > 4 ? strtol(argv[4], NULL, 10) : 64);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "getppid-rate")) {
@@ -710,6 +828,8 @@ int main(int argc, char **argv)
 		do_pipes(n);
 	else if (!strcmp(m, "iostorm"))
 		do_iostorm(storm_fd, n);
+	else if (!strcmp(m, "fault-storm"))
+		do_fault_storm(n);
 	else if (!strcmp(m, "hold-pipes")) {
 		long hold = argc > 3 ? strtol(argv[3], NULL, 10) : 1000;
 		int (*fds)[2] = calloc(n ? n : 1, sizeof(*fds));
