@@ -3,6 +3,7 @@
  * line here. The order is the order of --events help, of the tables in
  * formats/capture.md, and of SQL modules that do not depend on each other.
  */
+import { cache } from './cache/family.js';
 import type { Family } from './family.js';
 import { io } from './io/family.js';
 import { kmem } from './kmem/family.js';
@@ -11,4 +12,4 @@ import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 
-export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, cache];
