@@ -69,24 +69,26 @@ FROM (SELECT *, NULL::BIGINT AS next_lo, NULL::BIGINT AS next_last FROM e WHERE 
 -- one row per page of each add, read, fault and dirty, classified (see 2. above)
 CREATE OR REPLACE TABLE _cache_page AS
 WITH p AS (
-  SELECT ts, tid, tgid, dev, ino, event, unnest(range(lo, hi + 1)) AS page,
-         -- per thread and file: the non-add events so far (a fault and the adds of its readahead share it)
-         sum(CASE WHEN event = 0 THEN 0 ELSE 1 END) OVER (PARTITION BY tid, dev, ino ORDER BY ts, event ROWS UNBOUNDED PRECEDING) AS burst
-  FROM _cache_rng WHERE event IN (0, 1, 2, 4) AND hi >= lo
+  SELECT ts, tid, tgid, dev, ino, event, unnest(range(lo, hi + 1)) AS page, burst FROM (
+    -- per thread and file: the non-add events so far (a fault and the adds of its readahead share it)
+    SELECT *, sum(CASE WHEN event = 0 THEN 0 ELSE 1 END) OVER (PARTITION BY tid, dev, ino ORDER BY ts, event ROWS UNBOUNDED PRECEDING) AS burst
+    FROM _cache_rng WHERE event IN (0, 1, 2, 4) AND hi >= lo
+  )
 ), h AS (
-  SELECT *, lag(event) OVER w AS prev, lead(event) OVER w AS next FROM p
+  SELECT *, lag(event) OVER w AS prev, lead(event) OVER w AS next,
+         -- the thread added this page in this burst (for a fault: its own readahead did)
+         bool_or(event = 0) OVER (PARTITION BY tid, dev, ino, page, burst) AS burst_added
+  FROM p
   WINDOW w AS (PARTITION BY tgid, dev, ino, page ORDER BY ts, event)
-), fault_added AS (
-  SELECT DISTINCT tid, dev, ino, page, burst FROM p WHERE event = 0
 )
-SELECT h.ts, h.tid, h.tgid, h.dev, h.ino, h.page, h.event,
+SELECT ts, tid, tgid, dev, ino, page, event,
        CASE
-         WHEN h.event = 0 THEN CASE WHEN h.next = 4 THEN 'write_miss' ELSE 'read_miss' END
-         WHEN h.event = 4 THEN CASE WHEN h.prev = 0 THEN 'write_miss_dirty' ELSE 'write_hit' END
-         WHEN h.prev = 0 OR (h.event = 2 AND f.page IS NOT NULL) THEN 'miss_read'
+         WHEN event = 0 THEN CASE WHEN next = 4 THEN 'write_miss' ELSE 'read_miss' END
+         WHEN event = 4 THEN CASE WHEN prev = 0 THEN 'write_miss_dirty' ELSE 'write_hit' END
+         WHEN prev = 0 OR (event = 2 AND burst_added) THEN 'miss_read'
          ELSE 'read_hit'
        END AS class
-FROM h LEFT JOIN fault_added f ON h.event = 2 AND f.tid = h.tid AND f.dev = h.dev AND f.ino = h.ino AND f.page = h.page AND f.burst = h.burst;
+FROM h;
 
 -- @view cache_pages: One row per page of each page cache event (add, read, fault, dirty), classified by the rule above.
 -- @col ts: event time, ns since boot
