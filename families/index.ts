@@ -3,6 +3,7 @@
  * line here. The order is the order of --events help, of the tables in
  * formats/capture.md, and of SQL modules that do not depend on each other.
  */
+import { cache } from './cache/family.js';
 import type { Family } from './family.js';
 import { fault } from './fault/family.js';
 import { io } from './io/family.js';
@@ -12,4 +13,4 @@ import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 
-export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, fault];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, fault, cache];

@@ -1,4 +1,4 @@
-// DO NOT EDIT. Generated from bpf/events.h, families/fault/fault.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
+// DO NOT EDIT. Generated from bpf/events.h, families/cache/cache.h, families/fault/fault.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 4;
@@ -26,6 +26,11 @@ export const KT_STAT_FILTER_FULL = 2;
 export const KT_STAT_SCHED_UNPAIRED = 3;
 export const KT_STAT_RESCUED = 16;
 export const KT_STAT_MAX = 80;
+export const KT_CACHE_ADD = 25;
+export const KT_CACHE_READ = 26;
+export const KT_CACHE_FAULT = 27;
+export const KT_CACHE_MAP = 28;
+export const KT_CACHE_DIRTY = 29;
 export const KT_FAULT = 22;
 export const KT_FAULT_EXIT = 23;
 export const KT_FAULT_FILE = 24;
@@ -56,6 +61,7 @@ export const SIZEOF = {
   kt_hdr: 16,
   kt_loss: 24,
   kt_config: 32,
+  kt_cache_ev: 56,
   kt_fault: 64,
   kt_fault_exit: 40,
   kt_fault_file: 72,
@@ -98,6 +104,15 @@ export const OFF = {
     follow_children: 8,
     filter_comm: 12,
     comm: 16,
+  },
+  kt_cache_ev: {
+    h: 0,
+    tgid: 16,
+    dev: 20,
+    ino: 24,
+    index: 32,
+    last: 40,
+    isize: 48,
   },
   kt_fault: {
     h: 0,
@@ -322,6 +337,15 @@ export const FSIZE = {
     filter_comm: 4,
     comm: 16,
   },
+  kt_cache_ev: {
+    h: 16,
+    tgid: 4,
+    dev: 4,
+    ino: 8,
+    index: 8,
+    last: 8,
+    isize: 8,
+  },
   kt_fault: {
     h: 16,
     tgid: 4,
@@ -544,6 +568,15 @@ export const FTYPE = {
     follow_children: 'u32',
     filter_comm: 'u32',
     comm: 'char',
+  },
+  kt_cache_ev: {
+    h: 'struct',
+    tgid: 'u32',
+    dev: 'u32',
+    ino: 'u64',
+    index: 'u64',
+    last: 'u64',
+    isize: 's64',
   },
   kt_fault: {
     h: 'struct',

@@ -52,6 +52,17 @@
  *                    reports them with the child's wait4 rusage
  *   fault-storm N    N pages faulted: 1 MiB anonymous mappings made, every
  *                    page touched, unmapped (page-fault storm)
+ *   cache FILE [W]   page cache reads and writes of known sizes: FILE (an
+ *                    existing file on the real disk, not a tmpfs; the caller
+ *                    drops the caches first) is read whole in 128 KiB reads,
+ *                    cold, then again, warm; then its first W pages (default
+ *                    64) are overwritten in place (clean cached pages made
+ *                    dirty) and W pages are written to a new file FILE.new
+ *                    (removed at the end). Reports the file's pages resident
+ *                    before each read (mincore: the kernel's own view), the
+ *                    CLOCK_BOOTTIME instants around each phase, and what
+ *                    /proc/self/io read_bytes and write_bytes grew by in each
+ *                    (write_bytes counts the pages it dirtied)
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -65,6 +76,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -733,6 +745,114 @@ static void do_fault_storm(long n)
 	}
 }
 
+/* pages of fd's first `pages` resident in the page cache (mincore), -1 on error */
+static long resident_pages(int fd, long pages)
+{
+	void *m = mmap(NULL, (size_t)pages * 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	unsigned char *v = malloc((size_t)pages);
+	long n = -1;
+	if (v && !mincore(m, (size_t)pages * 4096, v))
+		for (long i = n = 0; i < pages; i++)
+			n += v[i] & 1;
+	free(v);
+	munmap(m, (size_t)pages * 4096);
+	return n;
+}
+
+struct cache_phase {
+	uint64_t t0, t1;
+	long long rd, wr;
+};
+
+static void phase_begin(struct cache_phase *p)
+{
+	read_proc_io(&p->rd, &p->wr);
+	p->t0 = boot_ns();
+}
+
+static void phase_end(struct cache_phase *p)
+{
+	long long rd, wr;
+	p->t1 = boot_ns();
+	read_proc_io(&rd, &wr);
+	p->rd = rd - p->rd;
+	p->wr = wr - p->wr;
+}
+
+static void print_phase(const char *name, const struct cache_phase *p)
+{
+	printf(",\"%s\":{\"boot_start_ns\":%llu,\"boot_end_ns\":%llu,\"proc_read_bytes\":%lld,\"proc_write_bytes\":%lld}", name,
+	       (unsigned long long)p->t0, (unsigned long long)p->t1, p->rd, p->wr);
+}
+
+#define CACHE_READ (128 << 10)
+
+/* read the whole of fd in CACHE_READ reads; the bytes read */
+static long long read_all(int fd, char *buf)
+{
+	long long got = 0;
+	ssize_t r;
+	while ((r = pread(fd, buf, CACHE_READ, (off_t)got)) > 0)
+		got += r;
+	return got;
+}
+
+/* cold read, warm read, overwrite of W cached pages, W pages to a new file */
+static int do_cache(const char *path, long w)
+{
+	char fresh[4096 + 8];
+	snprintf(fresh, sizeof(fresh), "%s.new", path);
+	int fd = open(path, O_RDWR);
+	struct stat st;
+	char *buf = malloc(CACHE_READ);
+	if (fd < 0 || fstat(fd, &st) || !buf) {
+		perror(path);
+		return 1;
+	}
+	long pages = (long)((st.st_size + 4095) / 4096);
+	if (w > pages)
+		w = pages;
+	memset(buf, 0x3c, CACHE_READ);
+	struct cache_phase cold, warm, over, add;
+	long res_cold = resident_pages(fd, pages);
+	phase_begin(&cold);
+	long long got_cold = read_all(fd, buf);
+	phase_end(&cold);
+	long res_warm = resident_pages(fd, pages);
+	phase_begin(&warm);
+	long long got_warm = read_all(fd, buf);
+	phase_end(&warm);
+	phase_begin(&over);
+	long long put_over = 0;
+	for (long i = 0; i < w; i++)
+		put_over += pwrite(fd, buf, 4096, (off_t)i * 4096);
+	phase_end(&over);
+	close(fd);
+	int nfd = open(fresh, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	phase_begin(&add);
+	long long put_new = nfd < 0 ? -1 : 0;
+	for (long i = 0; nfd >= 0 && i < w; i++)
+		put_new += pwrite(nfd, buf, 4096, (off_t)i * 4096);
+	phase_end(&add);
+	if (nfd >= 0)
+		close(nfd);
+	unlink(fresh);
+	free(buf);
+	printf("{\"mode\":\"cache\",\"pid\":%d,\"tid\":%d,\"dev_major\":%u,\"dev_minor\":%u,\"ino\":%llu,\"size\":%lld,\"pages\":%ld,"
+	       "\"resident_before_cold\":%ld,\"resident_before_warm\":%ld,\"read_cold\":%lld,\"read_warm\":%lld,"
+	       "\"overwrite_pages\":%ld,\"new_pages\":%ld",
+	       getpid(), gettid_(), major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, (long long)st.st_size, pages, res_cold,
+	       res_warm, got_cold, got_warm, w, w);
+	print_phase("cold", &cold);
+	print_phase("warm", &warm);
+	print_phase("overwrite", &over);
+	print_phase("new", &add);
+	printf("}\n");
+	return got_cold == st.st_size && got_warm == st.st_size && put_over == w * 4096 && put_new == w * 4096 ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -805,6 +925,8 @@ int main(int argc, char **argv)
 		return do_faults(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 512, argc > 4 ? strtol(argv[4], NULL, 10) : 64);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
+	if (!strcmp(m, "cache") && argc > 2)
+		return do_cache(argv[2], argc > 3 ? strtol(argv[3], NULL, 10) : 64);
 	if (!strcmp(m, "getppid-rate")) {
 		double rate = argc > 2 ? strtod(argv[2], NULL) : 1e6;
 		double secs = argc > 3 ? strtod(argv[3], NULL) : 30;

@@ -1,0 +1,78 @@
+/**
+ * The cache report on the cache fixture (fixtures/README.md), unprivileged: a golden JSON (review every change;
+ * rewrite with UPDATE_GOLDEN=1 npx vitest run families/cache/test/golden.test.ts), held to the workload's own
+ * counts, its mincore residency and /proc/self/io as it printed them (fixtures/cache.workload.json); and the
+ * one-line note on a capture that has no cache events (an older format, or cache not recorded).
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp } from '../../../test/helpers.js';
+
+const EXPECTED = join(ROOT, 'families/cache/test/expected/analyze-cache.cache.json');
+const NOTE = 'this capture has no cache events: record with --events cache';
+const PAGE = 4096;
+
+describe('cache report on the cache fixture', () => {
+  const wl = fixtureWorkload('cache');
+  const run = (...args: string[]) => {
+    const r = ktape(['analyze', join(FIXTURES, 'cache'), 'cache', ...args]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+
+  it('--json matches the golden file', () => {
+    const got = JSON.parse(run('--json'));
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
+      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
+      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
+    }
+    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+  });
+
+  it('agrees with the workload: a cold read is all misses, the warm one all hits, the writes what /proc/self/io counted', () => {
+    expect(wl).toMatchObject({ pages: 256, resident_before_cold: 0, resident_before_warm: 256 });
+    const j = JSON.parse(run('--json'));
+    const f = j.by_file.find((r: any) => r.tgid === wl.pid && Number(r.ino) === wl.ino);
+    expect(f).toMatchObject({ read_misses: wl.pages, read_hits: wl.pages, write_hits: wl.overwrite.proc_write_bytes / PAGE, hit_pct: 50 });
+    const fresh = j.by_file.filter((r: any) => r.tgid === wl.pid && r.write_misses === wl.new_pages);
+    expect(fresh.map((r: any) => r.dirtied)).toEqual([wl.new.proc_write_bytes / PAGE]);
+    expect(j.meminfo.map((m: any) => m.phase)).toEqual(['start', 'end']);
+  });
+
+  it('--pid keeps only that process; --csv has the sections', () => {
+    const j = JSON.parse(run('--json', '--pid', '1'));
+    expect(j.by_process).toEqual([]);
+    expect(j.by_file).toEqual([]);
+    expect(j.meminfo).toHaveLength(2);
+    const csv = run('--csv');
+    expect(csv).toMatch(/^# meminfo\n/);
+    expect(csv).toContain(`\n${wl.pid},ktape-workload,254:0,${wl.ino},${wl.pages},${wl.pages},50,`);
+  });
+
+  it('exports: Chrome has the per-process counters, Perfetto writes', () => {
+    const out = join(tmp(), 'cache.json');
+    expect(ktape(['export', join(FIXTURES, 'cache'), '--chrome', out]).status).toBe(0);
+    const evs = JSON.parse(readFileSync(out, 'utf8')).traceEvents.filter((e: any) => e.cat === 'cache' && e.pid === wl.pid);
+    const p = JSON.parse(run('--json')).by_process.find((r: any) => r.tgid === wl.pid);
+    expect(evs.at(-1).args).toEqual({ read_hits: p.read_hits, read_misses: p.read_misses, dirtied: p.dirtied });
+    expect(ktape(['export', join(FIXTURES, 'cache'), '--perfetto', join(tmp(), 'cache.pftrace')]).status).toBe(0);
+  });
+
+  it('captures without cache events (format 1.0; format 1.5 with io only): the one-line note, exit 0', () => {
+    for (const name of ['demo', 'io']) {
+      const r = ktape(['analyze', join(FIXTURES, name), 'cache']);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout.trim()).toBe(NOTE);
+      const j = ktape(['analyze', join(FIXTURES, name), 'cache', '--json']);
+      expect(j.status).toBe(0);
+      expect(JSON.parse(j.stdout).notes).toEqual([NOTE]);
+    }
+    // and its views load empty
+    const q = ktape(['query', join(FIXTURES, 'demo'), 'SELECT count(*) AS n FROM cache_pages', '--json']);
+    expect(q.status).toBe(0);
+    expect(JSON.parse(q.stdout)).toEqual([{ n: 0 }]);
+  });
+});
