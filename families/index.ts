@@ -10,5 +10,6 @@ import { sched } from './sched/family.js';
 import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
+import { tcp } from './tcp/family.js';
 
-export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, tcp];
