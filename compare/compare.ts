@@ -100,7 +100,17 @@ function samplesNeeded(def: MetricDef, minCount: number): number {
   return Math.max(minCount, Math.ceil(1 / (1 - def.q)));
 }
 
-const GROUP_ACTIVITY = ['cpu_ns', 'switches', 'syscall_count', 'kmalloc_count', 'kmem_cache_count', 'sched_wakeups', 'io_ops', 'tcp_connections', 'net_packets'];
+const GROUP_ACTIVITY = [
+  'cpu_ns',
+  'switches',
+  'syscall_count',
+  'kmalloc_count',
+  'kmem_cache_count',
+  'sched_wakeups',
+  'io_ops',
+  'tcp_connections',
+  'net_packets',
+];
 
 function groupActive(g: Map<string, Sample> | undefined, o: CompareOptions): boolean {
   if (!g) return false;
