@@ -6,10 +6,11 @@
 import type { Family } from './family.js';
 import { io } from './io/family.js';
 import { kmem } from './kmem/family.js';
+import { net } from './net/family.js';
 import { sched } from './sched/family.js';
 import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 import { tcp } from './tcp/family.js';
 
-export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, tcp];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, tcp, net];
