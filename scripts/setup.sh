@@ -10,6 +10,7 @@ APT_PACKAGES=(
   protobuf-compiler          # protoc: Perfetto proto codegen and export tests
   trace-cmd linux-perf bpftrace time  # peers for `npm run bench` (GNU time: the fixed-cost figures)
   util-linux                 # setpriv (unprivileged-path test)
+  iproute2                   # ip netns, veth, nstat: the tcp and net families' namespace tests
   libzstd1 liblz4-1          # Arrow body compression of captures (loaded with koffi: formats/codec.ts)
 )
 missing=()

@@ -1,4 +1,4 @@
-// DO NOT EDIT. Generated from bpf/events.h, families/cache/cache.h, families/fault/fault.h, families/io/io.h, families/kmem/kmem.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h by scripts/gen-events.mjs.
+// DO NOT EDIT. Generated from bpf/events.h, families/cache/cache.h, families/fault/fault.h, families/io/io.h, families/kmem/kmem.h, families/net/net.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h, families/tcp/tcp.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 4;
@@ -18,6 +18,9 @@ export const KT_NEXT_WOKEN = 2;
 export const KT_NEXT_MIGRATED = 4;
 export const KT_NEXT_CPU_KNOWN = 8;
 export const KT_FILENAME_LEN = 256;
+export const KT_TCP_BY_CONNECT = 0;
+export const KT_TCP_BY_LISTEN = 1;
+export const KT_TCP_BY_ACCEPT = 2;
 
 /** enum values: kinds (enum kt_<family>_kind) and counters (enum kt_stat) */
 export const KT_STAT_STACK_COLLISION = 0;
@@ -42,6 +45,11 @@ export const KT_KMALLOC = 11;
 export const KT_KFREE = 12;
 export const KT_KMEM_CACHE_ALLOC = 13;
 export const KT_KMEM_CACHE_FREE = 14;
+export const KT_NET_QUEUE = 37;
+export const KT_NET_XMIT = 38;
+export const KT_NET_RECEIVE = 39;
+export const KT_NET_DROP = 40;
+export const KT_NET_DEVICE = 41;
 export const KT_SCHED_SWITCH = 1;
 export const KT_SCHED_WAKING = 2;
 export const KT_SCHED_WAKEUP_NEW = 3;
@@ -55,6 +63,11 @@ export const KT_TASK_EXEC = 5;
 export const KT_TASK_EXIT = 6;
 export const KT_TASK_RENAME = 7;
 export const KT_TASK_FREE = 8;
+export const KT_TCP_STATE = 32;
+export const KT_TCP_RETRANSMIT = 33;
+export const KT_TCP_SEND_RESET = 34;
+export const KT_TCP_RECV_RESET = 35;
+export const KT_TCP_OWNER = 36;
 
 /** struct sizes in bytes */
 export const SIZEOF = {
@@ -69,6 +82,9 @@ export const SIZEOF = {
   kt_kmem_config: 8,
   kt_kmem_alloc: 64,
   kt_kmem_free: 40,
+  kt_net_pkt: 48,
+  kt_net_drop: 56,
+  kt_net_dev: 40,
   kt_sched_config: 8,
   kt_sched_switch: 72,
   kt_sched_wake: 40,
@@ -83,6 +99,8 @@ export const SIZEOF = {
   kt_task_exit: 136,
   kt_task_rename: 56,
   kt_task_free: 40,
+  kt_tcp_ev: 112,
+  kt_tcp_owner: 48,
 } as const;
 
 /** field offsets in bytes: OFF.struct.field */
@@ -181,6 +199,34 @@ export const OFF = {
     _pad0: 20,
     ptr: 24,
     call_site: 32,
+  },
+  kt_net_pkt: {
+    h: 0,
+    tgid: 16,
+    netns: 20,
+    skb: 24,
+    ifindex: 32,
+    len: 36,
+    rc: 40,
+    mac_len: 44,
+  },
+  kt_net_drop: {
+    h: 0,
+    tgid: 16,
+    netns: 20,
+    skb: 24,
+    location: 32,
+    ifindex: 40,
+    reason: 44,
+    len: 48,
+    protocol: 52,
+    _pad0: 54,
+  },
+  kt_net_dev: {
+    h: 0,
+    netns: 16,
+    ifindex: 20,
+    name: 24,
   },
   kt_sched_config: {
     pair_waits: 0,
@@ -315,6 +361,37 @@ export const OFF = {
     _pad0: 20,
     comm: 24,
   },
+  kt_tcp_ev: {
+    h: 0,
+    tgid: 16,
+    family: 20,
+    protocol: 22,
+    sk: 24,
+    saddr_hi: 32,
+    saddr_lo: 40,
+    daddr_hi: 48,
+    daddr_lo: 56,
+    sport: 64,
+    dport: 66,
+    oldstate: 68,
+    newstate: 69,
+    _pad0: 70,
+    netns: 72,
+    own_tid: 76,
+    own_tgid: 80,
+    total_retrans: 84,
+    arg: 88,
+    _pad1: 92,
+    bytes_received: 96,
+    bytes_acked: 104,
+  },
+  kt_tcp_owner: {
+    h: 0,
+    tgid: 16,
+    how: 20,
+    sk: 24,
+    comm: 32,
+  },
 } as const;
 
 /** field sizes in bytes: FSIZE.struct.field */
@@ -413,6 +490,34 @@ export const FSIZE = {
     _pad0: 4,
     ptr: 8,
     call_site: 8,
+  },
+  kt_net_pkt: {
+    h: 16,
+    tgid: 4,
+    netns: 4,
+    skb: 8,
+    ifindex: 4,
+    len: 4,
+    rc: 4,
+    mac_len: 4,
+  },
+  kt_net_drop: {
+    h: 16,
+    tgid: 4,
+    netns: 4,
+    skb: 8,
+    location: 8,
+    ifindex: 4,
+    reason: 4,
+    len: 4,
+    protocol: 2,
+    _pad0: 2,
+  },
+  kt_net_dev: {
+    h: 16,
+    netns: 4,
+    ifindex: 4,
+    name: 16,
   },
   kt_sched_config: {
     pair_waits: 4,
@@ -547,6 +652,37 @@ export const FSIZE = {
     _pad0: 4,
     comm: 16,
   },
+  kt_tcp_ev: {
+    h: 16,
+    tgid: 4,
+    family: 2,
+    protocol: 2,
+    sk: 8,
+    saddr_hi: 8,
+    saddr_lo: 8,
+    daddr_hi: 8,
+    daddr_lo: 8,
+    sport: 2,
+    dport: 2,
+    oldstate: 1,
+    newstate: 1,
+    _pad0: 2,
+    netns: 4,
+    own_tid: 4,
+    own_tgid: 4,
+    total_retrans: 4,
+    arg: 4,
+    _pad1: 4,
+    bytes_received: 8,
+    bytes_acked: 8,
+  },
+  kt_tcp_owner: {
+    h: 16,
+    tgid: 4,
+    how: 4,
+    sk: 8,
+    comm: 16,
+  },
 } as const;
 
 /** field C types (u32, s64, char, u64[] ...): FTYPE.struct.field */
@@ -645,6 +781,34 @@ export const FTYPE = {
     _pad0: 'u32',
     ptr: 'u64',
     call_site: 'u64',
+  },
+  kt_net_pkt: {
+    h: 'struct',
+    tgid: 'u32',
+    netns: 'u32',
+    skb: 'u64',
+    ifindex: 'u32',
+    len: 'u32',
+    rc: 's32',
+    mac_len: 'u32',
+  },
+  kt_net_drop: {
+    h: 'struct',
+    tgid: 'u32',
+    netns: 'u32',
+    skb: 'u64',
+    location: 'u64',
+    ifindex: 'u32',
+    reason: 'u32',
+    len: 'u32',
+    protocol: 'u16',
+    _pad0: 'u16',
+  },
+  kt_net_dev: {
+    h: 'struct',
+    netns: 'u32',
+    ifindex: 'u32',
+    name: 'char',
   },
   kt_sched_config: {
     pair_waits: 'u32',
@@ -777,6 +941,37 @@ export const FTYPE = {
     h: 'struct',
     tgid: 'u32',
     _pad0: 'u32',
+    comm: 'char',
+  },
+  kt_tcp_ev: {
+    h: 'struct',
+    tgid: 'u32',
+    family: 'u16',
+    protocol: 'u16',
+    sk: 'u64',
+    saddr_hi: 'u64',
+    saddr_lo: 'u64',
+    daddr_hi: 'u64',
+    daddr_lo: 'u64',
+    sport: 'u16',
+    dport: 'u16',
+    oldstate: 'u8',
+    newstate: 'u8',
+    _pad0: 'u16',
+    netns: 'u32',
+    own_tid: 'u32',
+    own_tgid: 'u32',
+    total_retrans: 'u32',
+    arg: 's32',
+    _pad1: 'u32',
+    bytes_received: 'u64',
+    bytes_acked: 'u64',
+  },
+  kt_tcp_owner: {
+    h: 'struct',
+    tgid: 'u32',
+    how: 'u32',
+    sk: 'u64',
     comm: 'char',
   },
 } as const;

@@ -63,10 +63,24 @@
  *                    CLOCK_BOOTTIME instants around each phase, and what
  *                    /proc/self/io read_bytes and write_bytes grew by in each
  *                    (write_bytes counts the pages it dirtied)
+ *   tcp SERVER_NS CLIENT_NS ADDR PORT N [BACKLOG HOLD_MS BLOCKED]
+ *                    TCP between two network namespaces (/run/netns, "-":
+ *                    the current one): a server child (kt-tcp-server)
+ *                    listens on ADDR:PORT, waits HOLD_MS, accepts; the client
+ *                    (kt-tcp-client) makes N connections one after the
+ *                    other, then BLOCKED at once, timing each connect()
+ *                    (CLOCK_BOOTTIME), sends 1000 bytes on each and reads the
+ *                    server's 100; reports each connection's local port and
+ *                    connect() start and end
+ *   udp-storm N      N 64-byte datagrams over loopback, each received
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
@@ -853,6 +867,189 @@ static int do_cache(const char *path, long w)
 	return got_cold == st.st_size && got_warm == st.st_size && put_over == w * 4096 && put_new == w * 4096 ? 0 : 1;
 }
 
+/* ---- tcp: connections between two network namespaces ---- */
+
+#define TCP_SEND 1000 /* bytes each client connection sends; the server answers TCP_REPLY */
+#define TCP_REPLY 100
+#define TCP_MAX 256
+
+/* join the network namespace /run/netns/NAME ("-": stay) */
+static int join_netns(const char *name)
+{
+	if (!strcmp(name, "-"))
+		return 0;
+	char path[300];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		perror(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct tcp_conn {
+	struct sockaddr_in to;
+	int fd, port, blocked, err;
+	uint64_t t0, t1;
+	pid_t tid;
+};
+
+/* one timed blocking connect() */
+static void *tcp_connect(void *arg)
+{
+	struct tcp_conn *c = arg;
+	c->tid = gettid_();
+	c->fd = socket(AF_INET, SOCK_STREAM, 0);
+	c->t0 = boot_ns();
+	c->err = connect(c->fd, (struct sockaddr *)&c->to, sizeof(c->to)) ? errno : 0;
+	c->t1 = boot_ns();
+	struct sockaddr_in me;
+	socklen_t l = sizeof(me);
+	getsockname(c->fd, (struct sockaddr *)&me, &l);
+	c->port = ntohs(me.sin_port);
+	return NULL;
+}
+
+/* the server: listen (backlog), hold HOLD ms, accept all N, then per connection read to EOF, reply, close */
+static void tcp_server(int lfd, long n, long hold_ms, int ready)
+{
+	prctl(PR_SET_NAME, "kt-tcp-server");
+	put(ready);
+	if (hold_ms)
+		usleep(hold_ms * 1000);
+	int fds[TCP_MAX];
+	for (long i = 0; i < n; i++)
+		if ((fds[i] = accept(lfd, NULL, NULL)) < 0)
+			_exit(122);
+	char buf[4096], reply[TCP_REPLY];
+	memset(reply, 'r', sizeof(reply));
+	for (long i = 0; i < n; i++) {
+		while (read(fds[i], buf, sizeof(buf)) > 0)
+			;
+		if (write(fds[i], reply, sizeof(reply)) != (ssize_t)sizeof(reply))
+			_exit(123);
+		close(fds[i]);
+	}
+	close(lfd);
+	_exit(0);
+}
+
+static int tcp_listener(const char *addr, int backlog, int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(*port) };
+	inet_pton(AF_INET, addr, &a.sin_addr);
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	socklen_t l = sizeof(a);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, backlog) || getsockname(fd, (struct sockaddr *)&a, &l)) {
+		perror("tcp listener");
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* each connection: send TCP_SEND bytes and shut down writing (all first: the server reads them in its accept order) */
+static int tcp_send(struct tcp_conn *c)
+{
+	char buf[TCP_SEND];
+	memset(buf, 'c', sizeof(buf));
+	return !c->err && write(c->fd, buf, sizeof(buf)) == (ssize_t)sizeof(buf) && !shutdown(c->fd, SHUT_WR);
+}
+
+/* then read the reply to EOF and close */
+static long tcp_reply(struct tcp_conn *c)
+{
+	char buf[TCP_SEND];
+	long got = 0;
+	ssize_t r;
+	while ((r = read(c->fd, buf, sizeof(buf))) > 0)
+		got += r;
+	close(c->fd);
+	return got;
+}
+
+static void tcp_print(const char *server_ns, pid_t server, struct tcp_conn *c, long n, long backlog, long hold_ms)
+{
+	printf("{\"mode\":\"tcp\",\"pid\":%d,\"tid\":%d,\"server_pid\":%d,\"server_ns\":\"%s\",\"backlog\":%ld,\"hold_ms\":%ld,"
+	       "\"send\":%d,\"reply\":%d,\"conns\":[",
+	       getpid(), gettid_(), server, server_ns, backlog, hold_ms, TCP_SEND, TCP_REPLY);
+	for (long i = 0; i < n; i++)
+		printf("%s{\"port\":%d,\"tid\":%d,\"blocked\":%d,\"err\":%d,\"start_ns\":%llu,\"end_ns\":%llu}", i ? "," : "", c[i].port, c[i].tid,
+		       c[i].blocked, c[i].err, (unsigned long long)c[i].t0, (unsigned long long)c[i].t1);
+	printf("]}\n");
+}
+
+/*
+ * tcp SERVER_NS CLIENT_NS ADDR PORT N [BACKLOG HOLD_MS BLOCKED]: a server (a child, in SERVER_NS) listens on
+ * ADDR:PORT (0: any port) with BACKLOG (default 64), waits HOLD_MS, accepts N + BLOCKED connections, then serves
+ * them in order; the client (in CLIENT_NS) opens N connections one after the other, then BLOCKED more at once
+ * (threads: with a full accept queue their SYNs are dropped and retried), timing each connect(), then exchanges
+ * data on each. "-" as a namespace: stay in the current one.
+ */
+static int do_tcp(int argc, char **argv)
+{
+	if (argc < 7)
+		return 2;
+	long n = strtol(argv[6], NULL, 10), backlog = argc > 7 ? strtol(argv[7], NULL, 10) : 64;
+	long hold = argc > 8 ? strtol(argv[8], NULL, 10) : 0, blocked = argc > 9 ? strtol(argv[9], NULL, 10) : 0;
+	int port = atoi(argv[5]), ready[2];
+	if (n + blocked > TCP_MAX || n + blocked < 1 || pipe(ready))
+		return 2;
+	pid_t server = fork();
+	if (!server) {
+		int lfd = join_netns(argv[2]) ? -1 : tcp_listener(argv[4], (int)backlog, &port);
+		if (lfd < 0 || write(ready[1], &port, sizeof(port)) != sizeof(port))
+			_exit(124);
+		tcp_server(lfd, n + blocked, hold, ready[1]);
+	}
+	if (read(ready[0], &port, sizeof(port)) != sizeof(port) || join_netns(argv[3]))
+		return 1;
+	get(ready[0]);
+	prctl(PR_SET_NAME, "kt-tcp-client");
+	static struct tcp_conn c[TCP_MAX];
+	pthread_t th[TCP_MAX];
+	long total = n + blocked, bad = 0;
+	for (long i = 0; i < total; i++) {
+		c[i].to = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+		inet_pton(AF_INET, argv[4], &c[i].to.sin_addr);
+		c[i].blocked = i >= n;
+		if (i < n)
+			tcp_connect(&c[i]);
+		else
+			pthread_create(&th[i], NULL, tcp_connect, &c[i]);
+	}
+	for (long i = n; i < total; i++)
+		pthread_join(th[i], NULL);
+	for (long i = 0; i < total; i++)
+		bad += !tcp_send(&c[i]);
+	for (long i = 0; i < total; i++)
+		bad += tcp_reply(&c[i]) != TCP_REPLY;
+	int st = 0;
+	waitpid(server, &st, 0);
+	tcp_print(argv[2], server, c, total, backlog, hold);
+	return bad || st ? 1 : 0;
+}
+
+/* udp-storm N: N datagrams of 64 bytes to a socket on loopback, each received (packet storm) */
+static int do_udp_storm(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int r = socket(AF_INET, SOCK_DGRAM, 0), s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (bind(r, (struct sockaddr *)&a, sizeof(a)) || getsockname(r, (struct sockaddr *)&a, &l) || connect(s, (struct sockaddr *)&a, sizeof(a)))
+		return 1;
+	char buf[64] = { 0 };
+	long got = 0;
+	for (long i = 0; i < n; i++)
+		if (send(s, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) && recv(r, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf))
+			got++;
+	printf("{\"mode\":\"udp-storm\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"received\":%ld}\n", getpid(), gettid_(), n, got);
+	return got == n ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -923,6 +1120,10 @@ int main(int argc, char **argv)
 		return do_exit_acct(argc > 2 ? n : 200);
 	if (!strcmp(m, "faults"))
 		return do_faults(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 512, argc > 4 ? strtol(argv[4], NULL, 10) : 64);
+	if (!strcmp(m, "tcp"))
+		return do_tcp(argc, argv);
+	if (!strcmp(m, "udp-storm"))
+		return do_udp_storm(n);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "cache") && argc > 2)
