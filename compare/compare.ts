@@ -100,7 +100,10 @@ function samplesNeeded(def: MetricDef, minCount: number): number {
   return Math.max(minCount, Math.ceil(1 / (1 - def.q)));
 }
 
-const GROUP_ACTIVITY = ['cpu_ns', 'switches', 'syscall_count', 'kmalloc_count', 'kmem_cache_count', 'sched_wakeups', 'io_ops', 'faults_minor', 'cache_read_hits', 'tcp_connections', 'net_packets'];
+/** the metrics whose samples are a group's activity (the families' compare defs say which) */
+const GROUP_ACTIVITY = Object.entries(METRICS)
+  .filter(([, d]) => d.activity)
+  .map(([name]) => name);
 
 function groupActive(g: Map<string, Sample> | undefined, o: CompareOptions): boolean {
   if (!g) return false;

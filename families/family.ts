@@ -162,6 +162,8 @@ export interface CompareMetricDef {
   kind: 'flow' | 'level' | 'dist';
   /** quantile of a percentile metric (needs about 1/(1-q) samples) */
   q?: number;
+  /** its samples (events) count as the group's activity for compare's noise guard (--min-count) */
+  activity?: true;
   doc: string;
 }
 

@@ -4,7 +4,7 @@ import { num } from '../values.js';
 
 export const cacheCompare: CompareDef = {
   metrics: {
-    cache_read_hits: { unit: 'count', kind: 'flow', doc: 'pages read (read(2), faults) that were in the page cache' },
+    cache_read_hits: { unit: 'count', kind: 'flow', activity: true, doc: 'pages read (read(2), faults) that were in the page cache' },
     cache_read_misses: { unit: 'count', kind: 'flow', doc: 'pages the group added to the page cache, not for a write (reads, readahead, faults)' },
     cache_write_hits: { unit: 'count', kind: 'flow', doc: 'pages a write made dirty that were in the page cache' },
     cache_dirtied: { unit: 'count', kind: 'flow', doc: 'pages the group made dirty' },

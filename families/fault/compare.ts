@@ -4,7 +4,7 @@ import { num } from '../values.js';
 
 export const faultCompare: CompareDef = {
   metrics: {
-    faults_minor: { unit: 'count', kind: 'flow', doc: 'minor page faults of the group (per second when normalized)' },
+    faults_minor: { unit: 'count', kind: 'flow', activity: true, doc: 'minor page faults of the group (per second when normalized)' },
     faults_major: { unit: 'count', kind: 'flow', doc: 'major page faults (they waited for I/O)' },
   },
   help: ['faults_minor  faults_major (page faults per group)'],

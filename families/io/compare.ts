@@ -6,7 +6,7 @@ export const ioCompare: CompareDef = {
   metrics: {
     io_read_bytes: { unit: 'bytes', kind: 'flow', doc: 'bytes of block read requests the group submitted (a device: all of its reads)' },
     io_write_bytes: { unit: 'bytes', kind: 'flow', doc: 'bytes of block write requests' },
-    io_ops: { unit: 'count', kind: 'flow', doc: 'block requests (reads, writes, flushes, discards)' },
+    io_ops: { unit: 'count', kind: 'flow', activity: true, doc: 'block requests (reads, writes, flushes, discards)' },
     io_latency_p99_ns: { unit: 'ns', kind: 'dist', q: 0.99, doc: 'block request start → completion, 99th percentile' },
     io_service_p99_ns: { unit: 'ns', kind: 'dist', q: 0.99, doc: 'block request issue → completion (device time), 99th percentile' },
   },

@@ -4,10 +4,10 @@ import type { CompareDef } from '../family.js';
 
 export const kmemCompare: CompareDef = {
   metrics: {
-    kmalloc_count: { unit: 'count', kind: 'flow', doc: 'kmalloc allocations' },
+    kmalloc_count: { unit: 'count', kind: 'flow', activity: true, doc: 'kmalloc allocations' },
     kmalloc_bytes: { unit: 'bytes', kind: 'flow', doc: 'kmalloc bytes allocated' },
     kmalloc_outstanding_bytes: { unit: 'bytes', kind: 'level', doc: 'kmalloc bytes still allocated at the end' },
-    kmem_cache_count: { unit: 'count', kind: 'flow', doc: 'kmem_cache_alloc allocations' },
+    kmem_cache_count: { unit: 'count', kind: 'flow', activity: true, doc: 'kmem_cache_alloc allocations' },
     kmem_cache_bytes: { unit: 'bytes', kind: 'flow', doc: 'kmem_cache_alloc bytes allocated' },
     kmem_cache_outstanding_bytes: { unit: 'bytes', kind: 'level', doc: 'kmem_cache bytes still allocated at the end' },
   },

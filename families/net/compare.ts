@@ -4,7 +4,7 @@ import { num, numOrNull } from '../values.js';
 
 export const netCompare: CompareDef = {
   metrics: {
-    net_packets: { unit: 'count', kind: 'flow', doc: 'packets the device transmitted and received' },
+    net_packets: { unit: 'count', kind: 'flow', activity: true, doc: 'packets the device transmitted and received' },
     net_tx_bytes: { unit: 'bytes', kind: 'flow', doc: 'bytes the device transmitted (frames)' },
     net_rx_bytes: { unit: 'bytes', kind: 'flow', doc: 'bytes the device received (frames)' },
     net_xmit_p99_ns: { unit: 'ns', kind: 'dist', q: 0.99, doc: 'transmit latency (net_dev_queue → net_dev_xmit), 99th percentile' },

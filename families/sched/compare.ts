@@ -4,11 +4,11 @@ import type { CompareDef } from '../family.js';
 
 export const schedCompare: CompareDef = {
   metrics: {
-    cpu_ns: { unit: 'ns', kind: 'flow', doc: 'time on CPU (sum of sched slices)' },
-    switches: { unit: 'count', kind: 'flow', doc: 'times switched out' },
+    cpu_ns: { unit: 'ns', kind: 'flow', activity: true, doc: 'time on CPU (sum of sched slices)' },
+    switches: { unit: 'count', kind: 'flow', activity: true, doc: 'times switched out' },
     voluntary_switches: { unit: 'count', kind: 'flow', doc: 'switched out blocking (S, D, ...)' },
     involuntary_switches: { unit: 'count', kind: 'flow', doc: 'switched out still runnable (preempted: R, R+)' },
-    sched_wakeups: { unit: 'count', kind: 'flow', doc: 'wakeups that ended a sleep (the latency samples)' },
+    sched_wakeups: { unit: 'count', kind: 'flow', activity: true, doc: 'wakeups that ended a sleep (the latency samples)' },
     sched_latency_p50_ns: { unit: 'ns', kind: 'dist', q: 0.5, doc: 'wakeup → running, median' },
     sched_latency_p95_ns: { unit: 'ns', kind: 'dist', q: 0.95, doc: 'wakeup → running, 95th percentile' },
     sched_latency_p99_ns: { unit: 'ns', kind: 'dist', q: 0.99, doc: 'wakeup → running, 99th percentile' },

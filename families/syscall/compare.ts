@@ -18,7 +18,7 @@ const known = (name: string) => KNOWN_SYSCALLS.has(name) || /^syscall_-?\d+$/.te
 
 export const syscallCompare: CompareDef = {
   metrics: {
-    syscall_count: { unit: 'count', kind: 'flow', doc: 'system calls, all names' },
+    syscall_count: { unit: 'count', kind: 'flow', activity: true, doc: 'system calls, all names' },
     syscall_errors: { unit: 'count', kind: 'flow', doc: 'failed system calls (ret in -4095..-1)' },
     syscall_total_ns: { unit: 'ns', kind: 'flow', doc: 'time inside system calls' },
   },

@@ -4,7 +4,7 @@ import { num, numOrNull } from '../values.js';
 
 export const tcpCompare: CompareDef = {
   metrics: {
-    tcp_connections: { unit: 'count', kind: 'flow', doc: 'TCP connections the group connected or accepted' },
+    tcp_connections: { unit: 'count', kind: 'flow', activity: true, doc: 'TCP connections the group connected or accepted' },
     tcp_connect_p99_ns: { unit: 'ns', kind: 'dist', q: 0.99, doc: 'TCP connect latency (SYN_SENT → ESTABLISHED), 99th percentile' },
     tcp_retransmits: { unit: 'count', kind: 'flow', doc: "retransmitted segments of the group's connections (SYNs included)" },
   },
