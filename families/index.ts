@@ -4,6 +4,7 @@
  * formats/capture.md, and of SQL modules that do not depend on each other.
  */
 import type { Family } from './family.js';
+import { files } from './files/family.js';
 import { io } from './io/family.js';
 import { kmem } from './kmem/family.js';
 import { sched } from './sched/family.js';
@@ -11,4 +12,4 @@ import { signal } from './signal/family.js';
 import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 
-export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, files];

@@ -57,6 +57,7 @@ null.
 | 1.4 | batch bodies may be compressed (Arrow IPC body compression, ZSTD or LZ4_FRAME; see Compression); \`options.compress\` in the manifest; table schemas unchanged; ktape before 1.4 does not read compressed files |
 | 1.5 | tables \`block_rq\` and \`io_devices\` (family \`io\`: block requests); older captures load them empty |
 | 1.6 | a table of a family not recorded (not in \`options.events\`) may have no file: the recorder makes one only when a row reaches it (task_newtask and task_free get the followed command's forks without \`task\`); readers load the others empty; ktape before 1.6 stops on such a capture with E_TABLE_MISSING |
+| 1.7 | tables \`file_paths\`, \`file_argv\`, \`file_exits\` (family \`files\`: the paths of syscalls, execve's argv, their results); older captures load them empty |
 
 ## Compression
 
