@@ -56,22 +56,21 @@ const pathHandler: KindHandler = (x, p, tslo, tshi, cpu, tid) => {
 
 /** one row per argument; the buffer is NUL-separated, its used length bounded by the record */
 const argvHandler: KindHandler = (x, p, tslo, tshi, cpu, tid) => {
-  const argc = Math.min(x.u32[(p + A.argc) >> 2], W.KT_FILES_ARGV_MAX);
   const bytes = Math.min(x.u32[(p + A.bytes) >> 2], W.KT_FILES_ARGV_BUF);
-  const more = x.u32[(p + A.flags) >> 2] & W.KT_FILES_ARGV_MORE;
+  const flags = x.u32[(p + A.flags) >> 2];
   const cut = x.u32[(p + A.cut) >> 2];
   const base = p + A.buf;
-  for (let k = 0, off = 0; k < argc && off < bytes; k++) {
+  for (let k = 0, off = 0; off < bytes; k++) {
     let end = off;
     while (end < bytes && x.u8[base + end] !== 0) end++;
     const r = head(x, 'file_argv', p, tslo, tshi, cpu, tid);
     if (!r) return;
     const { w, b, i } = r;
-    const [s] = text(x.u8, base + off, end - off);
+    const last = end + 1 >= bytes;
     (b.cols.idx as Uint16Array)[i] = k;
-    (b.cols.arg as string[])[i] = s;
-    (b.cols.cut as Uint8Array)[i] = (cut >>> k) & 1;
-    (b.cols.more as Uint8Array)[i] = more && k === argc - 1 ? 1 : 0;
+    (b.cols.arg as string[])[i] = text(x.u8, base + off, end - off)[0];
+    (b.cols.cut as Uint8Array)[i] = (k < 32 && (cut >>> k) & 1) || (last && flags & W.KT_FILES_ARGV_TRUNC) ? 1 : 0;
+    (b.cols.more as Uint8Array)[i] = last && flags & W.KT_FILES_ARGV_MORE ? 1 : 0;
     if (b.full) w.flush();
     off = end + 1;
   }

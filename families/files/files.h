@@ -33,15 +33,18 @@ enum kt_files_kind {
 #define KT_FILES_A_ARGV 64
 
 /* kt_files_argv.flags */
-#define KT_FILES_ARGV_MORE 1 /* arguments after the stored ones were not recorded (count or byte bound) */
+#define KT_FILES_ARGV_MORE 1  /* arguments after the stored ones were not recorded (count or byte bound) */
+#define KT_FILES_ARGV_TRUNC 2 /* the bytes end inside an argument: the last one is cut */
 
 /* Settings: section .rodata.files. */
 struct kt_files_config {
 	__u8 args[KT_FILES_NR_MAX]; /* per syscall number of the capture host's table: which arguments are paths */
 };
 
-/* subject = current, at sys_enter. ts is the files program's own entry time: the same in every record of
- * the call (paths, argv) and in its kt_files_exit.entry_ts. */
+/* subject = current. h.ts is the files program's own entry time: the same in every record of the call (paths,
+ * argv) and in its kt_files_exit.entry_ts. Written at sys_enter; when the read fails there (the string is in a
+ * page not yet faulted in, e.g. a forked child's read-only data), at sys_exit, once the kernel has read it (not
+ * after a successful exec, whose old memory is gone: the failed read is recorded then). */
 struct kt_files_path {
 	struct kt_hdr h;
 	__u32 tgid;
@@ -51,7 +54,10 @@ struct kt_files_path {
 	char path[KT_FILES_PATH_BUF];
 };
 
-/* subject = current, at sys_enter of execve/execveat. buf: the arguments, each NUL terminated. */
+/* subject = current, at sys_exit of execve/execveat (h.ts: the call's entry time). buf: the arguments, each NUL
+ * terminated: after a successful exec, the new program's argument area (mm->arg_start..arg_end, as
+ * /proc/PID/cmdline; written by the kernel, so resident); after a failed one, read through the caller's argv
+ * pointers (by then the kernel has read them too, so the pages are resident). */
 struct kt_files_argv {
 	struct kt_hdr h;
 	__u32 tgid;

@@ -13,6 +13,7 @@ export const KT_FILES_ARGV_BYTES = 1024;
 export const KT_FILES_ARGV_BUF = 1288;
 export const KT_FILES_A_ARGV = 64;
 export const KT_FILES_ARGV_MORE = 1;
+export const KT_FILES_ARGV_TRUNC = 2;
 export const KT_IO_F_SYNC = 1;
 export const KT_IO_F_META = 2;
 export const KT_IO_F_FUA = 4;
