@@ -100,7 +100,7 @@ function samplesNeeded(def: MetricDef, minCount: number): number {
   return Math.max(minCount, Math.ceil(1 / (1 - def.q)));
 }
 
-const GROUP_ACTIVITY = ['cpu_ns', 'switches', 'syscall_count', 'kmalloc_count', 'kmem_cache_count', 'sched_wakeups', 'io_ops'];
+const GROUP_ACTIVITY = ['cpu_ns', 'switches', 'syscall_count', 'kmalloc_count', 'kmem_cache_count', 'sched_wakeups', 'io_ops', 'files_path_calls'];
 
 function groupActive(g: Map<string, Sample> | undefined, o: CompareOptions): boolean {
   if (!g) return false;
