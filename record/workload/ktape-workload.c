@@ -37,6 +37,8 @@
  *                    not UTF-8; a rename (two paths), an unlink,
  *                    and an execve of itself (child 7) with known argv;
  *                    reports each path (JSON-escaped), its count and result
+ *   opens N          open storm: N openat+close of a file that exists and N
+ *                    openat of one that is missing (ENOENT), in /tmp
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -535,6 +537,28 @@ static int do_files(const char *dir, long n)
 	return bad || rn || ul || !WIFEXITED(st) || WEXITSTATUS(st) != 7;
 }
 
+/* N openat+close of an existing file and N openat of a missing one (the bench's open storm) */
+static int do_opens(long n)
+{
+	char exists[64] = "/tmp/ktape-opens-XXXXXX", missing[80];
+	int fd = mkstemp(exists);
+	if (fd < 0 || close(fd)) {
+		perror("mkstemp");
+		return 1;
+	}
+	snprintf(missing, sizeof(missing), "%s.missing", exists);
+	long ok = 0, enoent = 0;
+	for (long i = 0; i < n; i++) {
+		fd = open(exists, O_RDONLY);
+		if (fd >= 0 && !close(fd))
+			ok++;
+		if (open(missing, O_RDONLY) < 0 && errno == ENOENT)
+			enoent++;
+	}
+	unlink(exists);
+	return ok == n && enoent == n ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -589,7 +613,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|files|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|files|opens|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -623,6 +647,10 @@ int main(int argc, char **argv)
 		do_forkexec(n, NULL, 0);
 	else if (!strcmp(m, "pipes"))
 		do_pipes(n);
+	else if (!strcmp(m, "opens")) {
+		if (do_opens(n))
+			return 1;
+	}
 	else if (!strcmp(m, "hold-pipes")) {
 		long hold = argc > 3 ? strtol(argv[3], NULL, 10) : 1000;
 		int (*fds)[2] = calloc(n ? n : 1, sizeof(*fds));
