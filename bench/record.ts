@@ -110,6 +110,18 @@ export const WORKLOADS: Workload[] = [
     tracecmd: BLOCK,
     perf: BLOCK,
   },
+  {
+    // ktape records only the path syscalls' entries (with the path) and their exits; trace-cmd every
+    // raw_syscalls entry and exit (it cannot filter by number without a filter expression); perf the openat ones
+    name: 'opens',
+    what: 'open storm: N openat+close of an existing path and N openat of a missing one (ENOENT)',
+    mode: 'opens',
+    n: 500_000,
+    quickN: 20_000,
+    ktapeEvents: 'files',
+    tracecmd: ['raw_syscalls:sys_enter', 'raw_syscalls:sys_exit'],
+    perf: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'],
+  },
 ];
 
 /** One traced (or untraced) run of one workload. */

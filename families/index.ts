@@ -6,6 +6,7 @@
 import { cache } from './cache/family.js';
 import type { Family } from './family.js';
 import { fault } from './fault/family.js';
+import { files } from './files/family.js';
 import { io } from './io/family.js';
 import { kmem } from './kmem/family.js';
 import { net } from './net/family.js';
@@ -15,4 +16,4 @@ import { syscall } from './syscall/family.js';
 import { task } from './task/family.js';
 import { tcp } from './tcp/family.js';
 
-export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, fault, cache, tcp, net];
+export const FAMILIES: readonly Family[] = [task, sched, syscall, kmem, signal, io, fault, cache, tcp, net, files];

@@ -59,6 +59,7 @@ null.
 | 1.6 | a table of a family not recorded (not in \`options.events\`) may have no file: the recorder makes one only when a row reaches it (task_newtask and task_free get the followed command's forks without \`task\`); readers load the others empty; ktape before 1.6 stops on such a capture with E_TABLE_MISSING |
 | 1.7 | task exit accounting: \`task_exit.prio\`, \`nice\`, \`policy\`, \`rt_priority\`, \`nvcsw\`, \`nivcsw\`, \`min_flt\`, \`maj_flt\`, \`utime_ns\`, \`stime_ns\`, \`runtime_ns\`, \`vm_pages\`, \`maxrss_pages\`, and \`task_newtask.vm_pages\` (VM size at fork); older captures load them null |
 | 1.7 | tables \`tcp_events\`, \`tcp_owners\` (family \`tcp\`: TCP connections) and \`net_packets\`, \`net_drops\`, \`net_devices\`, \`net_drop_reasons\` (family \`net\`: packets per device, drops); older captures load them empty |
+| 1.7 | tables \`file_paths\`, \`file_argv\`, \`file_exits\` (family \`files\`: the paths of syscalls, execve's argv, their results); older captures load them empty |
 
 ## Compression
 

@@ -4,6 +4,6 @@
 CREATE OR REPLACE TEMP VIEW _export_syscalls AS
 SELECT greatest(coalesce(s.ts, w.lo), w.lo) AS ts, least(coalesce(s.end_ts, w.hi), w.hi) AS end_ts,
        s.ts IS NULL OR s.end_ts IS NULL OR s.ts < w.lo OR s.end_ts > w.hi AS clipped,
-       s.tid, coalesce(s.tgid, s.tid) AS tgid, s.nr, s.name, s.ret, s.arg0, s.arg1, s.arg2
+       s.tid, coalesce(s.tgid, s.tid) AS tgid, s.nr, s.name, s.ret, s.arg0, s.arg1, s.arg2, s.path
 FROM syscalls s CROSS JOIN _export_window w
 WHERE coalesce(s.ts, s.end_ts) <= w.hi AND coalesce(s.end_ts, s.ts) >= w.lo AND _export_keep(s.tid, s.tgid);

@@ -78,7 +78,7 @@ function writeExits(s: Scan, ft: FtraceWriter): void {
 }
 
 /** Chrome: ORDER BY keeps the output the same from run to run (the view's pairing has no order of its own) */
-const CHROME_SQL = `SELECT ts::DOUBLE AS ts, end_ts::DOUBLE AS end_ts, clipped, tid, tgid, nr, name, ret, arg0, arg1, arg2
+const CHROME_SQL = `SELECT ts::DOUBLE AS ts, end_ts::DOUBLE AS end_ts, clipped, tid, tgid, nr, name, ret, arg0, arg1, arg2, path
   FROM _export_syscalls ORDER BY ts, tid`;
 
 /**
@@ -126,16 +126,19 @@ function chromeCalls(ctx: ChromeContext, s: Scan, names: Map<string, string>, he
     v0 = s.valid('arg0'),
     v1 = s.valid('arg1'),
     v2 = s.valid('arg2');
+  // the files family's path (NULL when it was not recorded)
+  const path = s.str('path');
   for (let i = 0; i < s.rows; i++) {
     const t = tid[i],
       pid = tgid[i],
       from = ts[i],
-      n = name.get(i)!;
+      n = name.get(i)!,
+      pth = path.get(i);
     let json = names.get(n);
     if (json === undefined) names.set(n, (json = JSON.stringify(n)));
     ctx.companion(pid, t, LANE_TID_BASE + t, 'syscalls');
     ctx.emit(
-      `{"ph":"X","cat":"syscall","name":${json},"pid":${pid},"tid":${LANE_TID_BASE + t},"ts":${us(from)},"dur":${us(end[i] - from)},"args":{"nr":${nr[i]},"ret":${isValid(retValid, i) ? int64(ret, i) : 'null'},"arg0":"${hex.get(a0, v0, i)}","arg1":"${hex.get(a1, v1, i)}","arg2":"${hex.get(a2, v2, i)}"${clipped[i] ? ',"clipped":true' : ''}}}`,
+      `{"ph":"X","cat":"syscall","name":${json},"pid":${pid},"tid":${LANE_TID_BASE + t},"ts":${us(from)},"dur":${us(end[i] - from)},"args":{"nr":${nr[i]},"ret":${isValid(retValid, i) ? int64(ret, i) : 'null'},"arg0":"${hex.get(a0, v0, i)}","arg1":"${hex.get(a1, v1, i)}","arg2":"${hex.get(a2, v2, i)}"${pth == null ? '' : `,"path":${JSON.stringify(pth)}`}${clipped[i] ? ',"clipped":true' : ''}}}`,
     );
   }
 }

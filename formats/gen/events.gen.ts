@@ -1,4 +1,4 @@
-// DO NOT EDIT. Generated from bpf/events.h, families/cache/cache.h, families/fault/fault.h, families/io/io.h, families/kmem/kmem.h, families/net/net.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h, families/tcp/tcp.h by scripts/gen-events.mjs.
+// DO NOT EDIT. Generated from bpf/events.h, families/cache/cache.h, families/fault/fault.h, families/files/files.h, families/io/io.h, families/kmem/kmem.h, families/net/net.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h, families/tcp/tcp.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
 export const KT_WIRE_VERSION = 4;
@@ -6,6 +6,16 @@ export const KT_COMM_LEN = 16;
 export const KT_KIND_MAX = 64;
 export const KT_FAULT_NAME_PARTS = 4;
 export const KT_FAULT_NAME_LEN = 48;
+export const KT_FILES_NR_MAX = 512;
+export const KT_FILES_PATH_MAX = 256;
+export const KT_FILES_PATH_BUF = 264;
+export const KT_FILES_ARGV_MAX = 32;
+export const KT_FILES_ARG_MAX = 256;
+export const KT_FILES_ARGV_BYTES = 1024;
+export const KT_FILES_ARGV_BUF = 1288;
+export const KT_FILES_A_ARGV = 64;
+export const KT_FILES_ARGV_MORE = 1;
+export const KT_FILES_ARGV_TRUNC = 2;
 export const KT_IO_F_SYNC = 1;
 export const KT_IO_F_META = 2;
 export const KT_IO_F_FUA = 4;
@@ -37,6 +47,9 @@ export const KT_CACHE_DIRTY = 29;
 export const KT_FAULT = 22;
 export const KT_FAULT_EXIT = 23;
 export const KT_FAULT_FILE = 24;
+export const KT_FILES_PATH = 42;
+export const KT_FILES_ARGV = 43;
+export const KT_FILES_EXIT = 44;
 export const KT_IO_START = 18;
 export const KT_IO_INSERT = 19;
 export const KT_IO_ISSUE = 20;
@@ -78,6 +91,10 @@ export const SIZEOF = {
   kt_fault: 64,
   kt_fault_exit: 40,
   kt_fault_file: 72,
+  kt_files_config: 512,
+  kt_files_path: 296,
+  kt_files_argv: 1328,
+  kt_files_exit: 48,
   kt_io_rq: 88,
   kt_kmem_config: 8,
   kt_kmem_alloc: 64,
@@ -161,6 +178,36 @@ export const OFF = {
     last: 48,
     min_flt: 56,
     maj_flt: 64,
+  },
+  kt_files_config: {
+    args: 0,
+  },
+  kt_files_path: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    len: 24,
+    arg: 28,
+    path: 32,
+  },
+  kt_files_argv: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    argc: 24,
+    bytes: 28,
+    flags: 32,
+    cut: 36,
+    buf: 40,
+  },
+  kt_files_exit: {
+    h: 0,
+    tgid: 16,
+    nr: 20,
+    ret: 24,
+    entry_ts: 32,
+    entry_tid: 40,
+    _pad0: 44,
   },
   kt_io_rq: {
     h: 0,
@@ -453,6 +500,36 @@ export const FSIZE = {
     min_flt: 8,
     maj_flt: 8,
   },
+  kt_files_config: {
+    args: 512,
+  },
+  kt_files_path: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    len: 4,
+    arg: 4,
+    path: 264,
+  },
+  kt_files_argv: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    argc: 4,
+    bytes: 4,
+    flags: 4,
+    cut: 4,
+    buf: 1288,
+  },
+  kt_files_exit: {
+    h: 16,
+    tgid: 4,
+    nr: 4,
+    ret: 8,
+    entry_ts: 8,
+    entry_tid: 4,
+    _pad0: 4,
+  },
   kt_io_rq: {
     h: 16,
     tgid: 4,
@@ -743,6 +820,36 @@ export const FTYPE = {
     last: 'u64',
     min_flt: 'u64',
     maj_flt: 'u64',
+  },
+  kt_files_config: {
+    args: 'u8[]',
+  },
+  kt_files_path: {
+    h: 'struct',
+    tgid: 'u32',
+    nr: 's32',
+    len: 's32',
+    arg: 'u32',
+    path: 'char',
+  },
+  kt_files_argv: {
+    h: 'struct',
+    tgid: 'u32',
+    nr: 's32',
+    argc: 'u32',
+    bytes: 'u32',
+    flags: 'u32',
+    cut: 'u32',
+    buf: 'char',
+  },
+  kt_files_exit: {
+    h: 'struct',
+    tgid: 'u32',
+    nr: 's32',
+    ret: 's64',
+    entry_ts: 'u64',
+    entry_tid: 'u32',
+    _pad0: 'u32',
   },
   kt_io_rq: {
     h: 'struct',

@@ -73,6 +73,16 @@
  *                    server's 100; reports each connection's local port and
  *                    connect() start and end
  *   udp-storm N      N 64-byte datagrams over loopback, each received
+ *   files DIR [N]    known paths (files family): in DIR, N opens of a file
+ *                    that exists, N of one that is missing (ENOENT), one of
+ *                    an existing and one of a missing path longer than 256
+ *                    bytes, one of a file whose name holds a newline, a quote
+ *                    and an escape sequence, one of a missing name that is
+ *                    not UTF-8; a rename (two paths), an unlink,
+ *                    and an execve of itself (child 7) with known argv;
+ *                    reports each path (JSON-escaped), its count and result
+ *   opens N          open storm: N openat+close of a file that exists and N
+ *                    openat of one that is missing (ENOENT), in /tmp
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -1050,6 +1060,118 @@ static int do_udp_storm(long n)
 	return got == n ? 0 : 1;
 }
 
+/* a JSON string: quotes, backslashes and control bytes escaped; other bytes as they are */
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* open PATH n times (closing it), printing one JSON object: its path, count and result (the fd's sign, or -errno) */
+static int open_n(const char *path, long n, int first)
+{
+	int ret = 0;
+	for (long i = 0; i < n; i++) {
+		int fd = open(path, O_RDONLY);
+		ret = fd < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	printf("%s{\"path\":", first ? "" : ",");
+	json_str(path);
+	printf(",\"count\":%ld,\"ret\":%d}", n, ret);
+	return ret;
+}
+
+static int do_files(const char *dir, long n)
+{
+	char exists[4096], missing[4096], evil[4096], longdir[4096], longok[8192], longmiss[8192], renamed[4096];
+	char a[201], b[101], c[251], badutf[4096];
+	memset(a, 'd', 200), a[200] = 0;
+	memset(b, 'f', 100), b[100] = 0;
+	memset(c, 'x', 250), c[250] = 0;
+	snprintf(exists, sizeof(exists), "%s/exists", dir);
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	snprintf(evil, sizeof(evil), "%s/evil\n\"q\x1b[31mred", dir);
+	snprintf(longdir, sizeof(longdir), "%s/%s", dir, a);
+	snprintf(longok, sizeof(longok), "%s/%s", longdir, b);
+	snprintf(longmiss, sizeof(longmiss), "%s/%s/nope", dir, c);
+	snprintf(renamed, sizeof(renamed), "%s/renamed", dir);
+	snprintf(badutf, sizeof(badutf), "%s/not-utf8-\xff\xfe", dir);
+	/* made by mknod, not open: the opens below are then the only ones of these paths */
+	if (mknod(exists, S_IFREG | 0600, 0) || mknod(evil, S_IFREG | 0600, 0) || mkdir(longdir, 0700) || mknod(longok, S_IFREG | 0600, 0)) {
+		perror(dir);
+		return 1;
+	}
+	printf("{\"mode\":\"files\",\"pid\":%d,\"tid\":%d,\"opens\":[", getpid(), gettid_());
+	int bad = open_n(exists, n, 1) != 0;
+	bad |= open_n(missing, n, 0) != -ENOENT;
+	bad |= open_n(longok, 1, 0) != 0;
+	bad |= open_n(longmiss, 1, 0) != -ENOENT;
+	bad |= open_n(evil, 1, 0) != 0;
+	bad |= open_n(badutf, 1, 0) != -ENOENT;
+	int rn = rename(evil, renamed) ? -errno : 0;
+	int ul = unlink(renamed) ? -errno : 0;
+	printf("],\"rename\":{\"from\":");
+	json_str(evil);
+	printf(",\"to\":");
+	json_str(renamed);
+	printf(",\"ret\":%d},\"unlink\":{\"path\":", rn);
+	json_str(renamed);
+	printf(",\"ret\":%d},", ul);
+	char *args[] = { "ktape-workload", "child", "7", "an arg with spaces", "quote\"and\\back", NULL };
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		execv(self_path, args);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(child, &st, 0);
+	printf("\"exec\":{\"pid\":%d,\"path\":", child);
+	json_str(self_path);
+	printf(",\"argv\":[");
+	for (int i = 0; args[i]; i++) {
+		printf(i ? "," : "");
+		json_str(args[i]);
+	}
+	printf("],\"status\":%d}}\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	unlink(exists);
+	unlink(longok);
+	rmdir(longdir);
+	return bad || rn || ul || !WIFEXITED(st) || WEXITSTATUS(st) != 7;
+}
+
+/* N openat+close of an existing file and N openat of a missing one (the bench's open storm) */
+static int do_opens(long n)
+{
+	char exists[64] = "/tmp/ktape-opens-XXXXXX", missing[80];
+	int fd = mkstemp(exists);
+	if (fd < 0 || close(fd)) {
+		perror("mkstemp");
+		return 1;
+	}
+	snprintf(missing, sizeof(missing), "%s.missing", exists);
+	long ok = 0, enoent = 0;
+	for (long i = 0; i < n; i++) {
+		fd = open(exists, O_RDONLY);
+		if (fd >= 0 && !close(fd))
+			ok++;
+		if (open(missing, O_RDONLY) < 0 && errno == ENOENT)
+			enoent++;
+	}
+	unlink(exists);
+	return ok == n && enoent == n ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -1103,8 +1225,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	self_path[l] = 0;
-	if (argc < 2) {
 		fprintf(stderr, "usage: ktape-workload MODE ... (modes: see the comment at the top of ktape-workload.c)\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|files|opens|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -1124,6 +1246,8 @@ int main(int argc, char **argv)
 		return do_tcp(argc, argv);
 	if (!strcmp(m, "udp-storm"))
 		return do_udp_storm(n);
+	if (!strcmp(m, "files"))
+		return do_files(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 5);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "cache") && argc > 2)
@@ -1153,6 +1277,10 @@ int main(int argc, char **argv)
 		do_iostorm(storm_fd, n);
 	else if (!strcmp(m, "fault-storm"))
 		do_fault_storm(n);
+	else if (!strcmp(m, "opens")) {
+		if (do_opens(n))
+			return 1;
+	}
 	else if (!strcmp(m, "hold-pipes")) {
 		long hold = argc > 3 ? strtol(argv[3], NULL, 10) : 1000;
 		int (*fds)[2] = calloc(n ? n : 1, sizeof(*fds));

@@ -1,4 +1,4 @@
--- requires: task/tgid_map
+-- requires: task/tgid_map files/file_calls
 -- @view syscalls: One row per system call, entry paired with its exit (same thread, same syscall number; across an exec from a non-leader thread, the execve entered under the old tid returns under the leader's). A call already running when the capture started has NULL ts and args; a call still running at the end (or that never returns, like exit_group) has NULL end_ts, dur and ret.
 -- @col ts: entry time, ns since boot (NULL: entered before the capture)
 -- @col end_ts: return time, ns since boot (NULL: no return seen)
@@ -16,6 +16,8 @@
 -- @col arg3: argument 4
 -- @col arg4: argument 5
 -- @col arg5: argument 6
+-- @col path: the call's first path argument, when the files family recorded it (file_entries; NULL otherwise)
+-- @col path2: its second path argument (rename, link, ...)
 CREATE OR REPLACE VIEW syscalls AS
 -- Pairing: per task, an entry and the very next event of the task when that is an exit of the same
 -- syscall number, or of number -1: rt_sigreturn sets the number to -1 (so that the call the signal
@@ -55,7 +57,8 @@ WITH xm AS (
 )
 SELECT p.ts, p.end_ts, p.end_ts - p.ts AS dur, p.tid, m.tgid, p.cpu, p.nr,
        coalesce(n.name, 'syscall_' || p.nr) AS name, p.ret, p.ret < 0 AND p.ret > -4096 AS failed,
-       p.arg0, p.arg1, p.arg2, p.arg3, p.arg4, p.arg5
+       p.arg0, p.arg1, p.arg2, p.arg3, p.arg4, p.arg5, fe.path, fe.path2
 FROM p
+LEFT JOIN file_entries fe ON fe.tid = p.tid AND fe.call_ts = p.ts
 LEFT JOIN _syscall_names n ON n.nr = p.nr
 LEFT JOIN _tgid_map m ON m.tid = p.tid AND p.order_ts >= m.from_ts AND p.order_ts < m.to_ts;
