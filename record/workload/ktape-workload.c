@@ -1225,8 +1225,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	self_path[l] = 0;
+	if (argc < 2) {
 		fprintf(stderr, "usage: ktape-workload MODE ... (modes: see the comment at the top of ktape-workload.c)\n");
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|files|opens|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
