@@ -52,6 +52,7 @@ export interface Workload {
 
 const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
 const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec', 'sched:sched_process_exit', 'sched:sched_process_free'];
+const FAULT = ['exceptions:page_fault_user', 'exceptions:page_fault_kernel'];
 const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
 
 export const WORKLOADS: Workload[] = [
@@ -98,6 +99,17 @@ export const WORKLOADS: Workload[] = [
     tracecmd: KMEM,
     perf: KMEM,
     ref: { 'trace-cmd': 1.2, perf: 1.7 },
+  },
+  {
+    name: 'faults',
+    what: 'page-fault storm: N pages faulted (mmap 1 MiB anonymous, touch every page, munmap)',
+    mode: 'fault-storm',
+    n: 1_000_000,
+    quickN: 50_000,
+    ktapeEvents: 'fault',
+    tracecmd: FAULT,
+    perf: FAULT,
+    ref: { 'trace-cmd': 0, perf: 0 }, // no reference figure in shared/README.md (0: none shown)
   },
 ];
 
