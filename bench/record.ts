@@ -52,6 +52,7 @@ export interface Workload {
 
 const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
 const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec', 'sched:sched_process_exit', 'sched:sched_process_free'];
+const FAULT = ['exceptions:page_fault_user', 'exceptions:page_fault_kernel'];
 const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
 const BLOCK = ['block:block_io_start', 'block:block_rq_insert', 'block:block_rq_issue', 'block:block_rq_complete'];
 
@@ -121,6 +122,16 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'files',
     tracecmd: ['raw_syscalls:sys_enter', 'raw_syscalls:sys_exit'],
     perf: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'],
+  },
+  {
+    name: 'faults',
+    what: 'page-fault storm: N pages faulted (mmap 1 MiB anonymous, touch every page, munmap)',
+    mode: 'fault-storm',
+    n: 1_000_000,
+    quickN: 50_000,
+    ktapeEvents: 'fault',
+    tracecmd: FAULT,
+    perf: FAULT,
   },
 ];
 

@@ -96,6 +96,7 @@ export const fault: Family = {
     return [];
   },
   kernelAddressColumns: [['fault', 'ip']],
+  summary: async () => (await import('./summary.js')).faultSummary,
   export: async () => (await import('./export.js')).faultExport,
   compare: faultCompare,
   reports: {

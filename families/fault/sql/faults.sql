@@ -47,8 +47,9 @@ WITH o AS (
 )
 SELECT fid, ts,
        lead(ts) OVER w AS next_ts,
-       lead(min_flt::BIGINT) OVER w - min_flt::BIGINT AS d_min,
-       lead(maj_flt::BIGINT) OVER w - maj_flt::BIGINT AS d_maj
+       -- counters are u64 (a damaged capture may hold any value): a difference out of BIGINT range is NULL ('unknown')
+       TRY_CAST(lead(min_flt::HUGEINT) OVER w - min_flt::HUGEINT AS BIGINT) AS d_min,
+       TRY_CAST(lead(maj_flt::HUGEINT) OVER w - maj_flt::HUGEINT AS BIGINT) AS d_maj
 FROM o WINDOW w AS (PARTITION BY tid ORDER BY ts, src);
 
 CREATE OR REPLACE TABLE _fault_c AS

@@ -121,6 +121,15 @@ describe('fault classification by the task counters', () => {
       5000,10,minor,1,0`,
   });
 
+  diffTest("counters out of range (a damaged capture): the difference is NULL and the fault 'unknown', no error", {
+    manifest,
+    tables: { fault: [{ ...f(1000, 10, 0, 0), min_flt: 0xffffffffffffffffn }], fault_exit: [exit(9000, 10, 1, 0)] },
+    query: `SELECT ${COLS} FROM faults`,
+    csv: `
+      ts,tid,class,d_min,d_maj
+      1000,10,unknown,,0`,
+  });
+
   diffTest('kernel-mode faults are symbolized with the capture kallsyms; user ips are not', {
     manifest,
     tables: {
