@@ -11,6 +11,7 @@ APT_PACKAGES=(
   trace-cmd linux-perf bpftrace time  # peers for `npm run bench` (GNU time: the fixed-cost figures)
   util-linux                 # setpriv (unprivileged-path test)
   libzstd1 liblz4-1          # Arrow body compression of captures (loaded with koffi: formats/codec.ts)
+  chromium                   # the HTML report's browser tests (playwright-core drives /usr/bin/chromium)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
