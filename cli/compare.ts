@@ -5,7 +5,7 @@ import { formatJson, formatText, breachSummary } from '../compare/format.js';
 import { parseRules } from '../compare/rules.js';
 import { metricsHelp, type GroupBy } from '../compare/metrics.js';
 import { captureDistributions, compareData } from '../html/compare.js';
-import { renderPage, writePage } from '../html/page.js';
+import { checkOutput, renderPage, writePage } from '../html/page.js';
 import type { HtmlDistribution } from '../families/family.js';
 
 const parseTime = (flag: string, v: string) =>
@@ -89,6 +89,7 @@ Examples:
     )
     .action(async (baseDir: string, newDir: string, o) => {
       const rules = parseRules(o.failOn);
+      if (o.html) checkOutput(o.html, '--html');
       const top = o.top !== undefined ? parseCount('--top', o.top, 0) : undefined;
       const distributions = { base: [] as HtmlDistribution[], next: [] as HtmlDistribution[] };
       const { result, metrics } = await runCompare(baseDir, newDir, {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { openCapture } from '../analyze/db.js';
 import { printable } from '../analyze/reports/common.js';
 import { reportData } from '../html/report.js';
-import { renderPage, writePage } from '../html/page.js';
+import { checkOutput, renderPage, writePage } from '../html/page.js';
 import { fmtBytes } from '../formats/units.js';
 import { int } from './args.js';
 
@@ -24,6 +24,7 @@ export function registerReport(program: Command): void {
     .requiredOption('-o, --output <file>', 'the HTML file to write')
     .option('--top <n>', 'rows per table', int('--top', 1), 20)
     .action(async (dir: string, opts) => {
+      checkOutput(opts.output, '-o');
       const cap = await openCapture(dir, { onWarning: (m) => process.stderr.write(`ktape: warning: ${printable(m)}\n`) });
       let html: string;
       try {

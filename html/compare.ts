@@ -120,6 +120,7 @@ export function compareData(x: CompareHtmlInput): PageData {
   return {
     title: 'ktape compare',
     subtitle: `${res.base.dir} → ${res.new.dir}`,
+    start_ts: 0,
     banner: res.breached_rules ? [printable(breachSummary(res))] : [],
     facts: [
       { fact: 'BASE', value: info(res.base) },

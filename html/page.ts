@@ -6,7 +6,8 @@
  * (its hash) and allows no fetch of any kind (default-src 'none').
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fchmodSync, ftruncateSync, lstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { KtapeError, UsageError } from '../formats/errors.js';
 import { jsonReplacer } from '../analyze/reports/common.js';
 import { pkgPath } from '../record/paths.js';
@@ -15,6 +16,8 @@ import type { HtmlSection } from '../families/family.js';
 export interface PageData {
   title: string;
   subtitle: string;
+  /** columns of unit ts are shown from this instant (ns since boot) */
+  start_ts: number;
   /** the red banner's lines (losses, kernel gaps, breached rules): empty = no banner */
   banner: string[];
   facts: { fact: string; value: string }[];
@@ -57,6 +60,16 @@ export function renderPage(data: PageData): string {
 <script>${js}</script>
 </body></html>
 `;
+}
+
+/** Refuse an output path that cannot be written before any work: a missing directory, a symbolic link, a directory. */
+export function checkOutput(file: string, flag: string): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`${flag} ${file}: directory ${dir} does not exist; create it first`, 'E_HTML_WRITE');
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink()) throw new UsageError(`${flag} ${file}: is a symbolic link; pass a regular file`, 'E_HTML_WRITE');
+  if (st && !st.isFile()) throw new UsageError(`${flag} ${file}: exists and is not a regular file`, 'E_HTML_WRITE');
 }
 
 /** Write the page 0600 (it holds process names, command lines, kernel stacks), never through a symbolic link. */

@@ -54,6 +54,7 @@ export async function reportData(cap: CaptureDb, top: number): Promise<PageData>
   return {
     title: `ktape report: ${basename(cap.dir)} (${cap.manifest.host?.hostname ?? '?'})`,
     subtitle: `capture ${cap.dir}, ${fmtNs(cap.endTs - cap.startTs)}`,
+    start_ts: cap.startTs,
     banner: await lossBanner(cap),
     facts: facts.rows as { fact: string; value: string }[],
     sections,

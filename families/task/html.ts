@@ -1,6 +1,6 @@
 /**
  * The task family's section of `ktape report`: the process tree of the tasks report with each process'
- * lifetime as a bar (tree order, indented by depth; from its fork, or the capture start, to its exit, or
+ * lifetime as a bar (tree order, a dot per level of depth; from its fork, or the capture start, to its exit, or
  * the capture end), and the fork/exec/exit events.
  */
 import type { CaptureDb } from '../../analyze/db.js';
@@ -19,7 +19,7 @@ function lifetimes(cap: CaptureDb, roots: any[]): HtmlBlock {
   const span = cap.endTs - cap.startTs;
   const walk = (n: any, depth: number) => {
     if (lanes.length >= MAX_PROCESSES) return;
-    const lane = lanes.push(`${'  '.repeat(depth)}${n.comm ?? '?'} (${n.tgid})`) - 1;
+    const lane = lanes.push(`${'· '.repeat(depth)}${n.comm ?? '?'} (${n.tgid})`) - 1;
     const from = n.start_ts === null || n.start_ts < cap.startTs ? 0 : n.start_ts - cap.startTs;
     const to = n.end_ts === null ? span : Math.min(span, n.end_ts - cap.startTs);
     items.push({

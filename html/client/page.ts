@@ -18,6 +18,7 @@ echarts.use([BarChart, CustomChart, HeatmapChart, DataZoomComponent, GridCompone
 interface PageData {
   title: string;
   subtitle: string;
+  start_ts: number;
   banner: string[];
   facts: { fact: string; value: string }[];
   sections: HtmlSection[];
@@ -25,12 +26,14 @@ interface PageData {
 }
 
 const esc = echarts.format.encodeHTML;
+let startTs = 0;
 type Unit = 'ns' | 'bytes' | 'count' | 'pct' | 'ts' | 'text' | 'hex' | undefined;
 const fmt = (v: unknown, unit: Unit): string => {
   if (v === null || v === undefined) return '-';
   if (typeof v !== 'number') return typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (unit === 'ns') return fmtNs(v);
   if (unit === 'bytes') return fmtBytes(v);
+  if (unit === 'ts') return `+${fmtNs(v - startTs)}`;
   if (unit === 'pct') return `${v.toFixed(1)}%`;
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 };
@@ -183,6 +186,7 @@ function isEmpty(b: HtmlBlock): boolean {
 
 function draw(data: PageData): void {
   document.title = data.title;
+  startTs = data.start_ts;
   const main = document.getElementById('main')!;
   el('h1', main, data.title);
   el('p', main, data.subtitle, 'subtitle');

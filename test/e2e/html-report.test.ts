@@ -3,7 +3,7 @@
  * (test/browser.ts): no console errors, no requests, every expected section drawn, figures equal to
  * `ktape analyze --json` of the same capture, hover and zoom working, hostile names shown as text.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import type { Browser } from 'playwright-core';
@@ -47,6 +47,26 @@ async function column(page: import('playwright-core').Page, section: string, tit
   throw new Error(`no table ${title} in #${section}`);
 }
 
+describe('ktape report and compare --html: bad output paths', () => {
+  const refused = (args: string[], pattern: RegExp) => {
+    const r = ktape(args);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  };
+  it('a missing directory, a symbolic link, no -o: one line naming the flag, exit 2, nothing written', () => {
+    const tiny = join(FIXTURES, 'tiny');
+    refused(['report', tiny, '-o', join(out, 'no', 'such', 'r.html')], /^ktape: -o .*r\.html: directory .* does not exist/);
+    const link = join(out, 'link.html');
+    symlinkSync(join(out, 'target.html'), link);
+    refused(['report', tiny, '-o', link], /^ktape: -o .*link\.html: is a symbolic link/);
+    expect(existsSync(join(out, 'target.html'))).toBe(false);
+    refused(['report', tiny], /^ktape: required option '-o, --output <file>' not specified/);
+    refused(['compare', tiny, tiny, '--html', link], /^ktape: --html .*link\.html: is a symbolic link/);
+    refused(['report', join(out, 'nothing'), '-o', join(out, 'r.html')], /^ktape: .*nothing: no such capture directory/);
+  });
+});
+
 describe.skipIf(skip)('ktape report in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -61,6 +81,7 @@ describe.skipIf(skip)('ktape report in a browser', () => {
       const { file, stderr } = report(join(FIXTURES, fixture), fixture);
       expect(stderr).toMatch(/^wrote .*\.html \(\d/);
       expect(stderr).toMatch(/open .*file:\/\//);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
       const { page, errors, requests } = await open(browser, file);
       await screenshot(page, fixture);
       expect(errors).toEqual([]);
