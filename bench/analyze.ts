@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pkgPath } from '../record/paths.js';
 import { fx, median, run, table, which } from './lib.js';
+import { type PageFigures, pageFigures } from './page.js';
 
 export interface BenchAnalyzeOptions {
   quick?: boolean;
@@ -36,10 +37,11 @@ const med = (xs: Timed[]): Timed => ({ ms: median(xs.map((x) => x.ms)), rssMb: m
 /** the commands measured at one size, by name, each a function that runs it once */
 type Runs = Record<string, () => Promise<Timed>>;
 
-function ktapeRuns(cli: string, cap: string, db: string): Runs {
+function ktapeRuns(cli: string, cap: string, db: string, html: string): Runs {
   const k = (args: string[]) => () => timed(process.execPath, [cli, ...args]);
   return {
     'ktape cpu cold': k(['analyze', cap, 'cpu', '--json']),
+    'ktape report (HTML) cold': k(['report', cap, '-o', html]),
     'ktape sched-latency cold': k(['analyze', cap, 'sched-latency', '--json']),
     'ktape cpu warm (--db)': k(['analyze', cap, 'cpu', '--json', '--db', db]),
     'ktape sched-latency warm (--db)': k(['analyze', cap, 'sched-latency', '--json', '--db', db]),
@@ -71,6 +73,8 @@ interface SizeResult {
   ktape_lost: number;
   perf_events: number | null;
   runs: Record<string, Timed & { mevents_per_s: number }>;
+  /** the HTML report of this capture: its size and time to a drawn first screen */
+  page?: PageFigures;
   error?: string;
 }
 
@@ -100,7 +104,8 @@ async function benchSize(trips: number, reps: number, work: string, log: (s: str
   ]);
   if (rec.code !== 0) throw new Error(`ktape record failed: ${rec.stderr.trim().split('\n')[0]}`);
   const { events, lost } = await ktapeEvents(cli, cap);
-  const runs: Runs = ktapeRuns(cli, cap, db);
+  const html = join(work, `report-${trips}.html`);
+  const runs: Runs = ktapeRuns(cli, cap, db, html);
   let perfN: number | null = null;
   if (which('perf')) {
     const pr = await run('perf', ['sched', 'record', '-o', pdata, '--', wl, 'pingpong', String(trips)]);
@@ -114,6 +119,8 @@ async function benchSize(trips: number, reps: number, work: string, log: (s: str
   for (const rep of ['cpu', 'sched-latency']) await run(process.execPath, [cli, 'analyze', cap, rep, '--json', '--db', db]);
   const got: Record<string, Timed[]> = {};
   for (let i = 0; i < reps; i++) for (const [name, f] of Object.entries(runs)) (got[name] ??= []).push(await f());
+  const page = await pageFigures(html, reps);
+  rmSync(html, { force: true });
   rmSync(cap, { recursive: true, force: true });
   rmSync(db, { force: true });
   rmSync(pdata, { force: true });
@@ -123,7 +130,7 @@ async function benchSize(trips: number, reps: number, work: string, log: (s: str
     const n = name.startsWith('perf') ? (perfN ?? NaN) : events;
     out[name] = { ...m, mevents_per_s: n / (m.ms / 1000) / 1e6 };
   }
-  return { trips, ktape_events: events, ktape_lost: lost, perf_events: perfN, runs: out };
+  return { trips, ktape_events: events, ktape_lost: lost, perf_events: perfN, runs: out, page };
 }
 
 function render(sizes: SizeResult[]): string {
@@ -142,6 +149,12 @@ function render(sizes: SizeResult[]): string {
     '  events: ktape rows of its event tables (sched_switch, sched_waking, sched_wait, task); perf: samples in its capture of the same workload.',
     '  cold: a fresh `ktape analyze CAP REPORT --json` (load + report); warm: the same with --db after the cache was built; perf: `perf sched latency|timehist -s -i perf.data`.',
     `  peak RSS: /usr/bin/time %M of the command. Lost ktape events: ${sizes.map((s) => `${s.trips}: ${s.ktape_lost}`).join(', ')}`,
+    ...sizes
+      .filter((s) => s.page)
+      .map(
+        (s) =>
+          `  report page of pingpong ${s.trips} (${s.ktape_events} events): ${fx(s.page!.html_bytes / 2 ** 20, 2)} MiB, first drawn screen ${s.page!.first_screen_ms === null ? '- (no /usr/bin/chromium)' : `${fx(s.page!.first_screen_ms, 0)} ms`} (chromium ${s.page!.browser ?? '-'}, headless)`,
+      ),
   ];
   return `${table(rows, 'analyze: ktape reports against perf sched, at three sizes')}\n${notes.join('\n')}`;
 }

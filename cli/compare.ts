@@ -4,6 +4,9 @@ import { runCompare } from '../compare/index.js';
 import { formatJson, formatText, breachSummary } from '../compare/format.js';
 import { parseRules } from '../compare/rules.js';
 import { metricsHelp, type GroupBy } from '../compare/metrics.js';
+import { captureDistributions, compareData } from '../html/compare.js';
+import { checkOutput, renderPage, writePage } from '../html/page.js';
+import type { HtmlDistribution } from '../families/family.js';
 
 const parseTime = (flag: string, v: string) =>
   parseDuration(`compare ${flag}`, v, {
@@ -48,6 +51,7 @@ export function registerCompare(program: Command): void {
     .option('--min-count <n>', 'noise guard: ignore groups, and count rows, with fewer events than this in both captures', '20')
     .option('--min-time <t>', 'noise guard: ignore groups with less CPU time, and time rows below this, in both captures', '5ms')
     .option('--folded-diff <file>', 'write differential folded allocation stacks (stack count_base count_new) for flamegraph.pl')
+    .option('--html <file>', 'also write the comparison as one self-contained HTML page (rules, largest changes, distributions, allocation diff)')
     .option('--json', 'machine-readable output on stdout')
     .option('--top <n>', 'show at most N changed rows (0 = all; default 40; --json: all unless given)')
     .addHelpText(
@@ -80,12 +84,15 @@ Examples:
   ktape compare base new --by comm --no-normalize --top 0
   ktape compare base new --fail-on 'cpu_ns>+10%,sched_latency_p99_ns>+20%,syscall.read.p99_ns>+25%'
   ktape compare base new --fail-on 'cpu_ns[nginx]>=+50ms' --fail-on 'kmalloc_outstanding_bytes>1MiB' --json
-  ktape compare base new --folded-diff kmem.diff && flamegraph.pl kmem.diff > kmem-diff.svg`,
+  ktape compare base new --folded-diff kmem.diff && flamegraph.pl kmem.diff > kmem-diff.svg
+  ktape compare base new --fail-on 'cpu_ns>+10%' --html diff.html   the same as a page (a CI artifact)`,
     )
     .action(async (baseDir: string, newDir: string, o) => {
       const rules = parseRules(o.failOn);
+      if (o.html) checkOutput(o.html, '--html');
       const top = o.top !== undefined ? parseCount('--top', o.top, 0) : undefined;
-      const { result } = await runCompare(baseDir, newDir, {
+      const distributions = { base: [] as HtmlDistribution[], next: [] as HtmlDistribution[] };
+      const { result, metrics } = await runCompare(baseDir, newDir, {
         by: o.by as GroupBy,
         normalize: o.normalize,
         minCount: parseCount('--min-count', o.minCount, 0),
@@ -93,7 +100,13 @@ Examples:
         top: top ?? 40,
         rules,
         foldedDiff: o.foldedDiff,
+        onCapture: o.html
+          ? async (cap, which) => {
+              distributions[which === 'BASE' ? 'base' : 'next'] = await captureDistributions(cap);
+            }
+          : undefined,
       });
+      if (o.html) writePage(o.html, '--html', renderPage(compareData({ result, metrics, distributions, top: top || 40 })));
       process.stdout.write(o.json ? formatJson(result, top) : formatText(result, top ?? 40));
       if (result.breached_rules > 0) {
         process.stderr.write(`ktape: ${breachSummary(result)}\n`);

@@ -30,6 +30,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['export'], async () => (await import('./export.js')).registerExport],
   [['demo'], async () => (await import('./demo.js')).registerDemo],
   [['compare'], async () => (await import('./compare.js')).registerCompare],
+  [['report'], async () => (await import('./report.js')).registerReport],
 ];
 
 /** The program with the subcommands `argv` needs (all of them when it names none that exists). */
@@ -55,6 +56,7 @@ Examples:
   ktape query cap "SELECT name, count(*) FROM syscalls GROUP BY 1 ORDER BY 2 DESC"
   ktape export cap --perfetto cap.pftrace             open it in https://ui.perfetto.dev
   ktape compare base new --fail-on 'cpu_ns>+10%'      regression check for CI (exit 1 on a breach)
+  ktape report cap -o report.html                     the capture as one HTML page (opens offline)
 `,
   );
   return program;

@@ -13,11 +13,15 @@ import { collect, type CaptureMetrics } from './metrics.js';
 
 export interface RunOptions extends CompareOptions {
   foldedDiff?: string;
+  /** called while each capture is open (after its metrics): the HTML page reads its distributions here */
+  onCapture?: (cap: CaptureDb, which: 'BASE' | 'NEW') => Promise<void>;
 }
 
 export interface RunResult {
   result: CompareResult;
   foldedLines?: number;
+  /** the metrics of both captures (their allocation stacks draw the HTML page's differential flame graph) */
+  metrics: { base: CaptureMetrics; next: CaptureMetrics };
 }
 
 async function open(dir: string, which: 'BASE' | 'NEW'): Promise<CaptureDb> {
@@ -49,6 +53,7 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
     const cap = await open(baseDir, 'BASE');
     try {
       base = await collect(cap, o.by, 'BASE');
+      await o.onCapture?.(cap, 'BASE');
     } finally {
       cap.close();
     }
@@ -57,6 +62,7 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
     const cap = await open(newDir, 'NEW');
     try {
       next = await collect(cap, o.by, 'NEW');
+      await o.onCapture?.(cap, 'NEW');
     } finally {
       cap.close();
     }
@@ -88,5 +94,5 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
     }
     foldedLines = lines.length;
   }
-  return { result, foldedLines };
+  return { result, foldedLines, metrics: { base, next } };
 }

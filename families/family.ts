@@ -189,6 +189,53 @@ export interface CompareDef {
   collect(x: CompareCollect): Promise<void>;
 }
 
+/**
+ * A block of a section of the HTML report (`ktape report`, html/): data aggregated in SQL, drawn by the
+ * page's renderer of that kind (html/client/page.ts: ECharts, d3-flame-graph, tables). Strings are data:
+ * the page sets them as text, never as markup.
+ */
+export type HtmlBlock =
+  | { kind: 'table'; title: string; columns: import('../analyze/reports/common.js').Col[]; rows: Record<string, unknown>[] }
+  /** bars on time ranges, one row of the chart per lane (a CPU, a process); zoomable; `tip` lines on hover */
+  | { kind: 'timeline'; title: string; lanes: string[]; items: { lane: number; from_ns: number; to_ns: number; label: string; tip: string[] }[] }
+  /** bar series over categories (a histogram's buckets, threads); stacked when `stack` */
+  | {
+      kind: 'bars';
+      title: string;
+      unit: 'ns' | 'bytes' | 'count';
+      categories: string[];
+      series: { name: string; values: number[] }[];
+      stack?: boolean;
+      horizontal?: boolean;
+    }
+  /** counts on an x × y grid (time × latency bucket) */
+  | { kind: 'heatmap'; title: string; x: string[]; y: string[]; cells: [x: number, y: number, count: number][] }
+  /** a flame graph drawn top down; `delta` per node makes it differential (red grew, blue shrank) */
+  | { kind: 'icicle'; title: string; unit: 'bytes' | 'count'; root: FlameNode };
+
+export interface FlameNode {
+  name: string;
+  value: number;
+  delta?: number;
+  children: FlameNode[];
+}
+
+export interface HtmlSection {
+  /** the element id (#sched-timeline) and the key tests find it by */
+  id: string;
+  title: string;
+  blocks: HtmlBlock[];
+}
+
+/** What a family's HTML sections get besides the capture: the whole capture's window. */
+export type HtmlSectionsFn = (cap: import('../analyze/db.js').CaptureDb, o: import('../analyze/reports/common.js').ReportOptions) => Promise<HtmlSection[]>;
+
+/** A latency distribution of one capture, for the compare page's overlays (log2 buckets, ns). */
+export interface HtmlDistribution {
+  name: string;
+  buckets: { lo_ns: number; hi_ns: number; count: number }[];
+}
+
 export interface Family {
   /** the folder name and the --events group */
   name: string;
@@ -220,4 +267,8 @@ export interface Family {
   compare?: CompareDef;
   /** its analyze reports, by name */
   reports: Record<string, ReportDef>;
+  /** its sections of `ktape report` (present when the capture recorded the family), loaded when a report is made */
+  htmlSections?: () => Promise<HtmlSectionsFn>;
+  /** its latency distributions for `ktape compare --html` (overlaid base and new) */
+  htmlDistributions?: () => Promise<(cap: import('../analyze/db.js').CaptureDb) => Promise<HtmlDistribution[]>>;
 }

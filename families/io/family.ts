@@ -59,6 +59,8 @@ export const io: Family = {
   summary: async () => (await import('./summary.js')).ioSummary,
   export: async () => (await import('./export.js')).ioExport,
   compare: ioCompare,
+  htmlSections: async () => (await import('./html.js')).ioHtml,
+  htmlDistributions: async () => (await import('./html.js')).ioDistributions,
   reports: {
     io: {
       doc: 'block I/O per process (reads/writes, sync/async: biopwise), per device queue and service time with log2 histograms (biolatency), largest requests',

@@ -67,6 +67,7 @@ export const kmem: Family = {
   summary: async () => (await import('./summary.js')).kmemSummary,
   export: async () => (await import('./export.js')).kmemExport,
   compare: kmemCompare,
+  htmlSections: async () => (await import('./html.js')).kmemHtml,
   reports: {
     leaks: {
       doc: 'kernel allocations outstanding at the end (--at T) by stack; --min-age, --folded',

@@ -67,6 +67,8 @@ export const sched: Family = {
   summary: async () => (await import('./summary.js')).schedSummary,
   export: async () => (await import('./export.js')).schedExport,
   compare: schedCompare,
+  htmlSections: async () => (await import('./html.js')).schedHtml,
+  htmlDistributions: async () => (await import('./html.js')).schedDistributions,
   reports: {
     cpu: {
       doc: 'CPU time per thread (--by process|comm), switches, migrations; busy time per CPU',

@@ -58,6 +58,7 @@ export const signal: Family = {
   summary: async () => (await import('./summary.js')).signalSummary,
   export: async () => (await import('./export.js')).signalExport,
   compare: signalCompare,
+  htmlSections: async () => (await import('./html.js')).signalHtml,
   reports: {
     signals: {
       doc: 'who signalled whom, how often, with what result; deliveries per thread with disposition; OOM kills',

@@ -41,6 +41,8 @@ export const syscall: Family = {
   summary: async () => (await import('./summary.js')).syscallSummary,
   export: async () => (await import('./export.js')).syscallExport,
   compare: syscallCompare,
+  htmlSections: async () => (await import('./html.js')).syscallHtml,
+  htmlDistributions: async () => (await import('./html.js')).syscallDistributions,
   reports: {
     syscalls: {
       doc: 'per syscall and per process, nested both ways; --hist for latency histograms',

@@ -66,6 +66,7 @@ export const task: Family = {
   analyzer: { prepare: hostFacts, materialize: ['threads', 'processes'] },
   export: async () => (await import('./export.js')).taskExport,
   compare: taskCompare,
+  htmlSections: async () => (await import('./html.js')).taskHtml,
   reports: {
     tasks: {
       doc: 'fork/exec/exit events and the process tree',

@@ -74,7 +74,7 @@ describe('family registry', () => {
     const tables = FAMILIES.flatMap((f: any) => f.tables.map((t: any) => t.name));
     const re = new RegExp(`(['"\`]|\\b_)(${tables.join('|')})\\b`);
     const offenders: string[] = [];
-    for (const dir of ['record', 'analyze', 'export', 'formats', 'cli', 'compare']) {
+    for (const dir of ['record', 'analyze', 'export', 'formats', 'cli', 'compare', 'html']) {
       for (const f of tsFiles(join(ROOT, dir))) {
         readFileSync(f, 'utf8')
           .split('\n')

@@ -1,0 +1,80 @@
+/**
+ * A real browser for the HTML pages: Debian's chromium (scripts/setup.sh installs it) driven by
+ * playwright-core. Like the privileged tests, these RUN in CI: under CI=true a missing chromium is a
+ * failure; elsewhere they skip and say why.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { ROOT } from './helpers.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+/** screenshots of the pages the tests opened (gitignored) */
+export const ARTIFACTS = join(ROOT, 'test', 'artifacts', 'html');
+
+export function browserSkipReason(): string | null {
+  const why = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium; scripts/setup.sh does)`;
+  if (why && process.env.CI === 'true') throw new Error(`CI=true but the browser tests cannot run: ${why}`);
+  if (why) console.warn(`[skip] browser test skipped: ${why}`);
+  return why;
+}
+
+export function launch(): Promise<Browser> {
+  // as root chromium refuses to start with its sandbox
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+}
+
+export interface Opened {
+  page: Page;
+  /** console errors and uncaught exceptions */
+  errors: string[];
+  /** every request the page made besides loading its own file */
+  requests: string[];
+}
+
+/** open an HTML file and wait until the page script says it has drawn everything */
+export async function open(browser: Browser, file: string): Promise<Opened> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const url = pathToFileURL(file).href;
+  const errors: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('request', (r) => {
+    if (r.url() !== url) requests.push(r.url());
+  });
+  await page.goto(url);
+  await page.waitForSelector('body[data-drawn="true"]', { timeout: 20_000 });
+  return { page, errors, requests };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** blocks whose chart has drawn: a canvas with non-background pixels, or an svg with marks */
+export function drawnBlocks(page: Page): Promise<{ kind: string; title: string; drawn: boolean; empty: boolean }[]> {
+  return page.$$eval('.block', (blocks) =>
+    blocks.map((b) => {
+      const kind = (b as HTMLElement).dataset.kind!;
+      const title = b.querySelector('h3')?.textContent ?? '';
+      const empty = !!b.querySelector('p.note');
+      let drawn = false;
+      if (kind === 'table') drawn = !!b.querySelector('table');
+      else if (kind === 'icicle') drawn = b.querySelectorAll('svg rect').length > 0;
+      else
+        drawn = [...b.querySelectorAll('canvas')].some((c) => {
+          const ctx = (c as HTMLCanvasElement).getContext('2d');
+          if (!ctx || !c.width || !c.height) return false;
+          const px = ctx.getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) return true;
+          return false;
+        });
+      return { kind, title, drawn, empty };
+    }),
+  );
+}
