@@ -8,6 +8,7 @@ import { schedDecoder } from './decode.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { hasPairedWaits } from './paired.js';
 import { TABLES } from './tables.js';
+import { runqTrigger } from './trigger.js';
 
 /** every report reads the task tables (thread names, processes) */
 const TASK = TASK_TABLES.map((t) => t.name);
@@ -67,6 +68,7 @@ export const sched: Family = {
   summary: async () => (await import('./summary.js')).schedSummary,
   export: async () => (await import('./export.js')).schedExport,
   compare: schedCompare,
+  triggers: { runq: runqTrigger },
   reports: {
     cpu: {
       doc: 'CPU time per thread (--by process|comm), switches, migrations; busy time per CPU',

@@ -6,6 +6,7 @@ import { copyHandler } from '../../record/copy-decoder.js';
 import { signalCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
+import { oomTrigger } from './trigger.js';
 
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
 
@@ -58,6 +59,7 @@ export const signal: Family = {
   summary: async () => (await import('./summary.js')).signalSummary,
   export: async () => (await import('./export.js')).signalExport,
   compare: signalCompare,
+  triggers: { oom: oomTrigger },
   reports: {
     signals: {
       doc: 'who signalled whom, how often, with what result; deliveries per thread with disposition; OOM kills',

@@ -8,6 +8,7 @@ import type { Family } from '../family.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { syscallDecoder } from './decode.js';
 import { TABLES } from './tables.js';
+import { syscallTrigger } from './trigger.js';
 
 /** _syscall_names: the syscall table of the capture host's architecture (manifest host.machine). */
 async function syscallNames(conn: DuckDBConnection, m: Manifest): Promise<void> {
@@ -41,6 +42,7 @@ export const syscall: Family = {
   summary: async () => (await import('./summary.js')).syscallSummary,
   export: async () => (await import('./export.js')).syscallExport,
   compare: syscallCompare,
+  triggers: { syscall: syscallTrigger },
   reports: {
     syscalls: {
       doc: 'per syscall and per process, nested both ways; --hist for latency histograms',

@@ -4,6 +4,7 @@ import { copyHandler } from '../../record/copy-decoder.js';
 import { taskCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
+import { exitTrigger } from './trigger.js';
 
 const TASK = TABLES.map((t) => t.name);
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
@@ -58,6 +59,7 @@ export const task: Family = {
   analyzer: { materialize: ['threads', 'processes'] },
   export: async () => (await import('./export.js')).taskExport,
   compare: taskCompare,
+  triggers: { exit: exitTrigger },
   reports: {
     tasks: {
       doc: 'fork/exec/exit events and the process tree',
