@@ -510,7 +510,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|slow-syscall|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
