@@ -1,5 +1,6 @@
 /** Command-line value checks shared by the subcommands. */
 import { UsageError } from '../formats/errors.js';
+import { DURATION_UNITS } from '../formats/units.js';
 import { KT_COMM_LEN } from '../formats/gen/events.gen.js';
 import { EVENT_GROUPS, type EventGroup } from '../formats/schema.js';
 
@@ -57,7 +58,6 @@ export function num(flag: string, min: number, max = Number.MAX_SAFE_INTEGER, in
 /** Commander argParser for an integer flag. */
 export const int = (flag: string, min: number, max = 2 ** 31 - 1, code?: string) => num(flag, min, max, true, code);
 
-const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9 };
 /** Longest duration or offset accepted, in ns (2^53 - 1 ns, about 104 days: exact as a JS number, far below int64). */
 export const MAX_DURATION_NS = Number.MAX_SAFE_INTEGER;
 

@@ -2,9 +2,12 @@ import { type Command, Option } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { EVENT_GROUPS } from '../formats/schema.js';
 import { FAMILIES } from '../families/index.js';
-import { eventGroupsParser, isValidComm, num } from './args.js';
+import { machine } from 'node:os';
+import { eventGroupsParser, isValidComm, num, parseDuration } from './args.js';
 import type { RecordResult } from '../record/recorder.js';
-import { fmtBytes } from '../formats/units.js';
+import type { FlightOptions, Span } from '../record/flight.js';
+import { checkTrigger, triggerHelp } from '../record/triggers.js';
+import { DURATION_UNITS, fmtBytes, parseQuantity, SIZE_UNITS } from '../formats/units.js';
 import { CODECS, DEFAULT_CODEC, parseCodec } from '../formats/codec.js';
 
 export const parseEvents = eventGroupsParser('--events');
@@ -68,6 +71,20 @@ export function registerRecord(program: Command): void {
         .default(65536)
         .hideHelp(),
     )
+    .option(
+      '--ring <span>',
+      'flight recorder: keep only the most recent window (a duration like 30s, or a size like 512MB) and dump it to DIR/dump-NNNN on SIGUSR1 or a --trigger',
+    )
+    .option(
+      '--trigger <cond>',
+      'with --ring: dump the window when this happens (repeatable; conditions below)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--trigger-after <duration>', 'with --ring: go on recording this long after a trigger before dumping (default 0)')
+    .option('--max-dumps <n>', 'with --ring: stop recording after this many dumps', num('--max-dumps', 1, 1e6, true))
+    .option('--rotate <span>', 'bounded long recording: a new part DIR/part-NNNN every duration (e.g. 10m) or size (e.g. 1GB), each a complete capture')
+    .option('--keep <n>', 'with --rotate: parts kept on disk, the oldest removed (default 5)', num('--keep', 1, 1e6, true))
     .option('--compress <codec>', `Arrow IPC body compression of the table files: ${CODECS.join(', ')}`, parseCodec, DEFAULT_CODEC)
     .option('-q, --quiet', 'no progress, no summary')
     .option('--json', 'print the summary as JSON')
@@ -78,10 +95,19 @@ export function registerRecord(program: Command): void {
 Families (--events):
 ${FAMILIES.map((f) => `  ${f.name.padEnd(9)} ${f.doc}${f.byDefault ? '' : ' (not recorded by default)'}`).join('\n')}
 
+Trigger conditions (--trigger COND[,comm=NAME]: only tasks with that comm):
+${triggerHelp()
+  .map((l) => `  ${l}`)
+  .join('\n')}
+
 Examples:
   sudo ktape record --duration 5 -o cap
   sudo ktape record -o cap --events sched,syscall -- ./my-benchmark --fast
-  sudo ktape record -p 1234 --events syscall --duration 10`,
+  sudo ktape record -p 1234 --events syscall --duration 10
+  sudo ktape record -o fr --ring 30s --trigger 'syscall>200ms' --trigger-after 2s --max-dumps 1
+  sudo ktape record -o fr --ring 1m --trigger 'exit:SIGSEGV,comm=myserver' --trigger oom      (dumps: fr/dump-NNNN)
+  sudo ktape record -o fr --ring 512MB &  kill -USR1 $!                                     (dump the last 512MB now)
+  sudo ktape record -o week --rotate 1h --keep 168 --events sched,task                     (parts: week/part-NNNN)`,
     )
     .action(async (command: string[], opts) => {
       if (opts.comm !== undefined && !isValidComm(opts.comm)) throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
@@ -114,6 +140,7 @@ Examples:
         compress: opts.compress,
         quiet: !!opts.quiet,
         commandLine: process.argv.slice(1),
+        flight: flightOptions(opts),
       });
       if (opts.json) printRecordJson(res);
       else if (!opts.quiet) printRecordSummary(res);
@@ -122,6 +149,42 @@ Examples:
       // ~70 ms before the process is gone, and a late Ctrl-C then would turn a clean stop into status 130.
       process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
     });
+}
+
+/** A --ring/--rotate span: a duration (at least `minNs`) or a size (at least 1MB). */
+function parseSpan(flag: string, v: string, minNs: number): Span {
+  const ns = parseQuantity(v, DURATION_UNITS);
+  const bytes = ns === null ? parseQuantity(v, SIZE_UNITS) : null;
+  if (ns === null && bytes === null) throw new UsageError(`${flag} ${v}: expected a duration like 30s or 10m, or a size like 512MB or 2GB`);
+  if (ns !== null && ns < minNs) throw new UsageError(`${flag} ${v}: at least ${minNs / 1e9}s`);
+  if (bytes !== null && bytes < 1 << 20) throw new UsageError(`${flag} ${v}: at least 1MB`);
+  return ns !== null ? { ns, text: v } : { bytes: bytes!, text: v };
+}
+
+/** --ring, --rotate and their options, checked; undefined without either. */
+function flightOptions(opts: Record<string, any>): FlightOptions | undefined {
+  const need = (flag: string, v: unknown, what: string) => {
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) throw new UsageError(`${flag}: only with ${what}`);
+  };
+  if (opts.ring !== undefined && opts.rotate !== undefined) throw new UsageError('--ring and --rotate: choose one (a window to dump, or parts to keep)');
+  if (opts.ring === undefined)
+    for (const [f, k] of [
+      ['--trigger', 'trigger'],
+      ['--trigger-after', 'triggerAfter'],
+      ['--max-dumps', 'maxDumps'],
+    ])
+      need(f, opts[k], '--ring');
+  if (opts.rotate === undefined) need('--keep', opts.keep, '--rotate');
+  if (opts.ring === undefined && opts.rotate === undefined) return undefined;
+  if (opts.maxSize !== undefined) throw new UsageError('--max-size: not with --ring or --rotate (they bound the disk themselves)');
+  return {
+    ring: opts.ring !== undefined ? parseSpan('--ring', opts.ring, 0.5e9) : undefined,
+    rotate: opts.rotate !== undefined ? parseSpan('--rotate', opts.rotate, 1e9) : undefined,
+    keep: opts.keep ?? 5,
+    triggers: (opts.trigger as string[]).map((t) => checkTrigger(t, machine())),
+    afterNs: opts.triggerAfter !== undefined ? parseDuration('--trigger-after', opts.triggerAfter) : 0,
+    maxDumps: opts.maxDumps ?? Infinity,
+  };
 }
 
 export function printRecordJson(res: RecordResult): void {
@@ -142,6 +205,8 @@ export function printRecordJson(res: RecordResult): void {
       max_size_bytes: res.maxSizeBytes,
       bytes_per_event: total ? res.bytes / total : 0,
       command_exit_code: res.exitCode,
+      dumps: res.dumps,
+      parts: res.parts,
     })}\n`,
   );
 }
@@ -157,6 +222,8 @@ export function stopLine(res: RecordResult): string {
       return 'stopped: interrupted (SIGINT)';
     case 'SIGTERM':
       return 'stopped: terminated (SIGTERM)';
+    case 'max-dumps':
+      return `stopped: --max-dumps reached (${res.dumps.length} dump${res.dumps.length === 1 ? '' : 's'})`;
     case 'max-size':
       return `stopped: --max-size ${fmtBytes(res.maxSizeBytes ?? 0)} reached (capture ${fmtBytes(res.totalBytes)})`;
     default:
@@ -194,5 +261,7 @@ export function printRecordSummary(res: RecordResult): void {
       `  the kernel did not report ${res.kernelGaps.toLocaleString('en-US')} context switches (gaps in per-CPU switch sequences; listed in the losses table)`,
     );
   lines.push(`  ${fmtBytes(res.bytes)} of events, ${total ? (res.bytes / total).toFixed(1) : '0'} bytes/event; ${fmtBytes(res.totalBytes)} in all`);
+  for (const d of res.dumps) lines.push(`  dump: ${d}`);
+  for (const d of res.parts) lines.push(`  part: ${d}`);
   process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -236,6 +236,37 @@ export interface HtmlDistribution {
   buckets: { lo_ns: number; hi_ns: number; count: number }[];
 }
 
+/** A `ktape record --trigger` condition, parsed: NAME[:ARG][OP VALUE][,comm=COMM] (record/triggers.ts). */
+export interface TriggerCond {
+  /** the whole text as typed, for errors */
+  text: string;
+  name: string;
+  arg: string | null;
+  op: '>' | '!=' | null;
+  value: string | null;
+  /** match only tasks with this comm */
+  comm: string | null;
+}
+
+/** A row that trips a trigger: when, which thread, its comm if the row has it, and one line of what happened. */
+export interface TriggerHit {
+  ts: bigint;
+  tid: number;
+  comm: string | null;
+  what: string;
+}
+
+/**
+ * A family's trigger condition. Evaluated in the recorder on decoded rows, before they are written (record/triggers.ts):
+ * per watched table, a pass over the new rows that offers each matching row to `accept` and stops at the first taken.
+ */
+export interface TriggerDef {
+  /** syntax and meaning, one line each, for --help */
+  help: string[];
+  /** the watchers of one condition, by table; throws a UsageError naming --trigger for a bad one */
+  make(c: TriggerCond, host: { machine: string }, accept: (h: TriggerHit) => boolean): Record<string, (rows: DecodedRows) => void>;
+}
+
 export interface Family {
   /** the folder name and the --events group */
   name: string;
@@ -271,4 +302,6 @@ export interface Family {
   htmlSections?: () => Promise<HtmlSectionsFn>;
   /** its latency distributions for `ktape compare --html` (overlaid base and new) */
   htmlDistributions?: () => Promise<(cap: import('../analyze/db.js').CaptureDb) => Promise<HtmlDistribution[]>>;
+  /** its `ktape record --trigger` conditions, by name */
+  triggers?: Record<string, TriggerDef>;
 }

@@ -110,6 +110,17 @@ export const manifestSchema = z
       .nullable()
       .optional(),
     stop_reason: str(64).optional(),
+    /** a flight recorder's dump (1.7) */
+    window: z
+      .looseObject({
+        ring: str(64),
+        start_ts: ns,
+        trigger: str(256),
+        what: str(),
+        trigger_ts: ns,
+        dropped_before: z.boolean(),
+      })
+      .optional(),
     tables: z.record(z.string().regex(/^[a-z_]{1,64}$/), table).optional(),
     summary: z
       .looseObject({

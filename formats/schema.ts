@@ -220,6 +220,11 @@ export interface Manifest {
   workload: { argv: string[]; pid: number; exit_code: number | null } | null;
   /** why recording stopped: 'duration', 'command exited', 'SIGINT', 'SIGTERM', 'max-size', 'disk full', 'write error' or 'error' (absent before 0.2 and while recording) */
   stop_reason?: string;
+  /**
+   * a flight recorder's dump (--ring, format 1.7): the window it holds. Data before start_ts was dropped whole
+   * as the window moved on (dropped_before): that is where the capture starts, not a loss.
+   */
+  window?: { ring: string; start_ts: number; trigger: string; what: string; trigger_ts: number; dropped_before: boolean };
   /** table name → rows and segment files (filled at the end; readers also glob) */
   tables: Record<string, { rows: number; files: string[] }>;
   summary: {

@@ -25,3 +25,19 @@ export function fmtBytes(v: number): string {
   if (a < 1 << 30) return `${(v / (1 << 20)).toFixed(1)}MiB`;
   return `${(v / (1 << 30)).toFixed(2)}GiB`;
 }
+
+/** Duration units people type (ns per unit): 1.5s, 200ms, 300us, 42ns, 2m */
+export const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9 };
+/** Size units people type (bytes per unit); KB/MB/GB are binary here, as --buffer-mb and the kernel count */
+export const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, KiB: 1024, MB: 1 << 20, MiB: 1 << 20, GB: 2 ** 30, GiB: 2 ** 30 };
+
+/**
+ * A decimal number with one of `units` ("200ms", "512MB"), in the unit's base (ns, bytes), rounded;
+ * null when the text is not that.
+ */
+export function parseQuantity(v: string, units: Record<string, number>): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-zµ]+)\s*$/.exec(v);
+  if (!m || !(m[2] in units)) return null;
+  const n = Math.round(Number(m[1]) * units[m[2]]);
+  return Number.isSafeInteger(n) ? n : null;
+}

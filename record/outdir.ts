@@ -155,20 +155,20 @@ function fsyncDir(dir: string): void {
 
 /**
  * Replace `dir/name` atomically: write a tmp file with a random name (O_EXCL,
- * no symlinks), fsync, rename over. If anything fails the tmp file is removed,
+ * no symlinks), fsync (unless `sync` is false: scratch files), rename over. If anything fails the tmp file is removed,
  * the previous file is untouched, and the errno error is thrown. The name
  * needs no cryptographic randomness (O_EXCL refuses any file already there, in
  * a directory only we can write): Math.random spares loading node:crypto
  * (~8 ms of CPU at every `ktape record`).
  */
-export function replaceFile(dir: string, name: string, data: string | Uint8Array): number {
+export function replaceFile(dir: string, name: string, data: string | Uint8Array, sync = true): number {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   const tmp = join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`);
   let fd = -1;
   try {
     fd = createFile(tmp);
     writeAll(fd, bytes);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
     closeSync(fd);
     fd = -1;
     renameSync(tmp, join(dir, name));
@@ -181,6 +181,6 @@ export function replaceFile(dir: string, name: string, data: string | Uint8Array
     }
     throw e;
   }
-  fsyncDir(dir);
+  if (sync) fsyncDir(dir);
   return bytes.byteLength;
 }

@@ -21,6 +21,7 @@ import { Recording, type StopReason } from './session.js';
 import { StopSignals } from './signals.js';
 import type { readTable as ReadTable } from '../formats/reader.js';
 import { type CodecName, DEFAULT_CODEC } from '../formats/codec.js';
+import { Flight, type FlightOptions } from './flight.js';
 
 export { UNKNOWN_CPU } from './losses.js';
 export type { StopReason } from './session.js';
@@ -49,6 +50,8 @@ export interface RecordOptions {
   compress?: CodecName;
   quiet: boolean;
   commandLine: string[];
+  /** --ring or --rotate (record/flight.ts) */
+  flight?: FlightOptions;
   /** called once recording is live (tests, workload start) */
   onReady?: () => void;
 }
@@ -72,6 +75,9 @@ export interface RecordResult {
   maxSizeBytes: number | null;
   /** bytes of the whole capture directory (tables, metadata, manifest) */
   totalBytes: number;
+  /** --ring: the dumps written; --rotate: the parts on disk */
+  dumps: string[];
+  parts: string[];
 }
 
 const CAP_SYS_ADMIN = 21,
@@ -162,6 +168,8 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
     const tick = () => {
       const why = rec.drain(64);
       if (why) return stop(why);
+      const fl = rec.flight ? (rec.flight.tick() ?? rec.takeUsr1()) : null;
+      if (fl) return stop(fl);
       const now = Date.now();
       for (const w of Object.values(rec.writers)) if (now - w.lastFlush > 1000) w.flush();
       if (now - lastSecond >= 1000) {
@@ -258,13 +266,21 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const cfg = bpfConfig(o);
   const dir = o.out ?? defaultOut();
   prepareOutDir(dir);
+  // --ring/--rotate: the recording is parts inside dir (record/flight.ts)
+  const first = o.flight ? Flight.firstDir(dir, o.flight) : dir;
+  if (o.flight) prepareOutDir(first);
   // Stop requests that arrive while loading are honoured as soon as recording starts.
   const signals = new StopSignals(o.quiet);
   // Every table file exists, with its schema, from the start; manifest.json appears once the
   // programs are attached (its presence means recording is live).
-  const rec = new Recording(o, dir, startManifest(o, cfg));
+  const rec = new Recording(o, first, startManifest(o, cfg));
+  const onUsr1 = () => {
+    rec.usr1 = true;
+  };
+  if (o.flight) process.on('SIGUSR1', onUsr1);
   let statsFd = -1;
   try {
+    if (o.flight) rec.flight = new Flight(rec, o.flight, dir, cfg);
     if (rec.sink.failure) throw nothingRecorded(rec);
     rec.bpf = new BpfObject(objPath);
     rec.bpf.load(cfg);
@@ -282,6 +298,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (!rec.started) rec.discard(); // failed before recording anything: leave no capture behind
     throw e;
   } finally {
+    process.off('SIGUSR1', onUsr1);
     signals.dispose();
     rec.ring?.close();
     rec.bpf?.close();
@@ -298,9 +315,12 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   const { o, bpf, manifest } = rec;
   // --kallsyms used reads kernel addresses back from the tables at stop: the reader (and the manifest schema) only then
   const readTable = o.kallsyms === 'used' && rec.addressColumns().length ? (await import('../formats/reader.js')).readTable : null;
+  if (rec.flight) rec.flight.readTable = readTable;
   manifest.start_ts = Number(rec.anchor('start').boottime);
+  const startTs = manifest.start_ts;
   rec.started = true;
   bpf.attach();
+  rec.flight?.started();
   if (rec.writeManifest()) rec.writeSnapshot(); // the snapshot after attach: no gap for tasks created meanwhile
   if (o.command && !rec.mustStop()) rec.spawnWorkload(cfg.follow);
   o.onReady?.();
@@ -309,6 +329,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   rec.stopReason = await mainLoop(rec, signals, t0);
   if (process.stderr.isTTY && !o.quiet) process.stderr.write('\n');
   const endTs = rec.stopKernel();
+  if (rec.flight) return flightResult(rec, rec.flight.end(rec.stopReason), startTs, endTs);
   finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg, readTable);
   const err = endError(rec);
   if (err) throw err;
@@ -316,6 +337,8 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   return {
     dir: rec.dir,
     manifest,
+    dumps: [],
+    parts: [],
     events: s.events,
     lost: s.lost,
     lossesByKind: rec.losses.byKind,
@@ -326,6 +349,30 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
     exitCode: manifest.workload?.exit_code ?? null,
     stopReason: rec.stopReason,
     maxSizeBytes: o.maxSizeMb ? o.maxSizeMb * 1024 * 1024 : null,
+    totalBytes: rec.sink.bytes,
+  };
+}
+
+/** What --ring/--rotate recorded: the whole recording's counts, the dumps or the parts on disk. */
+function flightResult(rec: Recording, last: Manifest, startTs: number, endTs: bigint): RecordResult {
+  const err = endError(rec);
+  if (err) throw err;
+  const fl = rec.flight!;
+  return {
+    dir: fl.root,
+    manifest: last,
+    dumps: fl.dumps,
+    parts: fl.partDirs,
+    events: rec.events(),
+    lost: rec.losses.total,
+    lossesByKind: rec.losses.byKind,
+    lossesByReason: rec.losses.byReason,
+    kernelGaps: rec.losses.gaps,
+    bytes: Object.values(rec.writers).reduce((s, w) => s + w.bytes, 0),
+    durationNs: Number(endTs) - startTs,
+    exitCode: last.workload?.exit_code ?? null,
+    stopReason: rec.stopReason!,
+    maxSizeBytes: null,
     totalBytes: rec.sink.bytes,
   };
 }

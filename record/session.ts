@@ -25,16 +25,17 @@ import { Decoder } from './decode.js';
 import { CaptureSink, TableWriter } from './writer.js';
 import { DEFAULT_CODEC } from '../formats/codec.js';
 import { kallsyms, kallsymsCovering, modules, pidMax, processSnapshot, type Sym } from './snapshot.js';
-import { replaceFile } from './outdir.js';
+import { prepareOutDir, replaceFile } from './outdir.js';
 import { PROGRAMS, type BpfObject } from './bpf.js';
 import { FAMILIES } from '../families/index.js';
 import type { FinishCtx, RecordSettings } from '../families/family.js';
 import { LossTracker } from './losses.js';
 import type { RecordOptions } from './recorder.js';
+import type { Flight } from './flight.js';
 import { fmtBytes } from '../formats/units.js';
 
 /** Why recording stopped (manifest.stop_reason, summary). */
-export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 'max-size' | 'disk full' | 'write error' | 'error';
+export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 'max-size' | 'max-dumps' | 'disk full' | 'write error' | 'error';
 
 const SETPRIV = '/usr/bin/setpriv';
 /** disk held back while recording so that the final manifest fits when the disk fills */
@@ -43,7 +44,7 @@ const RESERVE_BYTES = 64 << 10;
 const UNRECORDED_BATCH_ROWS = 1024;
 
 export class Recording {
-  readonly sink: CaptureSink;
+  sink: CaptureSink;
   readonly writers: Record<string, TableWriter> = {};
   /** every table writer, event and metadata, by table */
   readonly all = new Map<string, TableWriter>();
@@ -65,10 +66,27 @@ export class Recording {
   started = false;
   /** the loaded BPF object (set once loaded; the capture files exist before) */
   bpf!: BpfObject;
+  /** --ring/--rotate */
+  flight: Flight | null = null;
+  /** SIGUSR1 came: the main loop dumps (--ring) or rotates (--rotate) */
+  usr1 = false;
+
+  /** After SIGUSR1: dump (--ring) or rotate (--rotate) now. */
+  takeUsr1(): 'max-dumps' | null {
+    if (!this.usr1 || !this.flight) return null;
+    this.usr1 = false;
+    return this.flight.signal();
+  }
+
+  /** kernel symbols (--kallsyms full) and modules as read at start: every part and dump of --ring/--rotate gets them */
+  syms: Sym[] = [];
+  mods: ReturnType<typeof modules> = [];
+  /** counters at the start of the current part (the part's summary is the difference) */
+  private base = { events: new Float64Array(W.KT_KIND_MAX), lost: 0, gaps: 0 };
 
   constructor(
     readonly o: RecordOptions,
-    readonly dir: string,
+    public dir: string,
     readonly manifest: Manifest,
   ) {
     this.sink = new CaptureSink(dir, o.compress ?? DEFAULT_CODEC);
@@ -98,9 +116,9 @@ export class Recording {
   }
 
   /** Replace manifest.json; false (and the old one kept) if it cannot be written. */
-  writeManifest(): boolean {
+  writeManifest(m: Manifest = this.manifest, sync = true): boolean {
     try {
-      const n = replaceFile(this.dir, MANIFEST_FILE, JSON.stringify(this.manifest, null, 2));
+      const n = replaceFile(this.dir, MANIFEST_FILE, JSON.stringify(m, null, 2), sync);
       this.sink.bytes += n - this.sink.manifestBytes;
       this.sink.manifestBytes = n;
       return true;
@@ -157,21 +175,27 @@ export class Recording {
    * Returns false when they alone exceed --max-size.
    */
   writeKernelMetadata(): boolean {
-    if (this.o.kallsyms === 'full') this.kallsymsBytes = this.writeSymbols(kallsyms());
-    const mods = modules();
-    const modW = this.table('modules', mods.length);
-    for (const m of mods) modW.builder.push(m as never);
-    modW.close();
+    if (this.o.kallsyms === 'full') this.syms = kallsyms();
+    this.mods = modules();
+    this.writeKernelTables((name, n) => this.table(name, n));
     this.fixedBytes = this.sink.bytes;
     return this.fixedBytes < this.limit;
   }
 
+  /** The kernel symbols (--kallsyms full) and modules read at start, into the tables `table` makes. */
+  writeKernelTables(table: (name: string, capacity: number) => TableWriter): void {
+    if (this.o.kallsyms === 'full') this.kallsymsBytes = this.writeSymbols(this.syms, table);
+    const modW = table('modules', this.mods.length);
+    for (const m of this.mods) modW.builder.push(m as never);
+    modW.close();
+  }
+
   /** The process snapshot, complete and fsync'd (after attach: no gap for tasks created meanwhile). */
-  writeSnapshot(): void {
+  writeSnapshot(sync = true): void {
     const snap = processSnapshot(readClocks().boottime);
     const snapW = this.table('process_snapshot', snap.length);
     for (const r of snap) snapW.builder.push(r as never);
-    snapW.close();
+    snapW.close(sync);
     this.fixedBytes = this.sink.bytes;
   }
 
@@ -185,8 +209,8 @@ export class Recording {
     this.sink.unreserve();
   }
 
-  private writeSymbols(keep: Sym[]): number {
-    const symW = this.table('kallsyms', keep.length);
+  private writeSymbols(keep: Sym[], table = (name: string, n: number) => this.table(name, n)): number {
+    const symW = table('kallsyms', keep.length);
     for (const s of keep) symW.builder.push(s as never);
     symW.close();
     return symW.bytes;
@@ -290,7 +314,7 @@ export class Recording {
   }
 
   /** Each family's end-of-recording metadata (the kmem stacks); returns the kernel addresses they hold. */
-  finishFamilies(settings: RecordSettings): Set<bigint> {
+  finishFamilies(settings: RecordSettings, table = (name: string, n: number) => this.table(name, n)): Set<bigint> {
     const { L } = this.bpf;
     const ips = new Set<bigint>();
     const x: FinishCtx = {
@@ -306,7 +330,7 @@ export class Recording {
           if (L.bpf_map_lookup_elem(fd, cur, value) === 0) fn(cur);
         }
       },
-      table: (name, capacity) => this.table(name, capacity),
+      table,
     };
     for (const f of FAMILIES) for (const ip of f.finish?.(x) ?? []) ips.add(ip);
     return ips;
@@ -321,22 +345,74 @@ export class Recording {
    * --kallsyms used: the symbols covering `addrs` and the addresses of addressColumns() (read back
    * with `readTable`, loaded before the stop); /proc/kallsyms is not read when there is none.
    */
-  writeUsedSymbols(stackIps: Set<bigint>, readTable: typeof ReadTable | null): void {
+  writeUsedSymbols(stackIps: Set<bigint>, readTable: typeof ReadTable | null, dir = this.dir, table = (name: string, n: number) => this.table(name, n)): void {
     const addrs = new Set(stackIps);
     for (const [t, column] of readTable ? this.addressColumns() : []) {
-      for (const b of readTable!(this.dir, t).batches) {
+      for (const b of readTable!(dir, t).batches) {
         const cs = b.getChild(column)!.toArray() as BigUint64Array;
         for (const a of cs) addrs.add(a);
       }
     }
-    this.kallsymsBytes = this.writeSymbols(kallsymsCovering(addrs));
+    this.kallsymsBytes = this.writeSymbols(kallsymsCovering(addrs), table);
   }
 
-  /** Events per kind of the recorded groups. */
-  events(): Record<string, number> {
+  /** Events per kind of the recorded groups (since the current part began, with `sincePart`). */
+  events(sincePart = false): Record<string, number> {
     const events: Record<string, number> = {};
-    for (let k = 1; k < W.KT_KIND_MAX; k++) if (this.o.events.includes(GROUP_OF_KIND[k])) events[KIND_NAMES[k]] = this.decoder.stats.events[k];
+    const base = sincePart ? this.base.events : null;
+    for (let k = 1; k < W.KT_KIND_MAX; k++)
+      if (this.o.events.includes(GROUP_OF_KIND[k])) events[KIND_NAMES[k]] = this.decoder.stats.events[k] - (base?.[k] ?? 0);
     return events;
+  }
+
+  /**
+   * End the current part of --ring/--rotate: its tables closed (fsync'd unless `sync` is false), its manifest
+   * complete, with the part's own counts; returns that manifest. The kernel side goes on.
+   */
+  endPart(reason: string, sync: boolean): Manifest {
+    const end = this.anchor('end');
+    this.losses.poll(this.bpf);
+    this.partStats(this.table('stats', 256), this.events(true));
+    for (const w of this.all.values()) w.close(sync);
+    const eventBytes = Object.values(this.writers).reduce((s, w) => s + w.bytes, 0);
+    const m: Manifest & { stop_reason?: string } = structuredClone(this.manifest);
+    m.tables = this.tablesEntry();
+    m.end_ts = Number(end.boottime);
+    m.stop_reason = reason;
+    m.complete = !this.sink.failure;
+    m.summary = { events: this.events(true), lost: this.losses.total - this.base.lost, kernel_gaps: this.losses.gaps - this.base.gaps, bytes: eventBytes };
+    this.sink.unreserve();
+    this.writeManifest(m, sync);
+    return m;
+  }
+
+  /** A part's or dump's stats table: its events per kind (the recorder's own counters cover the whole recording: not here). */
+  partStats(w: TableWriter, events: Record<string, number>): void {
+    for (const [k, v] of Object.entries(events)) w.push({ name: `events.${k}`, cpu: null, value: BigInt(v) });
+    w.close();
+  }
+
+  /**
+   * Begin the next part in the new directory `dir` where the previous one ended (`startTs`: what the kernel
+   * side records meanwhile is drained into this one); the streams go on there. `full`: a part of its own, with
+   * its kernel symbols and modules, fsync'd; else a flight recorder's scratch part.
+   */
+  startPart(dir: string, startTs: number, full: boolean): void {
+    prepareOutDir(dir);
+    this.dir = dir;
+    this.sink = new CaptureSink(dir, this.o.compress ?? DEFAULT_CODEC);
+    this.sink.reserveSpace(RESERVE_BYTES);
+    const going = [...Object.values(this.writers), this.anchors, this.all.get('losses')!];
+    this.all.clear();
+    for (const w of going) {
+      w.moveTo(dir, this.sink);
+      this.all.set(w.table, w);
+    }
+    this.base = { events: Float64Array.from(this.decoder.stats.events), lost: this.losses.total, gaps: this.losses.gaps };
+    this.anchor('start');
+    this.manifest.start_ts = startTs;
+    if (full) this.writeKernelTables((name, n) => this.table(name, n));
+    if (this.writeManifest(this.manifest, full)) this.writeSnapshot(full);
   }
 
   /** The manifest's table list: rows of the batches written whole, and their files. */

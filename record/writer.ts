@@ -252,13 +252,15 @@ export class TableWriter {
   rows = 0;
   closedBytes = 0;
   lastFlush = Date.now();
+  /** called before the pending rows are taken into a batch (record/triggers.ts looks at them) */
+  beforeTake: (() => void) | null = null;
   constructor(
-    readonly dir: string,
+    public dir: string,
     readonly table: string,
     capacity: number,
-    readonly sink: CaptureSink,
+    public sink: CaptureSink,
     /** false: the first segment file is made with the first batch (a table that gets no row has none) */
-    openNow = true,
+    private readonly openNow = true,
   ) {
     this.builder = new BatchBuilder(table, capacity);
     this.rowBytes = rowBytes(this.builder.defs);
@@ -297,6 +299,7 @@ export class TableWriter {
   flush(): void {
     this.lastFlush = Date.now();
     if (this.builder.length === 0) return;
+    this.beforeTake?.();
     const batch = this.builder.take();
     const f = this.sink.failure ? null : this.open();
     if (!f) return;
@@ -325,10 +328,23 @@ export class TableWriter {
     }
     this.closedBytes += f.bytes;
   }
-  /** Flush, end the stream and fsync. */
-  close(): void {
+  /** Flush, end the stream and fsync (unless told not to: a flight recorder's scratch part). */
+  close(sync = true): void {
     this.flush();
-    this.closeFile(true);
+    this.closeFile(sync);
+  }
+  /**
+   * Go on in another capture directory (the next part of --ring/--rotate), after close(): its segments start again
+   * at 0000; the builder, and the column buffers the decoder writes into, stay.
+   */
+  moveTo(dir: string, sink: CaptureSink): void {
+    this.dir = dir;
+    this.sink = sink;
+    this.files = [];
+    this.rows = 0;
+    this.closedBytes = 0;
+    this.seg = 0;
+    if (this.openNow) this.open();
   }
 }
 

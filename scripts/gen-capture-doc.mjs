@@ -60,6 +60,7 @@ null.
 | 1.7 | task exit accounting: \`task_exit.prio\`, \`nice\`, \`policy\`, \`rt_priority\`, \`nvcsw\`, \`nivcsw\`, \`min_flt\`, \`maj_flt\`, \`utime_ns\`, \`stime_ns\`, \`runtime_ns\`, \`vm_pages\`, \`maxrss_pages\`, and \`task_newtask.vm_pages\` (VM size at fork); older captures load them null |
 | 1.7 | tables \`tcp_events\`, \`tcp_owners\` (family \`tcp\`: TCP connections) and \`net_packets\`, \`net_drops\`, \`net_devices\`, \`net_drop_reasons\` (family \`net\`: packets per device, drops); older captures load them empty |
 | 1.7 | tables \`file_paths\`, \`file_argv\`, \`file_exits\` (family \`files\`: the paths of syscalls, execve's argv, their results); older captures load them empty |
+| 1.7 | flight recorder dumps (\`--ring\`) and rotated parts (\`--rotate\`): the manifest's \`window\` (dumps); stop reasons max-dumps, dump, next part (see Flight recorder and rotation); table schemas unchanged |
 
 ## Compression
 
@@ -95,7 +96,7 @@ is the timestamps: an int64 nanosecond \`ts\` has ~2 incompressible low bytes pe
 |---|---|
 | format, format_version, wire_version | \`"ktape-capture"\`, this document's version, the BPF wire-struct version |
 | complete | true once the recorder stopped cleanly |
-| stop_reason | why it stopped: duration, command exited, SIGINT, SIGTERM, max-size, disk full, write error, error |
+| stop_reason | why it stopped: duration, command exited, SIGINT, SIGTERM, max-size, max-dumps, disk full, write error, error; \`dump\` for a flight recorder's dump, \`next part\` for a part that ended because the next began |
 | ktape_version, command_line | recorder version and its argv |
 | host | hostname, kernel_release, kernel_version, machine (uname -m: selects the syscall table), cpus, page_size, boot_id, clk_tck |
 | options | events (groups recorded), tgids (-p), comm (--comm), follow_children (command mode), system_wide, buffer_mb, kallsyms (full/used), kmem_stacks |
@@ -104,6 +105,7 @@ is the timestamps: an int64 nanosecond \`ts\` has ~2 incompressible low bytes pe
 | workload | with \`-- COMMAND\`: argv, pid, exit_code |
 | tables | per table: rows (event tables) and files |
 | summary | events per kind, lost (dropped by the recorder), kernel_gaps (switches the kernel did not report), bytes |
+| window | a flight recorder's dump only (1.7): ring (--ring as typed), start_ts (= start_ts: where the window begins), trigger (the --trigger that fired, or SIGUSR1), what (one line), trigger_ts (when the triggering event began), dropped_before (older data was dropped as the window moved on) |
 
 ## Losses
 
@@ -118,6 +120,26 @@ of the program; the few it cannot record are counted as \`reason = 'bpf_recursio
 \`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`. A reader that finds fewer rows
 in a table's files than the manifest counts (a torn or damaged batch) adds a \`reason = 'truncated'\` row itself
 (kind = the table). Reports that overlap a loss window must say so.
+
+## Flight recorder and rotation (1.7)
+
+\`ktape record --ring SPAN\` and \`--rotate SPAN --keep N\` write the recording as parts: each a capture directory of its
+own, the streamed tables (event tables, \`clock_anchors\`, \`losses\`) going on in the next part's segment files, each
+part beginning where the previous one ended (\`start_ts\` = the previous \`end_ts\`), with a process snapshot taken as it
+begins and a \`stats\` table of its own event counts (the recorder's CPU and BPF counters are not in parts).
+
+- \`--rotate\`: \`DIR/part-NNNN\`, each complete (kernel symbols, modules, snapshot, stacks, stats); the oldest is removed
+  before a new one begins, so at most N are on disk.
+- \`--ring\`: scratch parts \`DIR/.ring-NNNN\` of a fifth of the window each; a part older than the window (plus one part)
+  is removed whole. A **dump** \`DIR/dump-NNNN\` (SIGUSR1, or a \`--trigger\`, after \`--trigger-after\`) links the files of
+  the parts that hold [trigger_ts − ring, dump time] into a new directory, renumbered as segments in time order, with the
+  oldest part's process snapshot (true at the window's start; later threads are in its task events), the kernel symbols
+  and modules read at start, the kmem stacks, stats, and \`window\` in its manifest. The window starts at most one part
+  (ring/5, plus the recorder's scheduling delay) before trigger_ts − ring; a trigger whose event began more than a part
+  before it was seen gets the window from ring before its part. Data before \`start_ts\` was dropped by design, not lost:
+  it is no \`losses\` row, and readers treat the dump as any capture that starts at \`start_ts\`. Rows of the first part
+  may be a drain period (≤ 100 ms) older than its \`start_ts\`. A dump has the losses the recorder counted in its parts
+  (ringbuf_full, kernel_gap); bpf_recursion is counted only for a whole recording and is not in dumps or parts.
 
 ## Stacks
 

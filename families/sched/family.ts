@@ -8,6 +8,7 @@ import { schedDecoder } from './decode.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { hasPairedWaits } from './paired.js';
 import { TABLES } from './tables.js';
+import { runqTrigger } from './trigger.js';
 
 /** every report reads the task tables (thread names, processes) */
 const TASK = TASK_TABLES.map((t) => t.name);
@@ -69,6 +70,7 @@ export const sched: Family = {
   compare: schedCompare,
   htmlSections: async () => (await import('./html.js')).schedHtml,
   htmlDistributions: async () => (await import('./html.js')).schedDistributions,
+  triggers: { runq: runqTrigger },
   reports: {
     cpu: {
       doc: 'CPU time per thread (--by process|comm), switches, migrations; busy time per CPU',

@@ -6,6 +6,7 @@ import { copyHandler } from '../../record/copy-decoder.js';
 import { signalCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
+import { oomTrigger } from './trigger.js';
 
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
 
@@ -59,6 +60,7 @@ export const signal: Family = {
   export: async () => (await import('./export.js')).signalExport,
   compare: signalCompare,
   htmlSections: async () => (await import('./html.js')).signalHtml,
+  triggers: { oom: oomTrigger },
   reports: {
     signals: {
       doc: 'who signalled whom, how often, with what result; deliveries per thread with disposition; OOM kills',

@@ -8,6 +8,7 @@ import type { Family } from '../family.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { syscallDecoder } from './decode.js';
 import { TABLES } from './tables.js';
+import { syscallTrigger } from './trigger.js';
 
 /** _syscall_names: the syscall table of the capture host's architecture (manifest host.machine). */
 async function syscallNames(conn: DuckDBConnection, m: Manifest): Promise<void> {
@@ -43,6 +44,7 @@ export const syscall: Family = {
   compare: syscallCompare,
   htmlSections: async () => (await import('./html.js')).syscallHtml,
   htmlDistributions: async () => (await import('./html.js')).syscallDistributions,
+  triggers: { syscall: syscallTrigger },
   reports: {
     syscalls: {
       doc: 'per syscall and per process, nested both ways; --hist for latency histograms',

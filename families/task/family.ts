@@ -6,6 +6,7 @@ import { copyHandler } from '../../record/copy-decoder.js';
 import { taskCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
+import { exitTrigger } from './trigger.js';
 
 const TASK = TABLES.map((t) => t.name);
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
@@ -67,6 +68,7 @@ export const task: Family = {
   export: async () => (await import('./export.js')).taskExport,
   compare: taskCompare,
   htmlSections: async () => (await import('./html.js')).taskHtml,
+  triggers: { exit: exitTrigger },
   reports: {
     tasks: {
       doc: 'fork/exec/exit events and the process tree',

@@ -1217,6 +1217,25 @@ static int demo(int argc, char **argv)
 	return 0;
 }
 
+/* slow-syscall A B C: spin A ms (no syscalls), sleep B ms (one clock_nanosleep), print when (CLOCK_BOOTTIME), spin C ms */
+static int do_slow_syscall(long spin_ms, long sleep_ms, long after_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)spin_ms * 1000000ull;
+	while (now_ns() < end)
+		;
+	struct timespec d = { sleep_ms / 1000, (sleep_ms % 1000) * 1000000L };
+	uint64_t b0 = boot_ns();
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL);
+	uint64_t b1 = boot_ns();
+	printf("{\"mode\":\"slow-syscall\",\"pid\":%d,\"tid\":%d,\"sleep_ms\":%ld,\"boot_sleep_start_ns\":%llu,\"boot_sleep_end_ns\":%llu}\n",
+	       getpid(), gettid_(), sleep_ms, (unsigned long long)b0, (unsigned long long)b1);
+	fflush(stdout);
+	end = now_ns() + (uint64_t)after_ms * 1000000ull;
+	while (now_ns() < end)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	ssize_t l = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
@@ -1248,6 +1267,8 @@ int main(int argc, char **argv)
 		return do_udp_storm(n);
 	if (!strcmp(m, "files"))
 		return do_files(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 5);
+	if (!strcmp(m, "slow-syscall"))
+		return do_slow_syscall(n, argc > 3 ? strtol(argv[3], NULL, 10) : 300, argc > 4 ? strtol(argv[4], NULL, 10) : 0);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "cache") && argc > 2)
