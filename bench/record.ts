@@ -53,6 +53,16 @@ export interface Workload {
 const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
 const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec', 'sched:sched_process_exit', 'sched:sched_process_free'];
 const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
+/** the tcp and net families' tracepoints (ktape's accept owner comes from syscalls:sys_exit_accept*, which the storm's accept4 fires) */
+const TCP = [
+  'sock:inet_sock_set_state',
+  'tcp:tcp_retransmit_skb',
+  'tcp:tcp_send_reset',
+  'tcp:tcp_receive_reset',
+  'syscalls:sys_exit_accept4',
+  'syscalls:sys_exit_accept',
+];
+const NET = ['net:net_dev_queue', 'net:net_dev_xmit', 'net:netif_receive_skb', 'skb:kfree_skb'];
 
 export const WORKLOADS: Workload[] = [
   {
@@ -98,6 +108,28 @@ export const WORKLOADS: Workload[] = [
     tracecmd: KMEM,
     perf: KMEM,
     ref: { 'trace-cmd': 1.2, perf: 1.7 },
+  },
+  {
+    name: 'connect',
+    what: 'connect storm: N TCP connect()+close() on loopback',
+    mode: 'connect-storm',
+    n: 20_000,
+    quickN: 2000,
+    ktapeEvents: 'tcp',
+    tracecmd: TCP,
+    perf: TCP,
+    ref: { 'trace-cmd': NaN, perf: NaN },
+  },
+  {
+    name: 'udp',
+    what: 'packet storm: N 64-byte UDP datagrams on loopback, each received',
+    mode: 'udp-storm',
+    n: 200_000,
+    quickN: 20_000,
+    ktapeEvents: 'net',
+    tracecmd: NET,
+    perf: NET,
+    ref: { 'trace-cmd': NaN, perf: NaN },
   },
 ];
 
