@@ -109,7 +109,7 @@ const GROUP_ACTIVITY = [
   'sched_wakeups',
   'io_ops',
   'tcp_connections',
-  'net_packets',
+  'net_packet_count',
 ];
 
 function groupActive(g: Map<string, Sample> | undefined, o: CompareOptions): boolean {

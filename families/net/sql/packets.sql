@@ -1,8 +1,8 @@
 -- Packets per device: net_packets (net:net_dev_queue, net_dev_xmit, netif_receive_skb), net_drops (skb:kfree_skb),
--- net_devices (each device's name at its first event), net_drop_reasons (the capture kernel's reason names).
+-- net_devices (each device's name at its first transmit or receive), net_drop_reasons (the capture kernel's reason names).
 --
 -- Devices. A device is (netns, ifindex): the same ifindex means another device in another namespace. Its name is
--- the one recorded at its first event (a rename during the capture is not seen); 'if<ifindex>' if none.
+-- the one recorded at its first transmit or receive (a rename during the capture is not seen); 'if<ifindex>' if none.
 --
 -- Pairing (netpack). A packet is known by its address (net_packets.skb) from net_dev_queue to net_dev_xmit on
 -- one device. Each transmit is paired with the latest queue event of the same address on the same device, if
@@ -22,7 +22,7 @@
 -- @view net_devices_named: Devices seen in the capture, with the name they show as.
 -- @col netns: inode number of its network namespace
 -- @col ifindex: its ifindex there
--- @col device: its name at its first event
+-- @col device: its name at its first transmit or receive
 CREATE OR REPLACE VIEW net_devices_named AS
 SELECT netns, ifindex, arg_min(name, ts) AS device FROM _net_devices GROUP BY netns, ifindex;
 
