@@ -55,6 +55,16 @@ const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec
 const FAULT = ['exceptions:page_fault_user', 'exceptions:page_fault_kernel'];
 const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
 const BLOCK = ['block:block_io_start', 'block:block_rq_insert', 'block:block_rq_issue', 'block:block_rq_complete'];
+/** the tcp and net families' tracepoints (ktape's accept owner comes from syscalls:sys_exit_accept*, which the storm's accept4 fires) */
+const TCP = [
+  'sock:inet_sock_set_state',
+  'tcp:tcp_retransmit_skb',
+  'tcp:tcp_send_reset',
+  'tcp:tcp_receive_reset',
+  'syscalls:sys_exit_accept4',
+  'syscalls:sys_exit_accept',
+];
+const NET = ['net:net_dev_queue', 'net:net_dev_xmit', 'net:netif_receive_skb', 'skb:kfree_skb'];
 
 export const WORKLOADS: Workload[] = [
   {
@@ -132,6 +142,26 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'fault',
     tracecmd: FAULT,
     perf: FAULT,
+  },
+  {
+    name: 'connect',
+    what: 'connect storm: N TCP connect()+close() on loopback',
+    mode: 'connect-storm',
+    n: 20_000,
+    quickN: 2000,
+    ktapeEvents: 'tcp',
+    tracecmd: TCP,
+    perf: TCP,
+  },
+  {
+    name: 'udp',
+    what: 'packet storm: N 64-byte UDP datagrams on loopback, each received',
+    mode: 'udp-storm',
+    n: 200_000,
+    quickN: 20_000,
+    ktapeEvents: 'net',
+    tracecmd: NET,
+    perf: NET,
   },
 ];
 

@@ -51,6 +51,8 @@ export const net: Family = {
     { name: 'kt_net_xmit', kind: W.KT_NET_XMIT },
     { name: 'kt_net_receive', kind: W.KT_NET_RECEIVE },
     { name: 'kt_net_drop', kind: W.KT_NET_DROP },
+    { name: 'kt_net_name_tx', kind: W.KT_NET_DEVICE },
+    { name: 'kt_net_name_rx', kind: W.KT_NET_DEVICE },
   ],
   decoder: netDecoder,
   finish: writeReasons,

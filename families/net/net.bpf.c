@@ -6,9 +6,10 @@
  * Packets are a device's, not a process's: most of these events run in
  * softirq or in whichever task flushed a queue, so the net events are
  * recorded whatever the process filter (-p/--comm, a followed command).
- * A device is named once per recording: its first event (per network
- * namespace and ifindex) also records its name (KT_NET_DEVICE), so that
- * the analyzer names devices of namespaces gone by the end of the capture.
+ * A device is named once per recording: its first transmit or receive
+ * (per network namespace and ifindex) also records its name
+ * (KT_NET_DEVICE, by the kt_net_name_* programs), so that the analyzer
+ * names devices of namespaces gone by the end of the capture.
  */
 #include "../../bpf/common.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -32,9 +33,13 @@ static __always_inline __u32 kt_net_netns(const struct net_device *dev)
 	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
 }
 
-/* the device's name, at its first event in the recording */
-static __always_inline void kt_net_name(const struct net_device *dev, __u32 netns, __u32 ifindex, __u64 ts, __u32 tid)
+/* the device's name, at its first transmit or receive in the recording */
+static __always_inline void kt_net_name(const struct net_device *dev)
 {
+	if (!dev)
+		return;
+	__u32 netns = kt_net_netns(dev), ifindex = BPF_CORE_READ(dev, ifindex), tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
 	struct kt_net_dkey k = { .netns = netns, .ifindex = ifindex };
 	if (bpf_map_lookup_elem(&kt_net_devs, &k))
 		return;
@@ -55,8 +60,6 @@ static __always_inline void kt_net_pkt(const struct sk_buff *skb, const struct n
 	__u64 cur = bpf_get_current_pid_tgid();
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__u32 netns = dev ? kt_net_netns(dev) : 0, ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
-	if (dev)
-		kt_net_name(dev, netns, ifindex, ts, (__u32)cur);
 	struct kt_net_pkt *e = reserve(sizeof(*e), kind, ts);
 	if (!e)
 		return;
@@ -104,8 +107,6 @@ int BPF_PROG(kt_net_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct net_device *dev = BPF_CORE_READ(skb, dev);
 	__u32 netns = dev ? kt_net_netns(dev) : 0, ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
-	if (dev)
-		kt_net_name(dev, netns, ifindex, ts, (__u32)cur);
 	struct kt_net_drop *e = reserve(sizeof(*e), KT_NET_DROP, ts);
 	if (!e)
 		return 0;
@@ -120,5 +121,20 @@ int BPF_PROG(kt_net_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 	e->protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 	e->_pad0 = 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	return 0;
+}
+
+/* the naming programs: their own kind (KT_NET_DEVICE), on the transmit and receive tracepoints */
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(kt_net_name_tx, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
+{
+	kt_net_name(dev);
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(kt_net_name_rx, struct sk_buff *skb)
+{
+	kt_net_name(BPF_CORE_READ(skb, dev));
 	return 0;
 }

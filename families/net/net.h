@@ -14,7 +14,7 @@ enum kt_net_kind {
 	KT_NET_XMIT = 38,    /* net:net_dev_xmit: the driver took (or refused) it */
 	KT_NET_RECEIVE = 39, /* net:netif_receive_skb: a received packet entered the stack */
 	KT_NET_DROP = 40,    /* skb:kfree_skb: a packet was dropped, with the reason */
-	KT_NET_DEVICE = 41,  /* the name of a device, at its first event in the recording */
+	KT_NET_DEVICE = 41,  /* the name of a device, at its first transmit or receive in the recording */
 };
 
 /* One packet event. h.tid and tgid: current (often an interrupted task in softirq). */

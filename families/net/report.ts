@@ -22,8 +22,9 @@ export function noNetNote(cap: CaptureDb): string | null {
 
 const DEV_SQL = `WITH w AS (SELECT $1::BIGINT AS lo, $2::BIGINT AS hi),
 tx AS (SELECT netns, ifindex, any_value(device) AS device, count(*) FILTER (WHERE rc = 0) AS tx_packets, coalesce(sum(len) FILTER (WHERE rc = 0), 0) AS tx_bytes,
-  count(*) FILTER (WHERE rc <> 0) AS tx_refused, count(queue_ns) AS timed,
-  quantile_disc(queue_ns, 0.5) AS xmit_p50_ns, quantile_disc(queue_ns, 0.95) AS xmit_p95_ns, quantile_disc(queue_ns, 0.99) AS xmit_p99_ns, max(queue_ns) AS xmit_max_ns
+  count(*) FILTER (WHERE rc <> 0) AS tx_refused, count(queue_ns) FILTER (WHERE rc = 0) AS timed,
+  quantile_disc(queue_ns, 0.5) FILTER (WHERE rc = 0) AS xmit_p50_ns, quantile_disc(queue_ns, 0.95) FILTER (WHERE rc = 0) AS xmit_p95_ns,
+  quantile_disc(queue_ns, 0.99) FILTER (WHERE rc = 0) AS xmit_p99_ns, max(queue_ns) FILTER (WHERE rc = 0) AS xmit_max_ns
   FROM net_transmits, w WHERE ts BETWEEN w.lo AND w.hi GROUP BY netns, ifindex),
 rx AS (SELECT netns, ifindex, any_value(device) AS device, count(*) AS rx_packets, coalesce(sum(frame_len), 0) AS rx_bytes FROM net_receives, w WHERE ts BETWEEN w.lo AND w.hi GROUP BY netns, ifindex),
 dr AS (SELECT netns, ifindex, count(*) AS drops FROM net_drop_events, w WHERE ts BETWEEN w.lo AND w.hi AND ifindex <> 0 GROUP BY netns, ifindex)
@@ -58,7 +59,7 @@ const DROP_COLS: Col[] = [
 async function histograms(cap: CaptureDb, params: Param[]): Promise<Section> {
   const raw = await cap.query<{ device: string; netns: number; bucket: number; count: number }>(
     `SELECT device, netns, ${LOG2_BUCKET_US('queue_ns')} AS bucket, count(*) AS count FROM net_transmits
-     WHERE ts BETWEEN $1 AND $2 AND queue_ns IS NOT NULL GROUP BY ALL ORDER BY device, netns, bucket`,
+     WHERE ts BETWEEN $1 AND $2 AND queue_ns IS NOT NULL AND rc = 0 GROUP BY ALL ORDER BY device, netns, bucket`,
     params,
   );
   const keys = [...new Set(raw.map((r) => `${r.device}\u0000${r.netns}`))];

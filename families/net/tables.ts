@@ -47,7 +47,7 @@ export const TABLES: TableDef[] = [
     role: 'event',
     group: 'net',
     since: '1.7',
-    doc: "A device's name at its first event in the recording (per network namespace and ifindex; again if the recorder's map of named devices evicted it). Names come from the kernel: any bytes but NUL and '/'.",
+    doc: "A device's name at its first transmit or receive in the recording (per network namespace and ifindex; again if the recorder's map of named devices evicted it). Names come from the kernel: any bytes but NUL and '/'.",
     columns: [
       TS,
       c('netns', 'u32', 'inode number of its network namespace'),

@@ -83,6 +83,8 @@
  *                    reports each path (JSON-escaped), its count and result
  *   opens N          open storm: N openat+close of a file that exists and N
  *                    openat of one that is missing (ENOENT), in /tmp
+ *   connect-storm N  N connect()+close() to a loopback listener whose thread
+ *                    accepts and closes each
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -1053,10 +1055,12 @@ static int do_udp_storm(long n)
 		return 1;
 	char buf[64] = { 0 };
 	long got = 0;
+	uint64_t t0 = now_ns();
 	for (long i = 0; i < n; i++)
 		if (send(s, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf) && recv(r, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf))
 			got++;
-	printf("{\"mode\":\"udp-storm\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"received\":%ld}\n", getpid(), gettid_(), n, got);
+	printf("{\"mode\":\"udp-storm\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"received\":%ld,\"elapsed_ns\":%llu}\n", getpid(), gettid_(), n, got,
+	       (unsigned long long)(now_ns() - t0));
 	return got == n ? 0 : 1;
 }
 
@@ -1172,6 +1176,46 @@ static int do_opens(long n)
 	return ok == n && enoent == n ? 0 : 1;
 }
 
+struct storm_server {
+	int fd;
+	long n;
+};
+
+static void *storm_accept(void *arg)
+{
+	struct storm_server *s = arg;
+	for (long i = 0; i < s->n; i++) {
+		int c = accept(s->fd, NULL, NULL);
+		if (c >= 0)
+			close(c);
+	}
+	return NULL;
+}
+
+/* connect-storm N: N connect()+close() to a listener on loopback whose thread accepts and closes each (connect storm) */
+static int do_connect_storm(long n)
+{
+	int port = 0, lfd = tcp_listener("127.0.0.1", 1024, &port);
+	if (lfd < 0)
+		return 1;
+	struct storm_server srv = { lfd, n };
+	pthread_t th;
+	pthread_create(&th, NULL, storm_accept, &srv);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	long ok = 0;
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		ok += !connect(fd, (struct sockaddr *)&to, sizeof(to));
+		close(fd);
+	}
+	pthread_join(th, NULL);
+	printf("{\"mode\":\"connect-storm\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"connected\":%ld,\"elapsed_ns\":%llu}\n", getpid(), gettid_(), n, ok,
+	       (unsigned long long)(now_ns() - t0));
+	close(lfd);
+	return ok == n ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -1269,6 +1313,8 @@ int main(int argc, char **argv)
 		return do_files(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 5);
 	if (!strcmp(m, "slow-syscall"))
 		return do_slow_syscall(n, argc > 3 ? strtol(argv[3], NULL, 10) : 300, argc > 4 ? strtol(argv[4], NULL, 10) : 0);
+	if (!strcmp(m, "connect-storm"))
+		return do_connect_storm(n);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
 	if (!strcmp(m, "cache") && argc > 2)

@@ -1,6 +1,6 @@
 -- Packets per device, as groups named '[net <device>]' (devices of the same name in several namespaces are one group).
 WITH tx AS (SELECT device, count(*) FILTER (WHERE rc = 0) AS tx_packets, coalesce(sum(len) FILTER (WHERE rc = 0), 0) AS tx_bytes,
-    count(queue_ns) AS timed, quantile_disc(queue_ns, 0.99) AS xmit_p99 FROM net_transmits GROUP BY device),
+    count(queue_ns) FILTER (WHERE rc = 0) AS timed, quantile_disc(queue_ns, 0.99) FILTER (WHERE rc = 0) AS xmit_p99 FROM net_transmits GROUP BY device),
   rx AS (SELECT device, count(*) AS rx_packets, coalesce(sum(frame_len), 0) AS rx_bytes FROM net_receives GROUP BY device),
   dr AS (SELECT device, count(*) AS drops FROM net_drop_events WHERE device <> '' GROUP BY device)
 SELECT '[net ' || coalesce(tx.device, rx.device) || ']' AS grp,

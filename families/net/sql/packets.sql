@@ -1,12 +1,13 @@
 -- Packets per device: net_packets (net:net_dev_queue, net_dev_xmit, netif_receive_skb), net_drops (skb:kfree_skb),
--- net_devices (each device's name at its first event), net_drop_reasons (the capture kernel's reason names).
+-- net_devices (each device's name at its first transmit or receive), net_drop_reasons (the capture kernel's reason names).
 --
 -- Devices. A device is (netns, ifindex): the same ifindex means another device in another namespace. Its name is
--- the one recorded at its first event (a rename during the capture is not seen); 'if<ifindex>' if none.
+-- the one recorded at its first transmit or receive (a rename during the capture is not seen); 'if<ifindex>' if none.
 --
 -- Pairing (netpack). A packet is known by its address (net_packets.skb) from net_dev_queue to net_dev_xmit on
 -- one device. Each transmit is paired with the latest queue event of the same address on the same device, if
--- that queue came after the address's previous transmit there: else (the packet was queued before the capture,
+-- that queue came after the address's previous accepted transmit there (a transmit the driver refused,
+-- NETDEV_TX_BUSY, is requeued and tried again: every try pairs with the same queue): else (the packet was queued before the capture,
 -- or sent without dev_queue_xmit, e.g. by AF_PACKET or after GSO segmentation into new buffers) its transmit
 -- latency is NULL. A packet that goes through stacked devices (a VLAN, a bond, a bridge port) is queued and
 -- transmitted on each: one row per device. A queued packet never transmitted (dropped by the qdisc) has no row.
@@ -21,16 +22,17 @@
 -- @view net_devices_named: Devices seen in the capture, with the name they show as.
 -- @col netns: inode number of its network namespace
 -- @col ifindex: its ifindex there
--- @col device: its name at its first event
+-- @col device: its name at its first transmit or receive
 CREATE OR REPLACE VIEW net_devices_named AS
 SELECT netns, ifindex, arg_min(name, ts) AS device FROM _net_devices GROUP BY netns, ifindex;
 
 CREATE OR REPLACE TABLE _net_dev AS SELECT * FROM net_devices_named;
 
--- transmits with their queue event (ASOF: the latest queue of the address on the device at or before it)
+-- transmits with their queue event (ASOF: the latest queue of the address on the device at or before it; prev_ts: its previous accepted transmit)
 CREATE OR REPLACE TABLE _net_tx AS
 WITH x AS (
-  SELECT *, lag(ts) OVER (PARTITION BY skb, netns, ifindex ORDER BY ts) AS prev_ts FROM _net_packets WHERE event = 1
+  SELECT *, max(CASE WHEN rc = 0 THEN ts END) OVER (PARTITION BY skb, netns, ifindex ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_ts
+  FROM _net_packets WHERE event = 1
 ), q AS (SELECT ts, skb, netns, ifindex FROM _net_packets WHERE event = 0)
 SELECT x.ts, x.cpu, x.tid, x.tgid, x.skb, x.netns, x.ifindex, x.len, x.rc,
   CASE WHEN x.prev_ts IS NULL OR q.ts > x.prev_ts THEN q.ts END AS queue_ts

@@ -17,9 +17,10 @@ const skipOutsideCI = privilegedSkipReason();
 /**
  * The bound of |client's connect() time - recorded SYN_SENT → ESTABLISHED|: the recorded interval lies inside the
  * client's (asserted exactly); what the client sees more is the syscall's entry before the state change and its
- * wakeup after the handshake, 10 ms at most even on this shared 2-core machine.
+ * wakeup after the handshake: 12 to 36 µs for a fast connect here, 3.4 ms after a SYN retry with the load average at
+ * 30 on this shared 2-core machine; 25 ms at most.
  */
-const BOUND_NS = 10e6;
+const BOUND_NS = 25e6;
 
 type Row = Record<string, any>;
 interface Capture {
