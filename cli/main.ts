@@ -30,6 +30,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['export'], async () => (await import('./export.js')).registerExport],
   [['demo'], async () => (await import('./demo.js')).registerDemo],
   [['compare'], async () => (await import('./compare.js')).registerCompare],
+  [['collect', 'upload'], async () => (await import('./ship.js')).registerShip],
 ];
 
 /** The program with the subcommands `argv` needs (all of them when it names none that exists). */
