@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../formats/errors.js';
 import { fmtBytes } from '../formats/units.js';
-import { readManifest } from '../formats/reader.js';
 import { num } from './args.js';
 
 /** SIZE: a decimal number of MiB, or with a K, M or G suffix (binary units): 512M, 2G. */
@@ -62,11 +61,12 @@ async function upload(cap: string, url: string, opts: { tokenFile: string; retry
   const { Uploader, parseUploadUrl } = await import('../ship/uploader.js');
   const u = parseUploadUrl('URL', url);
   const token = readToken(opts.tokenFile);
+  const { readManifest } = await import('../formats/reader.js');
   const manifest = readManifest(cap); // a capture, or a one-line error naming it
-  const up = new Uploader({ dir: cap, url: u, token, log, retryForMs: opts.retryFor * 1000 });
+  await Uploader.hello(u, token);
+  const up = new Uploader({ dir: cap, url: u, token, log });
   up.deadline = Date.now() + opts.retryFor * 1000;
   try {
-    await up.hello();
     await up.round();
   } finally {
     up.close();

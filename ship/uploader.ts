@@ -41,8 +41,6 @@ export interface UploaderOptions {
   url: URL;
   token: string;
   log: (line: string) => void;
-  /** give up on a retryable failure after this long (ms); the recorder's follower retries until finish() */
-  retryForMs: number;
 }
 
 const BACKOFF_BASE_MS = 100;
@@ -88,6 +86,57 @@ function loadState(dir: string): UploadState | null {
   return { version: 1, host: s.host, recording: s.recording, files, manifest: typeof s.manifest === 'string' ? s.manifest : null };
 }
 
+type Reply = { status: number; json: any };
+
+/** One request; resolves with the status and the JSON answer (network failures reject). */
+function call(
+  u: URL,
+  token: string,
+  agent: HttpAgent | undefined,
+  method: string,
+  path: string,
+  body: Uint8Array | null,
+  headers: Record<string, string>,
+): Promise<Reply> {
+  const base = u.pathname.replace(/\/+$/, '');
+  const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)({
+    method,
+    host: u.hostname,
+    port: u.port || (u.protocol === 'https:' ? 443 : 80),
+    path: `${base}${path}`,
+    agent,
+    timeout: REQUEST_TIMEOUT_MS,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-length': String(body.byteLength) } : {}), ...headers },
+  });
+  return new Promise((resolve, reject) => {
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        let json: any = {};
+        try {
+          json = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}');
+        } catch {
+          json = {};
+        }
+        resolve({ status: res.statusCode ?? 0, json });
+      });
+    });
+    req.end(body ?? undefined);
+  });
+}
+
+/** The one-line error of a refusal: a wrong token is a usage error (exit 2), the rest exit 1. */
+function refused(url: URL, status: number, json: any, what: string): never {
+  const why = String(json?.error ?? 'no reason given').slice(0, 300);
+  if (status === 401 || status === 403)
+    throw new UploadError('E_UPLOAD_AUTH', `${url.href}: the collector refused the token (${status}: ${why}); check --token-file`, 'usage');
+  throw new UploadError('E_UPLOAD_REFUSED', `${url.href}: the collector refused ${what} (${status}: ${why})`, 'failure');
+}
+
 export class Uploader {
   readonly state: UploadState;
   private readonly agent: HttpAgent;
@@ -121,55 +170,21 @@ export class Uploader {
     this.agent.destroy();
   }
 
-  /** One request; resolves with the status and the JSON answer (network failures reject). */
-  private request(method: string, path: string, body: Uint8Array | null, headers: Record<string, string>): Promise<{ status: number; json: any }> {
-    const u = this.o.url;
-    const base = u.pathname.replace(/\/+$/, '');
-    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)({
-      method,
-      host: u.hostname,
-      port: u.port || (u.protocol === 'https:' ? 443 : 80),
-      path: `${base}${path}`,
-      agent: this.agent,
-      timeout: REQUEST_TIMEOUT_MS,
-      headers: { authorization: `Bearer ${this.o.token}`, ...(body ? { 'content-length': String(body.byteLength) } : {}), ...headers },
-    });
-    return new Promise((resolve, reject) => {
-      req.on('timeout', () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', reject);
-      req.on('response', (res) => {
-        const parts: Buffer[] = [];
-        res.on('data', (c: Buffer) => parts.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          let json: any = {};
-          try {
-            json = JSON.parse(Buffer.concat(parts).toString('utf8') || '{}');
-          } catch {
-            json = {};
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      });
-      req.end(body ?? undefined);
-    });
+  private request(method: string, path: string, body: Uint8Array | null, headers: Record<string, string>): Promise<Reply> {
+    return call(this.o.url, this.o.token, this.agent, method, path, body, headers);
   }
 
   /** Check that the collector answers and takes the token (before recording starts). */
-  async hello(): Promise<void> {
-    const r = await this.request('GET', '/v1/', null, {}).catch((e: Error) => {
-      throw new UploadError('E_UPLOAD_UNREACHABLE', `${this.o.url.href}: cannot reach the collector (${e.message})`, 'failure');
+  static async hello(url: URL, token: string): Promise<void> {
+    const r = await call(url, token, undefined, 'GET', '/v1/', null, {}).catch((e: Error) => {
+      throw new UploadError('E_UPLOAD_UNREACHABLE', `${url.href}: cannot reach the collector (${e.message})`, 'failure');
     });
-    if (r.status !== 200) this.refused(r.status, r.json, 'GET /v1/');
+    if (r.status !== 200) refused(url, r.status, r.json, 'GET /v1/');
   }
 
   private refused(status: number, json: any, what: string): never {
-    const why = String(json?.error ?? 'no reason given').slice(0, 300);
-    if (status === 401 || status === 403)
-      throw new UploadError('E_UPLOAD_AUTH', `${this.o.url.href}: the collector refused the token (${status}: ${why}); check --token-file`, 'usage');
-    throw new UploadError('E_UPLOAD_REFUSED', `${this.o.url.href}: the collector refused ${what} (${status}: ${why})`, 'failure');
+    refused(this.o.url, status, json, what);
   }
-
   /** PUT one file's message (or the manifest), retrying what a retry can cure. */
   private async put(file: string, body: Uint8Array, seq: number | null): Promise<Answer> {
     const path = filePath(this.state.host, this.state.recording, file);
@@ -192,7 +207,7 @@ export class Uploader {
       if (Date.now() > this.deadline)
         throw new UploadError(
           'E_UPLOAD_UNREACHABLE',
-          `${this.o.url.href}: gave up sending ${file} (${why}); the capture is intact, run ktape upload again`,
+          `${this.o.url.href}: gave up sending ${file} (${why}); the capture is intact locally: run ktape upload ${this.o.dir} ${this.o.url.href}`,
           'failure',
         );
       if (!this.failing) this.o.log(`upload to ${this.o.url.href}: ${why}; retrying`);
@@ -214,7 +229,7 @@ export class Uploader {
    */
   private async sync(): Promise<void> {
     const path = filePath(this.state.host, this.state.recording, '').replace(/\/$/, '');
-    let r: { status: number; json: any };
+    let r: Reply;
     try {
       r = await this.request('GET', path, null, {});
     } catch {

@@ -99,11 +99,11 @@ export function collected(dir: string): string {
   return join(dir, hosts[0], recs[0]);
 }
 
-/** `ktape analyze CAP REPORT --json`, with the capture's path replaced by CAP */
+/** `ktape analyze CAP REPORT --json`, with the capture's directory (the report's `dir`) replaced by CAP */
 export function analyzed(cap: string, report = 'summary'): string {
   const r = ktape(['analyze', cap, report, '--json']);
   if (r.status !== 0) throw new Error(`ktape analyze ${cap} ${report}: ${r.stderr}`);
-  return r.stdout.split(JSON.stringify(cap).slice(1, -1)).join('CAP');
+  return r.stdout.split(`"dir": ${JSON.stringify(cap)}`).join('"dir": "CAP"');
 }
 
 /** The same table files and manifest, byte for byte, and no stray file at the collector. */

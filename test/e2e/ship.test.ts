@@ -191,6 +191,24 @@ describe('ktape collect refuses', () => {
     expect((await raw(c.port, 'PUT', '/v1/h/r/manifest.json', m, { ...auth, 'content-digest': digest(m) })).status).toBe(400);
   });
 
+  it('ktape record: --upload flags checked before recording (one line, exit 2)', () => {
+    const d = tmp();
+    const tok = tokenFile(d);
+    const cases: [string[], RegExp][] = [
+      [['--token-file', tok], /--token-file: only meaningful with --upload URL/],
+      [['--upload', 'http://127.0.0.1:9'], /--upload: needs --token-file FILE/],
+      [['--upload', 'ftp://h/', '--token-file', tok], /--upload ftp:\/\/h\/: the collector is reached over http:\/\/ or https:\/\//],
+      [['--upload', 'http://127.0.0.1:9', '--token-file', tok, '--spool-max', '10K'], /--spool-max 10K: expected a size of at least 1 MiB/],
+    ];
+    for (const [args, re] of cases) {
+      const r = ktape(['record', '-o', join(d, 'never'), ...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(re);
+      expect(existsSync(join(d, 'never'))).toBe(false);
+    }
+  });
+
   it('a token file others can read: one line, exit 2', () => {
     const d = tmp();
     const tok = tokenFile(d);
