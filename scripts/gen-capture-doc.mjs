@@ -57,6 +57,7 @@ null.
 | 1.4 | batch bodies may be compressed (Arrow IPC body compression, ZSTD or LZ4_FRAME; see Compression); \`options.compress\` in the manifest; table schemas unchanged; ktape before 1.4 does not read compressed files |
 | 1.5 | tables \`block_rq\` and \`io_devices\` (family \`io\`: block requests); older captures load them empty |
 | 1.6 | a table of a family not recorded (not in \`options.events\`) may have no file: the recorder makes one only when a row reaches it (task_newtask and task_free get the followed command's forks without \`task\`); readers load the others empty; ktape before 1.6 stops on such a capture with E_TABLE_MISSING |
+| 1.7 | \`ktape record --upload\`: losses with \`reason = 'spool_full'\` (events dropped while the upload spool was over \`--spool-max\`); the capture directory may hold \`.ktape-upload.json\`, the uploader's state (readers ignore it; ship/PROTOCOL.md) |
 
 ## Compression
 
@@ -112,7 +113,8 @@ CPU to the task switched *out* at its end: that is the task switched in at its s
 hidden task's (brief) run is folded into the task that was really running. Programs the kernel skipped because they
 were already running on the CPU (an interrupt freeing memory inside ktape's kfree program) are recorded by a nested copy
 of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Events still in the ring when
-\`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`. A reader that finds fewer rows
+\`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`; events drained while the upload spool of
+\`ktape record --upload\` is over \`--spool-max\` likewise, as \`reason = 'spool_full'\` (one row per CPU, kind and second). A reader that finds fewer rows
 in a table's files than the manifest counts (a torn or damaged batch) adds a \`reason = 'truncated'\` row itself
 (kind = the table). Reports that overlap a loss window must say so.
 
