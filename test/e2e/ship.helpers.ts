@@ -54,6 +54,14 @@ export function startCollector(dir: string, token: string, port = 0, extra: stri
   });
 }
 
+/** Run the built CLI without blocking the test's event loop (for servers the test itself runs). */
+export function ktapeAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  p.stderr!.on('data', (c: Buffer) => (stderr += c));
+  return new Promise((resolve) => p.on('exit', (status) => resolve({ status, stderr })));
+}
+
 /** One raw HTTP request (the path is sent as is: no URL normalization). */
 export function raw(
   port: number,

@@ -8,9 +8,11 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, appendFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIXTURES, ktape, tmp } from '../helpers.js';
-import { analyzed, collected, expectSameCapture, raw, startCollector, tokenFile, type RunningCollector } from './ship.helpers.js';
+import { analyzed, collected, expectSameCapture, ktapeAsync, raw, startCollector, tokenFile, type RunningCollector } from './ship.helpers.js';
 
 const EOS = Buffer.from([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 const digest = (b: Uint8Array) => `sha-256=:${createHash('sha256').update(b).digest('base64')}:`;
@@ -98,6 +100,64 @@ describe('ktape upload to ktape collect', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/: 0 messages sent, [1-9]\d* the collector already had/);
     expectSameCapture(join(FIXTURES, 'tiny'), collected(coll));
+  });
+
+  it('through a proxy that corrupts, duplicates and replays stale requests: same bytes, nothing twice', async () => {
+    const d = tmp();
+    const tok = tokenFile(d);
+    const c = await collector(join(d, 'coll'), tok);
+    const seen: { path: string; body: Buffer; headers: Record<string, string> }[] = [];
+    let n = 0;
+    const counts = { corrupted: 0, duplicated: 0, replayed: 0 };
+    const forward = (path: string, body: Buffer | null, headers: Record<string, string>, method = 'PUT') => raw(c.port, method, path, body, headers);
+    const proxy = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (b: Buffer) => parts.push(b));
+      req.on('end', async () => {
+        const body = Buffer.concat(parts);
+        const headers = Object.fromEntries(
+          ['authorization', 'content-digest', 'ktape-seq'].filter((h) => req.headers[h]).map((h) => [h, String(req.headers[h])]),
+        );
+        let out: { status: number; json: any };
+        if (req.method !== 'PUT') out = await forward(String(req.url), null, headers, String(req.method));
+        else {
+          const k = n++;
+          if (k % 7 === 6 && seen.length) {
+            const old = seen[k % seen.length]; // a stale request arrives late
+            await forward(old.path, old.body, old.headers);
+            counts.replayed++;
+          }
+          if (k % 5 === 1 && body.byteLength > 0) {
+            const bad = Buffer.from(body);
+            bad[bad.byteLength >> 1] ^= 0x20; // corrupted in flight
+            out = await forward(String(req.url), bad, headers);
+            counts.corrupted++;
+          } else {
+            out = await forward(String(req.url), body, headers);
+            if (k % 3 === 0) {
+              out = await forward(String(req.url), body, headers); // delivered twice
+              counts.duplicated++;
+            }
+          }
+          seen.push({ path: String(req.url), body, headers });
+        }
+        res.writeHead(out.status, { 'content-type': 'application/json' });
+        res.end(typeof out.json === 'string' ? out.json : JSON.stringify(out.json));
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    try {
+      const cap = copyTiny(join(d, 'cap'));
+      const r = await ktapeAsync(['upload', cap, `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, '--token-file', tok]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/does not match its Content-Digest.*; retrying/);
+      expect(counts.corrupted).toBeGreaterThan(3);
+      expect(counts.duplicated).toBeGreaterThan(3);
+      expect(counts.replayed).toBeGreaterThan(3);
+      expectSameCapture(cap, collected(join(d, 'coll')));
+    } finally {
+      proxy.close();
+    }
   });
 
   it('an unreachable collector: a one-line error after --retry-for, exit 1', () => {
