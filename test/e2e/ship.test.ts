@@ -160,6 +160,27 @@ describe('ktape upload to ktape collect', () => {
     }
   });
 
+  it('two recorders at once: each recording in its own directory, byte for byte', async () => {
+    const d = tmp();
+    const tok = tokenFile(d);
+    const coll = join(d, 'coll');
+    const c = await collector(coll, tok);
+    const caps = ['tiny', 'demo'].map((n) => {
+      const to = join(d, n);
+      cpSync(join(FIXTURES, n), to, { recursive: true });
+      chmodSync(to, 0o700);
+      return to;
+    });
+    const rs = await Promise.all(caps.map((cap) => ktapeAsync(['upload', cap, c.url, '--token-file', tok])));
+    for (const r of rs) expect(r.status, r.stderr).toBe(0);
+    const recordings = readdirSync(coll).flatMap((h) => readdirSync(join(coll, h)).map((r) => join(coll, h, r)));
+    expect(recordings).toHaveLength(2);
+    for (const cap of caps) {
+      const id = JSON.parse(readFileSync(join(cap, '.ktape-upload.json'), 'utf8'));
+      expectSameCapture(cap, join(coll, id.host, id.recording));
+    }
+  });
+
   it('an unreachable collector: a one-line error after --retry-for, exit 1', () => {
     const d = tmp();
     const r = ktape(['upload', copyTiny(join(d, 'cap')), 'http://127.0.0.1:9', '--token-file', tokenFile(d), '--retry-for', '1']);
