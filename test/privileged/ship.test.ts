@@ -67,7 +67,8 @@ const workload = (stdout: string) =>
 
 const RECORD = ['--events', 'syscall,task,sched', '--batch-rows', '4096', '--kallsyms', 'used', '--json'];
 
-describe.skipIf(skip)('ktape record --upload', () => {
+// each case records for seconds and analyzes both copies: minutes on a loaded 2-CPU machine
+describe.skipIf(skip)('ktape record --upload', { timeout: 400_000 }, () => {
   it('the collector killed -9 and restarted while the recording streams: same bytes, same analysis, every call', async () => {
     const d = tmp();
     const tok = tokenFile(d);
@@ -128,13 +129,22 @@ describe.skipIf(skip)('ktape record --upload', () => {
     const tok = tokenFile(d);
     const cap = join(d, 'cap');
     const r = ktape(
-      ['record', '-o', cap, '--upload', 'http://127.0.0.1:9', '--token-file', tok, '--spool-max', '1M', '--upload-wait', '1', ...RECORD].concat([
-        '--',
-        WORKLOAD,
-        'getppid-rate',
-        '300000',
-        '3',
-      ]),
+      [
+        'record',
+        '-o',
+        cap,
+        '--upload',
+        'http://127.0.0.1:9',
+        '--token-file',
+        tok,
+        '--spool-max',
+        '1M',
+        '--upload-wait',
+        '1',
+        '--compress',
+        'none',
+        ...RECORD,
+      ].concat(['--', WORKLOAD, 'getppid-rate', '300000', '3']),
       { cwd: ROOT },
     );
     expect(r.status, r.stderr).toBe(1);
