@@ -53,7 +53,7 @@ export class Follower {
     } catch (e) {
       if (!(e instanceof UploadError)) throw e;
       this.error = e;
-      this.up.o.log(`${e.message}; recording goes on locally`);
+      if (!this.finishing) this.up.o.log(`${e.message}; recording goes on locally`);
     }
   }
 
@@ -76,19 +76,35 @@ export class Follower {
     return this.spoolFull;
   }
 
-  /** After the final manifest: send the rest, waiting up to `waitMs` for the collector. Throws what ended the upload. */
+  /**
+   * After the final manifest: send the rest, waiting up to `waitMs` for the collector (SIGINT or SIGTERM
+   * cuts the wait short). Throws what ended the upload.
+   */
   async finish(waitMs: number): Promise<void> {
     this.finishing = true;
     this.up.deadline = Date.now() + waitMs;
+    let cut = false;
+    const stop = () => {
+      cut = true;
+      this.up.deadline = 0;
+      this.notify();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     this.notify();
-    await this.loop;
+    try {
+      await this.loop;
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
     this.up.save(true);
     this.up.close();
-    if (this.error) throw this.error;
+    if (this.error && !this.up.completeSent) throw this.error;
     if (!this.up.completeSent)
       throw new UploadError(
         'E_UPLOAD_INCOMPLETE',
-        `${this.up.o.url.href}: the capture is not all uploaded after ${waitMs / 1000} s; it is intact locally: run ktape upload ${this.up.o.dir} ${this.up.o.url.href}`,
+        `${this.up.o.url.href}: the capture is not all uploaded (${cut ? 'interrupted' : `after ${waitMs / 1000} s`}); it is intact locally: run ktape upload ${this.up.o.dir} ${this.up.o.url.href}`,
         'failure',
       );
   }
