@@ -31,6 +31,7 @@ const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['demo'], async () => (await import('./demo.js')).registerDemo],
   [['compare'], async () => (await import('./compare.js')).registerCompare],
   [['report'], async () => (await import('./report.js')).registerReport],
+  [['collect', 'upload'], async () => (await import('./ship.js')).registerShip],
 ];
 
 /** The program with the subcommands `argv` needs (all of them when it names none that exists). */

@@ -9,6 +9,7 @@ import type { FlightOptions, Span } from '../record/flight.js';
 import { checkTrigger, triggerHelp } from '../record/triggers.js';
 import { DURATION_UNITS, fmtBytes, parseQuantity, SIZE_UNITS } from '../formats/units.js';
 import { CODECS, DEFAULT_CODEC, parseCodec } from '../formats/codec.js';
+import { parseSize } from './ship.js';
 
 export const parseEvents = eventGroupsParser('--events');
 
@@ -86,6 +87,12 @@ export function registerRecord(program: Command): void {
     .option('--rotate <span>', 'bounded long recording: a new part DIR/part-NNNN every duration (e.g. 10m) or size (e.g. 1GB), each a complete capture')
     .option('--keep <n>', 'with --rotate: parts kept on disk, the oldest removed (default 5)', num('--keep', 1, 1e6, true))
     .option('--compress <codec>', `Arrow IPC body compression of the table files: ${CODECS.join(', ')}`, parseCodec, DEFAULT_CODEC)
+    .option('--upload <url>', 'also ship the capture to `ktape collect` at URL (http(s)://HOST:PORT) while recording')
+    .option('--token-file <file>', 'with --upload: the bearer token (a file of mode 0600)')
+    .option('--spool-max <size>', 'with --upload: recorded bytes not yet acked above which events are dropped and counted (512M, 2G)', (v: string) =>
+      parseSize('--spool-max', v),
+    )
+    .option('--upload-wait <secs>', 'with --upload: how long the end of the recording waits for the collector', num('--upload-wait', 0.1, 86400), 60)
     .option('-q, --quiet', 'no progress, no summary')
     .option('--json', 'print the summary as JSON')
     .argument('[command...]', 'command to run and record until it exits (it gets SIGTERM if recording stops first)')
@@ -113,6 +120,7 @@ Examples:
       if (opts.comm !== undefined && !isValidComm(opts.comm)) throw new UsageError(`--comm ${opts.comm}: must be 1 to 15 bytes (the kernel's comm length)`);
       if (opts.systemWide && command.length === 0)
         throw new UsageError('-a/--system-wide: only meaningful with a COMMAND to run (without one, recording is system-wide already)');
+      const upload = await uploadSettings(opts);
       const { record } = await import('../record/recorder.js'); // loaded only by this command
       // From here the first SIGINT/SIGTERM stops the recording cleanly (record() handles it); later ones,
       // while it stops or prints the summary, must not kill the command half way.
@@ -141,9 +149,14 @@ Examples:
         quiet: !!opts.quiet,
         commandLine: process.argv.slice(1),
         flight: flightOptions(opts),
+        upload,
       });
       if (opts.json) printRecordJson(res);
       else if (!opts.quiet) printRecordSummary(res);
+      if (res.upload?.error) {
+        process.stderr.write(`ktape: ${res.upload.error}\n`);
+        process.exitCode ||= 1;
+      } else if (res.upload && !opts.quiet) process.stderr.write(`ktape: uploaded to ${res.upload.target}\n`);
       if (res.exitCode !== null && res.exitCode !== 0) process.exitCode = res.exitCode;
       // Exit here, signal handlers still installed: a natural exit restores SIGINT's default action
       // ~70 ms before the process is gone, and a late Ctrl-C then would turn a clean stop into status 130.
@@ -186,6 +199,25 @@ function flightOptions(opts: Record<string, any>): FlightOptions | undefined {
     maxDumps: opts.maxDumps ?? Infinity,
   };
 }
+/** --upload, --token-file, --spool-max, --upload-wait, checked together (one line naming the flag). */
+async function uploadSettings(opts: { upload?: string; tokenFile?: string; spoolMax?: number; uploadWait: number; ring?: string; rotate?: string }) {
+  // a ring's parts are scratch and its dumps appear later: ship those with `ktape upload DUMP URL`
+  if (opts.upload && (opts.ring !== undefined || opts.rotate !== undefined))
+    throw new UsageError(`--upload: not with ${opts.ring !== undefined ? '--ring' : '--rotate'}; send a dump or part afterwards with \`ktape upload DIR URL\``);
+  if (!opts.upload) {
+    const stray = opts.tokenFile ? '--token-file' : opts.spoolMax ? '--spool-max' : null;
+    if (stray) throw new UsageError(`${stray}: only meaningful with --upload URL`);
+    return undefined;
+  }
+  if (!opts.tokenFile) throw new UsageError("--upload: needs --token-file FILE (the collector's bearer token)");
+  const { parseUploadUrl } = await import('../ship/uploader.js');
+  const { readToken } = await import('../ship/token.js');
+  const url = parseUploadUrl('--upload', opts.upload);
+  return { url, token: readToken(opts.tokenFile), spoolMaxBytes: opts.spoolMax ?? DEFAULT_SPOOL_MAX, waitMs: opts.uploadWait * 1000 };
+}
+
+/** --spool-max by default: 1 GiB recorded and not yet acked */
+const DEFAULT_SPOOL_MAX = 1 << 30;
 
 export function printRecordJson(res: RecordResult): void {
   const total = Object.values(res.events).reduce((a, b) => a + b, 0);
@@ -235,6 +267,7 @@ const LOSS_CAUSE: Record<string, string> = {
   ringbuf_full: 'ring buffer full; try a larger --buffer-mb',
   bpf_recursion: 'the kernel skipped the BPF program while it was already running on that CPU (interrupt); counted in losses',
   max_size: 'still in the ring buffer when --max-size was reached: not written; counted in losses',
+  spool_full: 'dropped while the upload spool was over --spool-max (the collector was behind); counted in losses',
 };
 
 /** One line per loss reason, with its real cause. */

@@ -54,6 +54,17 @@ export interface RecordOptions {
   flight?: FlightOptions;
   /** called once recording is live (tests, workload start) */
   onReady?: () => void;
+  /** `--upload`: ship the capture to a collector while it is recorded (ship/follow.ts) */
+  upload?: UploadSettings;
+}
+
+export interface UploadSettings {
+  url: URL;
+  token: string;
+  /** --spool-max: bytes recorded and not yet acked above which events are dropped (and counted) */
+  spoolMaxBytes: number;
+  /** --upload-wait: how long the end of the recording waits for the collector */
+  waitMs: number;
 }
 
 export interface RecordResult {
@@ -78,6 +89,8 @@ export interface RecordResult {
   /** --ring: the dumps written; --rotate: the parts on disk */
   dumps: string[];
   parts: string[];
+  /** --upload: where it went, and why it did not all arrive (null: it did) */
+  upload: { target: string; error: string | null } | null;
 }
 
 const CAP_SYS_ADMIN = 21,
@@ -178,6 +191,7 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
         rec.anchor('periodic');
         rec.anchors.flush();
         rec.all.get('losses')!.flush();
+        rec.endSpoolLoss(); // events dropped while the upload spool is full: a losses row per second
         if (isTTY) rec.progress(t0);
       }
       const late = rec.mustStop();
@@ -264,6 +278,7 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const objPath = pkgPath('bpf/ktape.bpf.o');
   if (!existsSync(objPath)) throw new BpfError('E_BPF_OBJECT_MISSING', `loading ${objPath}: not built; run \`npm run build\``);
   const cfg = bpfConfig(o);
+  if (o.upload) await uploadHello(o.upload);
   const dir = o.out ?? defaultOut();
   prepareOutDir(dir);
   // --ring/--rotate: the recording is parts inside dir (record/flight.ts)
@@ -322,6 +337,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   bpf.attach();
   rec.flight?.started();
   if (rec.writeManifest()) rec.writeSnapshot(); // the snapshot after attach: no gap for tasks created meanwhile
+  const follower = o.upload ? await startUpload(rec, o.upload) : null;
   if (o.command && !rec.mustStop()) rec.spawnWorkload(cfg.follow);
   o.onReady?.();
   const t0 = process.hrtime.bigint();
@@ -332,6 +348,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   if (rec.flight) return flightResult(rec, rec.flight.end(rec.stopReason), startTs, endTs);
   finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg, readTable);
   const err = endError(rec);
+  const upload = follower ? await finishUpload(follower, o.upload!) : null;
   if (err) throw err;
   const s = manifest.summary!;
   return {
@@ -350,6 +367,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
     stopReason: rec.stopReason,
     maxSizeBytes: o.maxSizeMb ? o.maxSizeMb * 1024 * 1024 : null,
     totalBytes: rec.sink.bytes,
+    upload,
   };
 }
 
@@ -374,5 +392,45 @@ function flightResult(rec: Recording, last: Manifest, startTs: number, endTs: bi
     stopReason: rec.stopReason!,
     maxSizeBytes: null,
     totalBytes: rec.sink.bytes,
+    upload: null,
   };
+}
+
+const uploadLog = (line: string) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}ktape: ${line}\n`);
+
+/** Before recording: a wrong token is an error; an unreachable collector only a warning (the capture spools). */
+async function uploadHello(u: UploadSettings): Promise<void> {
+  const { Uploader, UploadError } = await import('../ship/uploader.js');
+  try {
+    await Uploader.hello(u.url, u.token);
+  } catch (e) {
+    if (!(e instanceof UploadError) || e.code !== 'E_UPLOAD_UNREACHABLE') throw e;
+    uploadLog(`${e.message}; recording anyway, uploading once it answers`);
+  }
+}
+
+/** Follow the capture to the collector from the first manifest on (the recording id comes from it). */
+async function startUpload(rec: Recording, u: UploadSettings) {
+  const { Follower } = await import('../ship/follow.js');
+  const f = new Follower({ dir: rec.dir, url: u.url, token: u.token, log: uploadLog }, u.spoolMaxBytes);
+  rec.sink.onBatch = () => f.notify();
+  rec.spoolFull = () => {
+    let written = 0;
+    for (const w of rec.all.values()) written += w.bytes;
+    return f.full(written);
+  };
+  f.start();
+  return f;
+}
+
+/** After the final manifest: the rest of the upload; its failure is reported, the local capture stands. */
+async function finishUpload(f: Awaited<ReturnType<typeof startUpload>>, u: UploadSettings): Promise<{ target: string; error: string | null }> {
+  const target = `${u.url.href} as ${f.up.state.host}/${f.up.state.recording}`;
+  try {
+    await f.finish(u.waitMs);
+    return { target, error: null };
+  } catch (e) {
+    if (e instanceof KtapeError) return { target, error: e.message };
+    throw e;
+  }
 }

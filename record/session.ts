@@ -155,12 +155,36 @@ export class Recording {
       const n = this.ring.drain();
       if (n === 0) break;
       this.drained += n;
-      this.decoder.decode(this.ring.buf, n);
+      this.take(n);
       this.rotate();
       const why = check ? this.mustStop() : null;
       if (why) return why;
     }
     return null;
+  }
+
+  /**
+   * `ktape record --upload`: is the upload spool (the capture's bytes not yet acked) over --spool-max?
+   * While it is, drained events are counted in losses (`spool_full`, with their window), not written.
+   */
+  spoolFull: (() => boolean) | null = null;
+  private spoolDropping = false;
+
+  /** Decode `n` drained bytes, or count them lost while the upload spool is full. */
+  private take(n: number): void {
+    if (this.spoolFull?.()) {
+      this.losses.drop(this.ring.buf, n);
+      this.spoolDropping = true;
+      return;
+    }
+    this.endSpoolLoss();
+    this.decoder.decode(this.ring.buf, n);
+  }
+
+  /** The events dropped while the spool was full, as losses rows. */
+  endSpoolLoss(): void {
+    if (this.spoolDropping) this.losses.flushDropped('spool_full');
+    this.spoolDropping = false;
   }
 
   /** Start a new segment of each table grown past --segment-mb. */
@@ -261,8 +285,10 @@ export class Recording {
   stopKernel(): bigint {
     this.bpf.detach();
     const end = this.anchor('end');
+    this.endSpoolLoss();
     if (this.stopReason === 'max-size') this.drainBounded();
     else if (!this.sink.failure) this.drain(1 << 20, false);
+    this.endSpoolLoss();
     this.losses.poll(this.bpf);
     const c = this.child;
     // recording stopped before the command (--duration, --max-size, signal, disk full): end it, as perf does

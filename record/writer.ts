@@ -221,6 +221,7 @@ export class StreamFile {
   write(batch: RecordBatch): void {
     this.writer.write(batch);
     this.rows += batch.numRows;
+    this.sink.onBatch?.();
   }
   /** End the stream (EOS marker unless `torn`) and close; fsync when asked. */
   close(sync: boolean, torn = false): void {
@@ -232,6 +233,7 @@ export class StreamFile {
     } finally {
       closeSync(this.fd);
     }
+    this.sink.onBatch?.();
   }
 }
 
@@ -356,6 +358,8 @@ export class CaptureSink {
   /** the first write that failed (disk full, I/O error); nothing is written after it */
   failure: KtapeError | null = null;
   private reserve: string | null = null;
+  /** called after each batch (and end of stream) is written: `ktape record --upload` sends it (ship/follow.ts) */
+  onBatch?: () => void;
   constructor(
     readonly dir: string,
     /** body compression of every table file (`ktape record --compress`) */

@@ -61,6 +61,7 @@ null.
 | 1.7 | tables \`tcp_events\`, \`tcp_owners\` (family \`tcp\`: TCP connections) and \`net_packets\`, \`net_drops\`, \`net_devices\`, \`net_drop_reasons\` (family \`net\`: packets per device, drops); older captures load them empty |
 | 1.7 | tables \`file_paths\`, \`file_argv\`, \`file_exits\` (family \`files\`: the paths of syscalls, execve's argv, their results); older captures load them empty |
 | 1.7 | flight recorder dumps (\`--ring\`) and rotated parts (\`--rotate\`): the manifest's \`window\` (dumps); stop reasons max-dumps, dump, next part (see Flight recorder and rotation); table schemas unchanged |
+| 1.7 | \`ktape record --upload\`: losses with \`reason = 'spool_full'\` (events dropped while the upload spool was over \`--spool-max\`); the capture directory may hold \`.ktape-upload.json\`, the uploader's state (readers ignore it; ship/PROTOCOL.md) |
 
 ## Compression
 
@@ -117,7 +118,8 @@ CPU to the task switched *out* at its end: that is the task switched in at its s
 hidden task's (brief) run is folded into the task that was really running. Programs the kernel skipped because they
 were already running on the CPU (an interrupt freeing memory inside ktape's kfree program) are recorded by a nested copy
 of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Events still in the ring when
-\`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`. A reader that finds fewer rows
+\`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`; events drained while the upload spool of
+\`ktape record --upload\` is over \`--spool-max\` likewise, as \`reason = 'spool_full'\` (one row per CPU, kind and second). A reader that finds fewer rows
 in a table's files than the manifest counts (a torn or damaged batch) adds a \`reason = 'truncated'\` row itself
 (kind = the table). Reports that overlap a loss window must say so.
 
