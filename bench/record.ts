@@ -53,6 +53,14 @@ export interface Workload {
 const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
 const TASK = ['task:task_newtask', 'task:task_rename', 'sched:sched_process_exec', 'sched:sched_process_exit', 'sched:sched_process_free'];
 const KMEM = ['kmem:kmalloc', 'kmem:kfree', 'kmem:kmem_cache_alloc', 'kmem:kmem_cache_free'];
+/** the tracepoints of the cache family (families/cache) */
+const CACHE = [
+  'filemap:mm_filemap_add_to_page_cache',
+  'filemap:mm_filemap_get_pages',
+  'filemap:mm_filemap_fault',
+  'filemap:mm_filemap_map_pages',
+  'writeback:writeback_dirty_folio',
+];
 
 export const WORKLOADS: Workload[] = [
   {
@@ -98,6 +106,18 @@ export const WORKLOADS: Workload[] = [
     tracecmd: KMEM,
     perf: KMEM,
     ref: { 'trace-cmd': 1.2, perf: 1.7 },
+  },
+  {
+    name: 'cached-read',
+    what: 'cached-read storm: N reads of 512 bytes of a warm file (page cache hits)',
+    mode: 'cached-read',
+    n: 1_000_000,
+    quickN: 100_000,
+    ktapeEvents: 'cache',
+    tracecmd: CACHE,
+    perf: CACHE,
+    // no reference figures yet (shared/README.md has none for this storm): NaN prints as such
+    ref: { 'trace-cmd': Number.NaN, perf: Number.NaN },
   },
 ];
 

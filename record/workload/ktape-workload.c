@@ -40,6 +40,10 @@
  *                    CLOCK_BOOTTIME instants around each phase, and what
  *                    /proc/self/io read_bytes and write_bytes grew by in each
  *                    (write_bytes counts the pages it dirtied)
+ *   cached-read N    N reads of 512 bytes of a warm 1 MiB file (page cache hit
+ *                    storm): the file is made in the workload's own directory
+ *                    (build/, the real disk: a tmpfs has no filemap reads),
+ *                    read once whole, then timed; removed at the end
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -558,6 +562,32 @@ static int do_cache(const char *path, long w)
 	return got_cold == st.st_size && got_warm == st.st_size && put_over == w * 4096 && put_new == w * 4096 ? 0 : 1;
 }
 
+#define CACHED_FILE (1 << 20)
+
+/* N preads of 512 bytes, cycling over a warm 1 MiB file next to the binary; only the loop is timed */
+static int do_cached_read(long n)
+{
+	char path[sizeof(self_path) + 32];
+	snprintf(path, sizeof(path), "%s.cached-read.%d", self_path, getpid());
+	char *buf = calloc(1, CACHED_FILE);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (!buf || fd < 0 || write(fd, buf, CACHED_FILE) != CACHED_FILE || pread(fd, buf, CACHED_FILE, 0) != CACHED_FILE) {
+		perror(path);
+		return 1;
+	}
+	long long got = 0;
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		got += pread(fd, buf, 512, (off_t)((i * 4096 + (i & 7) * 512) % CACHED_FILE));
+	uint64_t el = now_ns() - t0;
+	close(fd);
+	unlink(path);
+	free(buf);
+	printf("{\"mode\":\"cached-read\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"bytes\":%lld,\"elapsed_ns\":%llu}\n", getpid(), gettid_(), n, got,
+	       (unsigned long long)el);
+	return got == n * 512LL ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -612,7 +642,7 @@ int main(int argc, char **argv)
 	}
 	self_path[l] = 0;
 	if (argc < 2) {
-		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|cache|child ...\n");
+		fprintf(stderr, "usage: ktape-workload demo|getppid|pingpong|forkexec|pipes|hold-pipes|spin|signals|io|cache|cached-read|child ...\n");
 		return 2;
 	}
 	const char *m = argv[1];
@@ -626,6 +656,8 @@ int main(int argc, char **argv)
 		return do_signals(argc > 2 ? n : 20);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
+	if (!strcmp(m, "cached-read"))
+		return do_cached_read(n);
 	if (!strcmp(m, "cache") && argc > 2)
 		return do_cache(argv[2], argc > 3 ? strtol(argv[3], NULL, 10) : 64);
 	if (!strcmp(m, "getppid-rate")) {
