@@ -36,7 +36,7 @@
  *                    64) are overwritten in place (clean cached pages made
  *                    dirty) and W pages are written to a new file FILE.new
  *                    (removed at the end). Reports the file's pages resident
- *                    before each read (mincore: the kernel's own view), the
+ *                    before and after the reads (mincore: the kernel's own view), the
  *                    CLOCK_BOOTTIME instants around each phase, and what
  *                    /proc/self/io read_bytes and write_bytes grew by in each
  *                    (write_bytes counts the pages it dirtied)
@@ -533,6 +533,7 @@ static int do_cache(const char *path, long w)
 	phase_begin(&warm);
 	long long got_warm = read_all(fd, buf);
 	phase_end(&warm);
+	long res_after = resident_pages(fd, pages);
 	phase_begin(&over);
 	long long put_over = 0;
 	for (long i = 0; i < w; i++)
@@ -550,10 +551,10 @@ static int do_cache(const char *path, long w)
 	unlink(fresh);
 	free(buf);
 	printf("{\"mode\":\"cache\",\"pid\":%d,\"tid\":%d,\"dev_major\":%u,\"dev_minor\":%u,\"ino\":%llu,\"size\":%lld,\"pages\":%ld,"
-	       "\"resident_before_cold\":%ld,\"resident_before_warm\":%ld,\"read_cold\":%lld,\"read_warm\":%lld,"
+	       "\"resident_before_cold\":%ld,\"resident_before_warm\":%ld,\"resident_after_warm\":%ld,\"read_cold\":%lld,\"read_warm\":%lld,"
 	       "\"overwrite_pages\":%ld,\"new_pages\":%ld",
 	       getpid(), gettid_(), major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, (long long)st.st_size, pages, res_cold,
-	       res_warm, got_cold, got_warm, w, w);
+	       res_warm, res_after, got_cold, got_warm, w, w);
 	print_phase("cold", &cold);
 	print_phase("warm", &warm);
 	print_phase("overwrite", &over);
