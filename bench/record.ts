@@ -65,6 +65,14 @@ const TCP = [
   'syscalls:sys_exit_accept',
 ];
 const NET = ['net:net_dev_queue', 'net:net_dev_xmit', 'net:netif_receive_skb', 'skb:kfree_skb'];
+/** the tracepoints of the cache family (families/cache) */
+const CACHE = [
+  'filemap:mm_filemap_add_to_page_cache',
+  'filemap:mm_filemap_get_pages',
+  'filemap:mm_filemap_fault',
+  'filemap:mm_filemap_map_pages',
+  'writeback:writeback_dirty_folio',
+];
 
 export const WORKLOADS: Workload[] = [
   {
@@ -162,6 +170,16 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'net',
     tracecmd: NET,
     perf: NET,
+  },
+  {
+    name: 'cached-read',
+    what: 'cached-read storm: N reads of 512 bytes of a warm file (page cache hits)',
+    mode: 'cached-read',
+    n: 1_000_000,
+    quickN: 100_000,
+    ktapeEvents: 'cache',
+    tracecmd: CACHE,
+    perf: CACHE,
   },
 ];
 

@@ -72,6 +72,7 @@ export const cache: Family = {
     return cacheDecoder();
   },
   finish: writeMeminfo,
+  summary: async () => (await import('./summary.js')).cacheSummary,
   export: async () => (await import('./export.js')).cacheExport,
   compare: cacheCompare,
   reports: {

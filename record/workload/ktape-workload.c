@@ -59,7 +59,7 @@
  *                    64) are overwritten in place (clean cached pages made
  *                    dirty) and W pages are written to a new file FILE.new
  *                    (removed at the end). Reports the file's pages resident
- *                    before each read (mincore: the kernel's own view), the
+ *                    before and after the reads (mincore: the kernel's own view), the
  *                    CLOCK_BOOTTIME instants around each phase, and what
  *                    /proc/self/io read_bytes and write_bytes grew by in each
  *                    (write_bytes counts the pages it dirtied)
@@ -85,6 +85,10 @@
  *                    openat of one that is missing (ENOENT), in /tmp
  *   connect-storm N  N connect()+close() to a loopback listener whose thread
  *                    accepts and closes each
+ *   cached-read N    N reads of 512 bytes of a warm 1 MiB file (page cache hit
+ *                    storm): the file is made in the workload's own directory
+ *                    (build/, the real disk: a tmpfs has no filemap reads),
+ *                    read once whole, then timed; removed at the end
  *   child CODE       exit with CODE (exec target)
  */
 #define _GNU_SOURCE
@@ -850,6 +854,7 @@ static int do_cache(const char *path, long w)
 	phase_begin(&warm);
 	long long got_warm = read_all(fd, buf);
 	phase_end(&warm);
+	long res_after = resident_pages(fd, pages);
 	phase_begin(&over);
 	long long put_over = 0;
 	for (long i = 0; i < w; i++)
@@ -867,10 +872,10 @@ static int do_cache(const char *path, long w)
 	unlink(fresh);
 	free(buf);
 	printf("{\"mode\":\"cache\",\"pid\":%d,\"tid\":%d,\"dev_major\":%u,\"dev_minor\":%u,\"ino\":%llu,\"size\":%lld,\"pages\":%ld,"
-	       "\"resident_before_cold\":%ld,\"resident_before_warm\":%ld,\"read_cold\":%lld,\"read_warm\":%lld,"
+	       "\"resident_before_cold\":%ld,\"resident_before_warm\":%ld,\"resident_after_warm\":%ld,\"read_cold\":%lld,\"read_warm\":%lld,"
 	       "\"overwrite_pages\":%ld,\"new_pages\":%ld",
 	       getpid(), gettid_(), major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, (long long)st.st_size, pages, res_cold,
-	       res_warm, got_cold, got_warm, w, w);
+	       res_warm, res_after, got_cold, got_warm, w, w);
 	print_phase("cold", &cold);
 	print_phase("warm", &warm);
 	print_phase("overwrite", &over);
@@ -1216,6 +1221,32 @@ static int do_connect_storm(long n)
 	return ok == n ? 0 : 1;
 }
 
+#define CACHED_FILE (1 << 20)
+
+/* N preads of 512 bytes, cycling over a warm 1 MiB file next to the binary; only the loop is timed */
+static int do_cached_read(long n)
+{
+	char path[sizeof(self_path) + 32];
+	snprintf(path, sizeof(path), "%s.cached-read.%d", self_path, getpid());
+	char *buf = calloc(1, CACHED_FILE);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (!buf || fd < 0 || write(fd, buf, CACHED_FILE) != CACHED_FILE || pread(fd, buf, CACHED_FILE, 0) != CACHED_FILE) {
+		perror(path);
+		return 1;
+	}
+	long long got = 0;
+	uint64_t t0 = now_ns();
+	for (long i = 0; i < n; i++)
+		got += pread(fd, buf, 512, (off_t)((i * 4096 + (i & 7) * 512) % CACHED_FILE));
+	uint64_t el = now_ns() - t0;
+	close(fd);
+	unlink(path);
+	free(buf);
+	printf("{\"mode\":\"cached-read\",\"pid\":%d,\"tid\":%d,\"n\":%ld,\"bytes\":%lld,\"elapsed_ns\":%llu}\n", getpid(), gettid_(), n, got,
+	       (unsigned long long)el);
+	return got == n * 512LL ? 0 : 1;
+}
+
 static int demo(int argc, char **argv)
 {
 	long ms = argl(argc, argv, "--ms", 1500);
@@ -1317,6 +1348,8 @@ int main(int argc, char **argv)
 		return do_connect_storm(n);
 	if (!strcmp(m, "io"))
 		return do_io(argc > 2 ? argv[2] : ".", argc > 3 ? strtol(argv[3], NULL, 10) : 8);
+	if (!strcmp(m, "cached-read"))
+		return do_cached_read(n);
 	if (!strcmp(m, "cache") && argc > 2)
 		return do_cache(argv[2], argc > 3 ? strtol(argv[3], NULL, 10) : 64);
 	if (!strcmp(m, "getppid-rate")) {

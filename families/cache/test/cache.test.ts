@@ -33,7 +33,7 @@ function coldFile(dir: string): string {
 }
 
 /** record the cache workload under --events cache,task; returns the capture and what the workload printed */
-function record(): { dir: string; wl: Row } {
+function recordOnce(): { dir: string; wl: Row } {
   const dir = join(tmp(), 'cap');
   const data = mkdtempSync(join(ROOT, 'build', 'cache-test-'));
   try {
@@ -49,6 +49,20 @@ function record(): { dir: string; wl: Row } {
     return { dir, wl };
   } finally {
     rmSync(data, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A recording whose file stayed as the test needs it, in the kernel's own view (mincore): nothing of it cached before
+ * the cold read, all of it before and after the warm one. Another test dropping the caches meanwhile (the fault
+ * family's does) breaks that; then the recording is made again, up to 3 times.
+ */
+function record(): { dir: string; wl: Row } {
+  for (let attempt = 1; ; attempt++) {
+    const r = recordOnce();
+    const w = r.wl;
+    if ((w.resident_before_cold === 0 && w.resident_before_warm === PAGES && w.resident_after_warm === PAGES) || attempt === 3) return r;
+    console.warn(`[cache test] attempt ${attempt} disturbed (resident ${w.resident_before_cold}/${w.resident_before_warm}/${w.resident_after_warm}): again`);
   }
 }
 
@@ -89,6 +103,7 @@ describe.skipIf(skipOutsideCI)('cache family: a file read cold, then warm, then 
     expect(wl).toMatchObject({ pages: PAGES, size: PAGES * PAGE, read_cold: PAGES * PAGE, read_warm: PAGES * PAGE });
     expect(wl.resident_before_cold).toBe(0);
     expect(wl.resident_before_warm).toBe(PAGES);
+    expect(wl.resident_after_warm).toBe(PAGES);
   });
 
   it("cold read: read misses are the file's pages (within 5 %), as many as the disk read for it (/proc/self/io)", () => {
@@ -128,13 +143,19 @@ describe.skipIf(skipOutsideCI)('cache family: a file read cold, then warm, then 
     expect(f.write_hits).toBe(wl.overwrite.proc_write_bytes / PAGE);
     const p = report.by_process.find((r: Row) => r.tgid === wl.pid);
     expect(p.read_hits).toBeGreaterThanOrEqual(f.read_hits);
-    expect(p.dirtied).toBe(f.dirtied + W);
+    // the process's figures are its files' (the two written, and a few metadata pages of the file system's block device)
+    const files = report.by_file.filter((r: Row) => r.tgid === wl.pid);
+    expect(files.length).toBe(p.files);
+    for (const k of ['read_hits', 'read_misses', 'write_hits', 'write_misses', 'dirtied']) expect(p[k]).toBe(files.reduce((a: number, r: Row) => a + r[k], 0));
+    expect(p.dirtied).toBeGreaterThanOrEqual(f.dirtied + W);
     expect(p.write_misses).toBeGreaterThanOrEqual(W);
     expect(report.meminfo.map((m: Row) => m.phase)).toEqual(['start', 'end']);
     expect(report.meminfo[0].cached_bytes).toBeGreaterThan(0);
     expect(report.meminfo[1].ts).toBeGreaterThan(report.meminfo[0].ts);
-    // the file was read into the cache and stays there: Cached grew by about its size at least (other activity aside)
-    expect(report.meminfo[1].cached_bytes - report.meminfo[0].cached_bytes).toBeGreaterThan(PAGES * PAGE * 0.5);
+    // the recording's own window lies between the two readings
+    const [m] = query('SELECT start_ts, end_ts FROM capture');
+    expect(report.meminfo[0].ts).toBeLessThanOrEqual(m.start_ts);
+    expect(report.meminfo[1].ts).toBeGreaterThanOrEqual(m.end_ts);
   });
 
   it('--csv has the sections', () => {

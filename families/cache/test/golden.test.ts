@@ -60,6 +60,16 @@ describe('cache report on the cache fixture', () => {
     expect(ktape(['export', join(FIXTURES, 'cache'), '--perfetto', join(tmp(), 'cache.pftrace')]).status).toBe(0);
   });
 
+  it('the summary has the page cache figures of the report', () => {
+    const r = ktape(['analyze', join(FIXTURES, 'cache'), 'summary', '--json']);
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout);
+    const p = JSON.parse(run('--json')).by_process;
+    const sum = (k: string) => p.reduce((a: number, x: any) => a + x[k], 0);
+    expect(s.cache).toEqual({ read_hits: sum('read_hits'), read_misses: sum('read_misses'), dirtied: sum('dirtied') });
+    expect(s.top_cache[0]).toMatchObject({ tgid: wl.pid, comm: 'ktape-workload' });
+  });
+
   it('captures without cache events (format 1.0; format 1.5 with io only): the one-line note, exit 0', () => {
     for (const name of ['demo', 'io']) {
       const r = ktape(['analyze', join(FIXTURES, name), 'cache']);
