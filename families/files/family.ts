@@ -43,6 +43,7 @@ export const files: Family = {
   },
   decoder: filesDecoder,
   analyzer: { prepare: errnoNames },
+  summary: async () => (await import('./summary.js')).filesSummary,
   export: async () => (await import('./export.js')).filesExport,
   compare: filesCompare,
   reports: {

@@ -56,6 +56,13 @@ describe('files report on the files fixture', () => {
     expect(JSON.parse(q.stdout)).toEqual([{ n: 3 }]);
   });
 
+  it('the summary counts the path syscalls as file_calls does', () => {
+    const s = JSON.parse(ktape(['analyze', CAP, 'summary', '--json']).stdout);
+    const [q] = JSON.parse(ktape(['query', CAP, 'SELECT count(*) AS calls, count(*) FILTER (WHERE failed) AS failed FROM file_calls', '--json']).stdout);
+    expect(s.files).toMatchObject(q);
+    expect(s.files.calls).toBeGreaterThan(0);
+  });
+
   it('--pid keeps only that process', () => {
     const j = JSON.parse(run('--json', '--pid', String(wl.exec.pid)));
     expect(j.opens.every((o: any) => o.tgid === wl.exec.pid)).toBe(true);
