@@ -71,7 +71,7 @@ export const task: Family = {
   triggers: { exit: exitTrigger },
   reports: {
     tasks: {
-      doc: 'fork/exec/exit events and the process tree',
+      doc: 'fork/exec/exit events, the process tree, and what the kernel accounted at each exit (prio, nice, policy, switches, faults, times, VM size, peak RSS)',
       reads: [...TASK],
       load: async () => (await import('./report.js')).tasksReport,
     },
