@@ -73,6 +73,7 @@ export const cache: Family = {
   },
   finish: writeMeminfo,
   export: async () => (await import('./export.js')).cacheExport,
+  htmlSections: async () => (await import('./html.js')).cacheHtml,
   compare: cacheCompare,
   reports: {
     cache: {

@@ -44,6 +44,7 @@ export const files: Family = {
   decoder: filesDecoder,
   analyzer: { prepare: errnoNames },
   export: async () => (await import('./export.js')).filesExport,
+  htmlSections: async () => (await import('./html.js')).filesHtml,
   compare: filesCompare,
   reports: {
     files: {
