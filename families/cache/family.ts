@@ -74,6 +74,7 @@ export const cache: Family = {
   finish: writeMeminfo,
   summary: async () => (await import('./summary.js')).cacheSummary,
   export: async () => (await import('./export.js')).cacheExport,
+  htmlSections: async () => (await import('./html.js')).cacheHtml,
   compare: cacheCompare,
   reports: {
     cache: {

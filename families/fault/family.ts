@@ -98,6 +98,7 @@ export const fault: Family = {
   kernelAddressColumns: [['fault', 'ip']],
   summary: async () => (await import('./summary.js')).faultSummary,
   export: async () => (await import('./export.js')).faultExport,
+  htmlSections: async () => (await import('./html.js')).faultHtml,
   compare: faultCompare,
   reports: {
     faults: {

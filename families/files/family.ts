@@ -45,6 +45,7 @@ export const files: Family = {
   analyzer: { prepare: errnoNames },
   summary: async () => (await import('./summary.js')).filesSummary,
   export: async () => (await import('./export.js')).filesExport,
+  htmlSections: async () => (await import('./html.js')).filesHtml,
   compare: filesCompare,
   reports: {
     files: {

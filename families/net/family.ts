@@ -58,6 +58,7 @@ export const net: Family = {
   finish: writeReasons,
   kernelAddressColumns: [['net_drops', 'location']],
   export: async () => (await import('./export.js')).netExport,
+  htmlSections: async () => (await import('./html.js')).netHtml,
   compare: netCompare,
   reports: {
     net: {

@@ -1,7 +1,8 @@
 /**
  * The task family's section of `ktape report`: the process tree of the tasks report with each process'
  * lifetime as a bar (tree order, a dot per level of depth; from its fork, or the capture start, to its exit, or
- * the capture end), and the fork/exec/exit events.
+ * the capture end), the fork/exec/exit events, and the exit accounting of threads and processes (the tasks
+ * report's accounting sections, when the capture has them).
  */
 import type { CaptureDb } from '../../analyze/db.js';
 import type { ReportOptions } from '../../analyze/reports/common.js';
@@ -50,7 +51,11 @@ export async function taskHtml(cap: CaptureDb, o: ReportOptions): Promise<HtmlSe
     {
       id: 'tasks',
       title: 'Task tree with lifetimes',
-      blocks: [lifetimes(cap, tree.rows), tableOf({ ...events, rows: events.rows.slice(0, MAX_PROCESSES) }, `${events.title} (first ${MAX_PROCESSES})`)],
+      blocks: [
+        lifetimes(cap, tree.rows),
+        tableOf({ ...events, rows: events.rows.slice(0, MAX_PROCESSES) }, `${events.title} (first ${MAX_PROCESSES})`),
+        ...r.sections.filter((s) => s.name === 'exit_accounting' || s.name === 'process_accounting').map((s) => tableOf(s)),
+      ],
     },
   ];
 }

@@ -34,6 +34,7 @@ export const tcp: Family = {
   },
   decoder: tcpDecoder,
   export: async () => (await import('./export.js')).tcpExport,
+  htmlSections: async () => (await import('./html.js')).tcpHtml,
   compare: tcpCompare,
   reports: {
     tcp: {

@@ -22,6 +22,11 @@ const SECTIONS: Record<string, string[]> = {
   kmem: ['leaks'],
   signal: ['signals'],
   io: ['io'],
+  fault: ['faults'],
+  cache: ['cache'],
+  tcp: ['tcp'],
+  net: ['net'],
+  files: ['files'],
 };
 
 function report(cap: string, name: string): { file: string; stderr: string } {
@@ -76,7 +81,7 @@ describe.skipIf(skip)('ktape report in a browser', () => {
     await browser?.close();
   });
 
-  for (const fixture of ['tiny', 'demo', 'leak', 'io', 'waits', 'cmp-base']) {
+  for (const fixture of ['tiny', 'demo', 'leak', 'io', 'waits', 'cmp-base', 'fault', 'cache', 'files', 'exit-acct']) {
     it(`${fixture}: loads with no errors and no requests, every recorded family's sections drawn, the others one line each`, async () => {
       const { file, stderr } = report(join(FIXTURES, fixture), fixture);
       expect(stderr).toMatch(/^wrote .*\.html \(\d/);
@@ -120,6 +125,29 @@ describe.skipIf(skip)('ktape report in a browser', () => {
     const off = analyzeJson(cap, 'offcpu');
     expect(await column(page, 'offcpu', /^Off-CPU time per thread/, 'offcpu_ns')).toEqual(off.tasks.map((r: any) => r.offcpu_ns));
     await page.close();
+  });
+
+  it('fault, cache, files, exit-acct: the figures are those of ktape analyze --json', async () => {
+    const cases: [fixture: string, report: string, json: string, section: string, title: RegExp, keys: string[]][] = [
+      ['fault', 'faults', 'by_process', 'faults', /^Page faults per process/, ['tgid', 'minor', 'major', 'counted_min']],
+      ['fault', 'faults', 'by_file', 'faults', /^Top files of faults/, ['faults', 'pages']],
+      ['cache', 'cache', 'by_process', 'cache', /^Page cache per process/, ['tgid', 'read_hits', 'read_misses', 'dirtied']],
+      ['cache', 'cache', 'by_file', 'cache', /^Per process and file/, ['ino', 'read_hits', 'write_hits']],
+      ['files', 'files', 'opens', 'files', /^Paths opened/, ['tgid', 'count', 'errors']],
+      ['files', 'files', 'errors', 'files', /^Errors of path syscalls/, ['tgid', 'errno', 'count']],
+      ['exit-acct', 'tasks', 'exit_accounting', 'tasks', /^Threads at exit/, ['nvcsw', 'nivcsw', 'min_flt', 'runtime_ns']],
+      ['exit-acct', 'tasks', 'process_accounting', 'tasks', /^Processes at their last/, ['min_flt', 'maxrss_bytes']],
+    ];
+    const files = new Map<string, string>();
+    for (const [fixture, name, json, section, title, keys] of cases) {
+      const cap = join(FIXTURES, fixture);
+      if (!files.has(fixture)) files.set(fixture, report(cap, `${fixture}-figures`).file);
+      const { page } = await open(browser, files.get(fixture)!);
+      const rows: any[] = analyzeJson(cap, name)[json];
+      expect(rows.length, `${fixture} ${json}`).toBeGreaterThan(0);
+      for (const k of keys) expect(await column(page, section, title, k), `${fixture} ${json}.${k}`).toEqual(rows.map((r) => r[k]));
+      await page.close();
+    }
   });
 
   it('tiny: hovering a CPU-timeline slice shows the thread name and tid of a thread that ran there', async () => {
