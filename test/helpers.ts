@@ -3,7 +3,8 @@
  * (dist/cli/main.js) and the exported modules under dist/.
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,4 +67,16 @@ export function runDelayBefore(dir: string, tid: number, atTs: number): number |
   if (r.status !== 0) throw new Error(`analyze sched-latency --pid ${tid} --until ${until}: ${r.stderr}`);
   const t = JSON.parse(r.stdout).tasks.find((x: { tid: number }) => x.tid === tid);
   return t ? Number(t.run_delay_ns) : undefined;
+}
+
+/**
+ * A report's JSON against its golden file: equal, or (UPDATE_GOLDEN=1) written for review. A missing golden file
+ * fails unless updating.
+ */
+export function expectGolden(file: string, got: unknown): void {
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
+    if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${file} missing: run with UPDATE_GOLDEN=1 and review it`);
+    writeFileSync(file, `${JSON.stringify(got, null, 2)}\n`);
+  }
+  expect(got).toEqual(JSON.parse(readFileSync(file, 'utf8')));
 }

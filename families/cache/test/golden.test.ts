@@ -5,9 +5,9 @@
  * one-line note on a capture that has no cache events (an older format, or cache not recorded).
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/cache/test/expected/analyze-cache.cache.json');
 const NOTE = 'this capture has no cache events: record with --events cache';
@@ -24,11 +24,7 @@ describe('cache report on the cache fixture', () => {
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
-      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
-      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
-    }
-    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+    expectGolden(EXPECTED, got);
   });
 
   it('agrees with the workload: a cold read is all misses, the warm one all hits, the writes what /proc/self/io counted', () => {

@@ -5,9 +5,8 @@
  * human report and kept as values in JSON and CSV; and the one-line note on captures without files events.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, expectGolden } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/files/test/expected/analyze-files.files.json');
 const NOTE = 'this capture has no files events: record with --events files';
@@ -25,11 +24,7 @@ describe('files report on the files fixture', () => {
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
-      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
-      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
-    }
-    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+    expectGolden(EXPECTED, got);
   });
 
   it("agrees with the workload's own list: each path's count, errors and cut mark; the exec's argv", () => {

@@ -5,9 +5,9 @@
  * that has no io events.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/io/test/expected/analyze-io.io.json');
 const NOTE = 'this capture has no io events: record with --events io';
@@ -23,11 +23,7 @@ describe('io report on the io fixture', () => {
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
-      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
-      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
-    }
-    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+    expectGolden(EXPECTED, got);
   });
 
   it("agrees with the workload's counts and the kernel's /proc/PID/io", () => {

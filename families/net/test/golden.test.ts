@@ -5,9 +5,9 @@
  * note on a capture without net.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, ktape, tmp } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, ktape, tmp, expectGolden } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/net/test/expected/analyze-net.net.json');
 const NOTE = 'this capture has no net events: record with --events net';
@@ -23,11 +23,7 @@ describe('net report on the net fixture', () => {
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
-      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
-      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
-    }
-    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+    expectGolden(EXPECTED, got);
   });
 
   it("per device: packets and bytes are the deltas of the veths' own counters", () => {

@@ -6,9 +6,8 @@
  * have the accounting columns null, and the report says so in one note.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, expectGolden } from '../../../test/helpers.js';
 import { expectRusage } from './rusage.js';
 
 const EXPECTED = join(ROOT, 'families/task/test/expected/analyze-exit-acct.tasks.json');
@@ -25,11 +24,7 @@ describe('tasks report: exit accounting on the exit-acct fixture', () => {
 
   it('--json matches the golden file (the workload and its children: the capture has every exit on the machine)', () => {
     const got = JSON.parse(run('exit-acct', '--json', '--comm', '^kt-acct$'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
-      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
-      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
-    }
-    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+    expectGolden(EXPECTED, got);
   });
 
   it("each child's row agrees with its wait4 rusage", () => {

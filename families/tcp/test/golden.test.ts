@@ -4,9 +4,9 @@
  * timing of each connect() as it printed it (fixtures/tcp.workload.json); and the note on a capture without tcp.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/tcp/test/expected/analyze-tcp.tcp.json');
 const NOTE = 'this capture has no tcp events: record with --events tcp';
@@ -22,11 +22,7 @@ describe('tcp report on the tcp fixture', () => {
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(EXPECTED)) {
-      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${EXPECTED} missing: run with UPDATE_GOLDEN=1 and review it`);
-      writeFileSync(EXPECTED, `${JSON.stringify(got, null, 2)}\n`);
-    }
-    expect(got).toEqual(JSON.parse(readFileSync(EXPECTED, 'utf8')));
+    expectGolden(EXPECTED, got);
   });
 
   it("agrees with the workload's own connect() timings: two blocked connections, ~1 s and one SYN retransmit each", () => {
