@@ -448,6 +448,9 @@ describe('record summary: losses per reason', () => {
       stopReason: 'duration',
       maxSizeBytes: null,
       totalBytes: 2000,
+      dumps: [],
+      parts: [],
+      upload: null,
     };
     const out: string[] = [];
     const write = process.stderr.write;
