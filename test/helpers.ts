@@ -80,3 +80,14 @@ export function expectGolden(file: string, got: unknown): void {
   }
   expect(got).toEqual(JSON.parse(readFileSync(file, 'utf8')));
 }
+
+/** The JSON line the built-in workload printed for `mode` (ktape-workload prints one per mode), parsed; it must be there. */
+export function workloadLine(stdout: string, mode: string): any {
+  const line = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .find((l) => l.mode === mode);
+  expect(line, `the workload's "${mode}" line in:\n${stdout}`).toBeTruthy();
+  return line;
+}

@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD, workloadLine } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -40,13 +40,7 @@ function recordOnce(): { dir: string; wl: Row } {
     const r = ktape(['record', '-o', dir, '--json', '--events', 'cache,task', '--', WORKLOAD, 'cache', coldFile(data), String(W)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const wl = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .find((l) => l.mode === 'cache');
-    expect(wl).toBeTruthy();
-    return { dir, wl };
+    return { dir, wl: workloadLine(r.stdout, 'cache') };
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD, workloadLine } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -26,13 +26,7 @@ function record(n: number, m: number): { dir: string; wl: Row } {
     const r = ktape(['record', '-o', dir, '--json', '--events', 'task,fault', '--', WORKLOAD, 'faults', data, String(n), String(m)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const wl = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .find((l) => l.mode === 'faults');
-    expect(wl).toBeTruthy();
-    return { dir, wl };
+    return { dir, wl: workloadLine(r.stdout, 'faults') };
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD, workloadLine } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -28,13 +28,7 @@ function record(n: number): { dir: string; wl: Row } {
     const r = ktape(['record', '-o', dir, '--json', '--events', 'io,task', '--', WORKLOAD, 'io', data, String(n)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const wl = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l))
-      .find((l) => l.mode === 'io');
-    expect(wl).toBeTruthy();
-    return { dir, wl };
+    return { dir, wl: workloadLine(r.stdout, 'io') };
   } finally {
     rmSync(data, { recursive: true, force: true });
   }
