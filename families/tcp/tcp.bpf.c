@@ -174,8 +174,7 @@ static __always_inline struct kt_tcp_own *kt_tcp_owner_of(const struct sock *sk,
 	return bpf_map_lookup_elem(&kt_tcp_owners, &key);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline void kt_tcp_state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	struct kt_tcp_own *o;
 	if (oldstate == KT_TCP_ST_CLOSE && newstate == KT_TCP_ST_SYN_SENT)
@@ -198,6 +197,21 @@ int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int 
 			bpf_map_delete_elem(&kt_tcp_listeners, &lk);
 		}
 	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	KT_MAIN(KT_TCP_STATE, kt_tcp_state_change(sk, oldstate, newstate));
+	return 0;
+}
+
+/* A state change in softirq that interrupted kt_tcp_state on this CPU (the kernel skips the busy
+ * program: bpf_recursion): this copy runs then, and only then, and records it. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(kt_tcp_state_nested, const struct sock *sk, const int oldstate, const int newstate)
+{
+	KT_NESTED(KT_TCP_STATE, kt_tcp_state_change(sk, oldstate, newstate));
 	return 0;
 }
 
