@@ -30,6 +30,15 @@ struct {
 	__type(value, __u32);
 } kt_net_devs SEC(".maps");
 
+/* per CPU: the device named or found named last ((netns << 32) | ifindex, one store), so that a
+ * packet storm on one device skips the hash lookup; 0 matches no device (no namespace is inode 0) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} kt_net_last SEC(".maps");
+
 static __always_inline __u32 kt_net_netns(const struct net_device *dev)
 {
 	return dev->nd_net.net->ns.inum;
@@ -41,8 +50,15 @@ static __always_inline void kt_net_name(const struct net_device *dev)
 	if (!dev)
 		return;
 	struct kt_net_dkey k = { .netns = kt_net_netns(dev), .ifindex = dev->ifindex };
-	if (bpf_map_lookup_elem(&kt_net_devs, &k))
+	__u64 id = ((__u64)k.netns << 32) | k.ifindex;
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&kt_net_last, &zero);
+	if (!last || *last == id)
 		return;
+	if (bpf_map_lookup_elem(&kt_net_devs, &k)) {
+		*last = id;
+		return;
+	}
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 ts = bpf_ktime_get_boot_ns();
 	struct kt_net_dev *r = reserve(sizeof(*r), KT_NET_DEVICE, ts);
@@ -50,6 +66,7 @@ static __always_inline void kt_net_name(const struct net_device *dev)
 		return; /* not marked as named: its next event tries again */
 	__u32 one = 1;
 	bpf_map_update_elem(&kt_net_devs, &k, &one, BPF_ANY);
+	*last = id;
 	fill_hdr(&r->h, ts, KT_NET_DEVICE, tid);
 	r->netns = k.netns;
 	r->ifindex = k.ifindex;
