@@ -8,6 +8,8 @@
  * counts as a hit or a miss is decided in SQL (families/cache/sql/cache.sql).
  * Nothing is aggregated here: per process and per file answers need the page
  * ranges in order. Filter: wanted() (the recorder's own reads never).
+ * Fields are read by direct (BTF, CO-RE relocated) loads from the
+ * tracepoints' typed arguments, not bpf_probe_read_kernel() calls.
  */
 #include "../../bpf/common.bpf.h"
 #include "cache.h"
@@ -24,22 +26,21 @@ static __always_inline struct kt_cache_ev *cache_event(struct address_space *map
 		return 0;
 	fill_hdr(&e->h, ts, kind, (__u32)cur);
 	e->tgid = cur >> 32;
-	struct inode *host = BPF_CORE_READ(mapping, host);
-	struct super_block *sb = BPF_CORE_READ(host, i_sb);
-	e->dev = sb ? BPF_CORE_READ(sb, s_dev) : BPF_CORE_READ(host, i_rdev);
-	e->ino = BPF_CORE_READ(host, i_ino);
-	e->isize = BPF_CORE_READ(host, i_size);
+	struct inode *host = mapping->host;
+	struct super_block *sb = host->i_sb;
+	e->dev = sb ? sb->s_dev : host->i_rdev;
+	e->ino = host->i_ino;
+	e->isize = host->i_size;
 	return e;
 }
 
 /* folio_nr_pages(): 1, or 1 << the order kept in the second page's flags for a large folio */
 static __always_inline __u64 folio_pages(struct folio *folio)
 {
-	unsigned long flags = 0;
-	bpf_core_read(&flags, sizeof(flags), &folio->flags);
+	unsigned long flags = *(const unsigned long *)&folio->flags; /* unsigned long, or memdesc_flags_t (6.18) */
 	if (!(flags & (1UL << bpf_core_enum_value(enum pageflags, PG_head))))
 		return 1;
-	return 1ULL << (BPF_CORE_READ(folio, _flags_1) & 0xff);
+	return 1ULL << (folio->_flags_1 & 0xff);
 }
 
 static __always_inline int cache_folio(struct folio *folio, struct address_space *mapping, __u32 kind)
@@ -47,7 +48,7 @@ static __always_inline int cache_folio(struct folio *folio, struct address_space
 	struct kt_cache_ev *e = cache_event(mapping, kind);
 	if (!e)
 		return 0;
-	e->index = BPF_CORE_READ(folio, index);
+	e->index = folio->index;
 	e->last = e->index + folio_pages(folio) - 1;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
@@ -68,7 +69,7 @@ static __always_inline int cache_range(struct address_space *mapping, __u32 kind
 SEC("tp_btf/mm_filemap_add_to_page_cache")
 int BPF_PROG(kt_cache_add, struct folio *folio)
 {
-	return cache_folio(folio, BPF_CORE_READ(folio, mapping), KT_CACHE_ADD);
+	return cache_folio(folio, folio->mapping, KT_CACHE_ADD);
 }
 
 /* filemap_get_pages(), at its success: index = ki_pos's page, last = the last page the read asked for */

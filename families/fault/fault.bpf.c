@@ -18,6 +18,11 @@
  * kt_fault_names, read at the end of the recording.
  *
  * Filter: the recorder/tgid/comm filter of current, as for syscalls.
+ *
+ * Fields are read by direct (BTF, CO-RE relocated) loads from the
+ * tracepoints' typed arguments and current (bpf_get_current_task_btf()),
+ * not bpf_probe_read_kernel() calls; only the file names' dentry walk,
+ * once per inode, reads with them.
  */
 #include "../../bpf/common.bpf.h"
 #include "fault.h"
@@ -53,9 +58,9 @@ static __always_inline int fault_event(__u64 address, struct pt_regs *regs, __u6
 	e->tgid = cur >> 32;
 	e->error_code = error_code;
 	e->address = address;
-	e->ip = BPF_CORE_READ(regs, ip);
-	e->min_flt = BPF_CORE_READ(t, min_flt);
-	e->maj_flt = BPF_CORE_READ(t, maj_flt);
+	e->ip = regs->ip;
+	e->min_flt = t->min_flt;
+	e->maj_flt = t->maj_flt;
 	e->user = user;
 	e->_pad0 = 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
@@ -88,8 +93,8 @@ int BPF_PROG(kt_fault_exit, struct task_struct *p)
 	fill_hdr(&e->h, ts, KT_FAULT_EXIT, (__u32)cur);
 	e->tgid = cur >> 32;
 	e->_pad0 = 0;
-	e->min_flt = BPF_CORE_READ(t, min_flt);
-	e->maj_flt = BPF_CORE_READ(t, maj_flt);
+	e->min_flt = t->min_flt;
+	e->maj_flt = t->maj_flt;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -120,10 +125,10 @@ static __always_inline int file_event(struct address_space *mapping, __u64 first
 	__u64 cur = bpf_get_current_pid_tgid();
 	if (!wanted(cur))
 		return 0;
-	struct inode *inode = BPF_CORE_READ(mapping, host);
+	struct inode *inode = mapping->host;
 	if (!inode)
 		return 0;
-	struct kt_fault_key k = { .dev = BPF_CORE_READ(inode, i_sb, s_dev), ._pad = 0, .ino = BPF_CORE_READ(inode, i_ino) };
+	struct kt_fault_key k = { .dev = inode->i_sb->s_dev, ._pad = 0, .ino = inode->i_ino };
 	fault_name(inode, &k);
 	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 ts = bpf_ktime_get_boot_ns();
@@ -138,8 +143,8 @@ static __always_inline int file_event(struct address_space *mapping, __u64 first
 	e->ino = k.ino;
 	e->first = first;
 	e->last = last;
-	e->min_flt = BPF_CORE_READ(t, min_flt);
-	e->maj_flt = BPF_CORE_READ(t, maj_flt);
+	e->min_flt = t->min_flt;
+	e->maj_flt = t->maj_flt;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -15,6 +15,9 @@
  * Filter: with -p/--comm or a followed command, a request is recorded when
  * its submitter is wanted; requests without a known submitter only when no
  * filter is set. The recorder's own requests are never recorded.
+ *
+ * Fields are read by direct (BTF, CO-RE relocated) loads from the
+ * tracepoints' typed arguments, not bpf_probe_read_kernel() calls.
  */
 #include "../../bpf/common.bpf.h"
 #include "io.h"
@@ -62,10 +65,10 @@ static __always_inline __u32 io_flags(__u32 f)
 /* as the tracepoints: disk_devt(rq->q->disk), MKDEV(major, first_minor) */
 static __always_inline __u32 io_dev(struct request *rq)
 {
-	struct gendisk *disk = BPF_CORE_READ(rq, q, disk);
+	struct gendisk *disk = rq->q->disk;
 	if (!disk)
 		return 0;
-	return ((__u32)BPF_CORE_READ(disk, major) << 20) | (__u32)BPF_CORE_READ(disk, first_minor);
+	return ((__u32)disk->major << 20) | (__u32)disk->first_minor;
 }
 
 /* the request's fields, current and the submitter; bytes and the completion fields are the caller's */
@@ -80,8 +83,8 @@ static __always_inline struct kt_io_rq *io_event(struct request *rq, __u32 kind,
 	e->tgid = cur >> 32;
 	e->dev = io_dev(rq);
 	e->rq = (__u64)rq;
-	e->sector = BPF_CORE_READ(rq, __sector);
-	__u32 f = BPF_CORE_READ(rq, cmd_flags);
+	e->sector = rq->__sector;
+	__u32 f = rq->cmd_flags;
 	e->op = f & KT_REQ_OP_MASK;
 	e->flags = io_flags(f);
 	e->status = 0;
@@ -124,7 +127,7 @@ int BPF_PROG(kt_io_start, struct request *rq)
 	struct kt_io_rq *e = io_event(rq, KT_IO_START, &s);
 	if (!e)
 		return 0;
-	e->bytes = BPF_CORE_READ(rq, __data_len);
+	e->bytes = rq->__data_len;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -138,7 +141,7 @@ static __always_inline int io_queue_event(struct request *rq, __u32 kind)
 	struct kt_io_rq *e = io_event(rq, kind, s);
 	if (!e)
 		return 0;
-	e->bytes = BPF_CORE_READ(rq, __data_len);
+	e->bytes = rq->__data_len;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
@@ -161,7 +164,7 @@ int BPF_PROG(kt_io_complete, struct request *rq, blk_status_t error, unsigned in
 {
 	int keep;
 	struct kt_io_sub *s = io_sub(rq, &keep);
-	__u32 left = BPF_CORE_READ(rq, __data_len);
+	__u32 left = rq->__data_len;
 	__u32 done = nr_bytes >= left;
 	if (keep) {
 		struct kt_io_rq *e = io_event(rq, KT_IO_COMPLETE, s);

@@ -10,6 +10,8 @@
  * (per network namespace and ifindex) also records its name
  * (KT_NET_DEVICE, by the kt_net_name_* programs), so that the analyzer
  * names devices of namespaces gone by the end of the capture.
+ * Fields are read by direct (BTF, CO-RE relocated) loads from the
+ * tracepoints' typed arguments, not bpf_probe_read_kernel() calls.
  */
 #include "../../bpf/common.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -28,9 +30,18 @@ struct {
 	__type(value, __u32);
 } kt_net_devs SEC(".maps");
 
+/* per CPU: the device named or found named last ((netns << 32) | ifindex, one store), so that a
+ * packet storm on one device skips the hash lookup; 0 matches no device (no namespace is inode 0) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} kt_net_last SEC(".maps");
+
 static __always_inline __u32 kt_net_netns(const struct net_device *dev)
 {
-	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	return dev->nd_net.net->ns.inum;
 }
 
 /* the device's name, at its first transmit or receive in the recording */
@@ -38,19 +49,27 @@ static __always_inline void kt_net_name(const struct net_device *dev)
 {
 	if (!dev)
 		return;
-	__u32 netns = kt_net_netns(dev), ifindex = BPF_CORE_READ(dev, ifindex), tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 ts = bpf_ktime_get_boot_ns();
-	struct kt_net_dkey k = { .netns = netns, .ifindex = ifindex };
-	if (bpf_map_lookup_elem(&kt_net_devs, &k))
+	struct kt_net_dkey k = { .netns = kt_net_netns(dev), .ifindex = dev->ifindex };
+	__u64 id = ((__u64)k.netns << 32) | k.ifindex;
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&kt_net_last, &zero);
+	if (!last || *last == id)
 		return;
+	if (bpf_map_lookup_elem(&kt_net_devs, &k)) {
+		*last = id;
+		return;
+	}
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 ts = bpf_ktime_get_boot_ns();
 	struct kt_net_dev *r = reserve(sizeof(*r), KT_NET_DEVICE, ts);
 	if (!r)
 		return; /* not marked as named: its next event tries again */
 	__u32 one = 1;
 	bpf_map_update_elem(&kt_net_devs, &k, &one, BPF_ANY);
+	*last = id;
 	fill_hdr(&r->h, ts, KT_NET_DEVICE, tid);
-	r->netns = netns;
-	r->ifindex = ifindex;
+	r->netns = k.netns;
+	r->ifindex = k.ifindex;
 	bpf_probe_read_kernel_str(r->name, sizeof(r->name), dev->name);
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 }
@@ -59,7 +78,7 @@ static __always_inline void kt_net_pkt(const struct sk_buff *skb, const struct n
 {
 	__u64 cur = bpf_get_current_pid_tgid();
 	__u64 ts = bpf_ktime_get_boot_ns();
-	__u32 netns = dev ? kt_net_netns(dev) : 0, ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	__u32 netns = dev ? kt_net_netns(dev) : 0, ifindex = dev ? dev->ifindex : 0;
 	struct kt_net_pkt *e = reserve(sizeof(*e), kind, ts);
 	if (!e)
 		return;
@@ -77,7 +96,7 @@ static __always_inline void kt_net_pkt(const struct sk_buff *skb, const struct n
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(kt_net_queue, struct sk_buff *skb)
 {
-	kt_net_pkt(skb, BPF_CORE_READ(skb, dev), KT_NET_QUEUE, BPF_CORE_READ(skb, len), 0, 0);
+	kt_net_pkt(skb, skb->dev, KT_NET_QUEUE, skb->len, 0, 0);
 	return 0;
 }
 
@@ -93,10 +112,10 @@ int BPF_PROG(kt_net_xmit, struct sk_buff *skb, int rc, struct net_device *dev, u
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(kt_net_receive, struct sk_buff *skb)
 {
-	__u16 mh = BPF_CORE_READ(skb, mac_header);
-	__u64 off = (__u64)BPF_CORE_READ(skb, data) - (__u64)BPF_CORE_READ(skb, head);
+	__u16 mh = skb->mac_header;
+	__u64 off = (__u64)skb->data - (__u64)skb->head;
 	__u32 pulled = mh != (__u16)~0U && off >= mh ? off - mh : 0;
-	kt_net_pkt(skb, BPF_CORE_READ(skb, dev), KT_NET_RECEIVE, BPF_CORE_READ(skb, len), 0, pulled);
+	kt_net_pkt(skb, skb->dev, KT_NET_RECEIVE, skb->len, 0, pulled);
 	return 0;
 }
 
@@ -105,8 +124,8 @@ int BPF_PROG(kt_net_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 {
 	__u64 cur = bpf_get_current_pid_tgid();
 	__u64 ts = bpf_ktime_get_boot_ns();
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	__u32 netns = dev ? kt_net_netns(dev) : 0, ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
+	struct net_device *dev = skb->dev;
+	__u32 netns = dev ? kt_net_netns(dev) : 0, ifindex = dev ? dev->ifindex : skb->skb_iif;
 	struct kt_net_drop *e = reserve(sizeof(*e), KT_NET_DROP, ts);
 	if (!e)
 		return 0;
@@ -117,8 +136,8 @@ int BPF_PROG(kt_net_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
 	e->location = (__u64)location;
 	e->ifindex = ifindex;
 	e->reason = reason;
-	e->len = BPF_CORE_READ(skb, len);
-	e->protocol = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	e->len = skb->len;
+	e->protocol = bpf_ntohs(skb->protocol);
 	e->_pad0 = 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
@@ -135,6 +154,6 @@ int BPF_PROG(kt_net_name_tx, struct sk_buff *skb, int rc, struct net_device *dev
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(kt_net_name_rx, struct sk_buff *skb)
 {
-	kt_net_name(BPF_CORE_READ(skb, dev));
+	kt_net_name(skb->dev);
 	return 0;
 }

@@ -19,6 +19,8 @@ export const tcp: Family = {
   ],
   programs: [
     { name: 'kt_tcp_state', kind: W.KT_TCP_STATE },
+    // runs only when kt_tcp_state is busy on the CPU (a state change in a softirq that interrupted it)
+    { name: 'kt_tcp_state_nested', kind: W.KT_TCP_STATE, nested: true },
     { name: 'kt_tcp_retransmit', kind: W.KT_TCP_RETRANSMIT },
     { name: 'kt_tcp_send_reset', kind: W.KT_TCP_SEND_RESET },
     { name: 'kt_tcp_recv_reset', kind: W.KT_TCP_RECV_RESET },

@@ -21,6 +21,10 @@
  * Filter: with -p/--comm or a followed command, an event is recorded when
  * its socket's owner is wanted; sockets without a known owner only when no
  * filter is set.
+ *
+ * Fields are read by direct (BTF, CO-RE relocated) loads from the
+ * tracepoints' typed arguments, not bpf_probe_read_kernel() calls; only the
+ * accepted socket, found through current's fd table, is read with them.
  */
 #include "../../bpf/common.bpf.h"
 #include <bpf/bpf_endian.h>
@@ -66,21 +70,20 @@ struct {
 
 static __always_inline void kt_tcp_addr(const struct in6_addr *a, __u64 *hi, __u64 *lo)
 {
-	__u32 w[4];
-	bpf_probe_read_kernel(w, sizeof(w), a);
+	const __u32 *w = a->in6_u.u6_addr32;
 	*hi = ((__u64)bpf_ntohl(w[0]) << 32) | bpf_ntohl(w[1]);
 	*lo = ((__u64)bpf_ntohl(w[2]) << 32) | bpf_ntohl(w[3]);
 }
 
 static __always_inline __u32 kt_tcp_netns(const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return sk->__sk_common.skc_net.net->ns.inum;
 }
 
 /* the socket's fields; full: a full socket (not a request or time-wait one), whose struct sock and tcp_sock may be read */
 static __always_inline void kt_tcp_fill(struct kt_tcp_ev *e, const struct sock *sk, int full)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	e->family = family;
 	e->sk = (__u64)sk;
 	if (family == KT_AF_INET6) {
@@ -89,21 +92,22 @@ static __always_inline void kt_tcp_fill(struct kt_tcp_ev *e, const struct sock *
 	} else {
 		e->saddr_hi = 0;
 		e->daddr_hi = 0;
-		e->saddr_lo = 0xffff00000000ULL | bpf_ntohl(BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
-		e->daddr_lo = 0xffff00000000ULL | bpf_ntohl(BPF_CORE_READ(sk, __sk_common.skc_daddr));
+		e->saddr_lo = 0xffff00000000ULL | bpf_ntohl(sk->__sk_common.skc_rcv_saddr);
+		e->daddr_lo = 0xffff00000000ULL | bpf_ntohl(sk->__sk_common.skc_daddr);
 	}
-	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->sport = sk->__sk_common.skc_num;
+	e->dport = bpf_ntohs(sk->__sk_common.skc_dport);
 	e->netns = kt_tcp_netns(sk);
 	e->_pad0 = 0;
 	e->_pad1 = 0;
 	e->arg = 0;
-	e->protocol = full ? BPF_CORE_READ(sk, sk_protocol) : IPPROTO_TCP;
-	if (full && e->protocol == IPPROTO_TCP) {
-		const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-		e->total_retrans = BPF_CORE_READ(tp, total_retrans);
-		e->bytes_received = BPF_CORE_READ(tp, bytes_received);
-		e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	e->protocol = full ? sk->sk_protocol : IPPROTO_TCP;
+	/* NULL unless a full TCP socket (sk_fullsock(), sk_protocol == IPPROTO_TCP) */
+	const struct tcp_sock *tp = full ? bpf_skc_to_tcp_sock((void *)sk) : 0;
+	if (tp) {
+		e->total_retrans = tp->total_retrans;
+		e->bytes_received = tp->bytes_received;
+		e->bytes_acked = tp->bytes_acked;
 	} else {
 		e->total_retrans = 0;
 		e->bytes_received = 0;
@@ -126,7 +130,7 @@ static __always_inline struct kt_tcp_ev *kt_tcp_event(const struct sock *sk, __u
 	kt_tcp_fill(e, sk, full);
 	e->own_tid = o ? o->tid : 0;
 	e->own_tgid = o ? o->tgid : 0;
-	__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 st = sk->__sk_common.skc_state;
 	e->oldstate = st;
 	e->newstate = st;
 	return e;
@@ -140,7 +144,7 @@ static __always_inline struct kt_tcp_own *kt_tcp_own(const struct sock *sk, __u3
 	struct kt_tcp_own o = { .tid = (__u32)cur, .tgid = cur >> 32, .wanted = wanted(cur) };
 	bpf_map_update_elem(&kt_tcp_owners, &key, &o, BPF_ANY);
 	if (how == KT_TCP_BY_LISTEN) {
-		struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+		struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = sk->__sk_common.skc_num };
 		bpf_map_update_elem(&kt_tcp_listeners, &lk, &o, BPF_ANY);
 	}
 	if (o.wanted) {
@@ -165,7 +169,7 @@ static __always_inline struct kt_tcp_own *kt_tcp_owner_of(const struct sock *sk,
 	struct kt_tcp_own *o = bpf_map_lookup_elem(&kt_tcp_owners, &key);
 	if (o || newstate != KT_TCP_ST_SYN_RECV)
 		return o;
-	struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+	struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = sk->__sk_common.skc_num };
 	struct kt_tcp_own *l = bpf_map_lookup_elem(&kt_tcp_listeners, &lk);
 	if (!l)
 		return 0;
@@ -174,8 +178,7 @@ static __always_inline struct kt_tcp_own *kt_tcp_owner_of(const struct sock *sk,
 	return bpf_map_lookup_elem(&kt_tcp_owners, &key);
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+static __always_inline void kt_tcp_state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	struct kt_tcp_own *o;
 	if (oldstate == KT_TCP_ST_CLOSE && newstate == KT_TCP_ST_SYN_SENT)
@@ -194,10 +197,25 @@ int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int 
 		__u64 key = (__u64)sk;
 		bpf_map_delete_elem(&kt_tcp_owners, &key);
 		if (oldstate == KT_TCP_ST_LISTEN) {
-			struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = BPF_CORE_READ(sk, __sk_common.skc_num) };
+			struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = sk->__sk_common.skc_num };
 			bpf_map_delete_elem(&kt_tcp_listeners, &lk);
 		}
 	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
+{
+	KT_MAIN(KT_TCP_STATE, kt_tcp_state_change(sk, oldstate, newstate));
+	return 0;
+}
+
+/* A state change in softirq that interrupted kt_tcp_state on this CPU (the kernel skips the busy
+ * program: bpf_recursion): this copy runs then, and only then, and records it. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(kt_tcp_state_nested, const struct sock *sk, const int oldstate, const int newstate)
+{
+	KT_NESTED(KT_TCP_STATE, kt_tcp_state_change(sk, oldstate, newstate));
 	return 0;
 }
 
@@ -226,7 +244,7 @@ int BPF_PROG(kt_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb
 {
 	if (!sk)
 		return 0;
-	__u8 st = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u8 st = sk->__sk_common.skc_state;
 	kt_tcp_mark(sk, KT_TCP_SEND_RESET, reason, st != KT_TCP_ST_TIME_WAIT && st != KT_TCP_ST_NEW_SYN_RECV);
 	return 0;
 }
@@ -249,11 +267,10 @@ struct kt_tcp_sys_exit {
 /* the TCP socket behind current's fd, or NULL */
 static __always_inline struct sock *kt_tcp_fd_sock(long fd)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	if (fd < 0 || !fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	if (fd < 0 || !fdt || fd >= fdt->max_fds)
 		return 0;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = 0;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return 0;
