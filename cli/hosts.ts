@@ -40,11 +40,14 @@ export function selectCaptures(paths: string[], hosts: string[]): CaptureRef[] |
   return selectHosts(findCaptures(paths), hosts, paths.join(' '));
 }
 
-/** `analyze P... [REPORT]`: the last argument is the report when it names one (and is not the only one). */
+/**
+ * `analyze P... [REPORT]`: the last argument is the report when it names one (and is not the only one);
+ * a word that is neither a report nor a directory is a usage error (a path with a / is left to the loader).
+ */
 export function splitReport(args: string[]): { paths: string[]; report?: string } {
   const last = args.at(-1)!;
   if (args.length > 1 && Object.hasOwn(REPORTS, last)) return { paths: args.slice(0, -1), report: last };
-  if (args.length > 1 && !isDir(last))
+  if (args.length > 1 && !isDir(last) && !last.includes('/'))
     throw new UsageError(`analyze: ${last} is neither a report (${Object.keys(REPORTS).join(', ')}) nor a capture directory`);
   return { paths: args };
 }
