@@ -3,29 +3,19 @@
  * captures the arguments name (formats/captures.ts), and a report over all of them (analyze/hosts.ts,
  * analyze/reports/hosts.ts).
  */
-import { lstatSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { openCaptures, type CaptureSet } from '../analyze/hosts.js';
 import type { OpenOptions } from '../analyze/db.js';
 import { REPORTS, reportSkips, runReport } from '../analyze/reports/index.js';
 import { type ReportOptions, type ReportResult, printable } from '../analyze/reports/common.js';
 import { type HostReport, mergeHostReports } from '../analyze/reports/hosts.js';
-import { type CaptureRef, findCaptures, selectHosts } from '../formats/captures.js';
+import { type CaptureRef, findCaptures, hasManifest, selectHosts } from '../formats/captures.js';
 import { UsageError } from '../formats/errors.js';
-import { MANIFEST_FILE } from '../formats/schema.js';
 import { foldedLines } from '../families/kmem/report.js';
 
 const isDir = (p: string) => {
   try {
     return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-const hasManifest = (p: string) => {
-  try {
-    lstatSync(join(p, MANIFEST_FILE));
-    return true;
   } catch {
     return false;
   }
@@ -48,7 +38,9 @@ export function splitReport(args: string[]): { paths: string[]; report?: string 
   const last = args.at(-1)!;
   if (args.length > 1 && Object.hasOwn(REPORTS, last)) return { paths: args.slice(0, -1), report: last };
   if (args.length > 1 && !isDir(last) && !last.includes('/'))
-    throw new UsageError(`analyze: ${last} is neither a report (${Object.keys(REPORTS).join(', ')}) nor a capture directory`);
+    throw new UsageError(
+      `command-argument value '${last}' is invalid for argument 'report' (and no capture directory). Allowed choices are ${Object.keys(REPORTS).join(', ')}.`,
+    );
   return { paths: args };
 }
 

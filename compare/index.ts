@@ -123,7 +123,7 @@ function hostCapture(set: string, host: string, which: 'BASE' | 'NEW'): string {
 export function compareDirs(base: string, next: string | undefined, hosts: string[]): [string, string] {
   if (hosts.length > 2) throw new UsageError(`compare --host: given ${hosts.length} times; give one (the same host in BASE and NEW) or two (BASE's, NEW's)`);
   if (!hosts.length) {
-    if (next === undefined) throw new UsageError('compare: give BASE and NEW captures, or one collector directory and --host A --host B');
+    if (next === undefined) throw new UsageError("missing required argument 'new'");
     return [base, next];
   }
   if (next === undefined && hosts.length === 1)

@@ -21,7 +21,8 @@ export interface CaptureRef {
   recording: string;
 }
 
-const hasManifest = (dir: string) => {
+/** Does `dir` hold a manifest (a capture, maybe a damaged one)? */
+export const hasManifest = (dir: string) => {
   try {
     lstatSync(join(dir, MANIFEST_FILE));
     return true;

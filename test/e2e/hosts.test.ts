@@ -164,7 +164,7 @@ describe('bad input across hosts: one line, exit 2', () => {
 
   it('compare with one host and one set, or no NEW', () => {
     expectOneLineError(['compare', COL, '--host', 'web1'], /one capture set needs two hosts/);
-    expectOneLineError(['compare', COL], /compare: give BASE and NEW captures/);
+    expectOneLineError(['compare', COL], /missing required argument 'new' \(see 'ktape compare --help'\)$/);
   });
 
   it('a host with two recordings in compare; the same capture twice under two paths', () => {
@@ -191,7 +191,7 @@ describe('bad input across hosts: one line, exit 2', () => {
     mkdirSync(join(empty, 'web1', 'r1'), { recursive: true });
     expectOneLineError(['analyze', empty], /is not a ktape capture, and holds none below it/);
     expectOneLineError(['analyze', COL, join(COL, 'missing')], /missing: no such capture directory/);
-    expectOneLineError(['analyze', COL, 'bogus'], /bogus is neither a report .* nor a capture directory/);
+    expectOneLineError(['analyze', COL, 'bogus'], /'bogus' is invalid for argument 'report' \(and no capture directory\)\. Allowed choices are summary, /);
     expectOneLineError(['analyze', COL, '--db', join(empty, 'x.duckdb')], /--db: caches one capture/);
   });
 });
