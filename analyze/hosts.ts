@@ -25,8 +25,8 @@ import { rawName } from './load.js';
 
 export interface Member extends CaptureRef {
   /** the attached DuckDB database holding this capture's tables and views */
-  schema: string;
-  /** the capture alone (its queries answer from its schema once use() made it current) */
+  catalog: string;
+  /** the capture alone (its queries answer from its database once use() made it current) */
   db: CaptureDb;
 }
 
@@ -53,11 +53,11 @@ function checkDistinct(refs: CaptureRef[]): void {
   }
 }
 
-/** The main schema's views: each documented view and raw table over every member, with host and recording. */
+/** The home database's views: each documented view and raw table over every member, with host and recording. */
 async function unionViews(conn: DuckDBConnection, members: Member[]): Promise<void> {
   const names = [...viewDocs().map((v) => v.name), ...TABLES.map((t) => rawName(t.name))];
   for (const n of names) {
-    const parts = members.map((m) => `SELECT s.host, s.recording, v.* FROM ${m.schema}.main."${n}" v, ${m.schema}.main._source s`);
+    const parts = members.map((m) => `SELECT s.host, s.recording, v.* FROM ${m.catalog}.main."${n}" v, ${m.catalog}.main._source s`);
     await conn.run(`CREATE VIEW "${n}" AS ${parts.join(' UNION ALL BY NAME ')}`);
   }
 }
@@ -78,11 +78,11 @@ export async function openCaptures(refs: CaptureRef[], opts: OpenOptions = {}, s
   try {
     home = String((await conn.runAndReadAll('SELECT current_database()')).getRows()[0][0]);
     for (const [i, r] of refs.entries()) {
-      const schema = `c${i}`;
-      await conn.run(`ATTACH ${attachPath(path, schema)} AS ${schema}; USE ${schema}`);
+      const catalog = `c${i}`;
+      await conn.run(`ATTACH ${attachPath(path, catalog)} AS ${catalog}; USE ${catalog}`);
       const built = await buildCapture(conn, r.dir, manifests[i], { ...opts, skipTables: skipTables?.(manifests[i]) });
       await conn.run('CREATE TABLE _source AS SELECT $host::VARCHAR AS host, $recording::VARCHAR AS recording', { host: r.host, recording: r.recording });
-      members.push({ ...r, schema, db: memberDb(r.dir, manifests[i], conn, built) });
+      members.push({ ...r, catalog, db: memberDb(r.dir, manifests[i], conn, built) });
     }
     await conn.run(`USE "${home}"`);
     await unionViews(conn, members);
@@ -94,7 +94,7 @@ export async function openCaptures(refs: CaptureRef[], opts: OpenOptions = {}, s
     conn,
     members,
     use: async (m) => {
-      await conn.run(`USE "${m ? m.schema : home}"`);
+      await conn.run(`USE "${m ? m.catalog : home}"`);
     },
     close: () => close(inst, conn, cleanup),
   };
@@ -106,8 +106,8 @@ export async function openCaptures(refs: CaptureRef[], opts: OpenOptions = {}, s
  * characters is written into the statement; any other stays in memory (DuckDB spills it to the same
  * directory when the memory limit is reached).
  */
-function attachPath(setPath: string, schema: string): string {
-  const p = join(dirname(setPath), `${schema}.duckdb`);
+function attachPath(setPath: string, catalog: string): string {
+  const p = join(dirname(setPath), `${catalog}.duckdb`);
   return setPath !== ':memory:' && /^[A-Za-z0-9_./-]+$/.test(p) ? `'${p}'` : `':memory:'`;
 }
 

@@ -263,7 +263,7 @@ Examples:
 
 Several captures (a collector directory DIR/HOST/RECORDING, or several paths): every view and raw table
 has host and recording columns first, and holds the rows of every capture (tids are per host: join on
-host too). Each capture's own views are also in schema c0, c1, ... (the captures in the order found).
+host too). Each capture's own views are also in the databases c0, c1, ... (c0.threads; the captures in the order found).
 
 Sandbox: the SQL runs on the loaded capture only: one statement; no file access (COPY TO, read_csv,
 read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts all of it.`,
