@@ -138,7 +138,7 @@ function fingerprint(dir: string, manifest: Manifest): string {
   return h.digest('hex');
 }
 
-function captureBytes(dir: string): number {
+export function captureBytes(dir: string): number {
   let n = 0;
   for (const f of readdirSync(dir)) {
     const s = lstatSync(join(dir, f));
@@ -205,7 +205,7 @@ class CaptureDbImpl implements CaptureDb {
   constructor(
     readonly dir: string,
     readonly manifest: Manifest,
-    private readonly instance: DuckDBInstance,
+    private readonly instance: DuckDBInstance | null,
     readonly conn: DuckDBConnection,
     readonly loaded: LoadResult | null,
     readonly startTs: number,
@@ -246,6 +246,7 @@ class CaptureDbImpl implements CaptureDb {
   }
 
   close(): void {
+    if (!this.instance) return; // a member of a set: the set closes the connection
     try {
       this.conn.closeSync();
     } catch {
@@ -333,6 +334,70 @@ async function captureTable(conn: DuckDBConnection, dir: string, manifest: Manif
   );
 }
 
+/** Where the database lives and DuckDB's settings: memory, or a private temporary file above IN_MEMORY_MAX_BYTES. */
+export function instanceSetup(opts: OpenOptions, bytes: () => number): { path: string; config: Record<string, string>; cleanup: () => void } {
+  const config: Record<string, string> = { memory_limit: duckMemoryLimit(opts.memoryLimit ?? defaultMemoryLimit()) };
+  if (opts.threads) config.threads = String(opts.threads);
+  if (opts.db) return { path: opts.db, config, cleanup: () => {} };
+  // spilled data holds the capture: a private (0700) directory, never DuckDB's default ./.tmp
+  const t = mkdtempSync(join(tmpdir(), 'ktape-db-'));
+  config.temp_directory = join(t, 'spill');
+  const path = opts.memoryLimit || bytes() > IN_MEMORY_MAX_BYTES ? join(t, 'capture.duckdb') : ':memory:';
+  return { path, config, cleanup: () => rmSync(t, { recursive: true, force: true }) };
+}
+
+/** A DuckDB instance and connection; a refused --memory-limit or --db is a usage error (after cleanup). */
+export async function openInstance(
+  path: string,
+  config: Record<string, string>,
+  opts: OpenOptions,
+  cleanup: () => void,
+): Promise<{ inst: DuckDBInstance; conn: DuckDBConnection }> {
+  try {
+    const inst = await DuckDBInstance.create(path, config);
+    // a --db file holds the whole capture (command lines, kernel addresses): owner-only
+    if (opts.db) for (const f of [path, `${path}.wal`]) if (existsSync(f)) chmodSync(f, 0o600);
+    return { inst, conn: await inst.connect() };
+  } catch (e) {
+    cleanup();
+    if (opts.memoryLimit && /memory/i.test(String((e as Error).message)))
+      throw new UsageError(`--memory-limit ${opts.memoryLimit}: DuckDB refused it (${(e as Error).message}); use a size like 2GB`);
+    throw new UsageError(`--db ${path}: cannot open it as a DuckDB database (${(e as Error).message.split('\n')[0]}); pass a new file name`, 'E_DB_OPEN');
+  }
+}
+
+export interface Built {
+  loaded: LoadResult;
+  startTs: number;
+  endTs: number;
+}
+
+/**
+ * Load a capture into the connection's current database (analyze/hosts.ts loads several captures, each
+ * into its own) and create its views there. Throws CaptureError (exit 2) for a bad capture.
+ */
+export async function buildCapture(conn: DuckDBConnection, dir: string, manifest: Manifest, opts: OpenOptions): Promise<Built> {
+  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${printable(m)}\n`));
+  let loaded: LoadResult;
+  try {
+    const skip = new Set(!opts.db && manifest.complete && manifest.end_ts != null ? (opts.skipTables ?? []) : []);
+    loaded = await loadCapture(conn, dir, manifest, opts.onProgress, skip, warn);
+  } catch (e) {
+    throw e instanceof KtapeError ? e : wrapDuck(e, `loading ${dir}`);
+  }
+  warnDamage(loaded, dir, warn);
+  await captureTable(conn, dir, manifest, loaded);
+  await recordDamage(conn, loaded);
+  await createViews(conn, manifest, !!opts.db);
+  const [[s, e]] = (await conn.runAndReadAll('SELECT start_ts, end_ts FROM _capture')).getRowsJS() as [bigint, bigint][];
+  return { loaded, startTs: Number(s), endTs: Number(e) };
+}
+
+/** A capture of an open set (analyze/hosts.ts): shares the set's connection, which the set closes. */
+export function memberDb(dir: string, manifest: Manifest, conn: DuckDBConnection, b: Built): CaptureDb {
+  return new CaptureDbImpl(dir, manifest, null, conn, b.loaded, b.startTs, b.endTs, () => {});
+}
+
 /**
  * Open a capture directory for analysis. Loads it into DuckDB (or reuses
  * `opts.db` when it was built from exactly this capture) and creates the
@@ -340,36 +405,10 @@ async function captureTable(conn: DuckDBConnection, dir: string, manifest: Manif
  */
 export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<CaptureDb> {
   const manifest = readManifest(dir);
-  const warn = opts.onWarning ?? ((m: string) => process.stderr.write(`ktape: warning: ${printable(m)}\n`));
   const key = fingerprint(dir, manifest);
-  const config: Record<string, string> = { memory_limit: duckMemoryLimit(opts.memoryLimit ?? defaultMemoryLimit()) };
-  if (opts.threads) config.threads = String(opts.threads);
+  const { path, config, cleanup } = instanceSetup(opts, () => captureBytes(dir));
 
-  let path = ':memory:';
-  let cleanup = () => {};
-  if (opts.db) {
-    path = opts.db;
-  } else {
-    // spilled data holds the capture: a private (0700) directory, never DuckDB's default ./.tmp
-    const t = mkdtempSync(join(tmpdir(), 'ktape-db-'));
-    cleanup = () => rmSync(t, { recursive: true, force: true });
-    config.temp_directory = join(t, 'spill');
-    if (opts.memoryLimit || captureBytes(dir) > IN_MEMORY_MAX_BYTES) path = join(t, 'capture.duckdb');
-  }
-
-  const open = async () => {
-    try {
-      const inst = await DuckDBInstance.create(path, config);
-      // a --db file holds the whole capture (command lines, kernel addresses): owner-only
-      if (opts.db) for (const f of [path, `${path}.wal`]) if (existsSync(f)) chmodSync(f, 0o600);
-      return { inst, conn: await inst.connect() };
-    } catch (e) {
-      cleanup();
-      if (opts.memoryLimit && /memory/i.test(String((e as Error).message)))
-        throw new UsageError(`--memory-limit ${opts.memoryLimit}: DuckDB refused it (${(e as Error).message}); use a size like 2GB`);
-      throw new UsageError(`--db ${path}: cannot open it as a DuckDB database (${(e as Error).message.split('\n')[0]}); pass a new file name`, 'E_DB_OPEN');
-    }
-  };
+  const open = () => openInstance(path, config, opts, cleanup);
 
   let { inst, conn } = await open();
   if (opts.db && existsSync(opts.db)) {
@@ -395,23 +434,17 @@ export async function openCapture(dir: string, opts: OpenOptions = {}): Promise<
     }
   }
 
-  let loaded: LoadResult;
+  let built: Built;
   try {
-    const skip = new Set(!opts.db && manifest.complete && manifest.end_ts != null ? (opts.skipTables ?? []) : []);
-    loaded = await loadCapture(conn, dir, manifest, opts.onProgress, skip, warn);
+    built = await buildCapture(conn, dir, manifest, opts);
   } catch (e) {
     conn.closeSync();
     inst.closeSync();
     if (opts.db) for (const f of [opts.db, `${opts.db}.wal`]) rmSync(f, { force: true });
     cleanup();
-    throw e instanceof KtapeError ? e : wrapDuck(e, `loading ${dir}`);
+    throw e;
   }
-  warnDamage(loaded, dir, warn);
-  await captureTable(conn, dir, manifest, loaded);
-  await recordDamage(conn, loaded);
-  await createViews(conn, manifest, !!opts.db);
   await conn.run('CREATE TABLE _ktape_cache AS SELECT $key::VARCHAR AS key, $dir::VARCHAR AS capture_dir, now() AS created_at', { key, dir });
   if (opts.db) await conn.run('CHECKPOINT');
-  const [[s, e]] = (await conn.runAndReadAll('SELECT start_ts, end_ts FROM _capture')).getRowsJS() as [bigint, bigint][];
-  return new CaptureDbImpl(dir, manifest, inst, conn, loaded, Number(s), Number(e), cleanup);
+  return new CaptureDbImpl(dir, manifest, inst, conn, built.loaded, built.startTs, built.endTs, cleanup);
 }

@@ -5,12 +5,15 @@
 import { chmodSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Argument, type Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError, KtapeError } from '../formats/errors.js';
 import { TABLES } from '../formats/schema.js';
 import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
 import { readManifest } from '../formats/reader.js';
 import { REPORTS, reportSkips, runReport } from '../analyze/reports/index.js';
+import type { CaptureSet } from '../analyze/hosts.js';
+import type { CaptureRef } from '../formats/captures.js';
+import { hostsReport, openSet, selectCaptures, splitReport, splitSql } from './hosts.js';
 import { jsonReplacer, parseDuration, printable, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
 import { foldedLines } from '../families/kmem/report.js';
 import { rawName } from '../analyze/load.js';
@@ -31,28 +34,41 @@ const dbOptions = (c: Command) =>
       memLimit,
     );
 
-/** Open with progress on a TTY. */
-async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
-  const tty = process.stderr.isTTY;
+/** Open options with progress on a TTY. */
+function openOptions(what: string, opts: { db?: string; memoryLimit?: string }): OpenOptions {
   let last = 0;
   const o: OpenOptions = {
     db: opts.db,
     memoryLimit: opts.memoryLimit,
-    skipTables: report ? reportSkips(report, readManifest(dir)) : undefined,
     onWarning: (m) => process.stderr.write(`ktape: warning: ${printable(m)}\n`),
   };
-  if (tty) {
+  if (process.stderr.isTTY) {
     o.onProgress = (pr) => {
       const now = Date.now();
       if (now - last < 100 && pr.doneBytes < pr.totalBytes) return;
       last = now;
-      process.stderr.write(`\rloading ${dir}: ${pr.table} ${pr.rows} rows, ${Math.round((100 * pr.doneBytes) / Math.max(1, pr.totalBytes))}%\x1b[K`);
+      process.stderr.write(`\rloading ${what}: ${pr.table} ${pr.rows} rows, ${Math.round((100 * pr.doneBytes) / Math.max(1, pr.totalBytes))}%\x1b[K`);
     };
   }
+  return o;
+}
+
+/** Open with progress on a TTY. */
+async function open(dir: string, opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureDb> {
+  const o = { ...openOptions(dir, opts), skipTables: report ? reportSkips(report, readManifest(dir)) : undefined };
   try {
     return await openCapture(dir, o);
   } finally {
-    if (tty) process.stderr.write('\r\x1b[K');
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  }
+}
+
+/** Open several captures (a collector directory) with progress on a TTY. */
+async function openMany(refs: CaptureRef[], opts: { db?: string; memoryLimit?: string }, report?: string): Promise<CaptureSet> {
+  try {
+    return await openSet(refs, openOptions(`${refs.length} captures`, opts), report);
+  } finally {
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   }
 }
 
@@ -73,14 +89,14 @@ function printRows(rows: Row[], columns: string[], fmt: 'human' | 'json' | 'csv'
     );
 }
 
-async function runQuery(cap: CaptureDb, sql: string, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
+async function runQuery(cap: { conn: CaptureDb['conn'] }, sql: string, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
   const { columns, rows } = await runUserSql(cap.conn, sql, unsafe);
   printRows(rows, columns, fmt);
 }
 
-async function shell(cap: CaptureDb, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
+async function shell(cap: { conn: CaptureDb['conn']; dir: string }, fmt: 'human' | 'json' | 'csv', unsafe: boolean): Promise<void> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: 'ktape> ' });
-  process.stdout.write(`ktape query shell on ${cap.dir}: end statements with ';', .tables lists the views, .quit or Ctrl-D exits\n`);
+  process.stdout.write(`ktape query shell on ${printable(cap.dir)}: end statements with ';', .tables lists the views, .quit or Ctrl-D exits\n`);
   rl.prompt();
   let buf = '';
   for await (const line of rl) {
@@ -124,13 +140,51 @@ export function registerAnalyze(program: Command): void {
   registerConvert(program);
 }
 
+/** The report's options on one capture: --since/--until/--at count from that capture's start. */
+function reportOptions(cap: CaptureDb, opts: Record<string, any>): ReportOptions {
+  return {
+    ...window(cap, opts.since, opts.until),
+    pid: opts.pid,
+    comm: opts.comm,
+    top: opts.top,
+    by: opts.by,
+    hist: !!opts.hist,
+    at: opts.at !== undefined ? Math.min(cap.startTs + parseDuration('--at', opts.at), cap.endTs) : undefined,
+    minAge: opts.minAge !== undefined ? parseDuration('--min-age', opts.minAge) : undefined,
+    folded: !!opts.folded,
+  };
+}
+
+async function analyzeOne(dir: string, name: string, opts: Record<string, any>, fmt: 'human' | 'json' | 'csv'): Promise<void> {
+  const cap = await open(dir, opts, name);
+  try {
+    const res = await runReport(name, cap, reportOptions(cap, opts));
+    if (opts.folded && name === 'leaks') process.stdout.write(foldedLines(res));
+    else process.stdout.write(renderReport(res, fmt, cap.startTs));
+  } finally {
+    cap.close();
+  }
+}
+
+async function analyzeMany(refs: CaptureRef[], name: string, opts: Record<string, any>, fmt: 'human' | 'json' | 'csv'): Promise<void> {
+  const set = await openMany(refs, opts, name);
+  try {
+    const res = await hostsReport(set, name, (cap) => reportOptions(cap, opts), { folded: !!opts.folded && name === 'leaks', human: fmt === 'human' });
+    process.stdout.write(typeof res === 'string' ? res : renderReport(res, fmt, 0));
+  } finally {
+    set.close();
+  }
+}
+
+const collectHost = (v: string, prev: string[]) => [...prev, v];
+
 function registerReports(program: Command): void {
   const reportNames = Object.keys(REPORTS);
   const analyze = program
     .command('analyze')
     .description('analyze a capture: summary, cpu, sched-latency, syscalls, tasks, offcpu, leaks, switches (no privileges needed)')
-    .argument('<capture>', 'capture directory written by ktape record')
-    .addArgument(new Argument('[report]', 'report to print (default summary)').choices(reportNames))
+    .argument('<capture...>', 'capture directory written by ktape record (or several, or a collector directory), then the report (default summary)')
+    .option('--host <name>', 'only the captures of this host (repeatable; a collector directory or several captures)', collectHost, [] as string[])
     .option('--pid <n>', 'only this process (tgid) or thread (tid)', int('--pid', 0))
     .option('--comm <regex>', 'only tasks whose comm matches REGEX')
     .option('--since <t>', 'start of the window, from the capture start (1.5s, 200ms, 300us, 42ns; bare = seconds)')
@@ -155,43 +209,45 @@ Examples:
   ktape analyze cap cpu --by process --top 10
   ktape analyze cap sched-latency --comm '^kt-' --json
   ktape analyze cap leaks --min-age 500ms --folded | flamegraph.pl > leaks.svg
-  ktape analyze cap syscalls --pid 1234 --hist --db cap.duckdb`,
+  ktape analyze cap syscalls --pid 1234 --hist --db cap.duckdb
+  ktape analyze collected cpu                one row set per host (collected/HOST/RECORDING, ktape collect)
+  ktape analyze web1 web2 syscalls --host web2
+
+Several captures (a collector directory, or several paths): each capture is analyzed on its own (its
+window, --top and --since from its own start) and its rows come under a host column (and recording,
+when a host has several); JSON lists each capture's facts under "hosts". --db caches one capture only.`,
     )
-    .action(async (dir: string, report: string | undefined, opts) => {
+    .action(async (args: string[], opts) => {
       const fmt = format(opts);
       await checkCommRegex('--comm', opts.comm);
+      const { paths, report } = splitReport(args);
       const name = report ?? 'summary';
       // validate durations before loading
       for (const f of ['since', 'until', 'at', 'minAge'] as const) if (opts[f] !== undefined) parseDuration(`--${f === 'minAge' ? 'min-age' : f}`, opts[f]);
-      const cap = await open(dir, opts, name);
-      try {
-        const w = window(cap, opts.since, opts.until);
-        const ro: ReportOptions = {
-          ...w,
-          pid: opts.pid,
-          comm: opts.comm,
-          top: opts.top,
-          by: opts.by,
-          hist: !!opts.hist,
-          at: opts.at !== undefined ? Math.min(cap.startTs + parseDuration('--at', opts.at), cap.endTs) : undefined,
-          minAge: opts.minAge !== undefined ? parseDuration('--min-age', opts.minAge) : undefined,
-          folded: !!opts.folded,
-        };
-        const res = await runReport(name, cap, ro);
-        if (opts.folded && name === 'leaks') process.stdout.write(foldedLines(res));
-        else process.stdout.write(renderReport(res, fmt, cap.startTs));
-      } finally {
-        cap.close();
-      }
+      const refs = selectCaptures(paths, opts.host);
+      if (refs === null || refs.length === 1) await analyzeOne(refs?.[0].dir ?? paths[0], name, opts, fmt);
+      else await analyzeMany(refs, name, opts, fmt);
     });
+}
+
+/** `ktape query` over several captures: the union views (host, recording, ...). */
+async function queryMany(refs: CaptureRef[], sql: string | undefined, opts: Record<string, any>, fmt: 'human' | 'json' | 'csv'): Promise<void> {
+  const set = await openMany(refs, opts);
+  try {
+    if (!opts.unsafe) await sandbox(set.conn);
+    if (sql === undefined) await shell({ conn: set.conn, dir: `${refs.length} captures` }, fmt, !!opts.unsafe);
+    else await runQuery(set, sql, fmt, !!opts.unsafe);
+  } finally {
+    set.close();
+  }
 }
 
 function registerQuery(program: Command): void {
   const query = program
     .command('query')
     .description("run SQL over a capture's views (interactive shell when stdin is a TTY and no SQL is given)")
-    .argument('<capture>', 'capture directory')
-    .argument('[sql]', 'one SQL statement (or read it from stdin when stdin is not a TTY)')
+    .argument('<capture...>', 'capture directory (or several, or a collector directory), then one SQL statement (else read from stdin when it is not a TTY)')
+    .option('--host <name>', 'only the captures of this host (repeatable)', collectHost, [] as string[])
     .option('--json', 'JSON rows')
     .option('--csv', 'CSV')
     .option('--unsafe', "no sandbox: DuckDB's full power: file access, ATTACH, extensions, several statements (the last one's rows are printed)");
@@ -203,15 +259,26 @@ Examples:
   ktape query cap "SELECT comm, sum(dur) AS cpu_ns FROM sched_slices JOIN threads USING (tid) GROUP BY comm ORDER BY 2 DESC LIMIT 5"
   ktape query cap "SELECT name, count(*) FROM syscalls WHERE failed GROUP BY name" --csv
   ktape tables cap        lists the views and their columns
+  ktape query collected "SELECT host, sum(dur) AS cpu_ns FROM sched_slices GROUP BY host"
+
+Several captures (a collector directory DIR/HOST/RECORDING, or several paths): every view and raw table
+has host and recording columns first, and holds the rows of every capture (tids are per host: join on
+host too). Each capture's own views are also in the databases c0, c1, ... (c0.threads; the captures in the order found).
 
 Sandbox: the SQL runs on the loaded capture only: one statement; no file access (COPY TO, read_csv,
 read_text, ATTACH), no extension INSTALL/LOAD, settings locked. --unsafe lifts all of it.`,
     )
-    .action(async (dir: string, sql: string | undefined, opts) => {
+    .action(async (args: string[], opts) => {
       const fmt = format(opts);
+      let { paths, sql } = splitSql(args);
       if (sql === undefined && !process.stdin.isTTY) sql = (await readStdin()).trim().replace(/;\s*$/, '');
       if (sql !== undefined && !sql.trim()) throw new UsageError('query: empty SQL statement');
-      const cap = await open(dir, opts);
+      const refs = selectCaptures(paths, opts.host);
+      if (refs !== null) {
+        await queryMany(refs, sql, opts, fmt);
+        return;
+      }
+      const cap = await open(paths[0], opts);
       try {
         if (!opts.unsafe) await sandbox(cap.conn);
         if (sql === undefined) await shell(cap, fmt, !!opts.unsafe);

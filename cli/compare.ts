@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { parseDuration, parseNumber } from './args.js';
-import { runCompare } from '../compare/index.js';
+import { compareDirs, runCompare } from '../compare/index.js';
 import { formatJson, formatText, breachSummary } from '../compare/format.js';
 import { parseRules } from '../compare/rules.js';
 import { metricsHelp, type GroupBy } from '../compare/metrics.js';
@@ -33,8 +33,14 @@ export function registerCompare(program: Command): void {
     .description(
       'compare two captures (baseline and candidate): CPU, scheduling latency, syscalls, kernel memory and tasks per process; CI thresholds with --fail-on',
     )
-    .argument('<base>', 'baseline capture directory')
-    .argument('<new>', 'candidate capture directory')
+    .argument('<base>', 'baseline capture directory (with --host: a collector directory)')
+    .argument('[new]', 'candidate capture directory (omit it to compare two hosts of BASE)')
+    .option(
+      '--host <name>',
+      "a collector directory's host: once (the same host in BASE and NEW) or twice (BASE's host, then NEW's)",
+      collectList,
+      [] as string[],
+    )
     .addOption(
       new Option('--by <key>', 'match tasks across captures by thread name (comm), process name, or exec file')
         .choices(['comm', 'process', 'exec'])
@@ -76,6 +82,10 @@ ${metricsHelp()
   units  ns us ms s for *_ns metrics; B KiB MiB GiB for *_bytes; plain numbers for counts
   A metric that appeared (base 0) counts as an infinite increase.
 
+Hosts: ktape collect writes DIR/HOST/RECORDING/; \`compare DIR --host a --host b\` compares host a's
+  capture (BASE) with host b's (NEW); \`compare monday tuesday --host a\` compares host a across two
+  collector directories. A host with several recordings there: pass the capture directories.
+
 Exit status: 0 no rule breached; 1 a rule breached (listed on stderr and in the output);
   2 bad arguments, bad rule or unknown metric, or an unreadable/incompatible capture.
 
@@ -85,10 +95,12 @@ Examples:
   ktape compare base new --fail-on 'cpu_ns>+10%,sched_latency_p99_ns>+20%,syscall.read.p99_ns>+25%'
   ktape compare base new --fail-on 'cpu_ns[nginx]>=+50ms' --fail-on 'kmalloc_outstanding_bytes>1MiB' --json
   ktape compare base new --folded-diff kmem.diff && flamegraph.pl kmem.diff > kmem-diff.svg
-  ktape compare base new --fail-on 'cpu_ns>+10%' --html diff.html   the same as a page (a CI artifact)`,
+  ktape compare base new --fail-on 'cpu_ns>+10%' --html diff.html   the same as a page (a CI artifact)
+  ktape compare collected --host web1 --host web2 --fail-on 'cpu_ns>+10%'`,
     )
-    .action(async (baseDir: string, newDir: string, o) => {
+    .action(async (baseArg: string, newArg: string | undefined, o) => {
       const rules = parseRules(o.failOn);
+      const [baseDir, newDir] = compareDirs(baseArg, newArg, o.host);
       if (o.html) checkOutput(o.html, '--html');
       const top = o.top !== undefined ? parseCount('--top', o.top, 0) : undefined;
       const distributions = { base: [] as HtmlDistribution[], next: [] as HtmlDistribution[] };

@@ -1,5 +1,5 @@
 /**
- * `ktape compare BASE NEW`: public entry point. Opens both captures with the
+ * `ktape compare BASE NEW` (or `compare DIR --host A --host B`): public entry point. Opens both captures with the
  * analyzer, collects per-group metrics, compares them.
  */
 import { FAMILIES } from '../families/index.js';
@@ -7,6 +7,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { openCapture, type CaptureDb } from '../analyze/db.js';
 import { CaptureError, KtapeError, UsageError } from '../formats/errors.js';
 import { readManifest } from '../formats/reader.js';
+import { type CaptureRef, findCaptures, selectHosts } from '../formats/captures.js';
 import { compareMetrics, type CompareOptions, type CompareResult } from './compare.js';
 import { foldedDiff } from './folded.js';
 import { collect, type CaptureMetrics } from './metrics.js';
@@ -95,4 +96,37 @@ export async function runCompare(baseDir: string, newDir: string, o: RunOptions)
     foldedLines = lines.length;
   }
   return { result, foldedLines, metrics: { base, next } };
+}
+
+/** The one capture of `host` in `set` (a collector directory or a capture); none or several is a usage error. */
+function hostCapture(set: string, host: string, which: 'BASE' | 'NEW'): string {
+  let refs: CaptureRef[];
+  try {
+    refs = selectHosts(findCaptures([set]), [host], set, 'compare --host');
+  } catch (e) {
+    if (e instanceof KtapeError) throw new KtapeError(e.code, `compare ${which}: ${e.message}`, e.exitCode);
+    throw e;
+  }
+  if (refs.length > 1)
+    throw new UsageError(
+      `compare --host ${host}: ${refs.length} recordings of that host in ${set} (${refs.map((r) => r.recording).join(', ')}); pass the capture directories themselves`,
+      'E_HOST_AMBIGUOUS',
+    );
+  return refs[0].dir;
+}
+
+/**
+ * BASE and NEW from the command line: `compare BASE NEW` (two captures), `compare DIR --host A --host B`
+ * (host A's capture in DIR against host B's), `compare SET1 SET2 --host H` (host H's in each) or
+ * `compare SET1 SET2 --host A --host B`.
+ */
+export function compareDirs(base: string, next: string | undefined, hosts: string[]): [string, string] {
+  if (hosts.length > 2) throw new UsageError(`compare --host: given ${hosts.length} times; give one (the same host in BASE and NEW) or two (BASE's, NEW's)`);
+  if (!hosts.length) {
+    if (next === undefined) throw new UsageError("missing required argument 'new'");
+    return [base, next];
+  }
+  if (next === undefined && hosts.length === 1)
+    throw new UsageError(`compare ${base} --host ${hosts[0]}: one capture set needs two hosts (--host A --host B), or give a second set`);
+  return [hostCapture(base, hosts[0], 'BASE'), hostCapture(next ?? base, hosts.at(-1)!, 'NEW')];
 }
