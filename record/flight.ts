@@ -206,8 +206,7 @@ export class Flight {
     this.partNo++;
     this.nextAt = Math.max(this.nextAt + this.partNs / 1e6, Date.now() + this.partNs / 2e6);
     this.rec.startPart(join(this.root, `.ring-${pad(this.partNo)}`), closed.m.end_ts!, false);
-    if (!this.rec.o.quiet)
-      process.stderr.write(`ktape: ${p.why.trigger === 'SIGUSR1' ? 'SIGUSR1' : `trigger ${p.why.trigger}: ${p.why.what}`}: wrote ${dir}\n`);
+    if (!this.rec.o.quiet) process.stderr.write(`ktape: ${dumpCause(p.why)}: wrote ${dir}\n`);
     return this.dumps.length >= this.f.maxDumps ? 'max-dumps' : null;
   }
 
@@ -220,10 +219,17 @@ export class Flight {
   }
 
   /**
-   * The recording stopped (the kernel side is detached and drained): a pending dump is written now; the ring's
-   * scratch parts are removed; the last rotated part is closed as a complete capture. Returns its manifest.
+   * The recording stopped (the kernel side is detached and drained). A ring writes its window as a last dump, as
+   * `perf record --overwrite` writes its buffer at exit and Perfetto its ring buffer at the end of a trace: a
+   * pending dump (--trigger-after) now, else one of the window up to the stop (trigger 'stop'); not when the stop
+   * is --max-dumps or an error. Then the ring's scratch parts are removed; the last rotated part is closed as a
+   * complete capture. Returns its manifest.
    */
   end(reason: string): Manifest {
+    if (this.ring && !this.pending && reason !== 'max-dumps' && reason !== 'error' && !this.rec.sink.failure) {
+      const now = readClocks().boottime;
+      this.pending = { due: 0, from: now, why: { ts: now, tid: 0, comm: null, what: `the recording stopped (${reason})`, trigger: 'stop' } };
+    }
     if (this.ring && this.pending) this.dump();
     const last = this.closePart(reason);
     if (this.ring) for (const p of [...this.parts, last]) rmSync(p.dir, { recursive: true, force: true });
@@ -235,6 +241,13 @@ export class Flight {
   get partDirs(): string[] {
     return this.ring ? [] : this.parts.map((p) => p.dir);
   }
+}
+
+/** Why a dump was written, for the stderr line. */
+function dumpCause(why: Fired): string {
+  if (why.trigger === 'SIGUSR1') return 'SIGUSR1';
+  if (why.trigger === 'stop') return why.what;
+  return `trigger ${why.trigger}: ${why.what}`;
 }
 
 /** manifest.window of a dump (formats/capture.md, Flight recorder). */

@@ -106,7 +106,7 @@ is the timestamps: an int64 nanosecond \`ts\` has ~2 incompressible low bytes pe
 | workload | with \`-- COMMAND\`: argv, pid, exit_code |
 | tables | per table: rows (event tables) and files |
 | summary | events per kind, lost (dropped by the recorder), kernel_gaps (switches the kernel did not report), bytes |
-| window | a flight recorder's dump only (1.7): ring (--ring as typed), start_ts (= start_ts: where the window begins), trigger (the --trigger that fired, or SIGUSR1), what (one line), trigger_ts (when the triggering event began), dropped_before (older data was dropped as the window moved on) |
+| window | a flight recorder's dump only (1.7): ring (--ring as typed), start_ts (= start_ts: where the window begins), trigger (the --trigger that fired, SIGUSR1, or stop: the recording's end), what (one line), trigger_ts (when the triggering event began), dropped_before (older data was dropped as the window moved on) |
 
 ## Losses
 

@@ -150,7 +150,9 @@ describe.skipIf(skipOutsideCI)('flight recorder: SIGUSR1 and exit triggers', () 
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(res.dumps).toEqual([join(root, 'dump-0001'), join(root, 'dump-0002')]);
+    // the third: the window at the command's end (the stop dumps it)
+    expect(res.dumps).toEqual([join(root, 'dump-0001'), join(root, 'dump-0002'), join(root, 'dump-0003')]);
+    expect(manifestOf(res.dumps[2]).window).toMatchObject({ trigger: 'stop', what: 'the recording stopped (command exited)' });
     const [a, b] = res.dumps.map(manifestOf);
     for (const [d, m] of [
       [res.dumps[0], a],
@@ -202,6 +204,81 @@ describe.skipIf(skipOutsideCI)('flight recorder: SIGUSR1 and exit triggers', () 
     const ex = query(res.dumps[0], 'SELECT comm, exit_code & 127 AS sig FROM _task_exit WHERE group_dead = 1 AND exit_code & 127 = 11 ORDER BY ts');
     expect(ex.map((e) => e.comm)).toEqual(['sh', 'crasher']);
     expectCompleteCapture(res.dumps[0]);
+  });
+});
+
+describe.skipIf(skipOutsideCI)('flight recorder: the stop writes a last dump', () => {
+  it("the command's end dumps the window up to it, and leaves only the dump", () => {
+    const root = join(tmp(), 'fr');
+    const r = ktape([
+      'record',
+      '-q',
+      '--json',
+      '-o',
+      root,
+      '--events',
+      'sched,syscall,task',
+      '--ring',
+      '3s',
+      '--',
+      WORKLOAD,
+      'slow-syscall',
+      '5000',
+      '300',
+      '200',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const wl = lines.find((l) => l.mode === 'slow-syscall');
+    const res = lines.at(-1);
+    expect(res.stop_reason).toBe('command exited');
+    expect(res.dumps).toEqual([join(root, 'dump-0001')]);
+    expect(readdirSync(root)).toEqual(['dump-0001']);
+    const m = manifestOf(res.dumps[0]);
+    expect(m.window).toMatchObject({ ring: '3s', trigger: 'stop', what: 'the recording stopped (command exited)', dropped_before: true });
+    // the window ends at the stop, 3 s long: it holds the sleep (0.5 s before the exit; the rest is slack for a slow
+    // stop on a busy machine) and the workload's exit
+    expect(BigInt(m.end_ts)).toBeGreaterThanOrEqual(BigInt(wl.boot_sleep_end_ns));
+    expect(BigInt(m.start_ts)).toBeLessThanOrEqual(BigInt(m.end_ts) - 3_000_000_000n);
+    const s = query(res.dumps[0], `SELECT dur FROM syscalls WHERE tid = ${wl.tid} AND name = 'clock_nanosleep'`);
+    expect(s.length).toBe(1);
+    expect(Number(s[0].dur)).toBeGreaterThanOrEqual(300e6);
+    expect(query(res.dumps[0], `SELECT count(*) AS n FROM _task_exit WHERE tid = ${wl.tid}`)[0].n).toBe(1);
+    expectCompleteCapture(res.dumps[0]);
+  });
+
+  it('SIGINT dumps the window of a system-wide ring; --max-dumps reached does not dump again', async () => {
+    const root = join(tmp(), 'fr');
+    const rec = recordAsync(['-q', '--json', '-o', root, '--events', 'sched,task', '--ring', '1s']);
+    await until(() => existsSync(join(root, '.ring-0001', 'manifest.json')));
+    await sleepMs(1500);
+    process.kill(rec.pid, 'SIGINT');
+    const r = await rec.done;
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout.trim());
+    expect(res.stop_reason).toBe('SIGINT');
+    expect(res.dumps).toEqual([join(root, 'dump-0001')]);
+    expect(readdirSync(root)).toEqual(['dump-0001']);
+    const m = manifestOf(res.dumps[0]);
+    expect(m.window).toMatchObject({ trigger: 'stop', what: 'the recording stopped (SIGINT)' });
+    expect(m.summary.events.sched_switch).toBeGreaterThan(0);
+    expectCompleteCapture(res.dumps[0]);
+    // one dump allowed, written by SIGUSR1: the stop it causes writes no second one
+    const root2 = join(tmp(), 'fr2');
+    const rec2 = recordAsync(['-q', '--json', '-o', root2, '--events', 'sched,task', '--ring', '1s', '--max-dumps', '1']);
+    await until(() => existsSync(join(root2, '.ring-0001', 'manifest.json')));
+    process.kill(rec2.pid, 'SIGUSR1');
+    const r2 = await rec2.done;
+    expect(r2.status).toBe(0);
+    const res2 = JSON.parse(r2.stdout.trim());
+    expect(res2.stop_reason).toBe('max-dumps');
+    expect(readdirSync(root2)).toEqual(['dump-0001']);
+    expect(manifestOf(res2.dumps[0]).window.trigger).toBe('SIGUSR1');
   });
 });
 
