@@ -21,7 +21,7 @@ import type { readTable as ReadTable } from '../formats/reader.js';
 import type { RecordSettings, TriggerCond } from '../families/family.js';
 import { prepareOutDir, replaceFile } from './outdir.js';
 import { readClocks } from './ring.js';
-import type { Recording } from './session.js';
+import type { Recording, StatRow } from './session.js';
 import { type Fired, Triggers } from './triggers.js';
 import { CaptureSink, TableWriter } from './writer.js';
 
@@ -53,6 +53,9 @@ interface Part {
   dir: string;
   m: Manifest;
   bytes: number;
+  /** the recording's stats rows (Recording.statRows) when the part began and ended */
+  stats0: StatRow[];
+  stats1: StatRow[];
 }
 
 /** A dump asked for: at (Date.now() ms) `due`, of the window from `from` (boottime ns). */
@@ -79,6 +82,8 @@ export class Flight {
   readTable: typeof ReadTable | null = null;
   private readonly partNs: number;
   private readonly partBytes: number;
+  /** the stats rows when the current part began */
+  private stats0: StatRow[] = [];
 
   constructor(
     private readonly rec: Recording,
@@ -95,6 +100,7 @@ export class Flight {
 
   /** Recording is live: the first part began. */
   started(): void {
+    this.stats0 = this.statsNow();
     this.nextAt = Date.now() + this.partNs / 1e6;
   }
 
@@ -145,8 +151,18 @@ export class Flight {
     rec.drain(1 << 20, false);
     if (!this.ring) this.partTables();
     const bytes0 = rec.sink.bytes;
-    const m = rec.endPart(reason, !this.ring);
-    return { dir: rec.dir, m, bytes: Math.max(bytes0, rec.sink.bytes) };
+    let now: StatRow[] = [];
+    const m = rec.endPart(reason, !this.ring, () => {
+      now = this.statsNow();
+      return statsBetween(this.stats0, now);
+    });
+    const p = { dir: rec.dir, m, bytes: Math.max(bytes0, rec.sink.bytes), stats0: this.stats0, stats1: now };
+    this.stats0 = now;
+    return p;
+  }
+
+  private statsNow(): StatRow[] {
+    return this.rec.statRows(process.cpuUsage(), !!this.rec.o.bpfStats);
   }
 
   /** A rotated part's end-of-recording tables: the kmem stacks, the used symbols (--kallsyms used). */
@@ -277,6 +293,22 @@ function linkParts(parts: Part[], dir: string, streamed: Set<string>): Manifest[
   return out;
 }
 
+/** Rows whose count can be 0 and that a plain capture writes only when not */
+const SPARSE = /^(events|lost|rescued)\./;
+
+/**
+ * The stats of what was recorded between two statRows() readings: each counter's difference (rows keyed by name
+ * and CPU); ring_buffer_bytes, a size, as it is. Event, loss and rescue counts that did not move are left out,
+ * as a plain capture's stats leave out what never happened.
+ */
+function statsBetween(from: StatRow[], to: StatRow[]): StatRow[] {
+  const key = (r: StatRow) => `${r.name}\0${r.cpu}`;
+  const base = new Map(from.map((r) => [key(r), r.value]));
+  return to
+    .map((r) => (r.name === 'ring_buffer_bytes' ? r : { ...r, value: r.value - (base.get(key(r)) ?? 0n) }))
+    .filter((r) => r.value !== 0n || !SPARSE.test(r.name));
+}
+
 function sumSummaries(parts: Part[]): NonNullable<Manifest['summary']> {
   const s = { events: {} as Record<string, number>, lost: 0, kernel_gaps: 0, bytes: 0 };
   for (const { m } of parts) {
@@ -303,7 +335,8 @@ function writeDump(rec: Recording, parts: Part[], dir: string, window: Window, o
   rec.writeKernelTables(table);
   const ips = rec.finishFamilies(o.settings, table);
   const summary = sumSummaries(parts);
-  rec.partStats(table('stats', 256), summary.events);
+  const stats = statsBetween(parts[0].stats0, parts.at(-1)!.stats1);
+  rec.partStats(table('stats', 256), [...stats, { name: 'bytes_written', cpu: null, value: BigInt(summary.bytes) }]);
   if (rec.o.kallsyms === 'used') rec.writeUsedSymbols(ips, o.readTable, dir, table);
   for (const w of made) {
     w.close();
