@@ -7,7 +7,7 @@
  * timing.
  *
  *   node dist/bench/run.js [--quick] [--reps N] [--only a,b,...] [--tools ktape,trace-cmd,perf]
- *                          [--sustain-secs S] [--skip record,sustained,transport,analyze,export]
+ *                          [--sustain-secs S] [--flight-secs S] [--skip record,sustained,transport,analyze,export,flight]
  * Environment: KTAPE_BENCH_QUICK=1, KTAPE_BENCH_REPS, KTAPE_BENCH_WORKDIR (scratch, default $TMPDIR/ktape-bench-<pid>).
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { pkgPath, KTAPE_VERSION } from '../record/paths.js';
 import { loadAvg } from './lib.js';
 import { benchRecord, formatRecordBench, TOOLS, WORKLOADS, type Tool } from './record.js';
 import { benchTransport, formatTransportBench } from './transport.js';
+import { benchFlight } from './flight.js';
 
 interface Args {
   quick: boolean;
@@ -25,6 +26,7 @@ interface Args {
   only?: string[];
   tools?: Tool[];
   sustainSecs: number;
+  flightSecs: number;
   skip: Set<string>;
 }
 
@@ -47,16 +49,18 @@ function parseArgs(argv: string[]): Args {
     only: list(val('--only')),
     tools: list(val('--tools')) as Tool[] | undefined,
     sustainSecs: Number(val('--sustain-secs') ?? (quick ? 5 : 30)),
+    flightSecs: Number(val('--flight-secs') ?? (quick ? 20 : 300)),
     skip: new Set(list(val('--skip')) ?? []),
   };
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(
-      `usage: npm run bench [-- --quick] [--reps N] [--only ${[...WORKLOADS.map((w) => w.name), 'sustained'].join(',')}]\n` +
-        `                     [--tools ${TOOLS.join(',')}] [--sustain-secs S] [--skip record,transport,analyze,export]\n`,
+      `usage: npm run bench [-- --quick] [--reps N] [--only ${[...WORKLOADS.map((w) => w.name), 'sustained', 'transport', 'flight'].join(',')}]\n` +
+        `                     [--tools ${TOOLS.join(',')}] [--sustain-secs S] [--flight-secs S] [--skip record,transport,analyze,export,flight]\n`,
     );
     process.exit(0);
   }
   for (const t of a.tools ?? []) if (!TOOLS.includes(t)) throw new Error(`--tools: unknown tool ${t}`);
+  if (!(a.flightSecs >= 5)) throw new Error('--flight-secs: expected a number of seconds, at least 5');
   if (!Number.isInteger(a.reps) || a.reps < 1) throw new Error('--reps: expected a positive integer');
   return a;
 }
@@ -135,6 +139,12 @@ async function main(): Promise<void> {
     }
     if (!a.skip.has('analyze') && !a.only) result.analyze = await optional('analyze', 'benchAnalyze', opts, log);
     if (!a.skip.has('export') && !a.only) result.export = await optional('export', 'benchExport', opts, log);
+    if (!a.skip.has('flight') && (!a.only || a.only.includes('flight'))) {
+      log('\n== flight recorder ==');
+      const r = await benchFlight({ ...opts, secs: a.flightSecs });
+      result.flight = r;
+      log(`\n${r.text}`);
+    }
   } finally {
     env.loadavg_end = loadAvg();
     result.finished = new Date().toISOString();

@@ -74,7 +74,7 @@ export function registerRecord(program: Command): void {
     )
     .option(
       '--ring <span>',
-      'flight recorder: keep only the most recent window (a duration like 30s, or a size like 512MB) and dump it to DIR/dump-NNNN on SIGUSR1 or a --trigger',
+      'flight recorder: keep only the most recent window (a duration like 30s, or a size like 512MB) and dump it to DIR/dump-NNNN on SIGUSR1, a --trigger, and when recording stops',
     )
     .option(
       '--trigger <cond>',
@@ -114,6 +114,7 @@ Examples:
   sudo ktape record -o fr --ring 30s --trigger 'syscall>200ms' --trigger-after 2s --max-dumps 1
   sudo ktape record -o fr --ring 1m --trigger 'exit:SIGSEGV,comm=myserver' --trigger oom      (dumps: fr/dump-NNNN)
   sudo ktape record -o fr --ring 512MB &  kill -USR1 $!                                     (dump the last 512MB now)
+  sudo ktape record -o fr --ring 30s -- ./server                                           (its last 30 s: fr/dump-0001 when it exits or on Ctrl-C)
   sudo ktape record -o week --rotate 1h --keep 168 --events sched,task                     (parts: week/part-NNNN)`,
     )
     .action(async (command: string[], opts) => {

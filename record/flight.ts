@@ -21,7 +21,7 @@ import type { readTable as ReadTable } from '../formats/reader.js';
 import type { RecordSettings, TriggerCond } from '../families/family.js';
 import { prepareOutDir, replaceFile } from './outdir.js';
 import { readClocks } from './ring.js';
-import type { Recording } from './session.js';
+import type { Recording, StatRow } from './session.js';
 import { type Fired, Triggers } from './triggers.js';
 import { CaptureSink, TableWriter } from './writer.js';
 
@@ -53,6 +53,9 @@ interface Part {
   dir: string;
   m: Manifest;
   bytes: number;
+  /** the recording's stats rows (Recording.statRows) when the part began and ended */
+  stats0: StatRow[];
+  stats1: StatRow[];
 }
 
 /** A dump asked for: at (Date.now() ms) `due`, of the window from `from` (boottime ns). */
@@ -79,6 +82,8 @@ export class Flight {
   readTable: typeof ReadTable | null = null;
   private readonly partNs: number;
   private readonly partBytes: number;
+  /** the stats rows when the current part began */
+  private stats0: StatRow[] = [];
 
   constructor(
     private readonly rec: Recording,
@@ -95,6 +100,7 @@ export class Flight {
 
   /** Recording is live: the first part began. */
   started(): void {
+    this.stats0 = this.statsNow();
     this.nextAt = Date.now() + this.partNs / 1e6;
   }
 
@@ -145,8 +151,18 @@ export class Flight {
     rec.drain(1 << 20, false);
     if (!this.ring) this.partTables();
     const bytes0 = rec.sink.bytes;
-    const m = rec.endPart(reason, !this.ring);
-    return { dir: rec.dir, m, bytes: Math.max(bytes0, rec.sink.bytes) };
+    let now: StatRow[] = [];
+    const m = rec.endPart(reason, !this.ring, () => {
+      now = this.statsNow();
+      return statsBetween(this.stats0, now);
+    });
+    const p = { dir: rec.dir, m, bytes: Math.max(bytes0, rec.sink.bytes), stats0: this.stats0, stats1: now };
+    this.stats0 = now;
+    return p;
+  }
+
+  private statsNow(): StatRow[] {
+    return this.rec.statRows(process.cpuUsage(), !!this.rec.o.bpfStats);
   }
 
   /** A rotated part's end-of-recording tables: the kmem stacks, the used symbols (--kallsyms used). */
@@ -206,8 +222,7 @@ export class Flight {
     this.partNo++;
     this.nextAt = Math.max(this.nextAt + this.partNs / 1e6, Date.now() + this.partNs / 2e6);
     this.rec.startPart(join(this.root, `.ring-${pad(this.partNo)}`), closed.m.end_ts!, false);
-    if (!this.rec.o.quiet)
-      process.stderr.write(`ktape: ${p.why.trigger === 'SIGUSR1' ? 'SIGUSR1' : `trigger ${p.why.trigger}: ${p.why.what}`}: wrote ${dir}\n`);
+    if (!this.rec.o.quiet) process.stderr.write(`ktape: ${dumpCause(p.why)}: wrote ${dir}\n`);
     return this.dumps.length >= this.f.maxDumps ? 'max-dumps' : null;
   }
 
@@ -220,10 +235,17 @@ export class Flight {
   }
 
   /**
-   * The recording stopped (the kernel side is detached and drained): a pending dump is written now; the ring's
-   * scratch parts are removed; the last rotated part is closed as a complete capture. Returns its manifest.
+   * The recording stopped (the kernel side is detached and drained). A ring writes its window as a last dump, as
+   * `perf record --overwrite` writes its buffer at exit and Perfetto its ring buffer at the end of a trace: a
+   * pending dump (--trigger-after) now, else one of the window up to the stop (trigger 'stop'); not when the stop
+   * is --max-dumps or an error. Then the ring's scratch parts are removed; the last rotated part is closed as a
+   * complete capture. Returns its manifest.
    */
   end(reason: string): Manifest {
+    if (this.ring && !this.pending && reason !== 'max-dumps' && reason !== 'error' && !this.rec.sink.failure) {
+      const now = readClocks().boottime;
+      this.pending = { due: 0, from: now, why: { ts: now, tid: 0, comm: null, what: `the recording stopped (${reason})`, trigger: 'stop' } };
+    }
     if (this.ring && this.pending) this.dump();
     const last = this.closePart(reason);
     if (this.ring) for (const p of [...this.parts, last]) rmSync(p.dir, { recursive: true, force: true });
@@ -235,6 +257,13 @@ export class Flight {
   get partDirs(): string[] {
     return this.ring ? [] : this.parts.map((p) => p.dir);
   }
+}
+
+/** Why a dump was written, for the stderr line. */
+function dumpCause(why: Fired): string {
+  if (why.trigger === 'SIGUSR1') return 'SIGUSR1';
+  if (why.trigger === 'stop') return why.what;
+  return `trigger ${why.trigger}: ${why.what}`;
 }
 
 /** manifest.window of a dump (formats/capture.md, Flight recorder). */
@@ -264,6 +293,22 @@ function linkParts(parts: Part[], dir: string, streamed: Set<string>): Manifest[
   return out;
 }
 
+/** Rows whose count can be 0 and that a plain capture writes only when not */
+const SPARSE = /^(events|lost|rescued)\./;
+
+/**
+ * The stats of what was recorded between two statRows() readings: each counter's difference (rows keyed by name
+ * and CPU); ring_buffer_bytes, a size, as it is. Event, loss and rescue counts that did not move are left out,
+ * as a plain capture's stats leave out what never happened.
+ */
+function statsBetween(from: StatRow[], to: StatRow[]): StatRow[] {
+  const key = (r: StatRow) => `${r.name}\0${r.cpu}`;
+  const base = new Map(from.map((r) => [key(r), r.value]));
+  return to
+    .map((r) => (r.name === 'ring_buffer_bytes' ? r : { ...r, value: r.value - (base.get(key(r)) ?? 0n) }))
+    .filter((r) => r.value !== 0n || !SPARSE.test(r.name));
+}
+
 function sumSummaries(parts: Part[]): NonNullable<Manifest['summary']> {
   const s = { events: {} as Record<string, number>, lost: 0, kernel_gaps: 0, bytes: 0 };
   for (const { m } of parts) {
@@ -290,7 +335,8 @@ function writeDump(rec: Recording, parts: Part[], dir: string, window: Window, o
   rec.writeKernelTables(table);
   const ips = rec.finishFamilies(o.settings, table);
   const summary = sumSummaries(parts);
-  rec.partStats(table('stats', 256), summary.events);
+  const stats = statsBetween(parts[0].stats0, parts.at(-1)!.stats1);
+  rec.partStats(table('stats', 256), [...stats, { name: 'bytes_written', cpu: null, value: BigInt(summary.bytes) }]);
   if (rec.o.kallsyms === 'used') rec.writeUsedSymbols(ips, o.readTable, dir, table);
   for (const w of made) {
     w.close();

@@ -34,6 +34,9 @@ import type { RecordOptions } from './recorder.js';
 import type { Flight } from './flight.js';
 import { fmtBytes } from '../formats/units.js';
 
+/** A row of the stats table. */
+export type StatRow = { name: string; cpu: number | null; value: bigint };
+
 /** Why recording stopped (manifest.stop_reason, summary). */
 export type StopReason = 'duration' | 'command exited' | 'SIGINT' | 'SIGTERM' | 'max-size' | 'max-dumps' | 'disk full' | 'write error' | 'error';
 
@@ -299,7 +302,25 @@ export class Recording {
   /** The stats table: event counts, kernel counters, recorder CPU, BPF program stats. */
   writeStats(cpuUse: NodeJS.CpuUsage, endTs: bigint, statsFdOn: boolean): TableWriter {
     const statsW = this.table('stats', 1024);
-    const stat = (name: string, value: number | bigint, cpu: number | null = null) => statsW.push({ name, cpu, value: BigInt(value) });
+    for (const r of this.statRows(cpuUse, statsFdOn)) statsW.push(r);
+    for (const a of this.bpf.attached) {
+      const ps = progStats(a.fd);
+      const p = PROGRAMS[a.name];
+      if (!ps || !p || p.nested) continue;
+      // A kind with a *_nested program has the skipped events recorded by it instead; what it could not is lost.
+      const saved = this.bpf.statTotal(W.KT_STAT_RESCUED + p.kind) ?? 0n;
+      this.losses.recursion(p.kind, ps.recursionMisses - saved, BigInt(this.manifest.start_ts), endTs);
+    }
+    return statsW;
+  }
+
+  /**
+   * The stats table's rows: the counters since recording began (every row but ring_buffer_bytes counts), with
+   * `cpuUse` as the recorder's CPU. A flight recorder's part or dump has the difference of two (record/flight.ts).
+   */
+  statRows(cpuUse: NodeJS.CpuUsage, statsFdOn: boolean): StatRow[] {
+    const rows: StatRow[] = [];
+    const stat = (name: string, value: number | bigint, cpu: number | null = null) => rows.push({ name, cpu, value: BigInt(value) });
     const d = this.decoder.stats;
     for (let k = 1; k < W.KT_KIND_MAX; k++) if (d.events[k]) stat(`events.${KIND_NAMES[k]}`, d.events[k]);
     stat('malformed_records', d.malformed);
@@ -329,14 +350,11 @@ export class Recording {
       stat(`bpf.${a.name}.recursion_misses`, ps.recursionMisses);
       const p = PROGRAMS[a.name];
       if (!p || p.nested) continue;
-      // A kind with a *_nested program has the skipped events recorded by it instead; what it could not is lost.
-      const kind = p.kind;
-      const saved = this.bpf.statTotal(W.KT_STAT_RESCUED + kind) ?? 0n;
-      if (saved) stat(`rescued.${KIND_NAMES[kind]}`, saved);
-      this.losses.recursion(kind, ps.recursionMisses - saved, BigInt(this.manifest.start_ts), endTs);
+      const saved = this.bpf.statTotal(W.KT_STAT_RESCUED + p.kind) ?? 0n;
+      if (saved) stat(`rescued.${KIND_NAMES[p.kind]}`, saved);
     }
     stat('ring_records_malformed', d.malformed);
-    return statsW;
+    return rows;
   }
 
   /** Each family's end-of-recording metadata (the kmem stacks); returns the kernel addresses they hold. */
@@ -393,12 +411,13 @@ export class Recording {
 
   /**
    * End the current part of --ring/--rotate: its tables closed (fsync'd unless `sync` is false), its manifest
-   * complete, with the part's own counts; returns that manifest. The kernel side goes on.
+   * complete, with the part's own counts (`stats`: its stats rows, asked for once the losses are read); returns that
+   * manifest. The kernel side goes on.
    */
-  endPart(reason: string, sync: boolean): Manifest {
+  endPart(reason: string, sync: boolean, stats: () => StatRow[]): Manifest {
     const end = this.anchor('end');
     this.losses.poll(this.bpf);
-    this.partStats(this.table('stats', 256), this.events(true));
+    this.partStats(this.table('stats', 256), stats());
     for (const w of this.all.values()) w.close(sync);
     const eventBytes = Object.values(this.writers).reduce((s, w) => s + w.bytes, 0);
     const m: Manifest & { stop_reason?: string } = structuredClone(this.manifest);
@@ -412,9 +431,9 @@ export class Recording {
     return m;
   }
 
-  /** A part's or dump's stats table: its events per kind (the recorder's own counters cover the whole recording: not here). */
-  partStats(w: TableWriter, events: Record<string, number>): void {
-    for (const [k, v] of Object.entries(events)) w.push({ name: `events.${k}`, cpu: null, value: BigInt(v) });
+  /** A part's or dump's stats table: its own counts (record/flight.ts: the difference of statRows() at its ends). */
+  partStats(w: TableWriter, rows: StatRow[]): void {
+    for (const r of rows) w.push(r);
     w.close();
   }
 

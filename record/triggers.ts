@@ -3,7 +3,7 @@
  * conditions (Family.triggers); the recorder evaluates them on the decoded rows of the tables they watch, in one
  * pass after every drain and before any batch of those tables is written (so no row is missed when a batch fills
  * mid-drain). Nothing runs in BPF: the cost is a loop over the new rows of the watched tables only, and none
- * without --trigger (figures: bench/record.ts, the ring storms).
+ * without --trigger (figures: `npm run bench -- --only flight`, bench/flight.ts).
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../formats/errors.js';

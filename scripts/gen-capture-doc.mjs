@@ -106,7 +106,7 @@ is the timestamps: an int64 nanosecond \`ts\` has ~2 incompressible low bytes pe
 | workload | with \`-- COMMAND\`: argv, pid, exit_code |
 | tables | per table: rows (event tables) and files |
 | summary | events per kind, lost (dropped by the recorder), kernel_gaps (switches the kernel did not report), bytes |
-| window | a flight recorder's dump only (1.7): ring (--ring as typed), start_ts (= start_ts: where the window begins), trigger (the --trigger that fired, or SIGUSR1), what (one line), trigger_ts (when the triggering event began), dropped_before (older data was dropped as the window moved on) |
+| window | a flight recorder's dump only (1.7): ring (--ring as typed), start_ts (= start_ts: where the window begins), trigger (the --trigger that fired, SIGUSR1, or stop: the recording's end), what (one line), trigger_ts (when the triggering event began), dropped_before (older data was dropped as the window moved on) |
 
 ## Losses
 
@@ -130,13 +130,14 @@ own, the streamed tables (event tables, \`clock_anchors\`, \`losses\`) going on 
 part beginning where the previous one ended (\`start_ts\` = the previous \`end_ts\`), with a process snapshot taken as it
 begins and a \`stats\` table of its own event counts (the recorder's CPU and BPF counters are not in parts).
 
-- \`--rotate\`: \`DIR/part-NNNN\`, each complete (kernel symbols, modules, snapshot, stacks, stats); the oldest is removed
+- \`--rotate\`: \`DIR/part-NNNN\`, each complete (kernel symbols, modules, snapshot, stacks, stats: the part's own counters); the oldest is removed
   before a new one begins, so at most N are on disk.
 - \`--ring\`: scratch parts \`DIR/.ring-NNNN\` of a fifth of the window each; a part older than the window (plus one part)
-  is removed whole. A **dump** \`DIR/dump-NNNN\` (SIGUSR1, or a \`--trigger\`, after \`--trigger-after\`) links the files of
+  is removed whole. A **dump** \`DIR/dump-NNNN\` (SIGUSR1, a \`--trigger\` after \`--trigger-after\`, or the recording's stop) links the files of
   the parts that hold [trigger_ts − ring, dump time] into a new directory, renumbered as segments in time order, with the
   oldest part's process snapshot (true at the window's start; later threads are in its task events), the kernel symbols
-  and modules read at start, the kmem stacks, stats, and \`window\` in its manifest. The window starts at most one part
+  and modules read at start, the kmem stacks, stats (the rows of a plain capture's, counted over the window's parts: events, kernel gaps, recorder CPU,
+  BPF program counters, bytes_written), and \`window\` in its manifest. The window starts at most one part
   (ring/5, plus the recorder's scheduling delay) before trigger_ts − ring; a trigger whose event began more than a part
   before it was seen gets the window from ring before its part. Data before \`start_ts\` was dropped by design, not lost:
   it is no \`losses\` row, and readers treat the dump as any capture that starts at \`start_ts\`. Rows of the first part

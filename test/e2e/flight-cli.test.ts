@@ -42,10 +42,20 @@ describe('record --ring/--trigger/--rotate: bad flags', () => {
       expect(existsSync(out)).toBe(false);
     });
 
-  it('--help lists the trigger conditions of every family and flight recorder examples', () => {
+  it('--help lists the trigger conditions of every family, flight recorder examples and the dump at the stop', () => {
     const r = ktape(['record', '--help']);
     expect(r.status).toBe(0);
-    for (const s of ['syscall[:NAME]>DURATION', 'runq>DURATION', 'exit!=0', 'exit:signal', 'oom', '--ring 30s --trigger', '--rotate 1h --keep'])
+    for (const s of [
+      'syscall[:NAME]>DURATION',
+      'runq>DURATION',
+      'exit!=0',
+      'exit:signal',
+      'oom',
+      '--ring 30s --trigger',
+      '--rotate 1h --keep',
+      'when recording stops',
+      'when it exits or on Ctrl-C',
+    ])
       expect(r.stdout).toContain(s);
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
+import { CLI, ktape, privilegedSkipReason, tmp, WORKLOAD, workloadLine } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 
@@ -48,6 +48,35 @@ function expectCompleteCapture(dir: string): void {
   expect(ktape(['compare', dir, dir]).status).toBe(0);
 }
 
+/**
+ * A dump's stats table is as complete as a plain capture's, with the window's own counts: the events the tables
+ * hold, its kernel gaps and bytes as its manifest says, the recorder's CPU and the BPF programs' counters.
+ */
+function expectWindowStats(dir: string): void {
+  const m = manifestOf(dir);
+  const rows = query(dir, 'SELECT name, value FROM _stats WHERE cpu IS NULL');
+  const stat = (name: string) => rows.filter((r) => r.name === name).map((r) => Number(r.value));
+  for (const name of ['malformed_records', 'ring_records_malformed']) expect(stat(name)).toEqual([0]);
+  expect(stat('events.sched_switch')).toEqual([query(dir, 'SELECT count(*) AS n FROM _sched_switch')[0].n]);
+  expect(stat('sched_switch_kernel_gaps')).toEqual([m.summary.kernel_gaps]);
+  expect(stat('bytes_written')).toEqual([m.summary.bytes]);
+  expect(stat('ring_buffer_bytes')).toEqual([64 * 1024 * 1024]);
+  const [cpu] = stat('recorder_cpu_ns');
+  expect(cpu).toBeGreaterThan(0);
+  expect(cpu).toBe(stat('recorder_user_ns')[0] + stat('recorder_system_ns')[0]);
+  // less than the recorder could have used in the window (2 CPUs at most): a difference, not the whole recording's
+  expect(cpu).toBeLessThanOrEqual(2 * (m.end_ts - m.start_ts));
+  expect(rows.some((r) => /^bpf\.kt_sched_switch.*\.recursion_misses$/.test(r.name))).toBe(true);
+}
+
+/** `ktape record -q --json -o ARGS` of a slow-syscall workload: its line and the recorder's result. */
+function recordSlowSyscall(args: string[]): { wl: Row; res: Row } {
+  const r = ktape(['record', '-q', '--json', '-o', ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return { wl: workloadLine(r.stdout, 'slow-syscall'), res: JSON.parse(r.stdout.trim().split('\n').at(-1)!) };
+}
+
 /** Run `ktape record ARGS` in the background; resolves with its exit status once it ends. */
 function recordAsync(args: string[]): { done: Promise<{ status: number | null; stdout: string; stderr: string }>; pid: number } {
   const c = spawn(process.execPath, [CLI, 'record', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,11 +100,7 @@ describe.skipIf(skipOutsideCI)('flight recorder: --ring with a syscall trigger',
   it('dumps the 5 s before a slow syscall and 1 s after it, as a complete capture', () => {
     const root = join(tmp(), 'fr');
     const SLEEP_MS = 300;
-    const r = ktape([
-      'record',
-      '-q',
-      '--json',
-      '-o',
+    const { wl, res } = recordSlowSyscall([
       root,
       '--events',
       'sched,syscall,task',
@@ -94,14 +119,6 @@ describe.skipIf(skipOutsideCI)('flight recorder: --ring with a syscall trigger',
       String(SLEEP_MS),
       '3000',
     ]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const lines = r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const wl = lines.find((l) => l.mode === 'slow-syscall');
-    const res = lines.at(-1);
     expect(res.stop_reason).toBe('max-dumps');
     expect(res.dumps).toEqual([join(root, 'dump-0001')]);
     // the ring's scratch parts are gone: only the dump is left
@@ -139,18 +156,22 @@ describe.skipIf(skipOutsideCI)('flight recorder: --ring with a syscall trigger',
 describe.skipIf(skipOutsideCI)('flight recorder: SIGUSR1 and exit triggers', () => {
   it('SIGUSR1 twice gives two dumps, each counting its own window once', async () => {
     const root = join(tmp(), 'fr');
-    const rec = recordAsync(['-q', '--json', '-o', root, '--events', 'sched,task', '--ring', '1s', '--', WORKLOAD, 'slow-syscall', '0', '4500', '0']);
+    const rec = recordAsync(['-q', '--json', '-o', root, '--events', 'sched,task', '--ring', '1s', '--', WORKLOAD, 'slow-syscall', '0', '60000', '0']);
     await until(() => existsSync(join(root, '.ring-0001', 'manifest.json')));
     await sleepMs(1500);
     process.kill(rec.pid, 'SIGUSR1');
     await until(() => existsSync(join(root, 'dump-0001', 'manifest.json')));
     await sleepMs(1500);
     process.kill(rec.pid, 'SIGUSR1');
+    await until(() => existsSync(join(root, 'dump-0002', 'manifest.json')));
+    process.kill(rec.pid, 'SIGINT');
     const r = await rec.done;
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const res = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(res.dumps).toEqual([join(root, 'dump-0001'), join(root, 'dump-0002')]);
+    // the third: the window at the stop (SIGINT; the recorder ends the command)
+    expect(res.dumps).toEqual([join(root, 'dump-0001'), join(root, 'dump-0002'), join(root, 'dump-0003')]);
+    expect(manifestOf(res.dumps[2]).window).toMatchObject({ trigger: 'stop', what: 'the recording stopped (SIGINT)' });
     const [a, b] = res.dumps.map(manifestOf);
     for (const [d, m] of [
       [res.dumps[0], a],
@@ -167,6 +188,7 @@ describe.skipIf(skipOutsideCI)('flight recorder: SIGUSR1 and exit triggers', () 
     expect(b.start_ts).toBeGreaterThanOrEqual(a.end_ts);
     expect(a.summary.events.sched_switch + b.summary.events.sched_switch).toBeLessThanOrEqual(res.events.sched_switch);
     expectCompleteCapture(res.dumps[1]);
+    expectWindowStats(res.dumps[1]);
   });
 
   it('a child killed by SIGSEGV trips an exit trigger matched by comm', () => {
@@ -202,6 +224,57 @@ describe.skipIf(skipOutsideCI)('flight recorder: SIGUSR1 and exit triggers', () 
     const ex = query(res.dumps[0], 'SELECT comm, exit_code & 127 AS sig FROM _task_exit WHERE group_dead = 1 AND exit_code & 127 = 11 ORDER BY ts');
     expect(ex.map((e) => e.comm)).toEqual(['sh', 'crasher']);
     expectCompleteCapture(res.dumps[0]);
+  });
+});
+
+describe.skipIf(skipOutsideCI)('flight recorder: the stop writes a last dump', () => {
+  it("the command's end dumps the window up to it, and leaves only the dump", () => {
+    const root = join(tmp(), 'fr');
+    const { wl, res } = recordSlowSyscall([root, '--events', 'sched,syscall,task', '--ring', '3s', '--', WORKLOAD, 'slow-syscall', '5000', '300', '200']);
+    expect(res.stop_reason).toBe('command exited');
+    expect(res.dumps).toEqual([join(root, 'dump-0001')]);
+    expect(readdirSync(root)).toEqual(['dump-0001']);
+    const m = manifestOf(res.dumps[0]);
+    expect(m.window).toMatchObject({ ring: '3s', trigger: 'stop', what: 'the recording stopped (command exited)', dropped_before: true });
+    // the window ends at the stop, 3 s long: it holds the sleep (0.5 s before the exit; the rest is slack for a slow
+    // stop on a busy machine) and the workload's exit
+    expect(BigInt(m.end_ts)).toBeGreaterThanOrEqual(BigInt(wl.boot_sleep_end_ns));
+    expect(BigInt(m.start_ts)).toBeLessThanOrEqual(BigInt(m.end_ts) - 3_000_000_000n);
+    const s = query(res.dumps[0], `SELECT dur FROM syscalls WHERE tid = ${wl.tid} AND name = 'clock_nanosleep'`);
+    expect(s.length).toBe(1);
+    expect(Number(s[0].dur)).toBeGreaterThanOrEqual(300e6);
+    expect(query(res.dumps[0], `SELECT count(*) AS n FROM _task_exit WHERE tid = ${wl.tid}`)[0].n).toBe(1);
+    expectCompleteCapture(res.dumps[0]);
+  });
+
+  it('SIGINT dumps the window of a system-wide ring; --max-dumps reached does not dump again', async () => {
+    const root = join(tmp(), 'fr');
+    const rec = recordAsync(['-q', '--json', '-o', root, '--events', 'sched,task', '--ring', '1s']);
+    await until(() => existsSync(join(root, '.ring-0001', 'manifest.json')));
+    await sleepMs(1500);
+    process.kill(rec.pid, 'SIGINT');
+    const r = await rec.done;
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const res = JSON.parse(r.stdout.trim());
+    expect(res.stop_reason).toBe('SIGINT');
+    expect(res.dumps).toEqual([join(root, 'dump-0001')]);
+    expect(readdirSync(root)).toEqual(['dump-0001']);
+    const m = manifestOf(res.dumps[0]);
+    expect(m.window).toMatchObject({ trigger: 'stop', what: 'the recording stopped (SIGINT)' });
+    expect(m.summary.events.sched_switch).toBeGreaterThan(0);
+    expectCompleteCapture(res.dumps[0]);
+    // one dump allowed, written by SIGUSR1: the stop it causes writes no second one
+    const root2 = join(tmp(), 'fr2');
+    const rec2 = recordAsync(['-q', '--json', '-o', root2, '--events', 'sched,task', '--ring', '1s', '--max-dumps', '1']);
+    await until(() => existsSync(join(root2, '.ring-0001', 'manifest.json')));
+    process.kill(rec2.pid, 'SIGUSR1');
+    const r2 = await rec2.done;
+    expect(r2.status).toBe(0);
+    const res2 = JSON.parse(r2.stdout.trim());
+    expect(res2.stop_reason).toBe('max-dumps');
+    expect(readdirSync(root2)).toEqual(['dump-0001']);
+    expect(manifestOf(res2.dumps[0]).window.trigger).toBe('SIGUSR1');
   });
 });
 
