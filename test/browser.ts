@@ -34,19 +34,28 @@ export interface Opened {
   requests: string[];
 }
 
+/** a page's `on` (playwright's and puppeteer's take the same events with the same methods) */
+type Listen = (event: 'console' | 'pageerror' | 'request', f: (x: any) => void) => unknown;
+
+/** console errors, uncaught exceptions, and every request besides the page's own file (data: URLs are no network: Firefox loads its own fonts so) */
+function watch(on: Listen, url: string): { errors: string[]; requests: string[] } {
+  const errors: string[] = [];
+  const requests: string[] = [];
+  on('console', (m: { type(): string; text(): string }) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  on('pageerror', (e: Error) => errors.push(String(e)));
+  on('request', (r: { url(): string }) => {
+    if (r.url() !== url && !r.url().startsWith('data:')) requests.push(r.url());
+  });
+  return { errors, requests };
+}
+
 /** open an HTML file and wait until the page script says it has drawn everything */
 export async function open(browser: Browser, file: string): Promise<Opened> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const url = pathToFileURL(file).href;
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => {
-    if (r.url() !== url) requests.push(r.url());
-  });
+  const { errors, requests } = watch(page.on.bind(page) as Listen, url);
   await page.goto(url);
   await page.waitForSelector('body[data-drawn="true"]', { timeout: 20_000 });
   return { page, errors, requests };
@@ -112,7 +121,7 @@ export interface FirefoxOpened {
   page: PPage;
   /** console errors and uncaught exceptions */
   errors: string[];
-  /** every request the page made besides loading its own file (data: URLs are no network: Firefox loads its own fonts so) */
+  /** every request the page made besides loading its own file */
   requests: string[];
 }
 
@@ -121,15 +130,7 @@ export async function openFirefox(browser: PBrowser, file: string): Promise<Fire
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 900 });
   const url = pathToFileURL(file).href;
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('request', (r) => {
-    if (r.url() !== url && !r.url().startsWith('data:')) requests.push(r.url());
-  });
+  const { errors, requests } = watch(page.on.bind(page) as Listen, url);
   await page.goto(url);
   await page.waitForSelector('body[data-drawn="true"]', { timeout: 60_000 });
   return { page, errors, requests };
