@@ -3,9 +3,9 @@
  * blocks of the HTML report (families/family.ts HtmlBlock). Nothing here computes a figure: it reshapes rows.
  */
 import type { CaptureDb } from '../analyze/db.js';
-import type { Section } from '../analyze/reports/common.js';
+import { histRows, LOG2_BUCKET_US, type Section } from '../analyze/reports/common.js';
 import { fmtNs } from '../formats/units.js';
-import type { FlameNode, HtmlBlock } from '../families/family.js';
+import type { FlameNode, HtmlBlock, HtmlDistribution } from '../families/family.js';
 
 /** a report section as a table block (its columns without the nested lists a table cannot show) */
 export function tableOf(s: Section, title = s.title): HtmlBlock {
@@ -25,6 +25,17 @@ export function histBars(title: string, series: { name: string; buckets: { lo_ns
 }
 
 export const bucketLabel = (lo: number, hi: number) => `${fmtNs(lo)}–${fmtNs(hi + 1)}`;
+
+/**
+ * The log2 histogram (SQL) of one duration column of a view over the whole capture, as a distribution of the
+ * compare page's overlays; none when no row has the column. `view`, `col` and `where` are the caller's SQL.
+ */
+export async function viewDistribution(cap: CaptureDb, name: string, view: string, col: string, where = 'true'): Promise<HtmlDistribution[]> {
+  const rows = await cap.query<{ bucket: number; count: number }>(
+    `SELECT ${LOG2_BUCKET_US(col)} AS bucket, count(*) AS count FROM ${view} WHERE ${col} IS NOT NULL AND (${where}) GROUP BY 1 ORDER BY 1`,
+  );
+  return rows.length ? [{ name, buckets: histRows(rows).map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) }] : [];
+}
 
 /** the label of a log2 µs bucket (analyze/reports/common.ts LOG2_BUCKET_US) */
 export const log2Label = (b: number) => bucketLabel(b === 0 ? 0 : 2 ** b * 1000, 2 ** (b + 1) * 1000 - 1);

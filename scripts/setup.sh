@@ -13,6 +13,7 @@ APT_PACKAGES=(
   iproute2                   # ip netns, veth, nstat: the tcp and net families' namespace tests
   libzstd1 liblz4-1          # Arrow body compression of captures (loaded with koffi: formats/codec.ts)
   chromium                   # the HTML report's browser tests (playwright-core drives /usr/bin/chromium)
+  firefox-esr                # ... and in Firefox (puppeteer-core drives /usr/bin/firefox-esr over WebDriver BiDi)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -46,6 +46,7 @@ export const files: Family = {
   summary: async () => (await import('./summary.js')).filesSummary,
   export: async () => (await import('./export.js')).filesExport,
   htmlSections: async () => (await import('./html.js')).filesHtml,
+  htmlDistributions: async () => (await import('./html.js')).filesDistributions,
   compare: filesCompare,
   reports: {
     files: {

@@ -4,7 +4,7 @@
  */
 import type { CaptureDb } from '../../analyze/db.js';
 import type { ReportOptions } from '../../analyze/reports/common.js';
-import { tableOf } from '../../html/blocks.js';
+import { tableOf, viewDistribution } from '../../html/blocks.js';
 import type { HtmlSection } from '../family.js';
 import { filesReport } from './report.js';
 
@@ -37,3 +37,7 @@ export async function filesHtml(cap: CaptureDb, o: ReportOptions): Promise<HtmlS
     },
   ];
 }
+
+/** the time of every open (open, openat, openat2, creat; the files report's opens), for the compare page's overlays */
+export const filesDistributions = (cap: CaptureDb) =>
+  viewDistribution(cap, 'files open latency (open, openat, openat2, creat)', 'file_calls', 'dur', "name IN ('open', 'openat', 'openat2', 'creat')");

@@ -59,6 +59,7 @@ export const net: Family = {
   kernelAddressColumns: [['net_drops', 'location']],
   export: async () => (await import('./export.js')).netExport,
   htmlSections: async () => (await import('./html.js')).netHtml,
+  htmlDistributions: async () => (await import('./html.js')).netDistributions,
   compare: netCompare,
   reports: {
     net: {

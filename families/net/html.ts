@@ -4,7 +4,7 @@
  */
 import type { CaptureDb } from '../../analyze/db.js';
 import type { ReportOptions } from '../../analyze/reports/common.js';
-import { histBars, tableOf } from '../../html/blocks.js';
+import { histBars, tableOf, viewDistribution } from '../../html/blocks.js';
 import type { HtmlSection } from '../family.js';
 import { netReport } from './report.js';
 
@@ -42,3 +42,7 @@ export async function netHtml(cap: CaptureDb, o: ReportOptions): Promise<HtmlSec
     },
   ];
 }
+
+/** transmit latency (queue → xmit) of every transmit the device took, for the compare page's overlays */
+export const netDistributions = (cap: CaptureDb) =>
+  viewDistribution(cap, 'net transmit latency (net_dev_queue → net_dev_xmit)', 'net_transmits', 'queue_ns', 'rc = 0');

@@ -3,8 +3,8 @@
  * its latency histograms) as tables, and the histograms of the top syscalls as a heat map (one row each).
  */
 import type { CaptureDb } from '../../analyze/db.js';
-import { histRows, LOG2_BUCKET_US, type ReportOptions, type Section } from '../../analyze/reports/common.js';
-import { bucketLabel, tableOf } from '../../html/blocks.js';
+import type { ReportOptions, Section } from '../../analyze/reports/common.js';
+import { bucketLabel, tableOf, viewDistribution } from '../../html/blocks.js';
 import type { HtmlBlock, HtmlSection } from '../family.js';
 import { syscallsReport } from './report.js';
 
@@ -35,9 +35,4 @@ export async function syscallHtml(cap: CaptureDb, o: ReportOptions): Promise<Htm
 }
 
 /** the latency histogram of every syscall together, for the compare page's overlays */
-export async function syscallDistributions(cap: CaptureDb) {
-  const rows = await cap.query<{ bucket: number; count: number }>(
-    `SELECT ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count FROM syscalls WHERE dur IS NOT NULL GROUP BY 1 ORDER BY 1`,
-  );
-  return [{ name: 'syscall latency (all syscalls)', buckets: histRows(rows).map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) }];
-}
+export const syscallDistributions = (cap: CaptureDb) => viewDistribution(cap, 'syscall latency (all syscalls)', 'syscalls', 'dur');

@@ -37,6 +37,7 @@ export const tcp: Family = {
   decoder: tcpDecoder,
   export: async () => (await import('./export.js')).tcpExport,
   htmlSections: async () => (await import('./html.js')).tcpHtml,
+  htmlDistributions: async () => (await import('./html.js')).tcpDistributions,
   compare: tcpCompare,
   reports: {
     tcp: {

@@ -4,7 +4,7 @@
  */
 import type { CaptureDb } from '../../analyze/db.js';
 import type { ReportOptions } from '../../analyze/reports/common.js';
-import { histBars, tableOf } from '../../html/blocks.js';
+import { histBars, tableOf, viewDistribution } from '../../html/blocks.js';
 import type { HtmlSection } from '../family.js';
 import { tcpReport } from './report.js';
 
@@ -27,5 +27,13 @@ export async function tcpHtml(cap: CaptureDb, o: ReportOptions): Promise<HtmlSec
         tableOf(sec('connections')),
       ],
     },
+  ];
+}
+
+/** connect latency (active) and accept-queue time (passive) of every connection, for the compare page's overlays */
+export async function tcpDistributions(cap: CaptureDb) {
+  return [
+    ...(await viewDistribution(cap, 'tcp connect latency (SYN_SENT → ESTABLISHED)', 'tcp_connections', 'connect_ns')),
+    ...(await viewDistribution(cap, 'tcp accept-queue time (ESTABLISHED → accept)', 'tcp_connections', 'accept_ns')),
   ];
 }

@@ -148,7 +148,8 @@ describe.skipIf(skip)('ktape report in a browser', () => {
       for (const k of keys) expect(await column(page, section, title, k), `${fixture} ${json}.${k}`).toEqual(rows.map((r) => r[k]));
       await page.close();
     }
-  });
+    // eight pages and eight analyze runs one after the other: a hang guard, not a speed limit
+  }, 360_000);
 
   it('tiny: hovering a CPU-timeline slice shows the thread name and tid of a thread that ran there', async () => {
     const cap = join(FIXTURES, 'tiny');
@@ -268,6 +269,27 @@ describe.skipIf(skip)('ktape compare --html in a browser', () => {
     );
     // no kmem in these captures: one line says how to get the allocation diff
     expect(await page.$eval('#notes', (n) => n.textContent)).toMatch(/no allocation stacks in both captures: record both with --events including kmem/);
+    await page.close();
+  });
+
+  it('files → files: the open latency of both overlaid, as many opens as ktape analyze files counts', async () => {
+    const cap = join(FIXTURES, 'files');
+    const file = join(out, 'cmp-files.html');
+    const r = ktape(['compare', cap, cap, '--html', file]);
+    expect(r.status, r.stderr).toBe(0);
+    const { page, errors, requests } = await open(browser, file);
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    const opens = analyzeJson(cap, 'files', '--top', '100000').opens.reduce((a: number, x: any) => a + x.count, 0);
+    expect(opens).toBeGreaterThanOrEqual(10); // the workload's own 10 opens (files.workload.json)
+    const sums = await page.evaluate(() => {
+      const data = JSON.parse(document.getElementById('ktape-data')!.textContent!);
+      const blocks = data.sections.find((s: any) => s.id === 'distributions').blocks;
+      const b = blocks.find((x: any) => x.title.startsWith('files open latency'));
+      return b.series.map((x: any) => x.values.reduce((a: number, v: number) => a + v, 0));
+    });
+    expect(sums).toEqual([opens, opens]);
+    expect((await drawnBlocks(page)).find((b) => b.title.startsWith('files open latency'))?.drawn).toBe(true);
     await page.close();
   });
 

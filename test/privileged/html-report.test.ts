@@ -99,6 +99,25 @@ describe.skipIf(skip)('ktape report of a recording with tcp and net', () => {
       expect(blocks.find((b) => b.title.startsWith('Connect latency (SYN_SENT'))?.drawn).toBe(true);
       expect(blocks.find((b) => b.title.startsWith('Bytes per device'))?.drawn).toBe(true);
       await page.close();
+      // compare --html of the capture with itself: the 8 connect latencies and the transmit latencies overlaid
+      const diff = join(dir, 'diff.html');
+      const c = ktape(['compare', cap, cap, '--html', diff], { timeout: 120_000 });
+      expect(c.status, c.stderr).toBe(0);
+      const cmp = await open(browser, diff);
+      expect(cmp.errors).toEqual([]);
+      expect(cmp.requests).toEqual([]);
+      const sums = await cmp.page.evaluate(() => {
+        const data = JSON.parse(document.getElementById('ktape-data')!.textContent!);
+        const blocks = data.sections.find((s: any) => s.id === 'distributions').blocks;
+        return Object.fromEntries(blocks.map((b: any) => [b.title, b.series.map((x: any) => x.values.reduce((a: number, v: number) => a + v, 0))]));
+      });
+      const of = (prefix: string) => Object.entries(sums).find(([t]) => t.startsWith(prefix))?.[1];
+      expect(of('tcp connect latency')).toEqual([8, 8]);
+      const tx = net.by_device.reduce((a: number, x: any) => a + Number(x.timed ?? 0), 0);
+      expect(of('net transmit latency')).toEqual([tx, tx]);
+      const drawn = await drawnBlocks(cmp.page);
+      for (const t of ['tcp connect latency', 'net transmit latency']) expect(drawn.find((b) => b.title.startsWith(t))?.drawn, t).toBe(true);
+      await cmp.page.close();
     } finally {
       ns.cleanup();
     }
