@@ -4,6 +4,7 @@
  */
 import * as pb from '../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { PerfettoContext, TrackOptions } from './handlers.js';
+import { writeTrackEvent } from './track-event.js';
 
 type Row = Record<string, any>;
 
@@ -33,15 +34,8 @@ export function counterTracks(ctx: PerfettoContext, group: CounterGroup, series:
       groups.set(k, tracks);
     }
     for (let i = 0; i < series.length; i++) {
-      ctx.writePacket({
-        timestamp: BigInt(r.ts),
-        optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-        sequenceFlags: ctx.trackSeqFlags(),
-        data: {
-          case: 'trackEvent',
-          value: { type: pb.TrackEvent_Type.COUNTER, trackUuid: tracks[i], counterValueField: { case: 'counterValue', value: BigInt(r[series[i].key]) } },
-        },
-      });
+      const counterValueField = { case: 'counterValue', value: BigInt(r[series[i].key]) };
+      writeTrackEvent(ctx, r.ts, { type: pb.TrackEvent_Type.COUNTER, trackUuid: tracks[i], counterValueField });
     }
   };
 }

@@ -8,6 +8,7 @@
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { PID_MAX_LIMIT, us } from '../../export/chrome-format.js';
+import { writeTrackEvent } from '../../export/track-event.js';
 import { counterTracks, type CounterGroup, type CounterSeries } from '../../export/counters.js';
 import { fmtBytes } from '../../formats/units.js';
 
@@ -38,13 +39,7 @@ const submitter = (r: Row) => (r.tgid === null ? 'unknown' : `${r.comm} (${r.tgi
 function perfettoRequests(ctx: PerfettoContext, all: Row[]): void {
   const devs = new Map<string, { track: bigint; lanes: Lanes; uuids: bigint[] }>();
   const name = (value: string) => ({ case: 'name' as const, value });
-  const ev = (ts: number, value: Record<string, unknown>) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value },
-    });
+  const ev = (ts: number, value: Record<string, unknown>) => writeTrackEvent(ctx, ts, value);
   for (const r of all) {
     let d = devs.get(r.device);
     if (!d) {

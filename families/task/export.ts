@@ -9,6 +9,7 @@ import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { F, L, V, fieldNumbers } from '../../export/ftrace.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { us } from '../../export/chrome-format.js';
+import { writeTrackEvent } from '../../export/track-event.js';
 
 const NT = fieldNumbers(pb.TaskNewtaskFtraceEventSchema);
 const RN = fieldNumbers(pb.TaskRenameFtraceEventSchema);
@@ -69,15 +70,8 @@ function perfettoAccounting(ctx: PerfettoContext, r: Row): void {
     const value = typeof v === 'string' ? { case: 'stringValue', value: v } : { case: 'intValue', value: BigInt(v) };
     return { nameField: { case: 'name', value: a }, value };
   });
-  ctx.writePacket({
-    timestamp: BigInt(r.ts),
-    optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-    sequenceFlags: ctx.trackSeqFlags(),
-    data: {
-      case: 'trackEvent',
-      value: { type: pb.TrackEvent_Type.INSTANT, trackUuid, nameField: { case: 'name', value: 'exit accounting' }, debugAnnotations },
-    },
-  });
+  const nameField = { case: 'name', value: 'exit accounting' };
+  writeTrackEvent(ctx, r.ts, { type: pb.TrackEvent_Type.INSTANT, trackUuid, nameField, debugAnnotations });
 }
 
 function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void {
