@@ -22,7 +22,7 @@ type Register = (program: Command) => void;
 /**
  * Each subcommand's module, in help order, imported only when needed: a
  * command line naming one subcommand loads that one alone (`record` must not
- * load DuckDB's native binding); help and unknown names load them all.
+ * load DuckDB's native binding); --version loads none; help and unknown names load them all.
  */
 const COMMANDS: [names: string[], load: () => Promise<Register>][] = [
   [['record'], async () => (await import('./record.js')).registerRecord],
@@ -43,9 +43,12 @@ export async function buildProgram(argv: string[]): Promise<Command> {
     // commander's own messages are printed by main() as one line with a hint (see report())
     .configureOutput({ outputError: () => {} })
     .exitOverride();
-  const sub = ownArgs(argv).find((a) => !a.startsWith('-'));
+  const own = ownArgs(argv);
+  const sub = own.find((a) => !a.startsWith('-'));
   const named = COMMANDS.filter(([names]) => sub !== undefined && names.includes(sub));
-  for (const [, load] of named.length ? named : COMMANDS) (await load())(program);
+  // `ktape --version` needs no subcommand: it loads none
+  const versionOnly = sub === undefined && (own.includes('--version') || own.includes('-V'));
+  for (const [, load] of versionOnly ? [] : named.length ? named : COMMANDS) (await load())(program);
   program.addHelpText(
     'after',
     `

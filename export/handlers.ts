@@ -39,11 +39,12 @@ export interface PerfettoContext extends ExportContext {
   note(key: 'outstandingAllocs', n: number): void;
 }
 
-/** What a track is besides its name: nested under another track, a counter (and its unit), or a process's own track (by pid). */
+/** What a track is besides its name: nested under another track, a counter (and its unit), a process's own track (by pid), or a thread's. */
 export interface TrackOptions {
   parent?: bigint;
   counter?: 'count' | 'bytes' | 'ns';
   pid?: number;
+  thread?: { tgid: number; tid: number };
 }
 
 /** Chrome JSON: one trace event per line; pid/tid pairs seen get their metadata from the core. */

@@ -76,6 +76,7 @@ class PerfettoOut {
     const value: Record<string, unknown> = { uuid, staticOrDynamicName: { case: 'name', value: name }, description };
     if (opts.parent !== undefined) value.parentUuid = opts.parent;
     if (opts.pid !== undefined) value.process = { pid: opts.pid };
+    if (opts.thread) value.thread = { pid: opts.thread.tgid, tid: BigInt(opts.thread.tid) };
     if (opts.counter) value.counter = { unit: COUNTER_UNIT[opts.counter] };
     this.packet({ ...seq(SEQ_TRACK), data: { case: 'trackDescriptor', value } });
     return uuid;

@@ -4,7 +4,7 @@
  */
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { expect } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,4 +90,44 @@ export function workloadLine(stdout: string, mode: string): any {
     .find((l) => l.mode === mode);
   expect(line, `the workload's "${mode}" line in:\n${stdout}`).toBeTruthy();
   return line;
+}
+
+/** `ktape analyze DIR ...args`: it must exit 0 with nothing on stderr; its stdout (JSON.parse it with --json) */
+export function analyzeOk(dir: string, ...args: string[]): string {
+  const r = ktape(['analyze', dir, ...args]);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+/** `ktape query DIR SQL --json`: it must exit 0 with nothing on stderr; its rows */
+export function queryRows(dir: string, sql: string): any[] {
+  const r = ktape(['query', dir, sql, '--json']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/**
+ * A privileged recording of the built-in workload: `ktape record --json --events EVENTS -- ktape-workload MODE
+ * ...args(data)`, where data is a scratch directory on the disk holding the checkout (build/, never a tmpfs), removed
+ * afterwards. It must exit 0 with nothing on stderr; the capture and the workload's JSON line for `mode`.
+ */
+export function recordWorkload(events: string, mode: string, args: (data: string) => string[]): { dir: string; wl: any } {
+  const dir = join(tmp(), 'cap');
+  const data = mkdtempSync(join(ROOT, 'build', `${mode}-test-`));
+  try {
+    const r = ktape(['record', '-o', dir, '--json', '--events', events, '--', WORKLOAD, mode, ...args(data)]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return { dir, wl: workloadLine(r.stdout, mode) };
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+/** `ktape analyze DIR REPORT` on a capture without the report's family: the one-line note alone, in text and in --json, exit 0 */
+export function expectNoEventsNote(dir: string, report: string, note: string): void {
+  expect(analyzeOk(dir, report).trim()).toBe(note);
+  expect(JSON.parse(analyzeOk(dir, report, '--json')).notes).toEqual([note]);
 }

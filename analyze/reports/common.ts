@@ -261,3 +261,36 @@ export function renderReport(res: ReportResult, format: 'human' | 'json' | 'csv'
   }
   return out.join('\n');
 }
+
+// ---------- family reports: shared shapes ----------
+
+/** a family report's one-line note on a capture that did not record it (older format, or --events without it) */
+export function noEventsNote(cap: CaptureDb, family: string): string | null {
+  return cap.manifest.options?.events?.includes(family) ? null : `this capture has no ${family} events: record with --events ${family}`;
+}
+
+/**
+ * log2 histograms, one per group, as a section: `raw` rows (bucket, count and the group's columns; ordered by
+ * group, then bucket) split by `group`, which gives each group's JSON fields and its heading in the text.
+ */
+export function histSection<R extends { bucket: number; count: number }>(
+  head: { name: string; title: string; none?: string },
+  raw: R[],
+  group: (r: R) => { fields: Row; label: string },
+): Section {
+  const groups = new Map<string, { fields: Row; label: string; raw: { bucket: number; count: number }[] }>();
+  for (const r of raw) {
+    const g = group(r);
+    const k = JSON.stringify(g.fields, jsonReplacer);
+    if (!groups.has(k)) groups.set(k, { ...g, raw: [] });
+    groups.get(k)!.raw.push(r);
+  }
+  const hists = [...groups.values()].map((g) => ({ ...g, hist: histRows(g.raw) }));
+  return {
+    name: head.name,
+    title: head.title,
+    columns: [],
+    rows: hists.map((h) => ({ ...h.fields, buckets: h.hist.map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) })),
+    text: hists.length ? hists.map((h) => `${h.label}\n${renderHist(h.hist)}`).join('\n\n') : (head.none ?? '  (none)'),
+  };
+}

@@ -3,39 +3,28 @@
  * tracks (page cache read hits, read misses, pages dirtied: running totals, in pages). Chrome: a "page cache
  * pages" counter on each process with the three series.
  */
-import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { us } from '../../export/chrome-format.js';
+import { counterTracks, type CounterGroup, type CounterSeries } from '../../export/counters.js';
 
 type Row = Record<string, any>;
 const COLS = ['tgid', 'comm', 'ts', 'read_hits', 'read_misses', 'dirtied'];
 const SQL = `SELECT tgid, comm, ts::DOUBLE AS ts, read_hits::DOUBLE AS read_hits, read_misses::DOUBLE AS read_misses, dirtied::DOUBLE AS dirtied
   FROM _export_cache ORDER BY tgid, ts`;
-const SERIES = [
-  ['read_hits', 'page cache read hits', 'pages read that were in the page cache, running total'],
-  ['read_misses', 'page cache read misses', 'pages this process added to the page cache, not for a write, running total'],
-  ['dirtied', 'page cache pages dirtied', 'pages this process made dirty, running total'],
-] as const;
+const SERIES: CounterSeries[] = [
+  { key: 'read_hits', name: 'page cache read hits', doc: 'pages read that were in the page cache, running total', unit: 'count' },
+  { key: 'read_misses', name: 'page cache read misses', doc: 'pages this process added to the page cache, not for a write, running total', unit: 'count' },
+  { key: 'dirtied', name: 'page cache pages dirtied', doc: 'pages this process made dirty, running total', unit: 'count' },
+];
+const BY_PROCESS: CounterGroup = {
+  key: (r) => r.tgid,
+  parent: (ctx, r) => ctx.track(`${r.comm} ${r.tgid}`, `process ${r.tgid}`, { pid: r.tgid }),
+};
 
 async function perfetto(ctx: PerfettoContext): Promise<void> {
-  const procs = new Map<number, bigint[]>();
-  const ev = (ts: number, trackUuid: bigint, v: number) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.COUNTER, trackUuid, counterValueField: { case: 'counterValue', value: BigInt(v) } } },
-    });
+  const write = counterTracks(ctx, BY_PROCESS, SERIES);
   await ctx.scan(SQL, (s) => {
-    for (const r of s.objects(COLS) as Row[]) {
-      let tracks = procs.get(r.tgid);
-      if (!tracks) {
-        const parent = ctx.track(`${r.comm} ${r.tgid}`, `process ${r.tgid}`, { pid: r.tgid });
-        tracks = SERIES.map(([, name, doc]) => ctx.track(name, doc, { parent, counter: 'count' }));
-        procs.set(r.tgid, tracks);
-      }
-      for (let i = 0; i < SERIES.length; i++) ev(r.ts, tracks[i], r[SERIES[i][0]]);
-    }
+    for (const r of s.objects(COLS)) write(r);
   });
 }
 

@@ -4,12 +4,7 @@
  * over cache_pages (families/cache/sql/cache.sql, where the rule is); this only counts its classes and renders.
  */
 import type { CaptureDb, Param } from '../../analyze/db.js';
-import { p, taskFilter, type Col, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
-
-/** the one-line note of a capture that did not record cache (older format, or --events without cache) */
-export function noCacheNote(cap: CaptureDb): string | null {
-  return cap.manifest.options?.events?.includes('cache') ? null : 'this capture has no cache events: record with --events cache';
-}
+import { noEventsNote, p, taskFilter, type Col, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
 
 /** the counts of a group of cache_pages rows (c), and of fault-around ranges (m) */
 const COUNTS = `count(*) FILTER (WHERE c.class = 'read_hit') AS read_hits, count(*) FILTER (WHERE c.class = 'read_miss') AS read_misses,
@@ -55,7 +50,7 @@ const SUMS = `sum(read_hits)::BIGINT AS read_hits, sum(read_misses)::BIGINT AS r
 const ORDER = 'read_hits + read_misses + dirtied DESC';
 
 export async function cacheReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const note = noCacheNote(cap);
+  const note = noEventsNote(cap, 'cache');
   if (note) return { report: 'cache', sections: [], notes: [note] };
   const params: Param[] = [];
   const where = `ts >= ${p(params, o.since)} AND ts <= ${p(params, o.until)} AND ${taskFilter(o, params, { tid: 'tid', tgid: 'tgid', comm: 'comm' })}`;

@@ -5,12 +5,7 @@
  * only renders.
  */
 import type { CaptureDb, Param } from '../../analyze/db.js';
-import { p, taskFilter, type Col, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
-
-/** the one-line note of a capture that did not record fault (older format, or --events without fault) */
-export function noFaultNote(cap: CaptureDb): string | null {
-  return cap.manifest.options?.events?.includes('fault') ? null : 'this capture has no fault events: record with --events fault';
-}
+import { noEventsNote, p, taskFilter, type Col, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
 
 const COUNTS = `count(*) FILTER (WHERE class = 'minor') AS minor, count(*) FILTER (WHERE class = 'major') AS major,
   count(*) FILTER (WHERE class = 'none') AS not_counted, count(*) FILTER (WHERE class = 'unknown') AS unknown, count(*) AS faults`;
@@ -48,7 +43,7 @@ const FILE_NOTE =
   "files: a fault is tied to a file when its handling looked the file's pages up (filemap_fault or its fault-around); anonymous, tmpfs/shmem and copy-on-write faults of mapped pages have no file";
 
 export async function faultReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const note = noFaultNote(cap);
+  const note = noEventsNote(cap, 'fault');
   if (note) return { report: 'faults', sections: [], notes: [note] };
   const params: Param[] = [];
   const where = `f.ts >= ${p(params, o.since)} AND f.ts <= ${p(params, o.until)} AND ${taskFilter(o, params, { tid: 'f.tid', tgid: 'f.tgid', comm: 'pr.comm' })}`;

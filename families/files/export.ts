@@ -8,6 +8,7 @@
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { LANE_TID_BASE, us } from '../../export/chrome-format.js';
+import { writeTrackEvent } from '../../export/track-event.js';
 
 type Row = Record<string, any>;
 const COLS = ['b_ts', 'e_ts', 'open', 'tid', 'tgid', 'comm', 'name', 'path', 'path2', 'path_cut', 'argv', 'ret', 'error'];
@@ -30,13 +31,7 @@ function args(r: Row): [string, string | number][] {
 function perfetto(ctx: PerfettoContext, rows: Row[]): void {
   const tracks = new Map<number, bigint>();
   const name = (value: string) => ({ case: 'name' as const, value });
-  const ev = (ts: number, value: Record<string, unknown>) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value },
-    });
+  const ev = (ts: number, value: Record<string, unknown>) => writeTrackEvent(ctx, ts, value);
   for (const r of rows) {
     let trackUuid = tracks.get(r.tid);
     if (trackUuid === undefined) {

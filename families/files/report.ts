@@ -5,12 +5,7 @@
  * Paths are capture data: they reach SQL only as values, and the human renderer escapes them (printable()).
  */
 import type { CaptureDb, Param } from '../../analyze/db.js';
-import { p, taskFilter, type Col, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
-
-/** the one-line note of a capture that did not record files (older format, or --events without files) */
-export function noFilesNote(cap: CaptureDb): string | null {
-  return cap.manifest.options?.events?.includes('files') ? null : 'this capture has no files events: record with --events files';
-}
+import { noEventsNote, p, taskFilter, type Col, type ReportOptions, type ReportResult } from '../../analyze/reports/common.js';
 
 const OPENS = "name IN ('open', 'openat', 'openat2', 'creat')";
 const LAT = `quantile_disc(dur, 0.5) AS p50_ns, quantile_disc(dur, 0.99) AS p99_ns, max(dur) AS max_ns`;
@@ -81,7 +76,7 @@ async function facts(cap: CaptureDb, where: string, params: Param[]): Promise<st
 }
 
 export async function filesReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const note = noFilesNote(cap);
+  const note = noEventsNote(cap, 'files');
   if (note) return { report: 'files', sections: [], notes: [note] };
   const params: Param[] = [];
   const where = `ts >= ${p(params, o.since)} AND ts <= ${p(params, o.until)} AND ${taskFilter(o, params, { tid: 'tid', tgid: 'tgid', comm: 'comm' })}`;

@@ -8,6 +8,8 @@
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { PID_MAX_LIMIT, us } from '../../export/chrome-format.js';
+import { writeTrackEvent } from '../../export/track-event.js';
+import { counterTracks, type CounterGroup, type CounterSeries } from '../../export/counters.js';
 import { fmtBytes } from '../../formats/units.js';
 
 /** Chrome: one synthetic process per device, after ktape's own tracks (chrome-format.ts: LOSS_PID, LEAK_PID) */
@@ -37,13 +39,7 @@ const submitter = (r: Row) => (r.tgid === null ? 'unknown' : `${r.comm} (${r.tgi
 function perfettoRequests(ctx: PerfettoContext, all: Row[]): void {
   const devs = new Map<string, { track: bigint; lanes: Lanes; uuids: bigint[] }>();
   const name = (value: string) => ({ case: 'name' as const, value });
-  const ev = (ts: number, value: Record<string, unknown>) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value },
-    });
+  const ev = (ts: number, value: Record<string, unknown>) => writeTrackEvent(ctx, ts, value);
   for (const r of all) {
     let d = devs.get(r.device);
     if (!d) {
@@ -74,29 +70,14 @@ function perfettoRequests(ctx: PerfettoContext, all: Row[]): void {
   }
 }
 
-function perfettoCounters(ctx: PerfettoContext, all: Row[]): void {
-  const procs = new Map<number, { read: bigint; write: bigint }>();
-  const ev = (ts: number, trackUuid: bigint, v: number) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.COUNTER, trackUuid, counterValueField: { case: 'counterValue', value: BigInt(v) } } },
-    });
-  for (const r of all) {
-    let p = procs.get(r.tgid);
-    if (!p) {
-      const parent = ctx.track(`${r.comm} ${r.tgid}`, `process ${r.tgid}`, { pid: r.tgid });
-      p = {
-        read: ctx.track('block read bytes', 'bytes of block read requests this process submitted, running total', { parent, counter: 'bytes' }),
-        write: ctx.track('block write bytes', 'bytes of block write requests this process submitted, running total', { parent, counter: 'bytes' }),
-      };
-      procs.set(r.tgid, p);
-    }
-    ev(r.ts, p.read, r.read_bytes);
-    ev(r.ts, p.write, r.write_bytes);
-  }
-}
+const SERIES: CounterSeries[] = [
+  { key: 'read_bytes', name: 'block read bytes', doc: 'bytes of block read requests this process submitted, running total', unit: 'bytes' },
+  { key: 'write_bytes', name: 'block write bytes', doc: 'bytes of block write requests this process submitted, running total', unit: 'bytes' },
+];
+const BY_PROCESS: CounterGroup = {
+  key: (r) => r.tgid,
+  parent: (ctx, r) => ctx.track(`${r.comm} ${r.tgid}`, `process ${r.tgid}`, { pid: r.tgid }),
+};
 
 const j = (v: unknown) => JSON.stringify(v ?? null);
 
@@ -134,7 +115,7 @@ export const ioExport: FamilyExport = {
   sql: ['families/io/export.sql'],
   async perfetto(ctx) {
     perfettoRequests(ctx, await all(ctx, REQ_SQL, REQ_COLS));
-    perfettoCounters(ctx, await all(ctx, CTR_SQL, CTR_COLS));
+    (await all(ctx, CTR_SQL, CTR_COLS)).forEach(counterTracks(ctx, BY_PROCESS, SERIES));
   },
   async chrome(ctx) {
     chromeRequests(ctx, await all(ctx, REQ_SQL, REQ_COLS));

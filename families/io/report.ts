@@ -5,22 +5,17 @@
  */
 import type { CaptureDb, Param } from '../../analyze/db.js';
 import {
-  histRows,
+  histSection,
   LOG2_BUCKET_US,
+  noEventsNote,
   p,
   printable,
-  renderHist,
   taskFilter,
   type Col,
   type ReportOptions,
   type ReportResult,
   type Section,
 } from '../../analyze/reports/common.js';
-
-/** the one-line note of a capture that did not record io (older format, or --events without io) */
-export function noIoNote(cap: CaptureDb): string | null {
-  return cap.manifest.options?.events?.includes('io') ? null : 'this capture has no io events: record with --events io';
-}
 
 const RW = "kind IN ('read', 'write')";
 const PROC_SQL = `SELECT tgid, any_value(comm) AS comm,
@@ -82,22 +77,12 @@ async function histograms(cap: CaptureDb, where: string, params: Param[]): Promi
      GROUP BY ALL ORDER BY device, what DESC, bucket`,
     params,
   );
-  const keys = [...new Set(raw.map((r) => `${r.device}\u0000${r.what}`))];
-  const hists = keys.map((k) => {
-    const [device, what] = k.split('\u0000');
-    return { device, what, hist: histRows(raw.filter((r) => r.device === device && r.what === what)) };
-  });
-  return {
-    name: 'histograms',
-    title: 'Queue (insert → issue) and service (issue → complete) time per device (log2, µs)',
-    columns: [],
-    rows: hists.map((h) => ({ device: h.device, time: h.what, buckets: h.hist.map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) })),
-    text: hists.length ? hists.map((h) => `${printable(h.device)} ${h.what}\n${renderHist(h.hist)}`).join('\n\n') : '  (none)',
-  };
+  const title = 'Queue (insert → issue) and service (issue → complete) time per device (log2, µs)';
+  return histSection({ name: 'histograms', title }, raw, (r) => ({ fields: { device: r.device, time: r.what }, label: `${printable(r.device)} ${r.what}` }));
 }
 
 export async function ioReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const note = noIoNote(cap);
+  const note = noEventsNote(cap, 'io');
   if (note) return { report: 'io', sections: [], notes: [note] };
   const params: Param[] = [];
   const where = `ts >= ${p(params, o.since)} AND ts <= ${p(params, o.until)} AND ${taskFilter(o, params, { tid: 'tid', tgid: 'tgid', comm: 'comm' })}`;

@@ -3,9 +3,9 @@
  * track per device with two counter tracks (bytes transmitted, bytes received: running totals, one point per
  * 10 ms with traffic). Chrome: a synthetic process per device with a "net bytes" counter.
  */
-import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { PID_MAX_LIMIT, us } from '../../export/chrome-format.js';
+import { counterTracks, type CounterGroup, type CounterSeries } from '../../export/counters.js';
 
 /** Chrome: one synthetic process per device, after io's (families/io/export.ts IO_PID_BASE) */
 const NET_PID_BASE = PID_MAX_LIMIT + 67000;
@@ -16,29 +16,11 @@ const SQL =
   'SELECT device, netns, ts::DOUBLE AS ts, tx_bytes::DOUBLE AS tx_bytes, rx_bytes::DOUBLE AS rx_bytes FROM _export_net_counters ORDER BY device, netns, ts';
 const key = (r: Row) => `${r.device}\u0000${r.netns}`;
 
-function perfetto(ctx: PerfettoContext, rows: Row[]): void {
-  const devs = new Map<string, { tx: bigint; rx: bigint }>();
-  const ev = (ts: number, trackUuid: bigint, v: number) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value: { type: pb.TrackEvent_Type.COUNTER, trackUuid, counterValueField: { case: 'counterValue', value: BigInt(v) } } },
-    });
-  for (const r of rows) {
-    let d = devs.get(key(r));
-    if (!d) {
-      const parent = ctx.track(`ktape: net ${r.device}`, `Device ${r.device} (network namespace ${r.netns})`);
-      d = {
-        tx: ctx.track('net tx bytes', 'bytes the device transmitted, running total', { parent, counter: 'bytes' }),
-        rx: ctx.track('net rx bytes', 'bytes the device received, running total', { parent, counter: 'bytes' }),
-      };
-      devs.set(key(r), d);
-    }
-    ev(r.ts, d.tx, r.tx_bytes);
-    ev(r.ts, d.rx, r.rx_bytes);
-  }
-}
+const SERIES: CounterSeries[] = [
+  { key: 'tx_bytes', name: 'net tx bytes', doc: 'bytes the device transmitted, running total', unit: 'bytes' },
+  { key: 'rx_bytes', name: 'net rx bytes', doc: 'bytes the device received, running total', unit: 'bytes' },
+];
+const BY_DEVICE: CounterGroup = { key, parent: (ctx, r) => ctx.track(`ktape: net ${r.device}`, `Device ${r.device} (network namespace ${r.netns})`) };
 
 function chrome(ctx: ChromeContext, rows: Row[]): void {
   const devs = new Map<string, number>();
@@ -63,7 +45,7 @@ export const netExport: FamilyExport = {
   group: 'net',
   sql: ['families/net/export.sql'],
   async perfetto(ctx) {
-    perfetto(ctx, await all(ctx));
+    (await all(ctx)).forEach(counterTracks(ctx, BY_DEVICE, SERIES));
   },
   async chrome(ctx) {
     chrome(ctx, await all(ctx));

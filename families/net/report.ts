@@ -5,20 +5,15 @@
  */
 import type { CaptureDb, Param } from '../../analyze/db.js';
 import {
-  histRows,
+  histSection,
   LOG2_BUCKET_US,
+  noEventsNote,
   printable,
-  renderHist,
   type Col,
   type ReportOptions,
   type ReportResult,
   type Section,
 } from '../../analyze/reports/common.js';
-
-/** the one-line note of a capture that did not record net (older format, or --events without net) */
-export function noNetNote(cap: CaptureDb): string | null {
-  return cap.manifest.options?.events?.includes('net') ? null : 'this capture has no net events: record with --events net';
-}
 
 const DEV_SQL = `WITH w AS (SELECT $1::BIGINT AS lo, $2::BIGINT AS hi),
 tx AS (SELECT netns, ifindex, any_value(device) AS device, count(*) FILTER (WHERE rc = 0) AS tx_packets, coalesce(sum(len) FILTER (WHERE rc = 0), 0) AS tx_bytes,
@@ -62,22 +57,15 @@ async function histograms(cap: CaptureDb, params: Param[]): Promise<Section> {
      WHERE ts BETWEEN $1 AND $2 AND queue_ns IS NOT NULL AND rc = 0 GROUP BY ALL ORDER BY device, netns, bucket`,
     params,
   );
-  const keys = [...new Set(raw.map((r) => `${r.device}\u0000${r.netns}`))];
-  const hists = keys.map((k) => {
-    const [device, netns] = k.split('\u0000');
-    return { device, netns: Number(netns), hist: histRows(raw.filter((r) => r.device === device && String(r.netns) === netns)) };
-  });
-  return {
-    name: 'histograms',
-    title: 'Transmit latency (net_dev_queue → net_dev_xmit) per device (log2, µs)',
-    columns: [],
-    rows: hists.map((h) => ({ device: h.device, netns: h.netns, buckets: h.hist.map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) })),
-    text: hists.length ? hists.map((h) => `${printable(h.device)} (netns ${h.netns})\n${renderHist(h.hist)}`).join('\n\n') : '  (none)',
-  };
+  const title = 'Transmit latency (net_dev_queue → net_dev_xmit) per device (log2, µs)';
+  return histSection({ name: 'histograms', title }, raw, (r) => ({
+    fields: { device: r.device, netns: Number(r.netns) },
+    label: `${printable(r.device)} (netns ${r.netns})`,
+  }));
 }
 
 export async function netReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const note = noNetNote(cap);
+  const note = noEventsNote(cap, 'net');
   if (note) return { report: 'net', sections: [], notes: [note] };
   const w: Param[] = [o.since, o.until];
   const byDev = await cap.query(DEV_SQL, [...w, o.top]);

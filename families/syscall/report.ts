@@ -1,11 +1,10 @@
 /** syscalls: per syscall and per process, nested both ways (as sysnest); --hist for latency histograms. */
 import type { CaptureDb, Param } from '../../analyze/db.js';
 import {
-  histRows,
+  histSection,
   LOG2_BUCKET_US,
   p,
   printable,
-  renderHist,
   renderTable,
   taskFilter,
   type Col,
@@ -82,15 +81,8 @@ export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<
       GROUP BY ALL ORDER BY name, bucket`,
       tp,
     );
-    const names = [...new Set(raw.map((r) => r.name))];
-    const hists = names.map((n) => ({ name: n, hist: histRows(raw.filter((r) => r.name === n)) }));
-    sections.push({
-      name: 'histograms',
-      title: 'Latency histograms (log2, µs)',
-      columns: [],
-      rows: hists.map((h) => ({ name: h.name, buckets: h.hist.map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) })),
-      text: hists.map((h) => `${printable(h.name)}\n${renderHist(h.hist)}`).join('\n\n'),
-    });
+    const head = { name: 'histograms', title: 'Latency histograms (log2, µs)', none: '' };
+    sections.push(histSection(head, raw, (r) => ({ fields: { name: r.name }, label: printable(r.name) })));
   }
   await cap.query('DROP TABLE IF EXISTS _rep_sys');
   return { report: 'syscalls', sections, notes: [] };

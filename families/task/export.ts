@@ -2,12 +2,14 @@
  * task family exporters: fork, exec, rename, exit and free from the task_events view (families/task/export.sql).
  * Perfetto: as the ftrace events the kernel would have written (an exec that changed the thread's name is
  * followed by a task_rename, since the kernel's own may be filtered or not recorded). Chrome: instants on the
- * thread's lane.
+ * thread's lane. The exit's accounting: Perfetto, an instant on the thread's track with the figures as debug
+ * annotations; Chrome, the exit instant's args.
  */
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import { F, L, V, fieldNumbers } from '../../export/ftrace.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { us } from '../../export/chrome-format.js';
+import { writeTrackEvent } from '../../export/track-event.js';
 
 const NT = fieldNumbers(pb.TaskNewtaskFtraceEventSchema);
 const RN = fieldNumbers(pb.TaskRenameFtraceEventSchema);
@@ -47,11 +49,29 @@ const COLS = [
   ...ACCT.map((a) => `acct_${a}`),
 ];
 
+/** an exit with the kernel's accounting (format 1.7 on) */
+const hasAcct = (r: Row) => r.acct_runtime_ns !== null && r.acct_runtime_ns !== undefined;
+
 /** ,"nice":5,... for an exit with accounting, '' without */
 function acctArgs(r: Row): string {
-  if (r.acct_runtime_ns === null || r.acct_runtime_ns === undefined) return '';
+  if (!hasAcct(r)) return '';
   // counts and ns fit a double; bigints from DuckDB's BIGINT columns
   return ACCT.map((a) => `,"${a}":${JSON.stringify(typeof r[`acct_${a}`] === 'bigint' ? Number(r[`acct_${a}`]) : r[`acct_${a}`])}`).join('');
+}
+
+/**
+ * Perfetto: an exit's accounting as an "exit" instant on the thread's own track, each figure a debug annotation
+ * (the args of the instant in the UI and in trace_processor's args table); policy a string, the rest integers.
+ */
+function perfettoAccounting(ctx: PerfettoContext, r: Row): void {
+  const trackUuid = ctx.track(r.comm ?? '', `thread ${r.tid} of process ${r.tgid}`, { thread: { tgid: r.tgid, tid: r.tid } });
+  const debugAnnotations = ACCT.filter((a) => r[`acct_${a}`] !== null && r[`acct_${a}`] !== undefined).map((a) => {
+    const v = r[`acct_${a}`];
+    const value = typeof v === 'string' ? { case: 'stringValue', value: v } : { case: 'intValue', value: BigInt(v) };
+    return { nameField: { case: 'name', value: a }, value };
+  });
+  const nameField = { case: 'name', value: 'exit accounting' };
+  writeTrackEvent(ctx, r.ts, { type: pb.TrackEvent_Type.INSTANT, trackUuid, nameField, debugAnnotations });
 }
 
 function perfettoEvent(ft: ReturnType<PerfettoContext['ftrace']>, r: Row): void {
@@ -142,10 +162,15 @@ export const taskExport: FamilyExport = {
     UNION ALL SELECT tid, ts + 1 FROM _export_task WHERE event = 'fork'`,
   async perfetto(ctx) {
     const ft = ctx.ftrace();
+    const exits: Row[] = [];
     await ctx.scan(SQL, (s) => {
-      for (const r of s.objects(COLS)) perfettoEvent(ft, r);
+      for (const r of s.objects(COLS)) {
+        perfettoEvent(ft, r);
+        if (r.event === 'exit' && hasAcct(r)) exits.push(r);
+      }
     });
     ft.close();
+    for (const r of exits) perfettoAccounting(ctx, r);
   },
   async chrome(ctx) {
     await ctx.scan(`${SQL.replace('ORDER BY cpu, ts', 'ORDER BY ts, tid')}`, (s) => {

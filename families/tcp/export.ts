@@ -7,6 +7,7 @@
 import * as pb from '../../formats/perfetto/gen/ktape_perfetto_pb.js';
 import type { ChromeContext, FamilyExport, PerfettoContext } from '../../export/handlers.js';
 import { LANE_TID_BASE, us } from '../../export/chrome-format.js';
+import { writeTrackEvent } from '../../export/track-event.js';
 import { fmtNs } from '../../formats/units.js';
 
 type Row = Record<string, any>;
@@ -67,13 +68,7 @@ function perfetto(ctx: PerfettoContext, conns: Row[], rtx: Row[]): void {
   const procs = new Map<number, { track: bigint; uuids: bigint[] }>();
   const bySk = new Map<string, bigint>();
   const name = (value: string) => ({ case: 'name' as const, value });
-  const ev = (ts: number, value: Record<string, unknown>) =>
-    ctx.writePacket({
-      timestamp: BigInt(ts),
-      optionalTrustedPacketSequenceId: { case: 'trustedPacketSequenceId', value: 2 },
-      sequenceFlags: ctx.trackSeqFlags(),
-      data: { case: 'trackEvent', value },
-    });
+  const ev = (ts: number, value: Record<string, unknown>) => writeTrackEvent(ctx, ts, value);
   const annotations = (r: Row) =>
     Object.entries(args(r)).map(([k, v]) => ({ nameField: name(k), value: { case: 'stringValue' as const, value: String(v ?? '-') } }));
   const events: [number, number, Record<string, unknown>][] = [];

@@ -6,22 +6,17 @@
  */
 import type { CaptureDb, Param } from '../../analyze/db.js';
 import {
-  histRows,
+  histSection,
   LOG2_BUCKET_US,
+  noEventsNote,
   p,
   printable,
-  renderHist,
   taskFilter,
   type Col,
   type ReportOptions,
   type ReportResult,
   type Section,
 } from '../../analyze/reports/common.js';
-
-/** the one-line note of a capture that did not record tcp (older format, or --events without tcp) */
-export function noTcpNote(cap: CaptureDb): string | null {
-  return cap.manifest.options?.events?.includes('tcp') ? null : 'this capture has no tcp events: record with --events tcp';
-}
 
 const CONN_COLS: Col[] = [
   { key: 'ts', unit: 'ts' },
@@ -72,22 +67,12 @@ async function histograms(cap: CaptureDb, where: string, params: Param[]): Promi
      GROUP BY ALL ORDER BY grp, key, bucket`,
     params,
   );
-  const keys = [...new Set(raw.map((r) => `${r.grp}\u0000${r.key}`))];
-  const hists = keys.map((k) => {
-    const [by, key] = k.split('\u0000');
-    return { by, key, hist: histRows(raw.filter((r) => r.grp === by && r.key === key)) };
-  });
-  return {
-    name: 'histograms',
-    title: 'Connect latency (SYN_SENT → ESTABLISHED) per process and per remote address (log2, µs)',
-    columns: [],
-    rows: hists.map((h) => ({ by: h.by, key: h.key, buckets: h.hist.map(({ lo_ns, hi_ns, count }) => ({ lo_ns, hi_ns, count })) })),
-    text: hists.length ? hists.map((h) => `${h.by} ${printable(h.key)}\n${renderHist(h.hist)}`).join('\n\n') : '  (none)',
-  };
+  const title = 'Connect latency (SYN_SENT → ESTABLISHED) per process and per remote address (log2, µs)';
+  return histSection({ name: 'histograms', title }, raw, (r) => ({ fields: { by: r.grp, key: r.key }, label: `${r.grp} ${printable(r.key)}` }));
 }
 
 export async function tcpReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const note = noTcpNote(cap);
+  const note = noEventsNote(cap, 'tcp');
   if (note) return { report: 'tcp', sections: [], notes: [note] };
   const params: Param[] = [];
   const where = `ts >= ${p(params, o.since)} AND ts <= ${p(params, o.until)} AND ${taskFilter(o, params, { tid: 'tid', tgid: 'tgid', comm: 'comm' })}`;

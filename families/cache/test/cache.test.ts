@@ -8,9 +8,9 @@
  * clock), so each phase's events are compared with it.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD, workloadLine } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, tmp, analyzeOk, queryRows, recordWorkload } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -33,18 +33,7 @@ function coldFile(dir: string): string {
 }
 
 /** record the cache workload under --events cache,task; returns the capture and what the workload printed */
-function recordOnce(): { dir: string; wl: Row } {
-  const dir = join(tmp(), 'cap');
-  const data = mkdtempSync(join(ROOT, 'build', 'cache-test-'));
-  try {
-    const r = ktape(['record', '-o', dir, '--json', '--events', 'cache,task', '--', WORKLOAD, 'cache', coldFile(data), String(W)]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return { dir, wl: workloadLine(r.stdout, 'cache') };
-  } finally {
-    rmSync(data, { recursive: true, force: true });
-  }
-}
+const recordOnce = (): { dir: string; wl: Row } => recordWorkload('cache,task', 'cache', (data) => [coldFile(data), String(W)]);
 
 /**
  * A recording whose file stayed as the test needs it, in the kernel's own view (mincore): nothing of it cached before
@@ -64,12 +53,7 @@ describe.skipIf(skipOutsideCI)('cache family: a file read cold, then warm, then 
   let dir: string;
   let wl: Row;
   let report: Row;
-  const query = (sql: string): Row[] => {
-    const r = ktape(['query', dir, sql, '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return JSON.parse(r.stdout);
-  };
+  const query = (sql: string): Row[] => queryRows(dir, sql);
   /** the workload's page classes in one of its phases, on its file (or on any file) */
   const phase = (name: string, file = true) => {
     const p = wl[name];
@@ -87,10 +71,7 @@ describe.skipIf(skipOutsideCI)('cache family: a file read cold, then warm, then 
 
   beforeAll(() => {
     ({ dir, wl } = record());
-    const a = ktape(['analyze', dir, 'cache', '--json', '--top', '100']);
-    expect(a.stderr).toBe('');
-    expect(a.status).toBe(0);
-    report = JSON.parse(a.stdout);
+    report = JSON.parse(analyzeOk(dir, 'cache', '--json', '--top', '100'));
   });
 
   it('the workload did what it says, and the file was cold, then wholly cached (mincore)', () => {

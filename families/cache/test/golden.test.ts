@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden, analyzeOk, expectNoEventsNote } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/cache/test/expected/analyze-cache.cache.json');
 const NOTE = 'this capture has no cache events: record with --events cache';
@@ -15,12 +15,7 @@ const PAGE = 4096;
 
 describe('cache report on the cache fixture', () => {
   const wl = fixtureWorkload('cache');
-  const run = (...args: string[]) => {
-    const r = ktape(['analyze', join(FIXTURES, 'cache'), 'cache', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => analyzeOk(join(FIXTURES, 'cache'), 'cache', ...args);
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
@@ -68,13 +63,7 @@ describe('cache report on the cache fixture', () => {
 
   it('captures without cache events (format 1.0; format 1.5 with io only): the one-line note, exit 0', () => {
     for (const name of ['demo', 'io']) {
-      const r = ktape(['analyze', join(FIXTURES, name), 'cache']);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout.trim()).toBe(NOTE);
-      const j = ktape(['analyze', join(FIXTURES, name), 'cache', '--json']);
-      expect(j.status).toBe(0);
-      expect(JSON.parse(j.stdout).notes).toEqual([NOTE]);
+      expectNoEventsNote(join(FIXTURES, name), 'cache', NOTE);
     }
     // and its views load empty
     const q = ktape(['query', join(FIXTURES, 'demo'), 'SELECT count(*) AS n FROM cache_pages', '--json']);

@@ -7,19 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden, analyzeOk, expectNoEventsNote } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/fault/test/expected/analyze-faults.fault.json');
 const NOTE = 'this capture has no fault events: record with --events fault';
 
 describe('faults report on the fault fixture', () => {
   const wl = fixtureWorkload('fault');
-  const run = (...args: string[]) => {
-    const r = ktape(['analyze', join(FIXTURES, 'fault'), 'faults', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => analyzeOk(join(FIXTURES, 'fault'), 'faults', ...args);
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
@@ -61,13 +56,7 @@ describe('faults report on the fault fixture', () => {
 
   it('a capture without fault events (format 1.0, io fixture of 1.5): the one-line note, exit 0', () => {
     for (const fx of ['demo', 'io']) {
-      const r = ktape(['analyze', join(FIXTURES, fx), 'faults']);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout.trim()).toBe(NOTE);
-      const j = ktape(['analyze', join(FIXTURES, fx), 'faults', '--json']);
-      expect(j.status).toBe(0);
-      expect(JSON.parse(j.stdout).notes).toEqual([NOTE]);
+      expectNoEventsNote(join(FIXTURES, fx), 'faults', NOTE);
     }
   });
 

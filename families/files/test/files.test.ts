@@ -8,7 +8,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, tmp, WORKLOAD, queryRows } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -46,12 +46,7 @@ function record(events: string): { dir: string; wl: Row } {
 describe.skipIf(skipOutsideCI)('files family: recorded workload with known paths', () => {
   let dir: string;
   let wl: Row;
-  const query = (sql: string): Row[] => {
-    const r = ktape(['query', dir, sql, '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return JSON.parse(r.stdout);
-  };
+  const query = (sql: string): Row[] => queryRows(dir, sql);
 
   beforeAll(() => {
     ({ dir, wl } = record('files,syscall,task'));

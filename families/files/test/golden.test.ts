@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, expectGolden, analyzeOk } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/files/test/expected/analyze-files.files.json');
 const NOTE = 'this capture has no files events: record with --events files';
@@ -14,12 +14,7 @@ const CAP = join(FIXTURES, 'files');
 
 describe('files report on the files fixture', () => {
   const wl = fixtureWorkload('files');
-  const run = (...args: string[]) => {
-    const r = ktape(['analyze', CAP, 'files', '--top', '1000', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => analyzeOk(CAP, 'files', '--top', '1000', ...args);
   const kept = (p: string) => Buffer.from(p).subarray(0, 256).toString();
 
   it('--json matches the golden file', () => {

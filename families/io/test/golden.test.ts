@@ -7,19 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden, analyzeOk, expectNoEventsNote } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/io/test/expected/analyze-io.io.json');
 const NOTE = 'this capture has no io events: record with --events io';
 
 describe('io report on the io fixture', () => {
   const wl = fixtureWorkload('io');
-  const run = (...args: string[]) => {
-    const r = ktape(['analyze', join(FIXTURES, 'io'), 'io', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => analyzeOk(join(FIXTURES, 'io'), 'io', ...args);
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
@@ -58,12 +53,6 @@ describe('io report on the io fixture', () => {
   });
 
   it('a capture without io events (format 1.0, io not recorded): the one-line note, exit 0', () => {
-    const r = ktape(['analyze', join(FIXTURES, 'demo'), 'io']);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toBe(NOTE);
-    const j = ktape(['analyze', join(FIXTURES, 'demo'), 'io', '--json']);
-    expect(j.status).toBe(0);
-    expect(JSON.parse(j.stdout).notes).toEqual([NOTE]);
+    expectNoEventsNote(join(FIXTURES, 'demo'), 'io', NOTE);
   });
 });

@@ -9,9 +9,9 @@
  * a tmpfs.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD, workloadLine } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, tmp, analyzeOk, queryRows, recordWorkload } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -21,30 +21,14 @@ const PAGE = 4096;
 type Row = Record<string, any>;
 
 /** record the io workload (N direct writes) under --events io,task; returns the capture and what the workload printed */
-function record(n: number): { dir: string; wl: Row } {
-  const dir = join(tmp(), `cap-${n}`);
-  const data = mkdtempSync(join(ROOT, 'build', 'io-test-'));
-  try {
-    const r = ktape(['record', '-o', dir, '--json', '--events', 'io,task', '--', WORKLOAD, 'io', data, String(n)]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return { dir, wl: workloadLine(r.stdout, 'io') };
-  } finally {
-    rmSync(data, { recursive: true, force: true });
-  }
-}
+const record = (n: number): { dir: string; wl: Row } => recordWorkload('io,task', 'io', (data) => [data, String(n)]);
 
 describe.skipIf(skipOutsideCI)('io family: recorded workload with known block I/O', () => {
   const N = 8;
   let dir: string;
   let wl: Row;
   let report: Row;
-  const query = (sql: string): Row[] => {
-    const r = ktape(['query', dir, sql, '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return JSON.parse(r.stdout);
-  };
+  const query = (sql: string): Row[] => queryRows(dir, sql);
   /** the workload's requests submitted between its two /proc/self/io readings */
   const mine = (cond: string) =>
     query(`SELECT count(*) AS n, coalesce(sum(bytes), 0) AS bytes FROM io_requests
@@ -52,10 +36,7 @@ describe.skipIf(skipOutsideCI)('io family: recorded workload with known block I/
 
   beforeAll(() => {
     ({ dir, wl } = record(N));
-    const a = ktape(['analyze', dir, 'io', '--json', '--top', '100']);
-    expect(a.stderr).toBe('');
-    expect(a.status).toBe(0);
-    report = JSON.parse(a.stdout);
+    report = JSON.parse(analyzeOk(dir, 'io', '--json', '--top', '100'));
   });
 
   it('the workload did what it says (its own ground truth)', () => {

@@ -7,19 +7,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, ktape, tmp, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, ktape, tmp, expectGolden, analyzeOk } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/net/test/expected/analyze-net.net.json');
 const NOTE = 'this capture has no net events: record with --events net';
 
 describe('net report on the net fixture', () => {
   const sysfs = JSON.parse(readFileSync(join(FIXTURES, 'net.sysfs.json'), 'utf8'));
-  const run = (...args: string[]) => {
-    const r = ktape(['analyze', join(FIXTURES, 'net'), 'net', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => analyzeOk(join(FIXTURES, 'net'), 'net', ...args);
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));

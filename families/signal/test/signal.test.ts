@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, tmp, WORKLOAD, analyzeOk, queryRows } from '../../../test/helpers.js';
 import { decodeTrace } from '../../../test/e2e/export.helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -22,12 +22,7 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
   let dir: string;
   let wl: any;
   let report: any;
-  const query = (sql: string): Row[] => {
-    const r = ktape(['query', dir, sql, '--json']);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return JSON.parse(r.stdout);
-  };
+  const query = (sql: string): Row[] => queryRows(dir, sql);
   const pair = (target: number, sig: number) => report.pairs.find((p: Row) => p.sender_tgid === wl.pid && p.target_tgid === target && p.sig === sig);
 
   beforeAll(() => {
@@ -41,10 +36,7 @@ describe.skipIf(skipOutsideCI)('signal family: recorded workload with known sign
       .map((l) => JSON.parse(l));
     wl = lines.find((l) => l.mode === 'signals');
     expect(wl).toBeTruthy();
-    const a = ktape(['analyze', dir, 'signals', '--json', '--top', '100']);
-    expect(a.stderr).toBe('');
-    expect(a.status).toBe(0);
-    report = JSON.parse(a.stdout);
+    report = JSON.parse(analyzeOk(dir, 'signals', '--json', '--top', '100'));
   });
 
   it('the workload saw what it expected (its own ground truth)', () => {

@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, tmp, WORKLOAD } from '../../../test/helpers.js';
+import { ktape, privilegedSkipReason, tmp, WORKLOAD, analyzeOk } from '../../../test/helpers.js';
 import { expectRusage, PAGE } from './rusage.js';
 
 const skipOutsideCI = privilegedSkipReason();
@@ -33,10 +33,7 @@ describe.skipIf(skipOutsideCI)('task exit accounting: recorded children against 
       .map((l) => JSON.parse(l))
       .find((l) => l.mode === 'exit-acct');
     expect(wl?.children).toHaveLength(4);
-    const a = ktape(['analyze', dir, 'tasks', '--json', '--top', '1000']);
-    expect(a.stderr).toBe('');
-    expect(a.status).toBe(0);
-    report = JSON.parse(a.stdout);
+    report = JSON.parse(analyzeOk(dir, 'tasks', '--json', '--top', '1000'));
   });
 
   const proc = (pid: number) => {

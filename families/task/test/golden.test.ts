@@ -7,17 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, expectGolden, analyzeOk } from '../../../test/helpers.js';
 import { expectRusage } from './rusage.js';
 
 const EXPECTED = join(ROOT, 'families/task/test/expected/analyze-exit-acct.tasks.json');
 
-const run = (fixture: string, ...args: string[]) => {
-  const r = ktape(['analyze', join(FIXTURES, fixture), 'tasks', ...args]);
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  return r.stdout;
-};
+const run = (fixture: string, ...args: string[]) => analyzeOk(join(FIXTURES, fixture), 'tasks', ...args);
 
 describe('tasks report: exit accounting on the exit-acct fixture', () => {
   const wl = fixtureWorkload('exit-acct');

@@ -6,19 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden } from '../../../test/helpers.js';
+import { FIXTURES, ROOT, fixtureWorkload, ktape, tmp, expectGolden, analyzeOk } from '../../../test/helpers.js';
 
 const EXPECTED = join(ROOT, 'families/tcp/test/expected/analyze-tcp.tcp.json');
 const NOTE = 'this capture has no tcp events: record with --events tcp';
 
 describe('tcp report on the tcp fixture', () => {
   const wl = fixtureWorkload('tcp');
-  const run = (...args: string[]) => {
-    const r = ktape(['analyze', join(FIXTURES, 'tcp'), 'tcp', ...args]);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    return r.stdout;
-  };
+  const run = (...args: string[]) => analyzeOk(join(FIXTURES, 'tcp'), 'tcp', ...args);
 
   it('--json matches the golden file', () => {
     const got = JSON.parse(run('--json'));
