@@ -50,8 +50,14 @@ static __always_inline void files_path(__u64 cur, __u64 ts, long nr, __u32 arg, 
 	e->tgid = cur >> 32;
 	e->nr = nr;
 	e->arg = arg;
-	e->len = uptr ? bpf_probe_read_user_str(e->path, KT_FILES_PATH_MAX + 2, uptr) : -14; /* -EFAULT */
-	if (e->len < 0 && p && p->nretry < 2) {
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	/* KT_FILES_PATH_MAX + 2 bytes: a whole string reads at most KT_FILES_PATH_MAX + 1 with its NUL */
+	long n = uptr ? bpf_probe_read_user_str(e->path, KT_FILES_PATH_MAX + 2, uptr) : -14; /* -EFAULT */
+	e->read_error = n < 0 ? n : 0;
+	e->cut = n > KT_FILES_PATH_MAX + 1;
+	e->len = n <= 0 ? 0 : e->cut ? KT_FILES_PATH_MAX : n - 1;
+	if (n < 0 && p && p->nretry < 2) {
 		__u32 k = p->nretry & 1;
 		p->retry[k] = (__u64)uptr;
 		p->retry_arg[k] = arg;
@@ -59,7 +65,7 @@ static __always_inline void files_path(__u64 cur, __u64 ts, long nr, __u32 arg, 
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	if (e->len < 0)
+	if (n < 0)
 		e->path[0] = 0;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }

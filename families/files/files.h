@@ -49,9 +49,13 @@ struct kt_files_path {
 	struct kt_hdr h;
 	__u32 tgid;
 	__s32 nr;
-	__s32 len; /* bpf_probe_read_user_str(path, KT_FILES_PATH_MAX + 2): bytes with the NUL (<= KT_FILES_PATH_MAX + 1: whole), KT_FILES_PATH_MAX + 2: cut, < 0: the read failed (-errno) */
-	__u32 arg; /* which argument (0..5) */
-	char path[KT_FILES_PATH_BUF];
+	__u32 len;        /* bytes of path kept, without the NUL (at most KT_FILES_PATH_MAX) */
+	__s32 read_error; /* 0, or the failed read's -errno (len 0) */
+	__u8 arg;         /* which argument (0..5) */
+	__u8 cut;         /* 1: the string was longer than KT_FILES_PATH_MAX and is cut there */
+	__u16 _pad0;
+	__u32 _pad1;
+	char path[KT_FILES_PATH_BUF]; /* the string, NUL-terminated unless cut */
 };
 
 /* subject = current, at sys_exit of execve/execveat (h.ts: the call's entry time). buf: the arguments, each NUL
