@@ -44,7 +44,8 @@ struct kt_files_config {
 /* subject = current. h.ts is the files program's own entry time: the same in every record of the call (paths,
  * argv) and in its kt_files_exit.entry_ts. Written at sys_enter; when the read fails there (the string is in a
  * page not yet faulted in, e.g. a forked child's read-only data), at sys_exit, once the kernel has read it (not
- * after a successful exec, whose old memory is gone: the failed read is recorded then). */
+ * after a successful exec, whose old memory is gone: the failed read is recorded then). The record is as long
+ * as its string: sizeof(struct kt_files_path) + len + 1 (+ len when cut: no NUL). */
 struct kt_files_path {
 	struct kt_hdr h;
 	__u32 tgid;
@@ -55,7 +56,7 @@ struct kt_files_path {
 	__u8 cut;         /* 1: the string was longer than KT_FILES_PATH_MAX and is cut there */
 	__u16 _pad0;
 	__u32 _pad1;
-	char path[KT_FILES_PATH_BUF]; /* the string, NUL-terminated unless cut */
+	char path[0]; /* the string follows, as long as the record: len bytes, then its NUL unless cut */
 };
 
 /* subject = current, at sys_exit of execve/execveat (h.ts: the call's entry time). buf: the arguments, each NUL

@@ -92,7 +92,7 @@ export const SIZEOF = {
   kt_fault_exit: 40,
   kt_fault_file: 72,
   kt_files_config: 512,
-  kt_files_path: 304,
+  kt_files_path: 40,
   kt_files_argv: 1328,
   kt_files_exit: 48,
   kt_io_rq: 88,
@@ -517,7 +517,7 @@ export const FSIZE = {
     cut: 1,
     _pad0: 2,
     _pad1: 4,
-    path: 264,
+    path: 0,
   },
   kt_files_argv: {
     h: 16,

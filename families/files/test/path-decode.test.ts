@@ -50,10 +50,14 @@ interface Case {
   readError: number;
 }
 
-/** one drained record (ktring_drain layout: u32 length, u32 0, the record padded to 8) */
+/**
+ * One drained record (ktring_drain layout: u32 length, u32 0, the record padded to 8), as the BPF side writes
+ * it: as long as its string and NUL (a cut one: its bytes up to the bound, no NUL). The padding holds garbage,
+ * as the drain leaves it: nothing past the record's length may reach the path.
+ */
 function record(i: number, c: Case): Uint8Array {
-  const len = W.SIZEOF.kt_files_path;
-  const out = new Uint8Array(8 + ((len + 7) & ~7));
+  const len = W.SIZEOF.kt_files_path + c.bytes.length + (c.cut ? 0 : 1);
+  const out = new Uint8Array(8 + ((len + 7) & ~7)).fill(0x42);
   const v = new DataView(out.buffer);
   v.setUint32(0, len, true);
   const p = 8;
@@ -68,15 +72,15 @@ function record(i: number, c: Case): Uint8Array {
   v.setUint8(p + P.arg, i % 6);
   v.setUint8(p + P.cut, c.cut ? 1 : 0);
   out.set(c.bytes, p + P.path);
-  if (c.cut) out.fill(0x41, p + P.path + MAX, p + P.path + MAX + 2); // what a cut read leaves past the bound
+  if (!c.cut) out[p + P.path + c.bytes.length] = 0;
   return out;
 }
 
 const r = rng(12);
 const cases: Case[] = Array.from({ length: 300 }, (_, i) => {
   if (i % 50 === 7) return { bytes: new Uint8Array(0), cut: false, readError: -14 };
-  const cut = i % 10 === 3;
-  const n = cut ? MAX : Math.floor(r() * (i % 4 === 0 ? MAX + 1 : 40));
+  const cut = i % 10 === 3; // no NUL; half of them end before the bound: the record's end bounds those
+  const n = cut ? MAX - (i % 20 === 3 ? 7 : 0) : Math.floor(r() * (i % 4 === 0 ? MAX + 1 : 40));
   return { bytes: pathBytes(r, n, i % 3 === 0), cut, readError: 0 };
 });
 let dir = '';
