@@ -341,6 +341,11 @@ static size_t utf8_copy(uint8_t *out, const uint8_t *s, size_t n, int *lossy)
 {
 	size_t o = 0, i = 0, run = 0;
 	while (i < n) {
+		uint64_t w;
+		if (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL))) {
+			i += 8; /* eight ASCII bytes */
+			continue;
+		}
 		if (s[i] < 0x80) {
 			i++;
 			continue;

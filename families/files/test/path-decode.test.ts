@@ -79,6 +79,11 @@ function record(i: number, c: Case): Uint8Array {
 const r = rng(12);
 const cases: Case[] = Array.from({ length: 300 }, (_, i) => {
   if (i % 50 === 7) return { bytes: new Uint8Array(0), cut: false, readError: -14 };
+  if (i % 10 === 1) {
+    // long ASCII runs around one bad sequence, at every offset from an 8-byte boundary
+    const ascii = (k: number) => Array.from({ length: k }, (_, j) => 0x61 + (j % 26));
+    return { bytes: Uint8Array.from([...ascii(i % 23), ...BAD[i % BAD.length], ...ascii(17)]), cut: false, readError: 0 };
+  }
   const cut = i % 10 === 3; // no NUL; half of them end before the bound: the record's end bounds those
   const n = cut ? MAX - (i % 20 === 3 ? 7 : 0) : Math.floor(r() * (i % 4 === 0 ? MAX + 1 : 40));
   return { bytes: pathBytes(r, n, i % 3 === 0), cut, readError: 0 };
