@@ -6,9 +6,9 @@
  * ts and cpu come from the header. Each column is copied with the width of
  * its wire field and stored with the column's type, as a C assignment
  * would (truncating, sign-extending). Two forms: planEntry() compiles a
- * PlanSpec (fixed-width columns) into the copy plan the C decoder runs
- * (record/ktring.c kt_decode); copyHandler() is the TypeScript handler of a
- * kind with strings.
+ * PlanSpec (fixed-width columns; bounded strings as text columns) into the
+ * copy plan the C decoder runs (record/ktring.c kt_decode); copyHandler() is
+ * the TypeScript handler of a kind with strings.
  */
 import * as W from '../formats/gen/events.gen.js';
 import type { TableDef } from '../formats/table.js';

@@ -8,8 +8,9 @@
  * from the C headers). The C loop scatters the fields straight into the
  * column buffers of the table writers and notes tgids in task_ids; it
  * returns when the buffer ends, a table is full (it is written, and the loop
- * goes on) or a record is left to TypeScript: kinds with strings keep a
- * handler here, record by record. A family's after() pass then sees the new
+ * goes on) or a record is left to TypeScript: kinds with logic the plans
+ * cannot express keep a handler here, record by record (a bounded string
+ * is a text column of a plan: record/writer.ts TextColumn). A family's after() pass then sees the new
  * rows in record order (sched: the kernel-gap bookkeeping).
  *
  * Record lengths are checked against the kind's wire struct before anything

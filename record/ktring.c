@@ -153,7 +153,7 @@ void ktring_close(struct ktring *r)
  * of the capture tables, following a plan that record/copy-decoder.ts
  * compiles from the wire layout (formats/gen/events.gen.ts, generated from
  * the C headers) and the table definitions. Kinds the plan leaves to
- * TypeScript (strings, logic) stop the loop, as does a full table; the
+ * TypeScript (logic; argv lists) stop the loop, as does a full table; the
  * caller handles that and calls again. Checks as in record/decode.ts: a
  * record shorter than its kind's struct, or of an unknown kind, is counted
  * malformed and skipped.
