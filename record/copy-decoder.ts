@@ -6,9 +6,9 @@
  * ts and cpu come from the header. Each column is copied with the width of
  * its wire field and stored with the column's type, as a C assignment
  * would (truncating, sign-extending). Two forms: planEntry() compiles a
- * PlanSpec (fixed-width columns) into the copy plan the C decoder runs
- * (record/ktring.c kt_decode); copyHandler() is the TypeScript handler of a
- * kind with strings.
+ * PlanSpec (fixed-width columns; bounded strings as text columns) into the
+ * copy plan the C decoder runs (record/ktring.c kt_decode); copyHandler() is
+ * the TypeScript handler of a kind with strings.
  */
 import * as W from '../formats/gen/events.gen.js';
 import type { TableDef } from '../formats/table.js';
@@ -145,7 +145,13 @@ export interface PlanSpec extends CopySpec {
   /** wire fields copied beside the rows for the family's after() pass, not written */
   side?: string[];
   /** a row in a second table too, when (field & mask) != 0 */
-  also?: { when: [string, number]; spec: Omit<PlanSpec, 'struct' | 'also' | 'side'> };
+  also?: { when: [string, number]; spec: Omit<PlanSpec, 'struct' | 'also' | 'side' | 'texts'> };
+  /**
+   * utf8 columns from char[] fields, decoded in C (OP_TEXT): the string ends at its NUL, at `bound` bytes or
+   * at the record's end (so the field may be the last, of any length the record gives it); bytes that are not
+   * UTF-8 become U+FFFD as TextDecoder makes them, and the u8 column `lossy` is then 1
+   */
+  texts?: Record<string, { bound: number; lossy?: string }>;
 }
 
 /** Where the plan puts values: the slot of a table's column, or of a side field. */
@@ -153,13 +159,16 @@ export interface PlanSlots {
   table(name: string): number;
   column(table: string, column: string): number;
   side(table: string, field: string): number;
+  /** the slots of a text column: its offsets and its bytes (room for `need` more bytes per row) */
+  text(table: string, column: string, need: number): [number, number];
 }
 
 export const OP_COPY = 1,
   OP_CONST = 2,
   OP_SAT32 = 3,
   OP_MASK = 4,
-  OP_BIT = 5;
+  OP_BIT = 5,
+  OP_TEXT = 6;
 
 const WIDTH: Record<string, number> = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8 };
 
@@ -172,7 +181,14 @@ function planOps(spec: PlanSpec, slots: PlanSlots): number[] {
     if (f.char) throw new Error(`${table}: ${spec.struct}.${field} is a string; decode the kind in TypeScript (copyHandler)`);
     return [f.off, f.size | (f.signed ? 16 : 0)];
   };
+  const lossy = new Set(Object.values(spec.texts ?? {}).map((t) => t.lossy));
   for (const c of spec.table.columns) {
+    if (lossy.has(c.name)) continue; // filled by its text column's op
+    const text = spec.texts?.[c.name];
+    if (text) {
+      ops.push(...textOp(spec, c.name, text, slots));
+      continue;
+    }
     const dst = WIDTH[c.type];
     if (dst === undefined) throw new Error(`${table}.${c.name}: a ${c.type} column cannot be filled in C`);
     const slot = slots.column(table, c.name);
@@ -187,6 +203,19 @@ function planOps(spec: PlanSpec, slots: PlanSlots): number[] {
   }
   for (const f of (spec as PlanSpec).side ?? []) ops.push(OP_COPY, ...src(f), slots.side(table, f), fieldOf(spec, f).size, 0);
   return ops;
+}
+
+/** The OP_TEXT op of a utf8 column (6 ints: code, src offset, bound, offsets slot, bytes slot, lossy slot or -1). */
+function textOp(spec: PlanSpec, name: string, t: { bound: number; lossy?: string }, slots: PlanSlots): number[] {
+  const table = spec.table.name;
+  const f = fieldOf(spec, spec.rename?.[name] ?? name);
+  if (!f.char || spec.table.columns.find((c) => c.name === name)?.type !== 'utf8')
+    throw new Error(`${table}.${name}: a text column is a utf8 column from a char[] field`);
+  if (!(t.bound > 0)) throw new Error(`${table}.${name}: a text column needs a bound`);
+  if (t.lossy !== undefined && spec.table.columns.find((c) => c.name === t.lossy)?.type !== 'u8')
+    throw new Error(`${table}.${t.lossy}: the lossy mark of a text column is a u8 column`);
+  const [offsets, bytes] = slots.text(table, name, 3 * t.bound);
+  return [OP_TEXT, f.off, t.bound, offsets, bytes, t.lossy === undefined ? -1 : slots.column(table, t.lossy)];
 }
 
 /** The plan entry of one kind (layout in record/ktring.c). */

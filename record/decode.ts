@@ -8,8 +8,9 @@
  * from the C headers). The C loop scatters the fields straight into the
  * column buffers of the table writers and notes tgids in task_ids; it
  * returns when the buffer ends, a table is full (it is written, and the loop
- * goes on) or a record is left to TypeScript: kinds with strings keep a
- * handler here, record by record. A family's after() pass then sees the new
+ * goes on) or a record is left to TypeScript: kinds with logic the plans
+ * cannot express keep a handler here, record by record (a bounded string
+ * is a text column of a plan: record/writer.ts TextColumn). A family's after() pass then sees the new
  * rows in record order (sched: the kernel-gap bookkeeping).
  *
  * Record lengths are checked against the kind's wire struct before anything
@@ -124,6 +125,8 @@ class NativeColumns implements PlanSlots {
   private readonly malformed = pinned(Float64Array, 8);
   private readonly slots: ArrayBufferView[] = [];
   private readonly sides = new Map<string, Record<string, Uint32Array>>();
+  /** text columns: [table, offsets slot, bytes per row at most, bytes of the buffer] */
+  private readonly rooms: [number, number, number, number][] = [];
   /** per table with an after() pass: the batch and row it has seen up to */
   private readonly seen: { t: number; fn: After; batch: number; row: number }[] = [];
 
@@ -153,6 +156,7 @@ class NativeColumns implements PlanSlots {
     this.d = s.decNew(Int32Array.from(plan), plan.length, W.KT_KIND_MAX, this.slots.length);
     if (!this.d) throw new Error('kt_dec_new: out of memory');
     for (let i = 0; i < this.slots.length; i++) s.decSlot(this.d, i, this.slots[i]);
+    for (const r of this.rooms) if (s.decRoom(this.d, ...r) !== 0) throw new Error('kt_dec_room: out of memory');
     s.decState(this.d, this.rows, this.cap, events, this.malformed, x.tgidOf, x.tgidOf.length, Int32Array.from(ids));
     for (const [table, fn] of Object.entries(after)) if (this.names.includes(table)) this.seen.push({ t: this.table(table), fn, batch: 0, row: 0 });
   }
@@ -172,6 +176,12 @@ class NativeColumns implements PlanSlots {
     this.sides.set(table, cols);
     cols[field] ??= pinned(Uint32Array, 8 * this.builders[this.table(table)].capacity);
     return this.slot(cols[field]);
+  }
+  text(table: string, column: string, need: number): [number, number] {
+    const t = this.builders[this.table(table)].textColumn(column, need);
+    const at = [this.slot(t.offsets), this.slot(t.bytes)] as [number, number];
+    this.rooms.push([this.table(table), at[0], need, t.bytes.length]);
+    return at;
   }
   private slot(v: ArrayBufferView): number {
     const i = this.slots.indexOf(v);

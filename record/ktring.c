@@ -153,7 +153,7 @@ void ktring_close(struct ktring *r)
  * of the capture tables, following a plan that record/copy-decoder.ts
  * compiles from the wire layout (formats/gen/events.gen.ts, generated from
  * the C headers) and the table definitions. Kinds the plan leaves to
- * TypeScript (strings, logic) stop the loop, as does a full table; the
+ * TypeScript (logic; argv lists) stop the loop, as does a full table; the
  * caller handles that and calls again. Checks as in record/decode.ts: a
  * record shorter than its kind's struct, or of an unknown kind, is counted
  * malformed and skipped.
@@ -185,6 +185,9 @@ struct kt_dec {
 	uint32_t ntgid;
 	int32_t ids_table;  /* task_ids: table and its ts, tid, tgid slots (-1: none) */
 	int32_t ids_ts, ids_tid, ids_tgid;
+	uint32_t rlen;      /* length of the record being decoded (KT_OP_TEXT reads no further) */
+	struct kt_room *room; /* the text columns' byte buffers, kt_dec_room */
+	uint32_t nroom;
 };
 
 struct kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_max, uint32_t nslots)
@@ -236,6 +239,7 @@ void kt_dec_free(struct kt_dec *d)
 		return;
 	free(d->plan);
 	free(d->slot);
+	free(d->room);
 	free(d);
 }
 
@@ -258,6 +262,122 @@ static inline void store(uint8_t *col, uint32_t row, int size, uint64_t v)
 	case 4: { uint32_t x = (uint32_t)v; memcpy(col + 4 * (size_t)row, &x, 4); break; }
 	default: memcpy(col + 8 * (size_t)row, &v, 8);
 	}
+}
+
+/*
+ * Text columns (Arrow utf8: int32 offsets and the bytes). KT_OP_TEXT op: code, src offset, bound (bytes of the
+ * string kept: it ends at its NUL, the bound or the record's end), offsets slot, bytes slot, lossy slot (u8
+ * column set to 1 when the bytes were not valid UTF-8; -1: none). Bytes that are not UTF-8 are replaced as
+ * the WHATWG decoder (TextDecoder) does: each maximal invalid subpart becomes U+FFFD, so a row takes at most
+ * 3 * bound bytes; kt_dec_room says how many the bytes buffer holds.
+ */
+#define KT_OP_TEXT 6
+
+struct kt_room {
+	int32_t table, offsets;
+	uint32_t need; /* bytes one more row may take */
+	uint64_t cap;  /* bytes of the buffer */
+};
+
+/* The bytes buffer of a text column of `table` (its offsets in slot `offsets`): `cap` bytes, `need` per row at most. */
+int kt_dec_room(struct kt_dec *d, int32_t table, int32_t offsets, uint32_t need, uint64_t cap)
+{
+	struct kt_room *r = realloc(d->room, (d->nroom + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	d->room = r;
+	r[d->nroom++] = (struct kt_room){ table, offsets, need, cap };
+	return 0;
+}
+
+/* The table of a text column without room for one more row of table t, else -1. */
+static int32_t room_full(struct kt_dec *d, int32_t t)
+{
+	for (uint32_t k = 0; k < d->nroom; k++) {
+		const struct kt_room *r = &d->room[k];
+		if (r->table != t)
+			continue;
+		int32_t used;
+		memcpy(&used, d->slot[r->offsets] + 4 * (size_t)d->rows[t], 4);
+		if ((uint64_t)used + r->need > r->cap)
+			return t;
+	}
+	return -1;
+}
+
+/* Length of the UTF-8 sequence at s[0..n) (1..4), or 0 when it is invalid; *bad = its maximal invalid subpart. */
+static inline int utf8_seq(const uint8_t *s, size_t n, size_t *bad)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	int need;
+	*bad = 1;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		need = 2;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 3;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	for (int i = 1; i <= need; i++) {
+		if ((size_t)i >= n || s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return need + 1;
+}
+
+/* Copy s[0..n) to out as valid UTF-8; returns the bytes written, *lossy = 1 when any was replaced. */
+static size_t utf8_copy(uint8_t *out, const uint8_t *s, size_t n, int *lossy)
+{
+	size_t o = 0, i = 0, run = 0;
+	while (i < n) {
+		uint64_t w;
+		if (i + 8 <= n && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ULL))) {
+			i += 8; /* eight ASCII bytes */
+			continue;
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t bad;
+		int k = utf8_seq(s + i, n - i, &bad);
+		if (k) {
+			i += k;
+			continue;
+		}
+		memcpy(out + o, s + run, i - run);
+		o += i - run;
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		i += bad;
+		run = i;
+		*lossy = 1;
+	}
+	memcpy(out + o, s + run, n - run);
+	return o + n - run;
+}
+
+/* A KT_OP_TEXT op: the string at p + op[1] as row `row` of the text column. */
+static void put_text(struct kt_dec *d, const int32_t *op, const uint8_t *p, uint32_t row)
+{
+	int32_t *offs = (int32_t *)d->slot[op[3]];
+	size_t room = d->rlen > (uint32_t)op[1] ? d->rlen - (uint32_t)op[1] : 0;
+	size_t n = strnlen((const char *)p + op[1], room < (size_t)op[2] ? room : (size_t)op[2]);
+	int lossy = 0;
+	offs[row + 1] = offs[row] + (int32_t)utf8_copy(d->slot[op[4]] + offs[row], p + op[1], n, &lossy);
+	if (op[5] >= 0)
+		d->slot[op[5]][row] = (uint8_t)lossy;
 }
 
 /* switch key of an op: code, source size | signed << 4, destination size */
@@ -290,6 +410,7 @@ static const int32_t *apply_ops(struct kt_dec *d, const int32_t *op, int32_t n, 
 		case KT_OP_SAT32: v = load_field(src, 8); if (v > 0xffffffffULL) v = 0xffffffffULL; break;
 		case KT_OP_MASK: v = load_field(src, op[2]) & (uint32_t)op[5]; break;
 		case KT_OP_BIT: v = (load_field(src, op[2]) & (uint32_t)op[5]) != 0; break;
+		case KT_OP_TEXT: put_text(d, op, p, row); continue;
 		default: v = load_field(src, op[2]);
 		}
 		store(col, row, op[4], v);
@@ -377,11 +498,14 @@ uint64_t kt_decode(struct kt_dec *d, const uint8_t *buf, uint64_t off, uint64_t 
 			return off;
 		}
 		int32_t full = full_table(d, d->plan + at);
+		if (full < 0 && d->nroom)
+			full = room_full(d, d->plan[at]);
 		if (full >= 0) {
 			stop[0] = KT_STOP_FULL;
 			stop[1] = full;
 			return off;
 		}
+		d->rlen = rlen;
 		decode_one(d, d->plan + at, buf + p);
 		d->events[kind] += 1;
 		off = next;

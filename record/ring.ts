@@ -21,6 +21,7 @@ function bindShim() {
     close: l.func('void ktring_close(ktring *r)'),
     decNew: l.func('kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_max, uint32_t nslots)'),
     decSlot: l.func('void kt_dec_slot(kt_dec *d, uint32_t i, uint8_t *buf)'),
+    decRoom: l.func('int kt_dec_room(kt_dec *d, int32_t table, int32_t offsets, uint32_t need, uint64_t cap)'),
     decState: l.func(
       'void kt_dec_state(kt_dec *d, uint32_t *rows, uint32_t *cap, double *events, double *malformed, int32_t *tgid_of, uint32_t ntgid, const int32_t *ids)',
     ),

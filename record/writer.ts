@@ -76,6 +76,17 @@ function utf8Data(col: (string | null)[], n: number): Data {
   });
 }
 
+/** A utf8 column filled in place (the C decoder's text op): Arrow's offsets (capacity + 1) and bytes. */
+export interface TextColumn {
+  offsets: Int32Array;
+  bytes: Uint8Array;
+  /** bytes one row may take */
+  need: number;
+}
+
+/** Bytes per row a text column's buffer is sized for (a longer average writes smaller batches). */
+const TEXT_ROW_BYTES = 64;
+
 /**
  * A fixed-capacity batch under construction; columns are indexed by name.
  * Its column buffers are allocated once and reused batch after batch: a
@@ -89,6 +100,8 @@ export class BatchBuilder {
   readonly cols: Record<string, Column> = {};
   /** Uint32 views of the 64-bit columns, for copying without BigInt */
   readonly w32: Record<string, Uint32Array> = {};
+  /** utf8 columns made text columns (textColumn(), for the C decoder; push() does not fill them): cols[name] is then unused */
+  readonly texts: Record<string, TextColumn> = {};
   /** validity bitmaps (bit set = value present) of nullable numeric columns, filled by push() */
   private readonly valid: Record<string, Uint8Array> = {};
   private readonly nulls: Record<string, number> = {};
@@ -122,7 +135,27 @@ export class BatchBuilder {
     this.length = 0;
   }
   get full(): boolean {
-    return this.length >= this.capacity;
+    return this.length >= this.capacity || (this.hasTexts && this.textFull());
+  }
+  private hasTexts = false;
+  private textFull(): boolean {
+    for (const name in this.texts) {
+      const t = this.texts[name];
+      if (t.offsets[this.length] + t.need > t.bytes.length) return true;
+    }
+    return false;
+  }
+  /** Make utf8 column `name` a text column (its buffers stay in place: the C decoder keeps their addresses). */
+  textColumn(name: string, need: number): TextColumn {
+    const d = this.defs.find((c) => c.name === name);
+    if (d?.type !== 'utf8' || d.nullable) throw new Error(`${this.table}.${name}: a text column is a utf8 column without nulls`);
+    this.hasTexts = true;
+    this.texts[name] ??= {
+      offsets: new Int32Array(new ArrayBuffer(4 * (this.capacity + 1))),
+      bytes: new Uint8Array(new ArrayBuffer(this.capacity * TEXT_ROW_BYTES + need)),
+      need,
+    };
+    return this.texts[name];
   }
   /** Append a row from an object (slow path, for metadata tables). */
   push(row: Record<string, number | bigint | string | null>): void {
@@ -148,6 +181,15 @@ export class BatchBuilder {
     const children: Data[] = this.defs.map((d, idx) => {
       const col = this.cols[d.name];
       const type = this.schema.fields[idx].type;
+      const text = this.texts[d.name];
+      if (text)
+        return makeData({
+          type: new Utf8(),
+          length: n,
+          nullCount: 0,
+          valueOffsets: text.offsets.subarray(0, n + 1),
+          data: text.bytes.subarray(0, text.offsets[n]),
+        });
       if (Array.isArray(col)) return utf8Data(col, n);
       const nullCount = this.nulls[d.name] ?? 0;
       const nullBitmap = nullCount ? this.valid[d.name].slice(0, Math.ceil(n / 8)) : undefined;

@@ -1,26 +1,14 @@
 /**
- * files decoder: the path and argv records carry strings (decoded here, record by record: the kept length and the
- * cut mark come from the read's return value); the exits are plain copies of wire fields, decoded in C.
+ * files decoder: the paths and the exits are decoded in C (copy plans; the path is a text column, its UTF-8
+ * checked there); the argv records, one row per NUL-separated argument, here.
  */
 import * as W from '../../formats/gen/events.gen.js';
 import type { DecodeCtx, FamilyDecoder, KindHandler } from '../family.js';
 import { TABLES } from './tables.js';
 
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
-const P = W.OFF.kt_files_path;
 const A = W.OFF.kt_files_argv;
-const strict = new TextDecoder('utf-8', { fatal: true });
-const lenient = new TextDecoder('utf-8');
-
-/** bytes [off, off + n) as text, and whether they were not valid UTF-8 */
-function text(u8: Uint8Array, off: number, n: number): [string, number] {
-  const b = u8.subarray(off, off + n);
-  try {
-    return [strict.decode(b), 0];
-  } catch {
-    return [lenient.decode(b), 1];
-  }
-}
+const utf8 = new TextDecoder('utf-8');
 
 /** the common columns of a row: ts, cpu, tid, tgid, nr */
 function head(x: DecodeCtx, table: string, p: number, tslo: number, tshi: number, cpu: number, tid: number) {
@@ -32,27 +20,10 @@ function head(x: DecodeCtx, table: string, p: number, tslo: number, tshi: number
   b.w32.ts[2 * i + 1] = tshi;
   (b.cols.cpu as Uint16Array)[i] = cpu;
   (b.cols.tid as Int32Array)[i] = tid;
-  (b.cols.tgid as Int32Array)[i] = x.i32[(p + P.tgid) >> 2];
-  (b.cols.nr as Int32Array)[i] = x.i32[(p + P.nr) >> 2];
+  (b.cols.tgid as Int32Array)[i] = x.i32[(p + A.tgid) >> 2];
+  (b.cols.nr as Int32Array)[i] = x.i32[(p + A.nr) >> 2];
   return { w, b, i };
 }
-
-const pathHandler: KindHandler = (x, p, tslo, tshi, cpu, tid) => {
-  const r = head(x, 'file_paths', p, tslo, tshi, cpu, tid);
-  if (!r) return;
-  const { w, b, i } = r;
-  const ret = x.i32[(p + P.len) >> 2];
-  const n = ret < 0 ? 0 : Math.min(Math.max(ret - 1, 0), W.KT_FILES_PATH_MAX);
-  const [s, lossy] = text(x.u8, p + P.path, n);
-  (b.cols.arg as Uint8Array)[i] = x.u32[(p + P.arg) >> 2];
-  (b.cols.path as string[])[i] = s;
-  (b.cols.len as Uint32Array)[i] = n;
-  (b.cols.cut as Uint8Array)[i] = ret > W.KT_FILES_PATH_MAX + 1 ? 1 : 0;
-  (b.cols.lossy as Uint8Array)[i] = lossy;
-  (b.cols.read_error as Int32Array)[i] = Math.min(ret, 0);
-  if (b.full) w.flush();
-  x.noteTgid(tslo, tshi, tid, x.i32[(p + P.tgid) >> 2]);
-};
 
 /** one row per argument; the buffer is NUL-separated, its used length bounded by the record */
 const argvHandler: KindHandler = (x, p, tslo, tshi, cpu, tid) => {
@@ -68,7 +39,7 @@ const argvHandler: KindHandler = (x, p, tslo, tshi, cpu, tid) => {
     const { w, b, i } = r;
     const last = end + 1 >= bytes;
     (b.cols.idx as Uint16Array)[i] = k;
-    (b.cols.arg as string[])[i] = text(x.u8, base + off, end - off)[0];
+    (b.cols.arg as string[])[i] = utf8.decode(x.u8.subarray(base + off, base + end));
     (b.cols.cut as Uint8Array)[i] = (k < 32 && (cut >>> k) & 1) || (last && flags & W.KT_FILES_ARGV_TRUNC) ? 1 : 0;
     (b.cols.more as Uint8Array)[i] = last && flags & W.KT_FILES_ARGV_MORE ? 1 : 0;
     if (b.full) w.flush();
@@ -77,6 +48,9 @@ const argvHandler: KindHandler = (x, p, tslo, tshi, cpu, tid) => {
 };
 
 export const filesDecoder = (): FamilyDecoder => ({
-  handlers: { [W.KT_FILES_PATH]: pathHandler, [W.KT_FILES_ARGV]: argvHandler },
-  plans: { [W.KT_FILES_EXIT]: { struct: 'kt_files_exit', table: T('file_exits') } },
+  handlers: { [W.KT_FILES_ARGV]: argvHandler },
+  plans: {
+    [W.KT_FILES_PATH]: { struct: 'kt_files_path', table: T('file_paths'), texts: { path: { bound: W.KT_FILES_PATH_MAX, lossy: 'lossy' } } },
+    [W.KT_FILES_EXIT]: { struct: 'kt_files_exit', table: T('file_exits') },
+  },
 });

@@ -8,9 +8,13 @@
  * (kt_files_cfg.args, from families/files/paths.ts) gets one record per path
  * argument with the user string, bounded (KT_FILES_PATH_MAX); the task's
  * storage remembers the call's entry time (and the paths it could not read).
- * At sys_exit, execve and execveat get one record of argv (kt_files_argv). At sys_exit, a task with a call pending gets a record
- * of the return value and the entry it ends. The task storage lives and dies
- * with the task (so a reused tid starts clean) and follows it through exec.
+ * At sys_exit, execve and execveat get one record of argv (kt_files_argv). At sys_exit of a path syscall, a
+ * task with a call pending gets a record of the return value and the entry it ends (the other syscalls return
+ * before the task storage lookup). The task storage lives and dies with the task (so a reused tid starts
+ * clean) and follows it through exec.
+ *
+ * A path record is as long as its string: it is written in a per-CPU scratch buffer and copied into the ring
+ * with bpf_ringbuf_output (about 40 + the path's bytes, not a fixed slot of KT_FILES_PATH_BUF).
  *
  * Attach order: this file's programs come before the syscall family's in the
  * object (the build includes families in name order), and programs on one
@@ -40,28 +44,55 @@ struct {
 	__type(value, struct kt_files_pending);
 } kt_files_pending SEC(".maps");
 
+/* a path record with room for its string; the record is written as long as the string (bpf_ringbuf_output) */
+struct kt_files_path_buf {
+	struct kt_files_path e;
+	char path[KT_FILES_PATH_BUF];
+};
+_Static_assert(__builtin_offsetof(struct kt_files_path, path) == sizeof(struct kt_files_path), "the string follows the record");
+
+/* Per CPU: the programs on sys_enter and sys_exit run in task context with preemption off, one at a time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kt_files_path_buf);
+} kt_files_scratch SEC(".maps");
+
 /* one path record; with `p` (at entry), a failed read is not recorded but left in p for the exit to retry */
 static __always_inline void files_path(__u64 cur, __u64 ts, long nr, __u32 arg, const char *uptr, struct kt_files_pending *p)
 {
-	struct kt_files_path *e = reserve(sizeof(*e), KT_FILES_PATH, ts);
-	if (!e)
+	__u32 zero = 0;
+	struct kt_files_path_buf *b = bpf_map_lookup_elem(&kt_files_scratch, &zero);
+	if (!b)
 		return;
+	struct kt_files_path *e = &b->e;
 	fill_hdr(&e->h, ts, KT_FILES_PATH, (__u32)cur);
 	e->tgid = cur >> 32;
 	e->nr = nr;
 	e->arg = arg;
-	e->len = uptr ? bpf_probe_read_user_str(e->path, KT_FILES_PATH_MAX + 2, uptr) : -14; /* -EFAULT */
-	if (e->len < 0 && p && p->nretry < 2) {
+	e->_pad0 = 0;
+	e->_pad1 = 0;
+	/* KT_FILES_PATH_MAX + 2 bytes: a whole string reads at most KT_FILES_PATH_MAX + 1 with its NUL */
+	long n = uptr ? bpf_probe_read_user_str(b->path, KT_FILES_PATH_MAX + 2, uptr) : -14; /* -EFAULT */
+	e->read_error = n < 0 ? n : 0;
+	e->cut = n > KT_FILES_PATH_MAX + 1;
+	e->len = n <= 0 ? 0 : e->cut ? KT_FILES_PATH_MAX : n - 1;
+	if (n < 0 && p && p->nretry < 2) {
 		__u32 k = p->nretry & 1;
 		p->retry[k] = (__u64)uptr;
 		p->retry_arg[k] = arg;
 		p->nretry++;
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	if (e->len < 0)
-		e->path[0] = 0;
-	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	if (n < 0)
+		b->path[0] = 0;
+	/* the string and its NUL (a cut one: its KT_FILES_PATH_MAX bytes) */
+	__u64 size = sizeof(*e) + e->len + !e->cut;
+	if (size > sizeof(*b))
+		size = sizeof(*b);
+	if (bpf_ringbuf_output(&kt_ring, b, size, BPF_RB_NO_WAKEUP))
+		count_loss(KT_FILES_PATH, ts);
 }
 
 /* argv through the caller's pointers (a failed exec) */
@@ -140,12 +171,26 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, int i)
 #endif
 }
 
+/* the syscall number at sys_exit (as the syscall tracepoints read it) */
+static __always_inline long sys_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return regs->orig_ax;
+#else
+	return BPF_CORE_READ(regs, syscallno);
+#endif
+}
+
+/* the settings' bits of the syscall number nr (0: not a path syscall) */
+static __always_inline __u8 path_args(long nr)
+{
+	return nr >= 0 && nr < KT_FILES_NR_MAX ? kt_files_cfg.args[nr] : 0;
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(kt_files_enter, struct pt_regs *regs, long id)
 {
-	if (id < 0 || id >= KT_FILES_NR_MAX)
-		return 0;
-	__u8 m = kt_files_cfg.args[id];
+	__u8 m = path_args(id);
 	if (!m)
 		return 0;
 	__u64 cur = bpf_get_current_pid_tgid();
@@ -173,6 +218,8 @@ int BPF_PROG(kt_files_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(kt_files_argv, struct pt_regs *regs, long ret)
 {
+	if (!(path_args(sys_nr(regs)) & KT_FILES_A_ARGV))
+		return 0;
 	struct kt_files_pending *p = bpf_task_storage_get(&kt_files_pending, bpf_get_current_task_btf(), 0, 0);
 	if (!p || !p->entry_ts || !p->argv)
 		return 0;
@@ -196,6 +243,9 @@ int BPF_PROG(kt_files_argv, struct pt_regs *regs, long ret)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(kt_files_exit, struct pt_regs *regs, long ret)
 {
+	/* the syscalls the entry has no call pending for return here, before the task storage lookup */
+	if (!path_args(sys_nr(regs)))
+		return 0;
 	struct kt_files_pending *p = bpf_task_storage_get(&kt_files_pending, bpf_get_current_task_btf(), 0, 0);
 	if (!p || !p->entry_ts)
 		return 0;

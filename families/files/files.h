@@ -44,14 +44,19 @@ struct kt_files_config {
 /* subject = current. h.ts is the files program's own entry time: the same in every record of the call (paths,
  * argv) and in its kt_files_exit.entry_ts. Written at sys_enter; when the read fails there (the string is in a
  * page not yet faulted in, e.g. a forked child's read-only data), at sys_exit, once the kernel has read it (not
- * after a successful exec, whose old memory is gone: the failed read is recorded then). */
+ * after a successful exec, whose old memory is gone: the failed read is recorded then). The record is as long
+ * as its string: sizeof(struct kt_files_path) + len + 1 (+ len when cut: no NUL). */
 struct kt_files_path {
 	struct kt_hdr h;
 	__u32 tgid;
 	__s32 nr;
-	__s32 len; /* bpf_probe_read_user_str(path, KT_FILES_PATH_MAX + 2): bytes with the NUL (<= KT_FILES_PATH_MAX + 1: whole), KT_FILES_PATH_MAX + 2: cut, < 0: the read failed (-errno) */
-	__u32 arg; /* which argument (0..5) */
-	char path[KT_FILES_PATH_BUF];
+	__u32 len;        /* bytes of path kept, without the NUL (at most KT_FILES_PATH_MAX) */
+	__s32 read_error; /* 0, or the failed read's -errno (len 0) */
+	__u8 arg;         /* which argument (0..5) */
+	__u8 cut;         /* 1: the string was longer than KT_FILES_PATH_MAX and is cut there */
+	__u16 _pad0;
+	__u32 _pad1;
+	char path[0]; /* the string follows, as long as the record: len bytes, then its NUL unless cut */
 };
 
 /* subject = current, at sys_exit of execve/execveat (h.ts: the call's entry time). buf: the arguments, each NUL
