@@ -226,14 +226,14 @@ class Ctx implements DecodeCtx {
   u16 = new Uint16Array(0);
   u32 = new Uint32Array(0);
   i32 = new Int32Array(0);
-  /** shared with the C loop, which notes tgids too */
+  /** tid → tgid + 1 (0: unknown), shared with the C loop, which notes tgids too; zero-filled, so only the pages of tids seen are touched */
   readonly tgidOf: Int32Array;
   private readonly td = new TextDecoder();
   constructor(
     readonly writers: Record<string, TableWriter>,
     pidMax: number,
   ) {
-    this.tgidOf = pinned(Int32Array, 4 * (pidMax + 1)).fill(-1);
+    this.tgidOf = pinned(Int32Array, 4 * (pidMax + 1));
   }
 
   setBuffer(ab: ArrayBuffer, len: number): void {
@@ -253,8 +253,8 @@ class Ctx implements DecodeCtx {
   }
 
   noteTgid(tslo: number, tshi: number, tid: number, tgid: number): void {
-    if (tid <= 0 || tid >= this.tgidOf.length || this.tgidOf[tid] === tgid) return;
-    this.tgidOf[tid] = tgid;
+    if (tid <= 0 || tid >= this.tgidOf.length || this.tgidOf[tid] === tgid + 1) return;
+    this.tgidOf[tid] = tgid + 1;
     const w = this.writers.task_ids;
     if (!w) return;
     const b = w.builder;
@@ -268,6 +268,6 @@ class Ctx implements DecodeCtx {
   }
 
   forgetTgid(tid: number): void {
-    if (tid > 0 && tid < this.tgidOf.length) this.tgidOf[tid] = -1;
+    if (tid > 0 && tid < this.tgidOf.length) this.tgidOf[tid] = 0;
   }
 }

@@ -181,7 +181,7 @@ struct kt_dec {
 	uint32_t *cap;      /* capacity per table */
 	double *events;     /* per kind */
 	double *malformed;  /* [0] */
-	int32_t *tgid_of;   /* tid -> tgid, -1 = unknown */
+	int32_t *tgid_of;   /* tid -> tgid + 1, 0 = unknown (untouched pages stay unmapped) */
 	uint32_t ntgid;
 	int32_t ids_table;  /* task_ids: table and its ts, tid, tgid slots (-1: none) */
 	int32_t ids_ts, ids_tid, ids_tgid;
@@ -421,9 +421,10 @@ static const int32_t *apply_ops(struct kt_dec *d, const int32_t *op, int32_t n, 
 /* A task_ids row when tid's tgid changes (record/decode.ts noteTgid). */
 static void note_tgid(struct kt_dec *d, uint64_t ts, int32_t tid, int32_t tgid)
 {
-	if (tid <= 0 || (uint32_t)tid >= d->ntgid || d->tgid_of[tid] == tgid)
+	int32_t v = (int32_t)((uint32_t)tgid + 1);
+	if (tid <= 0 || (uint32_t)tid >= d->ntgid || d->tgid_of[tid] == v)
 		return;
-	d->tgid_of[tid] = tgid;
+	d->tgid_of[tid] = v;
 	if (d->ids_table < 0)
 		return;
 	uint32_t r = d->rows[d->ids_table]++;
@@ -469,7 +470,7 @@ static void decode_one(struct kt_dec *d, const int32_t *e, const uint8_t *p)
 	if (forget >= 0) {
 		int32_t tid = (int32_t)load_field(p + forget, 4);
 		if (tid > 0 && (uint32_t)tid < d->ntgid)
-			d->tgid_of[tid] = -1;
+			d->tgid_of[tid] = 0;
 	}
 }
 

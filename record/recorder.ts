@@ -19,7 +19,6 @@ import { BpfObject, type BpfConfig } from './bpf.js';
 import type { RecordSettings } from '../families/family.js';
 import { Recording, type StopReason } from './session.js';
 import { StopSignals } from './signals.js';
-import type { readTable as ReadTable } from '../formats/reader.js';
 import { type CodecName, DEFAULT_CODEC } from '../formats/codec.js';
 import { Flight, type FlightOptions } from './flight.js';
 
@@ -222,25 +221,15 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
   });
 }
 
-/**
- * After the kernel side stopped: stats, stacks, symbols, closed tables, final manifest. Synchronous:
- * the command's exit, if it comes now, is not the recording's (`readTable` is loaded before).
- */
-function finish(
-  rec: Recording,
-  endTs: bigint,
-  cpuUse: NodeJS.CpuUsage,
-  statsFdOn: boolean,
-  settings: RecordSettings,
-  readTable: typeof ReadTable | null,
-): void {
+/** After the kernel side stopped: stats, stacks, symbols, closed tables, final manifest. */
+function finish(rec: Recording, endTs: bigint, cpuUse: NodeJS.CpuUsage, statsFdOn: boolean, settings: RecordSettings): void {
   const failed = () => !!rec.sink.failure;
   const statsW = failed() ? null : rec.writeStats(cpuUse, endTs, statsFdOn);
   rec.all.get('losses')!.close();
   const stackIps = failed() ? new Set<bigint>() : rec.finishFamilies(settings);
   for (const w of Object.values(rec.writers)) w.close();
   rec.anchors.close();
-  if (rec.o.kallsyms === 'used' && !failed()) rec.writeUsedSymbols(stackIps, readTable);
+  if (rec.o.kallsyms === 'used' && !failed()) rec.writeUsedSymbols(stackIps, null);
   const eventBytes = Object.values(rec.writers).reduce((s, w) => s + w.bytes, 0);
   if (statsW) {
     statsW.push({ name: 'bytes_written', cpu: null, value: BigInt(eventBytes) });
@@ -328,9 +317,10 @@ function nothingRecorded(rec: Recording): KtapeError {
 
 async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFdOn: boolean): Promise<RecordResult> {
   const { o, bpf, manifest } = rec;
-  // --kallsyms used reads kernel addresses back from the tables at stop: the reader (and the manifest schema) only then
-  const readTable = o.kallsyms === 'used' && rec.addressColumns().length ? (await import('../formats/reader.js')).readTable : null;
-  if (rec.flight) rec.flight.readTable = readTable;
+  // --kallsyms used: the kernel addresses recorded are noted as batches are written; a part or dump of
+  // --ring/--rotate reads its own back (the reader, and the manifest schema, only then)
+  if (o.kallsyms === 'used' && !rec.flight) rec.noteAddresses();
+  if (rec.flight && o.kallsyms === 'used' && rec.addressColumns().length) rec.flight.readTable = (await import('../formats/reader.js')).readTable;
   manifest.start_ts = Number(rec.anchor('start').boottime);
   const startTs = manifest.start_ts;
   rec.started = true;
@@ -346,7 +336,7 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   if (process.stderr.isTTY && !o.quiet) process.stderr.write('\n');
   const endTs = rec.stopKernel();
   if (rec.flight) return flightResult(rec, rec.flight.end(rec.stopReason), startTs, endTs);
-  finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg, readTable);
+  finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg);
   const err = endError(rec);
   const upload = follower ? await finishUpload(follower, o.upload!) : null;
   if (err) throw err;

@@ -22,7 +22,7 @@ import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLE_BY_NAME, TABLES, type M
 import type { readTable as ReadTable } from '../formats/reader.js';
 import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
-import { CaptureSink, TableWriter } from './writer.js';
+import { AddressSet, CaptureSink, TableWriter } from './writer.js';
 import { DEFAULT_CODEC } from '../formats/codec.js';
 import { kallsyms, kallsymsCovering, modules, pidMax, processSnapshot, type Sym } from './snapshot.js';
 import { prepareOutDir, replaceFile } from './outdir.js';
@@ -380,17 +380,29 @@ export class Recording {
     return ips;
   }
 
-  /** The columns of the recorded families' event tables that hold kernel addresses (read back for --kallsyms used). */
+  /** The columns of the recorded families' event tables that hold kernel addresses (--kallsyms used). */
   addressColumns(): [string, string][] {
     return FAMILIES.filter((f) => this.o.events.includes(f.name)).flatMap((f) => f.kernelAddressColumns ?? []);
   }
 
+  /** the values of addressColumns(), noted as their batches are written (after noteAddresses()) */
+  readonly addresses = new AddressSet();
+
+  /** Note the values of addressColumns() batch by batch, for writeUsedSymbols() at the end (no reading back). */
+  noteAddresses(): void {
+    const cols = new Map<string, string[]>();
+    for (const [t, c] of this.addressColumns()) cols.set(t, [...(cols.get(t) ?? []), c]);
+    for (const [t, columns] of cols) this.writers[t].noteAddresses = { columns, addresses: this.addresses };
+  }
+
   /**
-   * --kallsyms used: the symbols covering `addrs` and the addresses of addressColumns() (read back
-   * with `readTable`, loaded before the stop); /proc/kallsyms is not read when there is none.
+   * --kallsyms used: the symbols covering `stackIps`, the addresses noted (noteAddresses()) and those of
+   * addressColumns() read back from `dir` with `readTable` (a part or dump of --ring/--rotate); /proc/kallsyms
+   * is not read when there is none.
    */
   writeUsedSymbols(stackIps: Set<bigint>, readTable: typeof ReadTable | null, dir = this.dir, table = (name: string, n: number) => this.table(name, n)): void {
     const addrs = new Set(stackIps);
+    for (const a of this.addresses.values()) addrs.add(a);
     for (const [t, column] of readTable ? this.addressColumns() : []) {
       for (const b of readTable!(dir, t).batches) {
         const cs = b.getChild(column)!.toArray() as BigUint64Array;

@@ -111,54 +111,76 @@ export interface Sym {
   module: string | null;
 }
 
+/** The text symbol lines of /proc/kallsyms (types t, T, w, W; address not 0), their addresses as 32-bit halves, and their order by address. */
+function textSymbols(): { lines: string[]; hi: Uint32Array; lo: Uint32Array; order: number[] } {
+  const lines: string[] = [];
+  for (const line of (read('/proc/kallsyms') ?? '').split('\n')) {
+    const type = line[line.indexOf(' ') + 1];
+    if (type === 't' || type === 'T' || type === 'w' || type === 'W') lines.push(line);
+  }
+  const hi = new Uint32Array(lines.length),
+    lo = new Uint32Array(lines.length);
+  const order: number[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const a = lines[i].indexOf(' ');
+    hi[i] = a > 8 ? Number.parseInt(lines[i].slice(0, a - 8), 16) : 0;
+    lo[i] = Number.parseInt(lines[i].slice(Math.max(0, a - 8), a), 16);
+    if (hi[i] || lo[i]) order.push(i);
+  }
+  // by address; equal addresses keep the file's order (the sort is stable)
+  order.sort((x, y) => hi[x] - hi[y] || lo[x] - lo[y]);
+  return { lines, hi, lo, order };
+}
+
+function symOf(line: string): Sym {
+  const a = line.indexOf(' ');
+  const rest = line.slice(a + 3);
+  const tab = rest.indexOf('\t');
+  return {
+    addr: BigInt(`0x${line.slice(0, a)}`),
+    type: line[a + 1],
+    name: tab < 0 ? rest : rest.slice(0, tab),
+    module: tab < 0 ? null : rest.slice(tab + 1).replace(/^\[|\]$/g, ''),
+  };
+}
+
 /** Text symbols from /proc/kallsyms, sorted by address. Requires kptr access (root). */
 export function kallsyms(): Sym[] {
-  const text = read('/proc/kallsyms') ?? '';
-  const out: Sym[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const a = line.indexOf(' ');
-    const type = line[a + 1];
-    if (type !== 't' && type !== 'T' && type !== 'w' && type !== 'W') continue;
-    const rest = line.slice(a + 3);
-    const tab = rest.indexOf('\t');
-    const name = tab < 0 ? rest : rest.slice(0, tab);
-    const module = tab < 0 ? null : rest.slice(tab + 1).replace(/^\[|\]$/g, '');
-    const addr = BigInt(`0x${line.slice(0, a)}`);
-    if (addr === 0n) continue;
-    out.push({ addr, type, name, module });
-  }
-  out.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
-  return out;
+  const t = textSymbols();
+  return t.order.map((i) => symOf(t.lines[i]));
 }
 
 /**
  * Only the symbols that contain one of `addrs`, each with the symbol after it
  * (which bounds it), sorted by address (--kallsyms used). /proc/kallsyms is
  * not read at all when there is no address (nothing recorded holds one).
+ * Addresses are compared as 32-bit halves: no BigInt per symbol.
  */
 export function kallsymsCovering(addrs: Iterable<bigint>): Sym[] {
   const want = [...addrs];
   if (want.length === 0) return [];
-  const all = kallsyms();
+  const { lines, hi, lo, order } = textSymbols();
   const keep = new Set<number>();
   for (const a of want) {
-    let lo = 0,
-      hi = all.length - 1,
+    const ah = Number(a >> 32n),
+      al = Number(a & 0xffffffffn);
+    let l = 0,
+      h = order.length - 1,
       best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (all[mid].addr <= a) {
+    while (l <= h) {
+      const mid = (l + h) >> 1,
+        i = order[mid];
+      if (hi[i] < ah || (hi[i] === ah && lo[i] <= al)) {
         best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
+        l = mid + 1;
+      } else h = mid - 1;
     }
     if (best >= 0) {
       keep.add(best);
-      if (best + 1 < all.length) keep.add(best + 1); // bounds the containing symbol
+      if (best + 1 < order.length) keep.add(best + 1); // bounds the containing symbol
     }
   }
-  return [...keep].sort((x, y) => x - y).map((i) => all[i]);
+  return [...keep].sort((x, y) => x - y).map((k) => symOf(lines[order[k]]));
 }
 
 export function modules(): { name: string; addr: bigint; size: bigint }[] {

@@ -279,6 +279,36 @@ export class StreamFile {
   }
 }
 
+/**
+ * The distinct values of 64-bit columns (kernel addresses, for --kallsyms used), noted as their batches are
+ * written: the recorder does not read its tables back at the end. Kept as 32-bit halves (numbers, not BigInt).
+ */
+export class AddressSet {
+  private readonly byHi = new Map<number, Set<number>>();
+  /** the last values added, direct-mapped by their low bits: most rows repeat one of a few thousand addresses */
+  private readonly seenLo = new Int32Array(4096);
+  private readonly seenHi = new Float64Array(4096).fill(-1);
+  /** rows [0, n) of a 64-bit column, as its Uint32 view */
+  add(w32: Uint32Array, n: number): void {
+    const seenLo = this.seenLo,
+      seenHi = this.seenHi;
+    for (let i = 0; i < n; i++) {
+      const lo = w32[2 * i] | 0, // as int32: a small integer, not a heap number
+        hi = w32[2 * i + 1];
+      const k = Math.imul(lo, 0x9e3779b1) >>> 20;
+      if (seenLo[k] === lo && seenHi[k] === hi) continue;
+      seenLo[k] = lo;
+      seenHi[k] = hi;
+      let set = this.byHi.get(hi);
+      if (!set) this.byHi.set(hi, (set = new Set()));
+      set.add(lo);
+    }
+  }
+  *values(): IterableIterator<bigint> {
+    for (const [hi, set] of this.byHi) for (const lo of set) yield (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+  }
+}
+
 /** Estimated on-disk bytes per row of a table's columns (strings: 16). */
 function rowBytes(defs: ColumnDef[]): number {
   const w: Record<string, number> = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f64: 8, utf8: 16 };
@@ -298,6 +328,8 @@ export class TableWriter {
   lastFlush = Date.now();
   /** called before the pending rows are taken into a batch (record/triggers.ts looks at them) */
   beforeTake: (() => void) | null = null;
+  /** 64-bit columns whose values are noted in `addresses` before each batch is written */
+  noteAddresses: { columns: string[]; addresses: AddressSet } | null = null;
   constructor(
     public dir: string,
     readonly table: string,
@@ -344,6 +376,7 @@ export class TableWriter {
     this.lastFlush = Date.now();
     if (this.builder.length === 0) return;
     this.beforeTake?.();
+    if (this.noteAddresses) for (const c of this.noteAddresses.columns) this.noteAddresses.addresses.add(this.builder.w32[c], this.builder.length);
     const batch = this.builder.take();
     const f = this.sink.failure ? null : this.open();
     if (!f) return;
