@@ -34,8 +34,9 @@ export function findCaptures(paths: string[]): FoundCapture[] {
         if (!host.startsWith('.') && isDir(join(p, host)))
           for (const rec of readdirSync(join(p, host)).sort())
             if (existsSync(join(p, host, rec, MANIFEST_FILE))) out.push({ dir: join(p, host, rec), host, recording: rec });
-    if (out.length === before)
-      throw new UsageError(`${p}: neither a capture (no ${MANIFEST_FILE}) nor a collector directory (no HOST/RECORDING/${MANIFEST_FILE} in it)`);
+    if (out.length > before) continue;
+    readManifest(p); // neither a capture nor a collector directory: the capture's own one-line error
+    throw new UsageError(`${p}: neither a capture nor a collector directory (no HOST/RECORDING/${MANIFEST_FILE} in it)`);
   }
   return out;
 }
