@@ -389,7 +389,7 @@ __attribute__((destructor)) static void kt_exitstat(void)
 }
 `;
 
-async function buildExitstat(dir: string): Promise<string> {
+export async function buildExitstat(dir: string): Promise<string> {
   const src = join(dir, 'exitstat.c'),
     out = join(dir, 'exitstat.so');
   writeFileSync(src, EXITSTAT_C);
@@ -401,7 +401,7 @@ async function buildExitstat(dir: string): Promise<string> {
 /** Workload CPU (self + reaped children) from exitstat lines: the largest
  * ktape-workload total (forkexec children also write lines; the parent's
  * includes them). */
-function readExitStat(path: string): number | null {
+export function readExitStat(path: string): number | null {
   if (!existsSync(path)) return null;
   let best: number | null = null;
   for (const line of readFileSync(path, 'utf8').split('\n')) {

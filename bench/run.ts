@@ -7,7 +7,7 @@
  * timing.
  *
  *   node dist/bench/run.js [--quick] [--reps N] [--only a,b,...] [--tools ktape,trace-cmd,perf]
- *                          [--sustain-secs S] [--flight-secs S] [--skip record,sustained,transport,analyze,export,flight]
+ *                          [--sustain-secs S] [--flight-secs S] [--skip record,sustained,transport,ship,analyze,export,flight]
  * Environment: KTAPE_BENCH_QUICK=1, KTAPE_BENCH_REPS, KTAPE_BENCH_WORKDIR (scratch, default $TMPDIR/ktape-bench-<pid>).
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pkgPath, KTAPE_VERSION } from '../record/paths.js';
 import { loadAvg } from './lib.js';
 import { benchRecord, formatRecordBench, TOOLS, WORKLOADS, type Tool } from './record.js';
+import { benchShip, formatShipBench } from './ship.js';
 import { benchTransport, formatTransportBench } from './transport.js';
 import { benchFlight } from './flight.js';
 
@@ -54,8 +55,8 @@ function parseArgs(argv: string[]): Args {
   };
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(
-      `usage: npm run bench [-- --quick] [--reps N] [--only ${[...WORKLOADS.map((w) => w.name), 'sustained', 'transport', 'flight'].join(',')}]\n` +
-        `                     [--tools ${TOOLS.join(',')}] [--sustain-secs S] [--flight-secs S] [--skip record,transport,analyze,export,flight]\n`,
+      `usage: npm run bench [-- --quick] [--reps N] [--only ${[...WORKLOADS.map((w) => w.name), 'sustained', 'transport', 'flight', 'ship'].join(',')}]\n` +
+        `                     [--tools ${TOOLS.join(',')}] [--sustain-secs S] [--flight-secs S] [--skip record,transport,ship,analyze,export,flight]\n`,
     );
     process.exit(0);
   }
@@ -136,6 +137,12 @@ async function main(): Promise<void> {
       const r = await benchTransport({ ...opts, reps: Math.max(3, a.reps) });
       result.transport = r;
       log(`\n${formatTransportBench(r)}`);
+    }
+    if (!a.skip.has('ship') && (!a.only || a.only.includes('ship'))) {
+      log('\n== shipping (record --upload to ktape collect over loopback) ==');
+      const r = await benchShip(opts);
+      result.ship = r;
+      log(`\n${formatShipBench(r)}`);
     }
     if (!a.skip.has('analyze') && !a.only) result.analyze = await optional('analyze', 'benchAnalyze', opts, log);
     if (!a.skip.has('export') && !a.only) result.export = await optional('export', 'benchExport', opts, log);

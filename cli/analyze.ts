@@ -2,12 +2,10 @@
  * ktape analyze | query | tables | convert: everything that reads a capture
  * through DuckDB (analyze/db.ts).
  */
-import { chmodSync, mkdirSync, existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Command, Option } from 'commander';
-import { UsageError, KtapeError } from '../formats/errors.js';
-import { TABLES } from '../formats/schema.js';
+import { UsageError } from '../formats/errors.js';
 import { openCapture, viewDocs, type CaptureDb, type OpenOptions, type Row } from '../analyze/db.js';
 import { readManifest } from '../formats/reader.js';
 import { REPORTS, reportSkips, runReport } from '../analyze/reports/index.js';
@@ -16,7 +14,6 @@ import type { CaptureRef } from '../formats/captures.js';
 import { hostsReport, openSet, selectCaptures, splitReport, splitSql } from './hosts.js';
 import { jsonReplacer, parseDuration, printable, renderReport, renderTable, toCsv, window, type ReportOptions } from '../analyze/reports/common.js';
 import { foldedLines } from '../families/kmem/report.js';
-import { rawName } from '../analyze/load.js';
 import { checkCommRegex, int } from './args.js';
 import { runUserSql, sandbox } from './sandbox.js';
 
@@ -325,41 +322,24 @@ function registerTables(program: Command): void {
 function registerConvert(program: Command): void {
   const convert = program
     .command('convert')
-    .description('write every capture table (and with --views the views) as Parquet files via DuckDB COPY')
-    .argument('<capture>', 'capture directory')
-    .requiredOption('--parquet <dir>', 'output directory (created)')
+    .description("write the captures' tables (and with --views the views) as Parquet (ZSTD) via DuckDB COPY, with host, recording and date columns")
+    .argument('<captures...>', 'capture directories, or collector directories (DIR/HOST/RECORDING/)')
+    .requiredOption('--parquet <dir>', 'output directory (created 0700)')
+    .option('--partition', 'hive layout: DIR/TABLE/host=HOST/date=YYYY-MM-DD/*.parquet (else one DIR/TABLE.parquet per table)')
     .option('--views', 'also write the views (threads, sched_slices, syscalls, ...)');
-  dbOptions(convert).action(async (dir: string, opts) => {
+  dbOptions(convert).action(async (paths: string[], opts) => {
+    const { findCaptures } = await import('../formats/captures.js');
+    const { convertCaptures } = await import('../ship/parquet.js');
+    const caps = findCaptures(paths);
+    if (opts.db && caps.length > 1) throw new UsageError(`--db ${opts.db}: caches one capture; ${paths.join(' ')} holds ${caps.length}`);
     const out = resolve(opts.parquet);
-    if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--parquet ${opts.parquet}: exists and is not a directory`);
-    if (!existsSync(out)) {
-      const parent = dirname(out);
-      if (!existsSync(parent) || !statSync(parent).isDirectory())
-        throw new UsageError(`--parquet ${opts.parquet}: parent directory ${parent} does not exist; create it first`);
-      try {
-        mkdirSync(out, { mode: 0o700 }); // the files hold command lines and kernel addresses
-      } catch (e) {
-        throw new UsageError(`--parquet ${opts.parquet}: cannot create it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-      }
-    }
-    const cap = await open(dir, opts);
-    try {
-      const written: string[] = [];
-      const names: [string, string][] = TABLES.map((t) => [t.name, rawName(t.name)]);
-      if (opts.views) for (const v of viewDocs()) names.push([`view_${v.name}`, v.name]);
-      for (const [file, rel] of names) {
-        const path = join(out, `${file}.parquet`);
-        try {
-          await cap.conn.run(`COPY (SELECT * FROM ${rel}) TO $1 (FORMAT parquet, COMPRESSION zstd)`, [path]);
-        } catch (e) {
-          throw new KtapeError('E_CONVERT', `convert: writing ${path} failed: ${(e as Error).message.split('\n')[0]}`, 'failure');
-        }
-        chmodSync(path, 0o600);
-        written.push(path);
-      }
-      process.stderr.write(`wrote ${written.length} Parquet files to ${out}\n`);
-    } finally {
-      cap.close();
-    }
+    const n = await convertCaptures(caps, '--parquet', out, {
+      partition: !!opts.partition,
+      views: !!opts.views,
+      memoryLimit: opts.memoryLimit,
+      open: (dir) => open(dir, opts),
+    });
+    const layout = opts.partition ? ' (TABLE/host=HOST/date=YYYY-MM-DD/)' : '';
+    process.stderr.write(`wrote ${n} Parquet files of ${caps.length} capture${caps.length === 1 ? '' : 's'} to ${out}${layout}\n`);
   });
 }

@@ -5,6 +5,7 @@ import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { TABLES } from '../../dist/formats/schema.js';
 import { CLI, ktape } from '../helpers.js';
 
 export interface RunningCollector {
@@ -23,23 +24,31 @@ export function tokenFile(dir: string, name = 'token', token = createHash('sha25
   return p;
 }
 
-/** Start `ktape collect` on 127.0.0.1 (port 0, or `port` to restart on the same one); resolves once it listens. */
-export function startCollector(dir: string, token: string, port = 0, extra: string[] = []): Promise<RunningCollector> {
-  const proc = spawn(process.execPath, [CLI, 'collect', '--listen', `127.0.0.1:${port}`, '--dir', dir, '--token-file', token, ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+/**
+ * Start `ktape collect` on 127.0.0.1 (port 0, or `port` to restart on the same one); resolves once it listens.
+ * `at`: another address, and a command that runs it elsewhere (e.g. ['ip', 'netns', 'exec', NS]).
+ */
+export function startCollector(
+  dir: string,
+  token: string,
+  port = 0,
+  extra: string[] = [],
+  at: { host: string; wrap: string[] } = { host: '127.0.0.1', wrap: [] },
+): Promise<RunningCollector> {
+  const argv = [process.execPath, CLI, 'collect', '--listen', `${at.host}:${port}`, '--dir', dir, '--token-file', token, ...extra];
+  const proc = spawn([...at.wrap, ...argv][0], [...at.wrap, ...argv].slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     proc.stderr!.on('data', (c: Buffer) => {
       err += c.toString();
-      const m = /collecting on http:\/\/127\.0\.0\.1:(\d+)/.exec(err);
+      const m = new RegExp(`collecting on http://${at.host.replaceAll('.', '\\.')}:(\\d+)`).exec(err);
       if (m && !(proc as { resolved?: boolean }).resolved) {
         (proc as { resolved?: boolean }).resolved = true;
         const p = Number(m[1]);
         resolve({
           proc,
           port: p,
-          url: `http://127.0.0.1:${p}`,
+          url: `http://${at.host}:${p}`,
           stderr: () => err,
           stop: (signal = 'SIGTERM') =>
             new Promise((r) => {
@@ -112,6 +121,21 @@ export function analyzed(cap: string, report = 'summary'): string {
   const r = ktape(['analyze', cap, report, '--json']);
   if (r.status !== 0) throw new Error(`ktape analyze ${cap} ${report}: ${r.stderr}`);
   return r.stdout.split(`"dir": ${JSON.stringify(cap)}`).join('"dir": "CAP"');
+}
+
+/**
+ * The same rows, table by table: per table, one `ktape query` per copy counts the rows and sums their hashes
+ * (a row stored twice, or missing, changes both).
+ */
+export function expectSameRows(local: string, remote: string): void {
+  const sql = TABLES.map((t) => `SELECT '${t.name}' AS t, count(*) AS n, coalesce(sum(hash(x)), 0)::VARCHAR AS h FROM _${t.name} x`).join(' UNION ALL ');
+  const [a, b] = [local, remote].map((cap) => {
+    const r = ktape(['query', cap, `${sql} ORDER BY t`, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { t: string; n: number; h: string }[];
+  });
+  expect(b).toEqual(a);
+  expect(a.reduce((n, x) => n + Number(x.n), 0)).toBeGreaterThan(0);
 }
 
 /** The same table files and manifest, byte for byte, and no stray file at the collector. */

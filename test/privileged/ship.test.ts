@@ -4,16 +4,19 @@
  * ends with the collector's copy equal to the local capture, file by file, byte for byte (a crashed
  * capture: every complete message, which is what its readers read), and with the same analysis:
  *  - the collector is killed with -9 while the recording streams and restarted: the upload resumes;
+ *  - the collector's network link is down for 10 s (it runs in a network namespace the test makes, joined to
+ *    this one by a veth pair; its end is set down, so packets vanish without an error): the upload resumes;
  *  - the recorder is killed with -9: `ktape upload` sends the rest;
  *  - the collector is unreachable and the spool passes --spool-max: the loss is in the capture (losses,
  *    reason spool_full), the recorder says so, and `ktape upload` ships the capture afterwards.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ktape, privilegedSkipReason, ROOT, tmp, WORKLOAD } from '../helpers.js';
-import { analyzed, collected, expectSameCapture, startCollector, tokenFile } from '../e2e/ship.helpers.js';
+import { analyzed, collected, expectSameCapture, expectSameRows, startCollector, tokenFile } from '../e2e/ship.helpers.js';
 
 const skip = privilegedSkipReason();
 
@@ -65,6 +68,56 @@ const workload = (stdout: string) =>
     .map((l) => JSON.parse(l))
     .find((l) => l.mode === 'getppid-rate');
 
+/** bytes of the table files in a capture directory (0 before it exists) */
+function tableBytes(dir: string): number {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.arrows'))
+      .reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * A network namespace joined to this one by a veth pair (10.78.X.1 here, 10.78.X.2 there; names unique per
+ * run). down()/up() set the namespace's end of the link; cleanup() deletes the namespace, and with it the pair.
+ */
+function vethNamespace() {
+  const id = randomBytes(3).toString('hex');
+  const ns = `kt-ship-${process.pid}-${id}`;
+  const [here, there] = [`ktsh${id}`, `ktsn${id}`];
+  const net = `10.78.${randomBytes(1)[0]}`;
+  const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+  const v = {
+    ns,
+    addr: `${net}.2`,
+    wrap: ['ip', 'netns', 'exec', ns],
+    down: () => ip('-n', ns, 'link', 'set', there, 'down'),
+    up: () => ip('-n', ns, 'link', 'set', there, 'up'),
+    cleanup: () => {
+      try {
+        ip('netns', 'delete', ns);
+      } catch {
+        // not made
+      }
+    },
+  };
+  try {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    ip('link', 'add', here, 'type', 'veth', 'peer', 'name', there, 'netns', ns);
+    ip('addr', 'add', `${net}.1/30`, 'dev', here);
+    ip('-n', ns, 'addr', 'add', `${net}.2/30`, 'dev', there);
+    ip('link', 'set', here, 'up');
+    v.up();
+  } catch (e) {
+    v.cleanup();
+    throw e;
+  }
+  return v;
+}
+
 const RECORD = ['--events', 'syscall,task,sched', '--batch-rows', '4096', '--kallsyms', 'used', '--json'];
 
 // each case records for seconds and analyzes both copies: minutes on a loaded 2-CPU machine
@@ -88,12 +141,47 @@ describe.skipIf(skip)('ktape record --upload', { timeout: 400_000 }, () => {
     expect(r.stderr).toMatch(/uploaded to http:\/\/127\.0\.0\.1:\d+\/ as /);
     const remote = collected(coll);
     expectSameCapture(cap, remote);
+    expectSameRows(cap, remote);
     for (const report of ['summary', 'syscalls', 'cpu']) expect(analyzed(remote, report)).toBe(analyzed(cap, report));
     const wl = workload(r.stdout);
     expect(wl.n).toBeGreaterThan(10_000);
     // the workload's loop makes wl.n calls; one more before it may be caught
     expect(getppidCalls(remote, wl.tid) - wl.n).toBeGreaterThanOrEqual(0);
     expect(getppidCalls(remote, wl.tid) - wl.n).toBeLessThanOrEqual(1);
+  });
+
+  it('the collector unreachable for 10 s (its netns link down) while the recording streams: the same rows, table by table', async () => {
+    const d = tmp();
+    const tok = tokenFile(d);
+    const coll = join(d, 'coll');
+    const v = vethNamespace();
+    try {
+      const c = await startCollector(coll, tok, 0, [], { host: v.addr, wrap: v.wrap });
+      const cap = join(d, 'cap');
+      const rec = recordAsync(['-o', cap, '--upload', c.url, '--token-file', tok, ...RECORD, '--', WORKLOAD, 'getppid-rate', '20000', '18']);
+      await until(streaming(coll));
+      v.down();
+      await new Promise((r) => setTimeout(r, 1000)); // what was in flight when the link went down has landed or is lost
+      const [remote0, local0] = [tableBytes(collected(coll)), tableBytes(cap)];
+      await new Promise((r) => setTimeout(r, 9000));
+      const [remote1, local1] = [tableBytes(collected(coll)), tableBytes(cap)];
+      v.up();
+      const r = await rec.done;
+      await c.stop();
+      // nothing reached the collector while the link was down, and the recording went on meanwhile
+      expect(remote1).toBe(remote0);
+      expect(local1).toBeGreaterThan(local0);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/uploaded to http:\/\/10\.78\.\d+\.2:\d+\/ as /);
+      const remote = collected(coll);
+      expectSameRows(cap, remote);
+      expectSameCapture(cap, remote);
+      const wl = workload(r.stdout);
+      expect(getppidCalls(remote, wl.tid) - wl.n).toBeGreaterThanOrEqual(0);
+      expect(getppidCalls(remote, wl.tid) - wl.n).toBeLessThanOrEqual(1);
+    } finally {
+      v.cleanup();
+    }
   });
 
   it('the recorder killed -9: ktape upload sends the rest of the crashed capture', async () => {
