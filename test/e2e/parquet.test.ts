@@ -1,7 +1,7 @@
 /**
  * `ktape convert … --parquet OUT [--partition]` through the built CLI, on a collector directory holding two
  * hosts (fixtures demo and leak, laid out as DIR/HOST/RECORDING/) and a plain capture (fixtures/tiny, host
- * from its manifest). DuckDB reads the hive layout with read_parquet(…, hive_partitioning = true) and gets,
+ * from its manifest, recording from its directory's name: formats/captures.ts). DuckDB reads the hive layout with read_parquet(…, hive_partitioning = true) and gets,
  * capture by capture and table by table, the rows `ktape query` gives on the capture itself; Polars (a
  * second Parquet implementation) reads the same layout.
  */
@@ -25,10 +25,14 @@ function inputs(): { coll: string; caps: { dir: string; host: string; recording:
     const dir = join(coll, c.host, c.recording);
     mkdirSync(join(coll, c.host), { recursive: true });
     cpSync(join(FIXTURES, c.fixture), dir, { recursive: true });
+    // the host is the manifest's (findCaptures), as a recorder uploading to a collector names it
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    m.host.hostname = c.host;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 2));
     return { dir, host: c.host, recording: c.recording };
   });
   const m = JSON.parse(readFileSync(join(FIXTURES, 'tiny', 'manifest.json'), 'utf8'));
-  caps.push({ dir: join(FIXTURES, 'tiny'), host: m.host.hostname, recording: `${m.host.boot_id.slice(0, 8)}-${m.start_ts}` });
+  caps.push({ dir: join(FIXTURES, 'tiny'), host: m.host.hostname, recording: 'tiny' }); // a plain capture: its directory's name
   return { coll, caps };
 }
 
