@@ -9,8 +9,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ktape, privilegedSkipReason, tmp, WORKLOAD, analyzeOk } from '../../../test/helpers.js';
-import { expectRusage, PAGE } from './rusage.js';
+import { ktape, privilegedSkipReason, tmp, WORKLOAD, analyzeOk, queryRows } from '../../../test/helpers.js';
+import { type AfterExit, expectRusage, PAGE } from './rusage.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const SPIN_MS = 200;
@@ -24,7 +24,8 @@ describe.skipIf(skipOutsideCI)('task exit accounting: recorded children against 
 
   beforeAll(() => {
     dir = join(tmp(), 'cap');
-    const r = ktape(['record', '-o', dir, '--json', '--events', 'task', '--', WORKLOAD, 'exit-acct', String(SPIN_MS)]);
+    // sched too: the switches after each exit event bound what wait4 counts beyond the recorded accounting
+    const r = ktape(['record', '-o', dir, '--json', '--events', 'task,sched', '--', WORKLOAD, 'exit-acct', String(SPIN_MS)]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     wl = r.stdout
@@ -35,6 +36,14 @@ describe.skipIf(skipOutsideCI)('task exit accounting: recorded children against 
     expect(wl?.children).toHaveLength(4);
     report = JSON.parse(analyzeOk(dir, 'tasks', '--json', '--top', '1000'));
   });
+
+  /** the switches out of the threads of process `tgid` after their sched_process_exit (R, R+: involuntary) */
+  const afterExit = (tgid: number): AfterExit => {
+    const sql = `SELECT count(*) FILTER (WHERE s.prev_state NOT IN (0, 256)) AS vol, count(*) FILTER (WHERE s.prev_state IN (0, 256)) AS invol
+      FROM _sched_switch s JOIN _task_exit e ON s.prev_tid = e.tid AND s.ts > e.ts WHERE e.tgid = ${Number(tgid)}`;
+    const [row] = queryRows(dir, sql);
+    return { vol: Number(row.vol), invol: Number(row.invol) };
+  };
 
   const proc = (pid: number) => {
     const p = report.process_accounting.find((r: Row) => r.tgid === pid);
@@ -52,7 +61,11 @@ describe.skipIf(skipOutsideCI)('task exit accounting: recorded children against 
   });
 
   it('nice, policy, faults, peak RSS, switches and times: each child against its wait4 rusage', () => {
-    for (const c of wl.children) expectRusage(c, proc(c.pid));
+    for (const c of wl.children) {
+      const after = afterExit(c.pid);
+      expect(after.vol, `pid ${c.pid}: the final switch into TASK_DEAD is in the capture`).toBeGreaterThanOrEqual(1);
+      expectRusage(c, proc(c.pid), after);
+    }
     expect(wl.children.map((c: Row) => proc(c.pid).policy_name)).toEqual(['other', 'batch', 'other', 'other']);
     // the workload spun SPIN_MS of its own CPU time (split over two threads in the last child)
     for (const c of wl.children) expect(proc(c.pid).runtime_ns).toBeGreaterThanOrEqual(SPIN_MS * 1e6);
