@@ -48,6 +48,11 @@ export interface Workload {
   perf: string[];
   /** reference traced/untraced ratios from shared/README.md (none for the storms it does not cover) */
   ref?: { 'trace-cmd': number; perf: number };
+  /**
+   * a storm with few events per second of tool start-up (issues 11, 12): each tool also records the
+   * workload with N = 0, and its CPU is subtracted (issue 10, goal 1: CPU per event minus the fixed cost)
+   */
+  fixedRuns?: boolean;
 }
 
 const SCHED = ['sched:sched_switch', 'sched:sched_waking', 'sched:sched_wakeup_new'];
@@ -128,6 +133,7 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'io',
     tracecmd: BLOCK,
     perf: BLOCK,
+    fixedRuns: true,
   },
   {
     // ktape records only the path syscalls' entries (with the path) and their exits; trace-cmd every
@@ -140,6 +146,7 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'files',
     tracecmd: ['raw_syscalls:sys_enter', 'raw_syscalls:sys_exit'],
     perf: ['syscalls:sys_enter_openat', 'syscalls:sys_exit_openat'],
+    fixedRuns: true,
   },
   {
     name: 'faults',
@@ -150,6 +157,7 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'fault',
     tracecmd: FAULT,
     perf: FAULT,
+    fixedRuns: true,
   },
   {
     name: 'connect',
@@ -160,6 +168,7 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'tcp',
     tracecmd: TCP,
     perf: TCP,
+    fixedRuns: true,
   },
   {
     name: 'udp',
@@ -170,6 +179,7 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'net',
     tracecmd: NET,
     perf: NET,
+    fixedRuns: true,
   },
   {
     name: 'cached-read',
@@ -180,6 +190,7 @@ export const WORKLOADS: Workload[] = [
     ktapeEvents: 'cache',
     tracecmd: CACHE,
     perf: CACHE,
+    fixedRuns: true,
   },
 ];
 
@@ -225,6 +236,10 @@ export interface ToolSummary {
   bytesPerEventRaw: number;
   captureBytesPerEvent: number;
   toolCpuNsPerEvent: number;
+  /** (tool CPU - the median tool CPU of the same recording of the workload with N = 0) / events (fixedRuns storms) */
+  toolCpuNsPerEventNet?: number;
+  /** the median tool CPU of those N = 0 recordings */
+  fixedCpuNs?: number;
   loopCpuNsPerEvent?: number;
   refRatio?: number;
 }
@@ -656,7 +671,7 @@ async function runPerf(c: Ctx, w: Workload, n: number, rep: number, stacks = fal
 
 // ---------------------------------------------------------------- summary
 
-function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadResult {
+function summarize(w: Workload, samples: RunSample[], tools: Tool[], fixed: RunSample[] = []): WorkloadResult {
   const un = samples.filter((s) => s.tool === 'untraced' && s.ok);
   const unByRep = new Map(un.map((s) => [s.rep, s.elapsedNs]));
   const res: WorkloadResult = { name: w.name, what: w.what, n: 0, untracedMsMedian: median(un.map((s) => s.elapsedNs)) / 1e6, tools: {}, samples };
@@ -667,6 +682,8 @@ function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadRe
     const ratios = ok.filter((s) => unByRep.has(s.rep)).map((s) => s.elapsedNs / unByRep.get(s.rep)!);
     const ev = median(ok.map((s) => s.events ?? NaN));
     const perEv = (f: (s: RunSample) => number | undefined) => median(ok.map((s) => (f(s) ?? NaN) / (s.events ?? NaN)));
+    const fixedRuns = fixed.filter((s) => s.tool === t && s.ok);
+    const fixedCpu = fixedRuns.length ? median(fixedRuns.map((s) => s.toolCpuNs ?? NaN)) : undefined;
     res.tools[t] = {
       runs: all.length,
       failed: all.length - ok.length,
@@ -681,6 +698,8 @@ function summarize(w: Workload, samples: RunSample[], tools: Tool[]): WorkloadRe
       bytesPerEventRaw: perEv((s) => s.eventBytesRaw),
       captureBytesPerEvent: perEv((s) => s.captureBytes),
       toolCpuNsPerEvent: perEv((s) => s.toolCpuNs),
+      toolCpuNsPerEventNet: fixedCpu === undefined ? undefined : perEv((s) => (s.toolCpuNs ?? NaN) - fixedCpu),
+      fixedCpuNs: fixedCpu,
       loopCpuNsPerEvent: t === 'ktape' || t === 'ktape-nostacks' ? perEv((s) => s.loopCpuNs) : undefined,
       refRatio: t === 'trace-cmd' || t === 'perf' ? w.ref?.[t] : undefined,
     };
@@ -908,9 +927,24 @@ async function runWorkload(c: Ctx, o: RecordBenchOptions, w: Workload, tools: To
       .join(', ');
     log(`    rep ${rep}: ${line}`);
   }
-  const r = summarize(w, samples, tools);
+  const fixed = w.fixedRuns ? await runFixed(c, o, w, tools) : [];
+  const r = summarize(w, samples, tools, fixed);
   r.n = n;
   return r;
+}
+
+/** The fixed cost of each tool on a storm: `reps` interleaved recordings of the workload with N = 0. */
+async function runFixed(c: Ctx, o: RecordBenchOptions, w: Workload, tools: Tool[]): Promise<RunSample[]> {
+  const out: RunSample[] = [];
+  for (let rep = 0; rep < o.reps; rep++)
+    for (const t of tools) {
+      if (t === 'ktape') out.push(await runKtape(c, w, 0, rep));
+      else if (t === 'trace-cmd') out.push(await runTraceCmd(c, w, 0, rep));
+      else if (t === 'perf') out.push(await runPerf(c, w, 0, rep));
+    }
+  const cpu = tools.map((t) => `${t} ${fx(median(out.filter((s) => s.tool === t && s.ok).map((s) => (s.toolCpuNs ?? NaN) / 1e6)), 0)} ms`);
+  o.log(`    fixed cost (N=0, median of ${o.reps}): ${cpu.join(', ')}`);
+  return out;
 }
 
 /**
@@ -1005,10 +1039,10 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
 export function formatRecordBench(r: RecordBenchResult): string {
   const out: string[] = [];
   const rows: string[][] = [
-    ['workload', 'tool', 'ratio', 'ref', 'traced ms', 'events', 'lost', 'B/ev disk', 'B/ev raw', 'capture B/ev', 'CPU ns/ev', 'loop ns/ev'],
+    ['workload', 'tool', 'ratio', 'ref', 'traced ms', 'events', 'lost', 'B/ev disk', 'B/ev raw', 'capture B/ev', 'CPU ns/ev', 'loop ns/ev', 'CPU-fixed ns/ev'],
   ];
   for (const w of r.workloads) {
-    rows.push([`${w.name} (N=${fint(w.n)})`, 'untraced', '1.00×', '', fx(w.untracedMsMedian, 1), '', '', '', '', '', '', '']);
+    rows.push([`${w.name} (N=${fint(w.n)})`, 'untraced', '1.00×', '', fx(w.untracedMsMedian, 1), '', '', '', '', '', '', '', '']);
     for (const t of r.tools) {
       const s = w.tools[t];
       if (!s) continue;
@@ -1026,6 +1060,7 @@ export function formatRecordBench(r: RecordBenchResult): string {
         fx(s.captureBytesPerEvent, 1),
         fint(s.toolCpuNsPerEvent),
         s.loopCpuNsPerEvent !== undefined ? fint(s.loopCpuNsPerEvent) : '',
+        s.toolCpuNsPerEventNet !== undefined ? fint(s.toolCpuNsPerEventNet) : '',
       ]);
     }
   }
@@ -1036,7 +1071,8 @@ export function formatRecordBench(r: RecordBenchResult): string {
     ),
   );
   out.push('  ref = shared/README.md reference ratio; B/ev disk = event data as stored (trace-cmd compresses), raw = uncompressed;');
-  out.push("  CPU ns/ev = tool process tree CPU minus the workload's (10 ms ticks), loop ns/ev = ktape stats recorder_cpu_ns.");
+  out.push("  CPU ns/ev = tool process tree CPU minus the workload's (10 ms ticks), loop ns/ev = ktape stats recorder_cpu_ns;");
+  out.push('  CPU-fixed ns/ev (storms) = CPU minus the median CPU of the same tool recording the workload with N = 0 (issue 10, goal 1).');
   for (const [t, why] of Object.entries(r.skipped)) out.push(`  ${t} skipped: ${why}`);
   if (r.kinds.length) {
     const k: string[][] = [['kind', 'ktape B/ev (measured)', 'rows', 'trace-cmd B/ev (derived, raw)', 'perf B/ev (derived)', 'peer tracepoint']];
