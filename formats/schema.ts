@@ -10,7 +10,7 @@ import { col, TS_COL, type ColType, type ColumnDef, type TableDef } from './tabl
 export type { ColType, ColumnDef, TableDef };
 
 export const FORMAT_NAME = 'ktape-capture';
-export const FORMAT_VERSION = '1.7';
+export const FORMAT_VERSION = '1.8';
 export const FORMAT_MAJOR = 1;
 /** file name of segment `seg` of table `name` */
 export const segmentFile = (name: string, seg: number) => `${name}.${String(seg).padStart(4, '0')}.arrows`;

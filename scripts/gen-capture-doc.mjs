@@ -62,6 +62,7 @@ null.
 | 1.7 | tables \`file_paths\`, \`file_argv\`, \`file_exits\` (family \`files\`: the paths of syscalls, execve's argv, their results); older captures load them empty |
 | 1.7 | flight recorder dumps (\`--ring\`) and rotated parts (\`--rotate\`): the manifest's \`window\` (dumps); stop reasons max-dumps, dump, next part (see Flight recorder and rotation); table schemas unchanged |
 | 1.7 | \`ktape record --upload\`: losses with \`reason = 'spool_full'\` (events dropped while the upload spool was over \`--spool-max\`); the capture directory may hold \`.ktape-upload.json\`, the uploader's state (readers ignore it; ship/PROTOCOL.md) |
+| 1.8 | \`file_exits\` keeps \`ts\`, \`cpu\`, \`tid\`, \`ret\` and \`entry_tid\`: \`nr\`, \`tgid\` and \`entry_ts\` (copies of the call's \`file_paths\` rows; \`entry_ts\` was a second timestamp per call) are no longer stored, and the \`file_calls\` view pairs an exit with its thread's last path entry before it; older captures load as before (those columns are not read) |
 
 ## Compression
 

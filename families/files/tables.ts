@@ -7,7 +7,7 @@ export const TABLES: TableDef[] = [
     role: 'event',
     group: 'files',
     since: '1.7',
-    doc: "One row per path argument of a syscall that takes one (raw_syscalls:sys_enter; the list is families/files/paths.ts): the user string, read at entry (or at the return when it was in a page not yet faulted in; not after a successful exec: read_error then) and cut at 256 bytes. ts is the files program's own entry time, shared by the call's file_argv rows and its file_exits.entry_ts; the syscall family's syscall_enter row of the same call is the thread's next one (the file_calls view and the syscalls view's path column join them). Bytes that are not UTF-8 are stored as U+FFFD (lossy = 1).",
+    doc: "One row per path argument of a syscall that takes one (raw_syscalls:sys_enter; the list is families/files/paths.ts): the user string, read at entry (or at the return when it was in a page not yet faulted in; not after a successful exec: read_error then) and cut at 256 bytes. ts is the files program's own entry time, shared by the call's file_argv rows (its file_exits row is the entry tid's next one); the syscall family's syscall_enter row of the same call is the thread's next one (the file_calls view and the syscalls view's path column join them). Bytes that are not UTF-8 are stored as U+FFFD (lossy = 1).",
     columns: [
       TS,
       CPU,
@@ -45,16 +45,13 @@ export const TABLES: TableDef[] = [
     role: 'event',
     group: 'files',
     since: '1.7',
-    doc: 'One row per return of a syscall that has file_paths rows (raw_syscalls:sys_exit, for a thread whose task storage holds a pending call): the result, recorded whether or not the syscall family is. entry_tid and entry_ts are the file_paths rows of the call.',
+    doc: "One row per return of a syscall that has file_paths rows (raw_syscalls:sys_exit, for a thread whose task storage holds a pending call): the result, recorded whether or not the syscall family is. The call is entry_tid's file_paths rows that come last before ts (the file_calls view pairs them; its syscall number, process and entry time are those rows'). Before format 1.8 the row also held nr, tgid and entry_ts, repeated from the entry; they are no longer stored (entry_ts was a second timestamp per call) and older captures' copies are not loaded.",
     columns: [
       TS,
       CPU,
       c('tid', 'i32', 'returning thread (after an exec from a non-leader thread: the leader tid it took over)'),
-      c('tgid', 'i32', 'its process'),
-      c('nr', 'i32', 'syscall number of the entry'),
       c('ret', 'i64', 'return value (negative errno on failure)'),
       c('entry_tid', 'i32', 'the tid at entry (file_paths.tid)'),
-      c('entry_ts', 'i64', 'the entry time (file_paths.ts)'),
     ],
   },
 ];

@@ -30,7 +30,7 @@ const M = (await import(join(ROOT, 'dist/formats/manifest.js'))) as typeof Manif
 
 export type Value = number | bigint | string | null;
 export type Rows = Record<string, Value>[];
-export type FormatVersion = '1.0' | '1.1' | '1.2' | '1.3' | '1.6' | '1.7';
+export type FormatVersion = '1.0' | '1.1' | '1.2' | '1.3' | '1.6' | '1.7' | '1.8';
 
 /**
  * Columns added by a minor format version after their table (formats/capture.md, "Versions"):

@@ -30,7 +30,7 @@ const EVENT_TABLES = ['sched_switch', 'sched_waking', 'syscall_enter', 'syscall_
 function expectCompleteCapture(dir: string): void {
   const m = manifestOf(dir);
   expect(m.complete).toBe(true);
-  expect(m.format_version).toBe('1.7');
+  expect(m.format_version).toBe('1.8');
   expect(statSync(dir).mode & 0o777).toBe(0o700);
   for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
   for (const t of ['kallsyms', 'modules', 'process_snapshot', 'clock_anchors', 'losses'])

@@ -2,11 +2,13 @@
 -- The files family's calls: one row per syscall that takes a path, from its file_paths rows (one per path argument,
 -- all stamped with the files program's entry time), its file_argv rows (execve, execveat) and its file_exits row.
 --
--- Pairing with the exit is exact: the kernel side remembers the entry time in the task's storage and the exit
--- record carries it (entry_tid, entry_ts). A task's storage is its own (a tid reused by a new task starts empty)
--- and survives an exec (a non-leader thread's execve returns under the leader's tid: entry_tid is the tid at entry).
--- A call with no exit (still running at the end of the capture, the task killed in it, or its exit record lost)
--- has NULL end_ts, dur and ret.
+-- Pairing with the exit: an exit row is recorded only for a thread whose task storage holds a pending path call
+-- (set at that call's entry, cleared at its exit), and carries the tid at entry (entry_tid: a non-leader thread's
+-- execve returns under the leader's tid; a task's storage is its own and survives the exec). A call's exit is
+-- therefore the first file_exits row of its entry_tid at or after its entry, if it comes before that thread's
+-- next path entry (otherwise that exit is a later call's). A call with no exit (still running at the end of the
+-- capture, the task killed in it, or its exit record lost) has NULL end_ts, dur and ret. (Captures before format
+-- 1.8 also stored the entry time in each exit row; the same rule pairs them.)
 --
 -- Pairing with the syscall family's row (call_ts, for the syscalls view's path column): the files programs are
 -- attached before the syscall family's to the same tracepoints, which run their programs in attach order, so a
@@ -73,8 +75,12 @@ FROM x;
 -- @col error: the errno's name (ENOENT, EACCES, ...), NULL when not failed
 -- @col call_ts: ts of the call's syscall_enter row (join syscalls ON tid and ts = call_ts), NULL without the syscall family
 CREATE OR REPLACE VIEW file_calls AS
-WITH x AS (
-  SELECT entry_tid, entry_ts, min(ts) AS end_ts, arg_min(ret, ts) AS ret FROM _file_exits GROUP BY entry_tid, entry_ts
+WITH c AS (
+  SELECT tid, ts, lead(ts) OVER (PARTITION BY tid ORDER BY ts) AS next_ts FROM (SELECT DISTINCT tid, ts FROM _file_paths)
+), x AS (
+  SELECT c.tid, c.ts, x.ts AS end_ts, x.ret
+  FROM c ASOF JOIN _file_exits x ON x.entry_tid = c.tid AND x.ts >= c.ts
+  WHERE c.next_ts IS NULL OR x.ts < c.next_ts
 ), a AS (
   SELECT tid, ts, list(arg ORDER BY idx) AS argv, bool_or(cut <> 0) AS argv_cut, bool_or(more <> 0) AS argv_more
   FROM _file_argv GROUP BY tid, ts
@@ -87,7 +93,7 @@ SELECT f.ts, x.end_ts, x.end_ts - f.ts AS dur, f.tid, f.tgid, coalesce(c.comm, t
        CASE WHEN x.ret < 0 AND x.ret > -4096 THEN coalesce(en.name, 'E' || -x.ret) END AS error,
        f.call_ts
 FROM file_entries f
-LEFT JOIN x ON x.entry_tid = f.tid AND x.entry_ts = f.ts
+LEFT JOIN x ON x.tid = f.tid AND x.ts = f.ts
 LEFT JOIN a ON a.tid = f.tid AND a.ts = f.ts
 LEFT JOIN _syscall_names n ON n.nr = f.nr
 LEFT JOIN _errno_names en ON en.errno = -x.ret

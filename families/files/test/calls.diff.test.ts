@@ -1,7 +1,7 @@
 /**
  * Diff tests: the files family's calls (file_calls) and the syscalls view's path column, at the edges of the
- * join. A call's path rows and its file_exits row share the entry (tid, ts) exactly (the kernel side carries
- * it); the syscall family's syscall_enter row of the call is the thread's next one after the path rows, when
+ * join. A call's file_exits row is its entry tid's first one at or after its path rows and before that thread's
+ * next path entry (format 1.8: the exit row no longer carries the entry time); the syscall family's syscall_enter row of the call is the thread's next one after the path rows, when
  * it has the same number and comes before the thread's next exit. x86_64 numbers: 257 openat, 59 execve,
  * 316 renameat2.
  */
@@ -19,15 +19,13 @@ const path = (ts: number, tid: number, nr: number, p: string, more: Record<strin
   len: Buffer.from(p).length,
   ...more,
 });
-const exit = (ts: number, tid: number, nr: number, ret: number, entry_ts: number, entry_tid = tid) => ({
+/** the exit at ts of the call that entered at _entryTs (syscall _nr): the row keeps neither (format 1.8) */
+const exit = (ts: number, tid: number, _nr: number, ret: number, _entryTs: number, entry_tid = tid) => ({
   ts,
   cpu: 0,
   tid,
-  tgid: tid,
-  nr,
   ret,
   entry_tid,
-  entry_ts,
 });
 const enter = (ts: number, tid: number, nr: number) => ({ ts, cpu: 0, tid, nr });
 const sysExit = (ts: number, tid: number, nr: number, ret: number) => ({ ts, cpu: 0, tid, nr, ret });
@@ -50,7 +48,7 @@ describe('file_calls', () => {
   });
 
   // tid 50 dies inside a call (no exit); the tid is reused by a new task, whose call at 5000 returns. The exit
-  // names its entry (entry_ts), so it cannot end the dead task's call.
+  // comes after the thread's next entry, so it cannot end the dead task's call.
   diffTest('tid reuse: an exit ends only the entry it names', {
     manifest,
     tables: {
@@ -65,6 +63,22 @@ describe('file_calls', () => {
       5000,5200,/new,-2,ENOENT`,
   });
 
+  // the exit of the call at 2000 was lost: the thread's next exit (3100) comes after its next entry, so it is
+  // the call at 3000's, not that one's
+  diffTest('an exit lost in the middle: that call has no result, the next one keeps its own', {
+    manifest,
+    tables: {
+      file_paths: [path(1000, 10, 257, '/a'), path(2000, 10, 257, '/b'), path(3000, 10, 257, '/c')],
+      file_exits: [exit(1100, 10, 257, 3, 1000), exit(3100, 10, 257, -2, 3000)],
+    },
+    query: 'SELECT ts, end_ts, path, ret FROM file_calls ORDER BY ts',
+    csv: `
+      ts,end_ts,path,ret
+      1000,1100,/a,3
+      2000,,/b,
+      3000,3100,/c,-2`,
+  });
+
   diffTest('rename: both paths; a non-leader thread execve returns under the leader tid', {
     manifest,
     tables: {
@@ -73,7 +87,7 @@ describe('file_calls', () => {
         path(1000, 20, 316, '/b', { arg: 3, cut: 1 }),
         { ...path(3000, 301, 59, '/bin/new', { arg: 0 }), tgid: 300 },
       ],
-      file_exits: [exit(1200, 20, 316, 0, 1000), { ...exit(3500, 300, 59, 0, 3000, 301), tgid: 300 }],
+      file_exits: [exit(1200, 20, 316, 0, 1000), exit(3500, 300, 59, 0, 3000, 301)],
       file_argv: [
         { ts: 3000, cpu: 0, tid: 301, tgid: 300, nr: 59, idx: 0, arg: 'new' },
         { ts: 3000, cpu: 0, tid: 301, tgid: 300, nr: 59, idx: 1, arg: 'x y' },

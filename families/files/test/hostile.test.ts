@@ -21,7 +21,7 @@ function capture(times = 1): string {
     manifest: { start_ts: 0, end_ts: 10_000 },
     tables: {
       file_paths: all.map((p, i) => ({ ts: 1000 * (i + 1), cpu: 0, tid: 7, tgid: 7, nr: 257, arg: 1, path: p, len: Buffer.from(p).length })),
-      file_exits: all.map((_, i) => ({ ts: 1000 * (i + 1) + 100, cpu: 0, tid: 7, tgid: 7, nr: 257, ret: -2, entry_tid: 7, entry_ts: 1000 * (i + 1) })),
+      file_exits: all.map((_, i) => ({ ts: 1000 * (i + 1) + 100, cpu: 0, tid: 7, ret: -2, entry_tid: 7 })),
     },
   });
   return dir;
