@@ -136,18 +136,21 @@ static __always_inline struct kt_tcp_ev *kt_tcp_event(const struct sock *sk, __u
 	return e;
 }
 
-/* current becomes the owner of sk (how: KT_TCP_BY_*); returns its map entry */
-static __always_inline struct kt_tcp_own *kt_tcp_own(const struct sock *sk, __u32 how)
+/* current becomes the owner of sk (how: KT_TCP_BY_*), written to *o as it was stored (no lookup back) */
+static __always_inline void kt_tcp_own(const struct sock *sk, __u32 how, struct kt_tcp_own *o)
 {
 	__u64 cur = bpf_get_current_pid_tgid();
 	__u64 key = (__u64)sk;
-	struct kt_tcp_own o = { .tid = (__u32)cur, .tgid = cur >> 32, .wanted = wanted(cur) };
-	bpf_map_update_elem(&kt_tcp_owners, &key, &o, BPF_ANY);
+	o->tid = (__u32)cur;
+	o->tgid = cur >> 32;
+	o->wanted = wanted(cur);
+	o->_pad = 0;
+	bpf_map_update_elem(&kt_tcp_owners, &key, o, BPF_ANY);
 	if (how == KT_TCP_BY_LISTEN) {
 		struct kt_tcp_lkey lk = { .netns = kt_tcp_netns(sk), .port = sk->__sk_common.skc_num };
-		bpf_map_update_elem(&kt_tcp_listeners, &lk, &o, BPF_ANY);
+		bpf_map_update_elem(&kt_tcp_listeners, &lk, o, BPF_ANY);
 	}
-	if (o.wanted) {
+	if (o->wanted) {
 		__u64 ts = bpf_ktime_get_boot_ns();
 		struct kt_tcp_owner *r = reserve(sizeof(*r), KT_TCP_OWNER, ts);
 		if (r) {
@@ -159,7 +162,6 @@ static __always_inline struct kt_tcp_own *kt_tcp_own(const struct sock *sk, __u3
 			bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 		}
 	}
-	return bpf_map_lookup_elem(&kt_tcp_owners, &key);
 }
 
 /* the owner of sk, or NULL; a passive child without one takes its listener's */
@@ -180,11 +182,11 @@ static __always_inline struct kt_tcp_own *kt_tcp_owner_of(const struct sock *sk,
 
 static __always_inline void kt_tcp_state_change(const struct sock *sk, int oldstate, int newstate)
 {
-	struct kt_tcp_own *o;
+	struct kt_tcp_own mine, *o = &mine;
 	if (oldstate == KT_TCP_ST_CLOSE && newstate == KT_TCP_ST_SYN_SENT)
-		o = kt_tcp_own(sk, KT_TCP_BY_CONNECT);
+		kt_tcp_own(sk, KT_TCP_BY_CONNECT, &mine);
 	else if (oldstate == KT_TCP_ST_CLOSE && newstate == KT_TCP_ST_LISTEN)
-		o = kt_tcp_own(sk, KT_TCP_BY_LISTEN);
+		kt_tcp_own(sk, KT_TCP_BY_LISTEN, &mine);
 	else
 		o = kt_tcp_owner_of(sk, newstate);
 	struct kt_tcp_ev *e = kt_tcp_event(sk, KT_TCP_STATE, o, 1);
@@ -331,8 +333,9 @@ static __always_inline struct sock *kt_tcp_fd_sock(long fd)
 static __always_inline int kt_tcp_accepted(struct kt_tcp_sys_exit *ctx)
 {
 	struct sock *sk = kt_tcp_fd_sock(ctx->ret);
+	struct kt_tcp_own o;
 	if (sk)
-		kt_tcp_own(sk, KT_TCP_BY_ACCEPT);
+		kt_tcp_own(sk, KT_TCP_BY_ACCEPT, &o);
 	return 0;
 }
 
