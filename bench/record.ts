@@ -21,6 +21,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
 import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, type RunResult, sum, table, which, writeTreeCpuScript } from './lib.js';
@@ -777,10 +778,13 @@ async function runSustained(c: Ctx, label: string, args: string[], target: numbe
 
 /** Recording a no-op (`true`) with task + sched: the cost of start-up and stop alone (issue 10, goal 2). */
 /**
- * ktape-no-extra-ca: ktape with NODE_EXTRA_CA_CERTS unset, when the bench's environment sets it (as this VM
- * image does): Node then reads those certificates at every start, ~90 ms of CPU, whatever the program does.
+ * ktape: the package's bin (dist/cli/ktape, the sh launcher), in the bench's environment. When that sets
+ * NODE_EXTRA_CA_CERTS (as this VM image does; Node 20 parses those certificates at every start, ~90 ms of CPU,
+ * unless the launcher hands the variable over) two more rows say what it costs:
+ * ktape-node-main: `node dist/cli/main.js` with the variable, which pays for it;
+ * ktape-no-extra-ca: the bin with the variable unset.
  */
-type FixedTool = 'ktape' | 'ktape-no-extra-ca' | 'trace-cmd';
+type FixedTool = 'ktape' | 'ktape-node-main' | 'ktape-no-extra-ca' | 'trace-cmd';
 
 export interface FixedCostSample {
   tool: FixedTool;
@@ -808,6 +812,8 @@ export interface FixedCostSummary {
 
 export interface FixedCostResult {
   reps: number;
+  /** the 1-minute load average before and after the reps (CPU figures are medians; the machine may be shared) */
+  load: [number, number];
   tools: FixedCostSummary[];
   skipped: Partial<Record<FixedTool, string>>;
 }
@@ -825,9 +831,10 @@ async function fixedCostRun(c: Ctx, tool: FixedTool, rep: number): Promise<Fixed
   const cap = join(c.workdir, `fixed-${tool}-${rep}${tool === 'trace-cmd' ? '.dat' : ''}`);
   rmSync(cap, { recursive: true, force: true });
   const w = WORKLOADS.find((x) => x.name === 'forkexec')!; // task + sched, for both tools
+  const ktape = tool === 'ktape-node-main' ? [c.node, c.cli] : [pkgPath('dist/cli/ktape')];
   const cmd =
     tool !== 'trace-cmd'
-      ? [c.node, c.cli, 'record', '-q', '-o', cap, '--events', w.ktapeEvents, '--', 'true']
+      ? [...ktape, 'record', '-q', '-o', cap, '--events', w.ktapeEvents, '--', 'true']
       : ['trace-cmd', 'record', '-q', '-b', '16384', '-o', cap, ...w.tracecmd.flatMap((e) => ['-e', e]), 'env', '-u', 'LD_PRELOAD', 'true'];
   const { NODE_EXTRA_CA_CERTS: _ca, ...noCa } = process.env;
   const env =
@@ -853,15 +860,16 @@ async function fixedCostRun(c: Ctx, tool: FixedTool, rep: number): Promise<Fixed
 async function benchFixedCost(c: Ctx, reps: number, traceCmd: boolean, log: (s: string) => void): Promise<FixedCostResult> {
   const tools: FixedTool[] = [
     'ktape',
-    ...(process.env.NODE_EXTRA_CA_CERTS ? (['ktape-no-extra-ca'] as const) : []),
+    ...(process.env.NODE_EXTRA_CA_CERTS ? (['ktape-node-main', 'ktape-no-extra-ca'] as const) : []),
     ...(traceCmd ? (['trace-cmd'] as const) : []),
   ];
   const skipped: FixedCostResult['skipped'] = {};
   if (!existsSync('/usr/bin/time')) {
     skipped.ktape = skipped['trace-cmd'] = 'GNU time not installed (apt install time)';
-    return { reps, tools: [], skipped };
+    return { reps, load: [loadavg()[0], loadavg()[0]], tools: [], skipped };
   }
   for (const t of tools) await fixedCostRun(c, t, -1);
+  const load0 = loadavg()[0];
   const samples: FixedCostSample[] = [];
   for (let rep = 0; rep < reps; rep++) {
     for (const t of tools) {
@@ -884,7 +892,7 @@ async function benchFixedCost(c: Ctx, reps: number, traceCmd: boolean, log: (s: 
       bytes: median(ok.map((s) => s.bytes)),
     };
   };
-  return { reps, tools: tools.map(summary), skipped };
+  return { reps, load: [load0, loadavg()[0]], tools: tools.map(summary), skipped };
 }
 
 export function formatFixedCost(r: FixedCostResult): string {
@@ -892,8 +900,13 @@ export function formatFixedCost(r: FixedCostResult): string {
   for (const t of r.tools) rows.push([t.tool, fx(t.wallS), fx(t.cpuS), fx(t.peakRssMb, 0), fint(t.bytes), `${t.failed}/${t.runs}`]);
   const out = [table(rows, `Fixed cost: recording \`true\` with task + sched, median of ${r.reps} interleaved reps (target: ktape under 0.3 s CPU, 100 MB)`)];
   out.push('  GNU time over the whole tree: CPU = user + sys of every reaped process; peak RSS = the largest process (ktape: node, with its mapped ring).');
+  out.push(`  load average (1 min) ${fx(r.load[0], 1)} before, ${fx(r.load[1], 1)} after the reps.`);
+  out.push('  ktape: the bin (dist/cli/ktape, a sh launcher of node dist/cli/main.cjs) in this environment.');
   if (r.tools.some((t) => t.tool === 'ktape-no-extra-ca'))
-    out.push('  ktape-no-extra-ca: the same with NODE_EXTRA_CA_CERTS unset (this environment sets it; Node then loads those certificates at every start).');
+    out.push(
+      '  This environment sets NODE_EXTRA_CA_CERTS (Node 20 parses it at every start, before any JavaScript): the bin hands it over instead;',
+      '  ktape-node-main: `node dist/cli/main.js`, which pays for it; ktape-no-extra-ca: the bin with the variable unset.',
+    );
   for (const [t, why] of Object.entries(r.skipped)) out.push(`  ${t} skipped: ${why}`);
   return out.join('\n');
 }

@@ -14,6 +14,22 @@ import { Script } from 'node:vm';
 
 type Module = { exports: unknown };
 
+/**
+ * dist/cli/ktape (scripts/bundle.mjs) started Node without NODE_EXTRA_CA_CERTS, handing it over as
+ * KTAPE_EXTRA_CA_CERTS: put it back, so that the recorded command and every child process get the
+ * environment as it was, and note the file for ktape's own TLS connections (ship/extra-ca.ts reads it from
+ * this global symbol: this module and the bundled chunks are separate module graphs).
+ */
+export const DEFERRED_CA = Symbol.for('ktape.deferredExtraCaCerts');
+function restoreExtraCaCerts(): void {
+  const file = process.env.KTAPE_EXTRA_CA_CERTS;
+  if (file === undefined) return;
+  delete process.env.KTAPE_EXTRA_CA_CERTS;
+  if (process.env.NODE_EXTRA_CA_CERTS !== undefined) return; // set again meanwhile: Node loaded that one
+  process.env.NODE_EXTRA_CA_CERTS = file;
+  (globalThis as Record<symbol, unknown>)[DEFERRED_CA] = file;
+}
+
 /** A chunk's source as the function Node's CommonJS loader would make of it (one line: line numbers are kept). */
 export function wrapSource(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) {${source.replace(/^#!.*/, '')}\n})`;
@@ -24,6 +40,7 @@ export function wrapSource(source: string): string {
  * its exports (the CLI's main(), for callers that run commands in process: the fuzz worker).
  */
 export function launch(mainUrl: string, entry: string): Record<string, unknown> {
+  restoreExtraCaCerts();
   const dir = dirname(fileURLToPath(mainUrl));
   const loaded = new Map<string, Module>();
   const load = (file: string): unknown => {

@@ -20,7 +20,7 @@
  * modules (module.enableCompileCache is Node 22), and CommonJS through Node's
  * ESM loader would not take one.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -63,3 +63,39 @@ writeFileSync(
   join(out, 'main.js'),
   `#!/usr/bin/env node\n// written by scripts/bundle.mjs: the CLI is ${entry} and its chunks, loaded with their code cache\nimport { launch } from './launch.js';\nexport const { main } = launch(import.meta.url, '${entry}');\n`,
 );
+
+// dist/cli/main.cjs: the same as CommonJS, for the launcher below: Node then starts no ES module loader (~10 ms of CPU)
+const launchCjs = await rolldown({ input: join(out, 'launch.js'), platform: 'node', external: [/^node:/], logLevel: 'warn' });
+await launchCjs.write({ file: join(out, 'launch.cjs'), format: 'cjs' });
+await launchCjs.close();
+writeFileSync(
+  join(out, 'main.cjs'),
+  `// written by scripts/bundle.mjs: main.js as CommonJS (dist/cli/ktape runs this one)\nconst { launch } = require('./launch.cjs');\nmodule.exports = launch(require('node:url').pathToFileURL(__filename).href, '${entry}');\n`,
+);
+
+/*
+ * dist/cli/ktape, the package's bin: a POSIX sh launcher of main.cjs. Node 20 reads and parses the whole
+ * NODE_EXTRA_CA_CERTS bundle when it starts, before any JavaScript runs, whatever the command (~90 ms of CPU
+ * with Debian's 140 certificates, as much as the rest of `ktape record -- true`'s start-up). The launcher
+ * hands the variable over as KTAPE_EXTRA_CA_CERTS instead; cli/launch.ts puts it back into the environment
+ * at once (the recorded command and every child get it as it was) and ktape's own TLS connections (the
+ * uploader) add those certificates themselves (ship/extra-ca.ts). `node dist/cli/main.js` still works, and
+ * still pays for the bundle.
+ */
+const launcher = join(out, 'ktape');
+writeFileSync(
+  launcher,
+  `#!/bin/sh
+# written by scripts/bundle.mjs: runs main.cjs beside this file (through npm's bin symlink too), with
+# NODE_EXTRA_CA_CERTS handed over as KTAPE_EXTRA_CA_CERTS so that Node does not parse it at start-up
+# (cli/launch.ts restores it; ship/extra-ca.ts loads it for ktape's own TLS connections).
+if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ]; then
+  KTAPE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
+  export KTAPE_EXTRA_CA_CERTS
+  unset NODE_EXTRA_CA_CERTS
+fi
+self=$(readlink -f -- "$0") || exit 127
+exec node "\${self%/*}/main.cjs" "$@"
+`,
+);
+chmodSync(launcher, 0o755);

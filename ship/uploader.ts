@@ -12,6 +12,7 @@
 import { closeSync, fsyncSync, readdirSync, readFileSync } from 'node:fs';
 import { type Agent as HttpAgent, request as httpRequest, Agent as HttpKeepAlive } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { extraCaOptions } from './extra-ca.js';
 import { join } from 'node:path';
 import { KtapeError, UsageError } from '../formats/errors.js';
 import { MANIFEST_FILE, SEGMENT_RE } from '../formats/schema.js';
@@ -105,6 +106,7 @@ function call(
     port: u.port || (u.protocol === 'https:' ? 443 : 80),
     path: `${base}${path}`,
     agent,
+    ...(u.protocol === 'https:' && !agent ? extraCaOptions() : {}),
     timeout: REQUEST_TIMEOUT_MS,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-length': String(body.byteLength) } : {}), ...headers },
   });
@@ -156,7 +158,7 @@ export class Uploader {
   constructor(readonly o: UploaderOptions) {
     this.state = loadState(o.dir) ?? { version: 1, ...recordingId(o.dir), files: {}, manifest: null };
     const opts = { keepAlive: true, maxSockets: 1 };
-    this.agent = o.url.protocol === 'https:' ? new HttpsAgent(opts) : new HttpKeepAlive(opts);
+    this.agent = o.url.protocol === 'https:' ? new HttpsAgent({ ...opts, ...extraCaOptions() }) : new HttpKeepAlive(opts);
   }
 
   /** Bytes of the table files acked by the collector. */

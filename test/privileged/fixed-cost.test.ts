@@ -4,18 +4,19 @@
  * loads no analyzer (DuckDB's native library), maps a window of the ring
  * rather than all of it, loads only the selected families' programs, and
  * reads no kernel symbols when nothing recorded holds a kernel address, and
- * writes no file for the tables of the families not recorded.
- * Ground truth is the kernel's view of the recorder process: /proc/PID/maps
- * and /proc/PID/fd.
+ * writes no file for the tables of the families not recorded; and the bin
+ * starts Node without NODE_EXTRA_CA_CERTS (Node 20 parses it at every start).
+ * Ground truth is the kernel's view of the recorder process: /proc/PID/maps,
+ * /proc/PID/fd and /proc/PID/environ.
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, readTable } from '../../dist/formats/reader.js';
 import { PROGRAMS } from '../../dist/record/bpf.js';
 import { TABLES } from '../../dist/formats/schema.js';
-import { CLI, ktape, privilegedSkipReason, tmp } from '../helpers.js';
+import { CLI, ktape, privilegedSkipReason, ROOT, tmp } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const RING_MB = 64;
@@ -118,5 +119,34 @@ describe.skipIf(skipOutsideCI)('record: the fixed cost of recording a command', 
     expect(e.status, e.stderr).toBe(0);
     const c = ktape(['compare', dir, dir]);
     expect(c.status, c.stderr).toBe(0);
+  });
+
+  it('the bin (dist/cli/ktape) starts Node without NODE_EXTRA_CA_CERTS; the recorded command gets it back as it was', async () => {
+    const base = tmp();
+    const dir = join(base, 'ca');
+    const ca = join(base, 'extra-ca.pem');
+    const first = readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8').split('-----END CERTIFICATE-----')[0];
+    writeFileSync(ca, `${first}-----END CERTIFICATE-----\n`); // one certificate: the file only has to exist
+    const seen = join(base, 'seen');
+    const script = `printf '%s|%s' "$NODE_EXTRA_CA_CERTS" "\${KTAPE_EXTRA_CA_CERTS-unset}" > ${seen}; exec sleep 600`;
+    const child = spawn(join(ROOT, 'dist/cli/ktape'), ['record', '-q', '-o', dir, '--events', 'task', '--', 'sh', '-c', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: ca },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const m = await liveManifest(dir);
+    // the kernel's copy of the environment the recorder (node) was started with
+    const environ = readFileSync(`/proc/${m.recorder_tgid}/environ`, 'utf8').split('\0');
+    for (let i = 0; i < 500 && !existsSync(seen); i++) await sleep(20);
+    child.kill('SIGINT');
+    expect(await done, stderr).toBe(0);
+    expect(
+      environ.filter((e) => e.startsWith('NODE_EXTRA_CA_CERTS=')),
+      'node started without it',
+    ).toEqual([]);
+    expect(environ, 'handed over').toContain(`KTAPE_EXTRA_CA_CERTS=${ca}`);
+    expect(readFileSync(seen, 'utf8'), 'the command: the variable as it was, no trace of the hand-over').toBe(`${ca}|unset`);
   });
 });
