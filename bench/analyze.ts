@@ -21,18 +21,24 @@ export interface BenchAnalyzeOptions {
 
 interface Timed {
   ms: number;
+  /** user + system CPU time of the command (all its threads), ms: robust to a loaded machine, unlike ms */
+  cpuMs: number;
   rssMb: number;
 }
 
-/** one command under /usr/bin/time: wall ms and peak RSS (MiB); throws if it fails */
+/** one command under /usr/bin/time: wall ms, CPU ms and peak RSS (MiB); throws if it fails */
 async function timed(cmd: string, args: string[]): Promise<Timed> {
-  const r = await run('/usr/bin/time', ['-f', 'ktape-bench-rss %M', cmd, ...args]);
+  const r = await run('/usr/bin/time', ['-f', 'ktape-bench-rss %M %U %S', cmd, ...args]);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
-  const m = /ktape-bench-rss (\d+)/.exec(r.stderr);
-  return { ms: r.wallNs / 1e6, rssMb: m ? Number(m[1]) / 1024 : NaN };
+  const m = /ktape-bench-rss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { ms: r.wallNs / 1e6, cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN, rssMb: m ? Number(m[1]) / 1024 : NaN };
 }
 
-const med = (xs: Timed[]): Timed => ({ ms: median(xs.map((x) => x.ms)), rssMb: median(xs.map((x) => x.rssMb)) });
+const med = (xs: Timed[]): Timed => ({ ms: median(xs.map((x) => x.ms)), cpuMs: median(xs.map((x) => x.cpuMs)), rssMb: median(xs.map((x) => x.rssMb)) });
+
+/** the two runs whose CPU time issue 15 compares: making the report must not cost much more than the summary */
+const SUMMARY_RUN = 'ktape analyze (summary) cold';
+const REPORT_RUN = 'ktape report (HTML) cold';
 
 /** the commands measured at one size, by name, each a function that runs it once */
 type Runs = Record<string, () => Promise<Timed>>;
@@ -41,7 +47,8 @@ function ktapeRuns(cli: string, cap: string, db: string, html: string): Runs {
   const k = (args: string[]) => () => timed(process.execPath, [cli, ...args]);
   return {
     'ktape cpu cold': k(['analyze', cap, 'cpu', '--json']),
-    'ktape report (HTML) cold': k(['report', cap, '-o', html]),
+    [SUMMARY_RUN]: k(['analyze', cap, '--json']),
+    [REPORT_RUN]: k(['report', cap, '-o', html]),
     'ktape sched-latency cold': k(['analyze', cap, 'sched-latency', '--json']),
     'ktape cpu warm (--db)': k(['analyze', cap, 'cpu', '--json', '--db', db]),
     'ktape sched-latency warm (--db)': k(['analyze', cap, 'sched-latency', '--json', '--db', db]),
@@ -133,21 +140,30 @@ async function benchSize(trips: number, reps: number, work: string, log: (s: str
   return { trips, ktape_events: events, ktape_lost: lost, perf_events: perfN, runs: out, page };
 }
 
+/** the report's CPU next to the summary's, on the same capture (issue 15: "not much more than ktape analyze") */
+function reportCost(s: SizeResult): string {
+  const rep = s.runs[REPORT_RUN].cpuMs,
+    sum = s.runs[SUMMARY_RUN].cpuMs;
+  return `report CPU of pingpong ${s.trips} (${s.ktape_events} events): ${fx(rep / 1000, 2)} s, \`ktape analyze CAP\` ${fx(sum / 1000, 2)} s (${fx(rep / sum, 2)}x)`;
+}
+
 function render(sizes: SizeResult[]): string {
-  const rows = [['size', 'command', 'events', 'median ms', 'M events/s', 'peak RSS MB']];
+  const rows = [['size', 'command', 'events', 'median ms', 'M events/s', 'CPU s', 'peak RSS MB']];
   for (const s of sizes) {
     if (s.error) {
-      rows.push([`pingpong ${s.trips}`, `error: ${s.error}`, '', '', '', '']);
+      rows.push([`pingpong ${s.trips}`, `error: ${s.error}`, '', '', '', '', '']);
       continue;
     }
     for (const [name, r] of Object.entries(s.runs)) {
       const n = name.startsWith('perf') ? s.perf_events : s.ktape_events;
-      rows.push([`pingpong ${s.trips}`, name, String(n ?? '-'), fx(r.ms, 0), fx(r.mevents_per_s, 2), fx(r.rssMb, 0)]);
+      rows.push([`pingpong ${s.trips}`, name, String(n ?? '-'), fx(r.ms, 0), fx(r.mevents_per_s, 2), fx(r.cpuMs / 1000, 2), fx(r.rssMb, 0)]);
     }
   }
   const notes = [
     '  events: ktape rows of its event tables (sched_switch, sched_waking, sched_wait, task); perf: samples in its capture of the same workload.',
     '  cold: a fresh `ktape analyze CAP REPORT --json` (load + report); warm: the same with --db after the cache was built; perf: `perf sched latency|timehist -s -i perf.data`.',
+    '  CPU s: user + system time of the command (/usr/bin/time %U + %S), median.',
+    ...sizes.filter((s) => s.runs[REPORT_RUN] && s.runs[SUMMARY_RUN]).map((s) => `  ${reportCost(s)}`),
     `  peak RSS: /usr/bin/time %M of the command. Lost ktape events: ${sizes.map((s) => `${s.trips}: ${s.ktape_lost}`).join(', ')}`,
     ...sizes
       .filter((s) => s.page)

@@ -21,6 +21,8 @@ const REASONS: Record<string, string> = {
   truncated: 'missing from damaged or cut files',
 };
 
+const BANNER_LEAD = 'Events are missing from this capture: figures in these windows are incomplete.';
+
 /** one line per loss reason and kind: what was lost, how many, when */
 export async function lossBanner(cap: CaptureDb): Promise<string[]> {
   const rows = await cap.query<any>(
@@ -32,19 +34,34 @@ export async function lossBanner(cap: CaptureDb): Promise<string[]> {
     (r) =>
       `${r.lost} ${r.kind} events ${REASONS[r.reason] ?? r.reason}, in ${r.windows} window(s) on ${r.cpus} CPU(s) from ${rel(r.first_ts)} to ${rel(r.last_ts)}`,
   );
-  return lines.length ? ['Events are missing from this capture: figures in these windows are incomplete.', ...lines] : [];
+  return lines.length ? [BANNER_LEAD, ...lines] : [];
+}
+
+/**
+ * The red banner: the losses, then the summary's warnings (e.g. sched's "context switches missing", from its
+ * switch balance), as `ktape analyze CAP` prints them; the lead line when there is any.
+ */
+async function banner(cap: CaptureDb, summaryNotes: string[]): Promise<string[]> {
+  const lines = await lossBanner(cap);
+  const warnings = summaryNotes.map((n) => n.replace(/^WARNING: /, ''));
+  if (!warnings.length) return lines;
+  return [...(lines.length ? lines : [BANNER_LEAD]), ...warnings];
 }
 
 /** a family is in the capture when it was recorded (the manifest's --events) */
 const recorded = (cap: CaptureDb, f: Family) => (cap.manifest.options?.events ?? []).includes(f.name);
 
 /**
- * Views that the summary and several sections read, by the family that makes them: each is computed once
- * per page into a table that the view then reads (as the analyzer's `materialize` does), instead of once per
- * reader. On a 4M-event pingpong capture the syscall pairing (syscalls) is read by the summary and the
- * syscalls report, the CPU slices (sched_slices) by the summary, the timeline and the cpu report twice.
+ * Views that several sections read, by the family that makes them: each is computed once per page into a
+ * table that the view then reads (as the analyzer's `materialize` does), instead of once per reader. On a
+ * pingpong capture the CPU slices (sched_slices) are read by the summary, the timeline and the cpu report
+ * twice. The syscall pairing (syscalls) is read once: by the syscalls report (its section), since the
+ * summary's part of the syscall family (its top syscalls, which that section shows in full) is not computed.
  */
-export const SHARED_VIEWS: Record<string, string[]> = { syscall: ['syscalls'], sched: ['sched_slices'] };
+export const SHARED_VIEWS: Record<string, string[]> = { sched: ['sched_slices'] };
+
+/** families whose summary part the page leaves out: their own sections show the same rows and more */
+export const SUMMARY_SKIP = ['syscall'];
 
 async function materializeShared(cap: CaptureDb): Promise<void> {
   for (const f of FAMILIES)
@@ -57,7 +74,7 @@ async function materializeShared(cap: CaptureDb): Promise<void> {
 export async function reportData(cap: CaptureDb, top: number): Promise<PageData> {
   const o: ReportOptions = { since: cap.startTs, until: cap.endTs, top };
   await materializeShared(cap);
-  const summary = await summaryReport(cap, o);
+  const summary = await summaryReport(cap, o, SUMMARY_SKIP);
   const facts = summary.sections.find((s) => s.name === 'facts')!;
   const sections: HtmlSection[] = [
     { id: 'events', title: 'Events and losses', blocks: summary.sections.filter((s) => s.name === 'events' || s.name === 'losses').map((s) => tableOf(s)) },
@@ -72,7 +89,7 @@ export async function reportData(cap: CaptureDb, top: number): Promise<PageData>
     title: `ktape report: ${basename(cap.dir)} (${cap.manifest.host?.hostname ?? '?'})`,
     subtitle: `capture ${cap.dir}, ${fmtNs(cap.endTs - cap.startTs)}`,
     start_ts: cap.startTs,
-    banner: await lossBanner(cap),
+    banner: await banner(cap, summary.notes),
     facts: facts.rows as { fact: string; value: string }[],
     sections,
     notes,

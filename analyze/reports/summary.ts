@@ -1,9 +1,12 @@
-/** summary: capture facts, event counts and losses, then each family's part (families/<family>/summary.ts). */
+/**
+ * summary: capture facts, event counts and losses, then each family's part (families/<family>/summary.ts).
+ * `skip`: families whose part is not computed (the HTML report shows their own sections instead).
+ */
 import type { CaptureDb } from '../db.js';
 import type { ReportOptions, ReportResult } from './common.js';
 import { FAMILIES } from '../../families/index.js';
 
-export async function summaryReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
+export async function summaryReport(cap: CaptureDb, o: ReportOptions, skip: readonly string[] = []): Promise<ReportResult> {
   const [c] = await cap.query<any>('SELECT * FROM capture');
   const counts = await cap.query('SELECT table_name, events FROM event_counts ORDER BY table_name');
   const losses = await cap.query(
@@ -11,7 +14,7 @@ export async function summaryReport(cap: CaptureDb, o: ReportOptions): Promise<R
   );
   const [{ truncated }] = await cap.query<{ truncated: number }>(`SELECT coalesce(sum(count), 0) AS truncated FROM losses WHERE reason = 'truncated'`);
   const parts = [];
-  for (const f of FAMILIES) if (f.summary) parts.push(await (await f.summary())(cap, o));
+  for (const f of FAMILIES) if (f.summary && !skip.includes(f.name)) parts.push(await (await f.summary())(cap, o));
   const killed = !cap.manifest.complete ? 'recorder killed; end is the last event' : null;
   const damaged = Number(truncated) ? `${truncated} rows missing from damaged files, see Losses` : null;
   const facts = [

@@ -20,12 +20,16 @@ const HEAT_BUCKETS = 60;
 const TIMELINE_SQL = `
 WITH s AS (
   SELECT cpu, tid, tgid, greatest(ts, $1) AS ts, least(end_ts, $2) AS end_ts FROM sched_slices WHERE tid <> 0 AND end_ts > $1 AND ts < $2
+), f AS (
+  SELECT *, least(($4 - 1), (ts - $1) // $3) AS b0, least(($4 - 1), (end_ts - 1 - $1) // $3) AS b1 FROM s
 ), b AS (
-  SELECT cpu, tid, tgid, ts, end_ts,
-    unnest(range(least(($4 - 1), (ts - $1) // $3), least(($4 - 1), (end_ts - 1 - $1) // $3) + 1)) AS bucket FROM s
+  -- a slice inside one bucket (nearly all of them) runs there for its whole length; only the others are split
+  SELECT cpu, tid, tgid, b0 AS bucket, end_ts - ts AS run FROM f WHERE b0 = b1
+  UNION ALL
+  SELECT cpu, tid, tgid, bucket, least(end_ts, $1 + (bucket + 1) * $3) - greatest(ts, $1 + bucket * $3)
+  FROM (SELECT *, unnest(range(b0, b1 + 1)) AS bucket FROM f WHERE b0 < b1)
 ), o AS (
-  SELECT cpu, bucket, tid, any_value(tgid) AS tgid,
-    sum(least(end_ts, $1 + (bucket + 1) * $3) - greatest(ts, $1 + bucket * $3)) AS run FROM b GROUP BY cpu, bucket, tid
+  SELECT cpu, bucket, tid, any_value(tgid) AS tgid, sum(run) AS run FROM b GROUP BY cpu, bucket, tid
 ), w AS (
   SELECT cpu, bucket, arg_max(tid, run) AS tid, arg_max(tgid, run) AS tgid, sum(run) AS busy FROM o GROUP BY cpu, bucket
 ), i AS (SELECT *, bucket - row_number() OVER (PARTITION BY cpu, tid ORDER BY bucket) AS island FROM w)

@@ -14,6 +14,7 @@ import {
 
 const STATS = `count(*) AS count, count(*) FILTER (WHERE failed) AS errors, coalesce(sum(dur), 0) AS total_ns,
   avg(dur) AS avg_ns, quantile_disc(dur, 0.99) AS p99_ns, max(dur) AS max_ns`;
+const STAT_COLS = 'count, errors, total_ns, avg_ns, p99_ns, max_ns';
 
 export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
@@ -26,17 +27,23 @@ export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<
     WHERE coalesce(s.ts, s.end_ts) >= ${since} AND coalesce(s.ts, s.end_ts) <= ${until} AND ${filt}`,
     params,
   );
+  // the three groupings both tables read, in one pass: per syscall (gt), per process (gn), per both
+  await cap.query(
+    `CREATE OR REPLACE TEMP TABLE _rep_sys_g AS
+    SELECT grouping(tgid) = 1 AS gt, grouping(name) = 1 AS gn, name, tgid, any_value(nr) AS nr, any_value(comm) AS comm, count(dur) AS timed, ${STATS}
+    FROM _rep_sys GROUP BY GROUPING SETS ((name), (tgid), (name, tgid))`,
+  );
   const tp: Param[] = [o.top];
   const bySys = await cap.query(
-    `WITH g AS (SELECT name, any_value(nr) AS nr, ${STATS} FROM _rep_sys GROUP BY name),
-      sub AS (SELECT name, tgid, any_value(comm) AS comm, ${STATS} FROM _rep_sys GROUP BY name, tgid),
+    `WITH g AS (SELECT name, nr, ${STAT_COLS} FROM _rep_sys_g WHERE gt),
+      sub AS (SELECT name, tgid, comm, ${STAT_COLS} FROM _rep_sys_g WHERE NOT gt AND NOT gn),
       subl AS (SELECT name, list(struct_pack(tgid, comm, count, errors, total_ns, avg_ns, p99_ns, max_ns) ORDER BY total_ns DESC, count DESC, tgid)[1:$1] AS processes FROM sub GROUP BY name)
     SELECT g.*, subl.processes FROM g JOIN subl USING (name) ORDER BY total_ns DESC, count DESC, name LIMIT $1`,
     tp,
   );
   const byProc = await cap.query(
-    `WITH g AS (SELECT tgid, any_value(comm) AS comm, ${STATS} FROM _rep_sys GROUP BY tgid),
-      sub AS (SELECT tgid, name, ${STATS} FROM _rep_sys GROUP BY tgid, name),
+    `WITH g AS (SELECT tgid, comm, ${STAT_COLS} FROM _rep_sys_g WHERE gn),
+      sub AS (SELECT tgid, name, ${STAT_COLS} FROM _rep_sys_g WHERE NOT gt AND NOT gn),
       subl AS (SELECT tgid, list(struct_pack(name, count, errors, total_ns, avg_ns, p99_ns, max_ns) ORDER BY total_ns DESC, count DESC, name)[1:$1] AS syscalls FROM sub GROUP BY tgid)
     SELECT g.*, subl.syscalls FROM g JOIN subl USING (tgid) ORDER BY total_ns DESC, count DESC, tgid LIMIT $1`,
     tp,
@@ -77,7 +84,7 @@ export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<
   if (o.hist) {
     const raw = await cap.query<{ name: string; bucket: number; count: number }>(
       `SELECT name, ${LOG2_BUCKET_US('dur')} AS bucket, count(*) AS count
-      FROM _rep_sys WHERE dur IS NOT NULL AND name IN (SELECT name FROM _rep_sys GROUP BY name ORDER BY sum(dur) DESC NULLS LAST, name LIMIT $1)
+      FROM _rep_sys WHERE dur IS NOT NULL AND name IN (SELECT name FROM _rep_sys_g WHERE gt ORDER BY CASE WHEN timed > 0 THEN total_ns END DESC NULLS LAST, name LIMIT $1)
       GROUP BY ALL ORDER BY name, bucket`,
       tp,
     );
@@ -85,5 +92,6 @@ export async function syscallsReport(cap: CaptureDb, o: ReportOptions): Promise<
     sections.push(histSection(head, raw, (r) => ({ fields: { name: r.name }, label: printable(r.name) })));
   }
   await cap.query('DROP TABLE IF EXISTS _rep_sys');
+  await cap.query('DROP TABLE IF EXISTS _rep_sys_g');
   return { report: 'syscalls', sections, notes: [] };
 }

@@ -176,13 +176,18 @@ describe.skipIf(skip)('ktape report in a browser', () => {
     await page.close();
   });
 
-  it('leak: the leak stacks are an icicle whose frames zoom on click, the table is the leaks report, the kernel gaps are in the banner', async () => {
+  it('leak: the leak stacks are an icicle whose frames zoom on click, the table is the leaks report, the kernel gaps and the missing switches are in the banner', async () => {
     const cap = join(FIXTURES, 'leak');
     const { page } = await open(browser, report(cap, 'leak-zoom').file);
     const leaks = analyzeJson(cap, 'leaks');
     expect(await column(page, 'leaks', /^Outstanding allocations/, 'bytes')).toEqual(leaks.stacks.map((r: any) => r.bytes));
     const banner = await page.$eval('#banner', (b) => b.textContent ?? '');
     expect(banner).toMatch(/sched_switch events context switches the kernel did not report/);
+    // the summary's "switches missing" warning, word for word as `ktape analyze CAP` prints it
+    const summary = ktape(['analyze', cap]);
+    const warning = /^WARNING: (.*\(switches missing\).*)$/m.exec(summary.stdout);
+    expect(warning, summary.stdout).not.toBeNull();
+    expect(banner).toContain(warning![1]);
     // a frame at depth 2 narrower than the whole graph: after a click it spans the width of the root
     const frames = await page.$$('#leaks svg g.frame');
     const widths = await Promise.all(frames.map((f) => f.$eval('rect', (r) => Number(r.getAttribute('width')))));
