@@ -13,7 +13,7 @@
  *    on disk rather than batches in memory: the recorder's memory stays that of a plain recording whatever the
  *    window, a dump costs a link per file (no copy), and each part is already a capture that every reader reads.
  */
-import { closeSync, constants, fsyncSync, linkSync, openSync, rmSync } from 'node:fs';
+import { close, closeSync, constants, fsync, fsyncSync, linkSync, open, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { segmentFile, type Manifest } from '../formats/schema.js';
 import { DEFAULT_CODEC } from '../formats/codec.js';
@@ -89,7 +89,7 @@ export class Flight {
   private stats0: StatRow[] = [];
   /** Date.now() of the next malloc_trim() */
   private trimAt = 0;
-  /** malloc_trim() calls and their time, ns (for the bench and tests) */
+  /** malloc_trim() calls and their time, ns */
   readonly trims = { calls: 0, ns: 0 };
 
   constructor(
@@ -177,24 +177,34 @@ export class Flight {
     });
     const p = { dir: rec.dir, m, bytes: Math.max(bytes0, rec.sink.bytes), stats0: this.stats0, stats1: now };
     this.stats0 = now;
-    if (sync) this.syncPart(p);
+    if (sync) this.syncPart(p, false);
     return p;
   }
 
   /**
-   * fsync a closed ring part's files (the scratch part is written without, as it goes): a dump links them, and
-   * after a host crash a dump's links must not lead to files whose data never reached the disk. One fsync per
-   * file (a few per part, every fifth of the window); the dump's own files and directory are fsync'd as written.
+   * fsync a closed ring part's files (a scratch part is written without, as it goes): a dump links them, and after
+   * a host crash a dump's links must not lead to data that never reached the disk. A part closed for the next one is
+   * synced on libuv's threads (`now` false: the recorder is not held up by the disk; a few files a part, every
+   * fifth of the window); a dump syncs its window's files before its manifest (those already synced cost little).
    */
-  private syncPart(p: Part): void {
+  private syncPart(p: Part, now: boolean): void {
     for (const e of Object.values(p.m.tables))
       for (const f of e.files) {
         const path = join(p.dir, f);
-        try {
-          fsyncPath(path);
-        } catch (err) {
-          this.rec.sink.fail(path, err);
-        }
+        const fail = (err: NodeJS.ErrnoException | null) => {
+          if (err && err.code !== 'ENOENT') this.rec.sink.fail(path, err);
+        };
+        if (now)
+          try {
+            fsyncPath(path);
+          } catch (err) {
+            fail(err as NodeJS.ErrnoException);
+          }
+        else
+          open(path, 'r', (err, fd) => {
+            if (err) return fail(err);
+            fsync(fd, (e2) => close(fd, () => fail(e2)));
+          });
       }
   }
 
@@ -240,11 +250,12 @@ export class Flight {
   /** Write the pending dump; 'max-dumps' when it was the last one allowed. */
   private dump(): 'max-dumps' | null {
     const p = this.pending!;
-    const closed = this.closePart('dump');
+    const closed = this.closePart('dump', false);
     this.parts.push(closed);
     this.trim();
     const dir = join(this.root, `dump-${pad(this.dumps.length + 1)}`);
     const win = this.windowParts(p.from);
+    for (const part of win) this.syncPart(part, true);
     const facts: Window = {
       ring: this.f.ring!.text,
       trigger: p.why.trigger,

@@ -4,9 +4,9 @@
  * A long recording's native memory (ArrayBuffer backing stores of the batches, the codecs' output, Arrow's
  * message buffers) churns through glibc's heap: freed chunks stay in it, and the heap keeps the high-water mark
  * of the busiest moment, so the recorder's RSS creeps up for minutes and stays there (bench/flight.ts: a --ring 30s
- * storm at 1M events/s went from 110 to 135 MB). The flight recorder calls this at every part boundary (a few
- * seconds apart at least): the RSS then follows what is live. A call costs about a millisecond (bench/flight.ts
- * reports the RSS; record/flight.ts counts the calls' time). Not glibc (musl): nothing to do.
+ * storm at 1M events/s went from 110 to 135 MB). The flight recorder calls this every 5 s (record/flight.ts TRIM_MS):
+ * the RSS then follows what is live (~95 MB in that storm, flat). A call takes 0.6-2 ms (the first, ~20 ms, gives
+ * back the start-up's memory). Not glibc (musl): nothing to do.
  */
 import koffi from 'koffi';
 
