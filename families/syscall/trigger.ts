@@ -20,10 +20,10 @@ function syscallNr(text: string, name: string, machine: string): number {
   return Number(e[0]);
 }
 
-const grown = <T extends Float64Array | Int32Array>(a: T, n: number, fill: number): T => {
+/** `a` in a zeroed array of `n` (pages past a's end stay untouched until used) */
+const grown = <T extends Float64Array | Int32Array>(a: T, n: number): T => {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
-  if (fill) b.fill(fill, a.length);
   return b;
 };
 
@@ -33,7 +33,8 @@ const grown = <T extends Float64Array | Int32Array>(a: T, n: number, fill: numbe
  * thread may have several entries open within a scan: they are a list (linked through `next`) in this scan's
  * scratch arrays; a return takes every entry at or before it and pairs with the latest. At the next scan
  * (fold()), a thread's unpaired entries shrink to its latest (`carry`): a return after them is later than all of
- * them. The per-tid arrays grow to the largest tid seen (< pid_max), so memory is bounded whatever the tid churn,
+ * them. The per-tid arrays grow to the largest tid seen (< pid_max; 20 bytes a tid, only the pages of tids in use
+ * touched), so memory is bounded whatever the tid churn,
  * and a dead thread's entry (exit_group) is taken by the first return of the next thread with its tid, whose
  * number (clone's) does not match it: no false hit.
  */
@@ -41,10 +42,10 @@ export class OpenSyscalls {
   /** per tid: the entry carried from an earlier scan, its ts (0: none) and number */
   private carryTs = new Float64Array(1024);
   private carryNr = new Int32Array(1024);
-  /** per tid: this scan's first and last open entry (indexes into ets), -1 for none */
-  private head = new Int32Array(1024).fill(-1);
-  private tail = new Int32Array(1024).fill(-1);
-  /** this scan's entries: ts, number, the next open entry of the same tid (-1: none) */
+  /** per tid: this scan's first and last open entry, as index + 1 into ets (0: none: new pages stay untouched) */
+  private head = new Int32Array(1024);
+  private tail = new Int32Array(1024);
+  /** this scan's entries: ts, number, the next open entry of the same tid (index + 1; 0: none) */
   private ets = new Float64Array(1024);
   private enr = new Int32Array(1024);
   private next = new Int32Array(1024);
@@ -64,12 +65,12 @@ export class OpenSyscalls {
   fold(): void {
     for (let i = 0; i < this.nt; i++) {
       const t = this.touched[i];
-      if (this.head[t] >= 0) {
-        this.carryTs[t] = this.ets[this.tail[t]];
-        this.carryNr[t] = this.enr[this.tail[t]];
+      if (this.head[t]) {
+        this.carryTs[t] = this.ets[this.tail[t] - 1];
+        this.carryNr[t] = this.enr[this.tail[t] - 1];
       }
-      this.head[t] = -1;
-      this.tail[t] = -1;
+      this.head[t] = 0;
+      this.tail[t] = 0;
     }
     this.n = 0;
     this.nt = 0;
@@ -81,12 +82,12 @@ export class OpenSyscalls {
     const k = this.n++;
     this.ets[k] = ts;
     this.enr[k] = nr;
-    this.next[k] = -1;
-    if (this.head[tid] < 0) {
-      this.head[tid] = k;
+    this.next[k] = 0;
+    if (!this.head[tid]) {
+      this.head[tid] = k + 1;
       this.touched[this.nt++] = tid;
-    } else this.next[this.tail[tid]] = k;
-    this.tail[tid] = k;
+    } else this.next[this.tail[tid] - 1] = k + 1;
+    this.tail[tid] = k + 1;
   }
 
   /** A return at `ts`: the ts of the latest open entry at or before it (this.nr its number), or -1; takes them. */
@@ -100,10 +101,10 @@ export class OpenSyscalls {
       this.carryTs[tid] = 0;
     }
     let h = this.head[tid];
-    while (h >= 0 && this.ets[h] <= ts) {
-      start = this.ets[h];
-      this.nr = this.enr[h];
-      h = this.next[h];
+    while (h && this.ets[h - 1] <= ts) {
+      start = this.ets[h - 1];
+      this.nr = this.enr[h - 1];
+      h = this.next[h - 1];
     }
     this.head[tid] = h;
     return start;
@@ -112,18 +113,18 @@ export class OpenSyscalls {
   private growTids(tid: number): void {
     let n = this.carryTs.length;
     while (n <= tid) n *= 2;
-    this.carryTs = grown(this.carryTs, n, 0);
-    this.carryNr = grown(this.carryNr, n, 0);
-    this.head = grown(this.head, n, -1);
-    this.tail = grown(this.tail, n, -1);
+    this.carryTs = grown(this.carryTs, n);
+    this.carryNr = grown(this.carryNr, n);
+    this.head = grown(this.head, n);
+    this.tail = grown(this.tail, n);
   }
 
   private growScan(): void {
     const n = 2 * this.ets.length;
-    this.ets = grown(this.ets, n, 0);
-    this.enr = grown(this.enr, n, 0);
-    this.next = grown(this.next, n, 0);
-    this.touched = grown(this.touched, n, 0);
+    this.ets = grown(this.ets, n);
+    this.enr = grown(this.enr, n);
+    this.next = grown(this.next, n);
+    this.touched = grown(this.touched, n);
   }
 }
 
