@@ -5,7 +5,7 @@
  *
  *  - `--rotate`: the parts are the output, `DIR/part-NNNN`, each a complete capture (kernel symbols, modules,
  *    snapshot, stacks); the oldest is removed before a new one begins, so at most `--keep` are ever on disk.
- *  - `--ring`: the parts are scratch (`DIR/.ring-NNNN`, not fsync'd, snapshot only), each about a fifth of the
+ *  - `--ring`: the parts are scratch (`DIR/.ring-NNNN`, snapshot only, fsync'd once closed), each about a fifth of the
  *    window; a part older than the window is removed whole. A dump (`DIR/dump-NNNN`: SIGUSR1 or a --trigger)
  *    hard-links the window's parts' files into a new capture directory, renumbered as segments, with the oldest
  *    part's snapshot (true at the window's start: threads started later are in its task events), the symbols and
@@ -13,13 +13,14 @@
  *    on disk rather than batches in memory: the recorder's memory stays that of a plain recording whatever the
  *    window, a dump costs a link per file (no copy), and each part is already a capture that every reader reads.
  */
-import { linkSync, rmSync } from 'node:fs';
+import { close, closeSync, constants, fsync, fsyncSync, linkSync, open, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { segmentFile, type Manifest } from '../formats/schema.js';
 import { DEFAULT_CODEC } from '../formats/codec.js';
 import type { readTable as ReadTable } from '../formats/reader.js';
 import type { RecordSettings, TriggerCond } from '../families/family.js';
 import { prepareOutDir, replaceFile } from './outdir.js';
+import { mallocTrim } from './malloc-trim.js';
 import { readClocks } from './ring.js';
 import type { Recording, StatRow } from './session.js';
 import { type Fired, Triggers } from './triggers.js';
@@ -48,6 +49,8 @@ export interface FlightOptions {
 export const RING_PARTS = 5;
 /** the shortest part (a process snapshot each) */
 const MIN_PART_NS = 100e6;
+/** ms between malloc_trim() calls (record/malloc-trim.ts): a week-long recording's RSS follows what is live */
+export const TRIM_MS = 5000;
 
 interface Part {
   dir: string;
@@ -84,6 +87,10 @@ export class Flight {
   private readonly partBytes: number;
   /** the stats rows when the current part began */
   private stats0: StatRow[] = [];
+  /** Date.now() of the next malloc_trim() */
+  private trimAt = 0;
+  /** malloc_trim() calls and their time, ns */
+  readonly trims = { calls: 0, ns: 0 };
 
   constructor(
     private readonly rec: Recording,
@@ -102,6 +109,7 @@ export class Flight {
   started(): void {
     this.stats0 = this.statsNow();
     this.nextAt = Date.now() + this.partNs / 1e6;
+    this.trimAt = Date.now() + TRIM_MS;
   }
 
   /** The first part's directory. */
@@ -122,7 +130,17 @@ export class Flight {
     }
     if (this.pending && Date.now() >= this.pending.due) return this.dump();
     if (Date.now() >= this.nextAt || this.rec.size() >= this.partBytes) this.nextPart();
+    if (Date.now() >= this.trimAt) this.trimMemory();
     return null;
+  }
+
+  /** Give malloc's freed memory back (record/malloc-trim.ts), every TRIM_MS. */
+  private trimMemory(): void {
+    const t = process.hrtime.bigint();
+    mallocTrim();
+    this.trims.calls++;
+    this.trims.ns += Number(process.hrtime.bigint() - t);
+    this.trimAt = Date.now() + TRIM_MS;
   }
 
   /** SIGUSR1: dump the window now (--ring), or begin the next part (--rotate). */
@@ -146,7 +164,8 @@ export class Flight {
     this.rec.startPart(join(this.root, `${this.ring ? '.ring-' : 'part-'}${pad(this.partNo)}`), p.m.end_ts!, !this.ring);
   }
 
-  private closePart(reason: string): Part {
+  /** `sync`: fsync a ring part's files (not the last, removed at once) */
+  private closePart(reason: string, sync = this.ring): Part {
     const rec = this.rec;
     rec.drain(1 << 20, false);
     if (!this.ring) this.partTables();
@@ -158,7 +177,35 @@ export class Flight {
     });
     const p = { dir: rec.dir, m, bytes: Math.max(bytes0, rec.sink.bytes), stats0: this.stats0, stats1: now };
     this.stats0 = now;
+    if (sync) this.syncPart(p, false);
     return p;
+  }
+
+  /**
+   * fsync a closed ring part's files (a scratch part is written without, as it goes): a dump links them, and after
+   * a host crash a dump's links must not lead to data that never reached the disk. A part closed for the next one is
+   * synced on libuv's threads (`now` false: the recorder is not held up by the disk; a few files a part, every
+   * fifth of the window); a dump syncs its window's files before its manifest (those already synced cost little).
+   */
+  private syncPart(p: Part, now: boolean): void {
+    for (const e of Object.values(p.m.tables))
+      for (const f of e.files) {
+        const path = join(p.dir, f);
+        const fail = (err: NodeJS.ErrnoException | null) => {
+          if (err && err.code !== 'ENOENT') this.rec.sink.fail(path, err);
+        };
+        if (now)
+          try {
+            fsyncPath(path);
+          } catch (err) {
+            fail(err as NodeJS.ErrnoException);
+          }
+        else
+          open(path, 'r', (err, fd) => {
+            if (err) return fail(err);
+            fsync(fd, (e2) => close(fd, () => fail(e2)));
+          });
+      }
   }
 
   private statsNow(): StatRow[] {
@@ -203,11 +250,12 @@ export class Flight {
   /** Write the pending dump; 'max-dumps' when it was the last one allowed. */
   private dump(): 'max-dumps' | null {
     const p = this.pending!;
-    const closed = this.closePart('dump');
+    const closed = this.closePart('dump', false);
     this.parts.push(closed);
     this.trim();
     const dir = join(this.root, `dump-${pad(this.dumps.length + 1)}`);
     const win = this.windowParts(p.from);
+    for (const part of win) this.syncPart(part, true);
     const facts: Window = {
       ring: this.f.ring!.text,
       trigger: p.why.trigger,
@@ -216,6 +264,11 @@ export class Flight {
       dropped_before: this.removed > 0 || win.length < this.parts.length,
     };
     writeDump(this.rec, win, dir, facts, { settings: this.settings, readTable: this.readTable });
+    try {
+      fsyncPath(this.root); // the dump's own entry (its files and its directory are fsync'd as written)
+    } catch (err) {
+      this.rec.sink.fail(this.root, err);
+    }
     this.dumps.push(dir);
     this.pending = null;
     this.triggers?.rearm();
@@ -247,7 +300,7 @@ export class Flight {
       this.pending = { due: 0, from: now, why: { ts: now, tid: 0, comm: null, what: `the recording stopped (${reason})`, trigger: 'stop' } };
     }
     if (this.ring && this.pending) this.dump();
-    const last = this.closePart(reason);
+    const last = this.closePart(reason, false);
     if (this.ring) for (const p of [...this.parts, last]) rmSync(p.dir, { recursive: true, force: true });
     else this.parts.push(last);
     return last.m;
@@ -256,6 +309,16 @@ export class Flight {
   /** the rotated parts on disk */
   get partDirs(): string[] {
     return this.ring ? [] : this.parts.map((p) => p.dir);
+  }
+}
+
+/** fsync a file or a directory by its path. */
+function fsyncPath(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

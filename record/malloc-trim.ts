@@ -1,0 +1,25 @@
+/**
+ * Give malloc's free memory back to the kernel: glibc's malloc_trim(0), through koffi (loaded for libbpf already).
+ *
+ * A long recording's native memory (ArrayBuffer backing stores of the batches, the codecs' output, Arrow's
+ * message buffers) churns through glibc's heap: freed chunks stay in it, and the heap keeps the high-water mark
+ * of the busiest moment, so the recorder's RSS creeps up for minutes and stays there (bench/flight.ts: a --ring 30s
+ * storm at 1M events/s went from 110 to 135 MB). The flight recorder calls this every 5 s (record/flight.ts TRIM_MS):
+ * the RSS then follows what is live (~95 MB in that storm, flat). A call takes 0.6-2 ms (the first, ~20 ms, gives
+ * back the start-up's memory). Not glibc (musl): nothing to do.
+ */
+import koffi from 'koffi';
+
+let trim: ((pad: number) => number) | null | undefined;
+
+/** malloc_trim(0): true if memory was given back; false where there is none to call. */
+export function mallocTrim(): boolean {
+  if (trim === undefined) {
+    try {
+      trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    } catch {
+      trim = null;
+    }
+  }
+  return trim ? trim(0) === 1 : false;
+}
