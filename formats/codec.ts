@@ -22,9 +22,9 @@ import { UnsupportedError, UsageError } from './errors.js';
 /** The values of `ktape record --compress`. */
 export const CODECS = ['zstd', 'lz4', 'none'] as const;
 export type CodecName = (typeof CODECS)[number];
-/** zstd level 1: see formats/capture.md "Compression" for the measurements behind it */
+/** zstd level -1 (the first "fast" level): see formats/capture.md "Compression" for the measurements behind it */
 export const DEFAULT_CODEC: CodecName = 'zstd';
-export const ZSTD_LEVEL = 1;
+export const ZSTD_LEVEL = -1;
 
 /** Thrown for a compressed buffer that does not decompress to its declared length. */
 export class CodecError extends Error {}

@@ -188,6 +188,7 @@ struct kt_dec {
 	uint32_t rlen;      /* length of the record being decoded (KT_OP_TEXT reads no further) */
 	struct kt_room *room; /* the text columns' byte buffers, kt_dec_room */
 	uint32_t nroom;
+	struct kt_xentry **x; /* per kind: the compiled plan entry (kt_compile), NULL = not yet */
 };
 
 struct kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_max, uint32_t nslots)
@@ -197,9 +198,11 @@ struct kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_
 		return NULL;
 	d->plan = malloc(plan_len * sizeof(int32_t));
 	d->slot = calloc(nslots, sizeof(uint8_t *));
-	if (!d->plan || !d->slot) {
+	d->x = calloc(kind_max, sizeof(*d->x));
+	if (!d->plan || !d->slot || !d->x) {
 		free(d->plan);
 		free(d->slot);
+		free(d->x);
 		free(d);
 		return NULL;
 	}
@@ -211,10 +214,13 @@ struct kt_dec *kt_dec_new(const int32_t *plan, uint32_t plan_len, uint32_t kind_
 }
 
 /* The buffer of column slot `i` (memory the caller keeps alive and in place). */
+static void kt_uncompile(struct kt_dec *d);
+
 void kt_dec_slot(struct kt_dec *d, uint32_t i, uint8_t *buf)
 {
 	if (i < d->nslots)
 		d->slot[i] = buf;
+	kt_uncompile(d); /* the compiled entries hold column addresses */
 }
 
 /* Shared state: row counts and capacities per table, counters, the tid -> tgid map and task_ids. */
@@ -240,6 +246,8 @@ void kt_dec_free(struct kt_dec *d)
 	free(d->plan);
 	free(d->slot);
 	free(d->room);
+	kt_uncompile(d);
+	free(d->x);
 	free(d);
 }
 
@@ -287,6 +295,7 @@ int kt_dec_room(struct kt_dec *d, int32_t table, int32_t offsets, uint32_t need,
 		return -ENOMEM;
 	d->room = r;
 	r[d->nroom++] = (struct kt_room){ table, offsets, need, cap };
+	kt_uncompile(d); /* the compiled entries know which tables have text columns */
 	return 0;
 }
 
@@ -383,38 +392,43 @@ static void put_text(struct kt_dec *d, const int32_t *op, const uint8_t *p, uint
 /* switch key of an op: code, source size | signed << 4, destination size */
 #define KEY(code, src, dst) ((code) | (src) << 4 | (dst) << 12)
 
+/* Apply one op to row `row` of the record at p. */
+static inline void apply_op(struct kt_dec *d, const int32_t *op, const uint8_t *p, uint32_t row)
+{
+	uint8_t *col = d->slot[op[3]];
+	const uint8_t *src = p + op[1];
+	uint64_t v;
+	/* the copies a field of the column's own width makes: one move */
+	switch (KEY(op[0], op[2], op[4])) {
+	case KEY(KT_OP_COPY, 8, 8):
+	case KEY(KT_OP_COPY, 0x18, 8):
+		memcpy(col + 8 * (size_t)row, src, 8);
+		return;
+	case KEY(KT_OP_COPY, 4, 4):
+	case KEY(KT_OP_COPY, 0x14, 4):
+		memcpy(col + 4 * (size_t)row, src, 4);
+		return;
+	case KEY(KT_OP_COPY, 2, 2):
+	case KEY(KT_OP_COPY, 0x12, 2):
+		memcpy(col + 2 * (size_t)row, src, 2);
+		return;
+	}
+	switch (op[0]) {
+	case KT_OP_CONST: v = (uint64_t)(int64_t)op[5]; break;
+	case KT_OP_SAT32: v = load_field(src, 8); if (v > 0xffffffffULL) v = 0xffffffffULL; break;
+	case KT_OP_MASK: v = load_field(src, op[2]) & (uint32_t)op[5]; break;
+	case KT_OP_BIT: v = (load_field(src, op[2]) & (uint32_t)op[5]) != 0; break;
+	case KT_OP_TEXT: put_text(d, op, p, row); return;
+	default: v = load_field(src, op[2]);
+	}
+	store(col, row, op[4], v);
+}
+
 /* Apply n ops to row `row` of the record at p; returns the plan position after them. */
 static const int32_t *apply_ops(struct kt_dec *d, const int32_t *op, int32_t n, const uint8_t *p, uint32_t row)
 {
-	for (int32_t k = 0; k < n; k++, op += KT_OP_INTS) {
-		uint8_t *col = d->slot[op[3]];
-		const uint8_t *src = p + op[1];
-		uint64_t v;
-		/* the copies a field of the column's own width makes: one move */
-		switch (KEY(op[0], op[2], op[4])) {
-		case KEY(KT_OP_COPY, 8, 8):
-		case KEY(KT_OP_COPY, 0x18, 8):
-			memcpy(col + 8 * (size_t)row, src, 8);
-			continue;
-		case KEY(KT_OP_COPY, 4, 4):
-		case KEY(KT_OP_COPY, 0x14, 4):
-			memcpy(col + 4 * (size_t)row, src, 4);
-			continue;
-		case KEY(KT_OP_COPY, 2, 2):
-		case KEY(KT_OP_COPY, 0x12, 2):
-			memcpy(col + 2 * (size_t)row, src, 2);
-			continue;
-		}
-		switch (op[0]) {
-		case KT_OP_CONST: v = (uint64_t)(int64_t)op[5]; break;
-		case KT_OP_SAT32: v = load_field(src, 8); if (v > 0xffffffffULL) v = 0xffffffffULL; break;
-		case KT_OP_MASK: v = load_field(src, op[2]) & (uint32_t)op[5]; break;
-		case KT_OP_BIT: v = (load_field(src, op[2]) & (uint32_t)op[5]) != 0; break;
-		case KT_OP_TEXT: put_text(d, op, p, row); continue;
-		default: v = load_field(src, op[2]);
-		}
-		store(col, row, op[4], v);
-	}
+	for (int32_t k = 0; k < n; k++, op += KT_OP_INTS)
+		apply_op(d, op, p, row);
 	return op;
 }
 
@@ -474,6 +488,197 @@ static void decode_one(struct kt_dec *d, const int32_t *e, const uint8_t *p)
 	}
 }
 
+/* ---- compiled plan entries ----
+ *
+ * kt_decode runs each kind's plan entry as compiled here on first use (again after kt_dec_slot): column
+ * addresses resolved, the plain copies grouped by width, so the loop per record is a few tight loops of
+ * fixed-size moves instead of a switch per op. A plain copy is an OP_COPY whose column is as wide as its
+ * field or narrower: its low bytes (little-endian), what store() keeps of the value. Every other op goes
+ * to apply_ops, in plan order; the ops write different columns, so their order does not matter.
+ */
+struct kt_copy {
+	uint8_t *col;
+	uint32_t src;
+};
+
+struct kt_const {
+	uint8_t *col;
+	int32_t size;
+	int64_t v;
+};
+
+struct kt_xops {
+	uint32_t n[4];        /* plain copies of 8, 4, 2 and 1 bytes */
+	struct kt_copy *copy; /* n[0] + n[1] + n[2] + n[3] of them, by width */
+	uint32_t nconst;
+	struct kt_const *konst; /* constant columns */
+	uint32_t nsat;
+	struct kt_copy *sat;  /* u64 fields into u32 columns, saturating */
+	uint32_t ngen;
+	const int32_t **gen;  /* the other ops (plan positions) */
+};
+
+struct kt_xentry {
+	int32_t table;
+	int32_t has_room; /* the table has text columns (kt_dec_room) */
+	struct kt_xops ops;
+	int32_t npairs;
+	const int32_t *pairs;
+	int32_t forget;
+	int32_t cond_off;
+	uint32_t cond_mask; /* 0: no conditional row */
+	int32_t cond_table;
+	struct kt_xops cops;
+};
+
+static int plain_copy(const int32_t *o)
+{
+	int32_t dst = o[4];
+	return o[0] == KT_OP_COPY && (dst == 1 || dst == 2 || dst == 4 || dst == 8) && dst <= (o[2] & 0xf);
+}
+
+static void xops_free(struct kt_xops *x)
+{
+	free(x->copy);
+	free(x->konst);
+	free(x->sat);
+	free(x->gen);
+}
+
+static int sat32_op(const int32_t *o)
+{
+	return o[0] == KT_OP_SAT32 && o[4] == 4;
+}
+
+static int xops_build(struct kt_dec *d, struct kt_xops *x, const int32_t *op, int32_t n)
+{
+	static const int32_t widths[4] = { 8, 4, 2, 1 };
+	uint32_t k = 0;
+	memset(x, 0, sizeof(*x));
+	x->copy = calloc(n > 0 ? n : 1, sizeof(*x->copy));
+	x->gen = calloc(n > 0 ? n : 1, sizeof(*x->gen));
+	x->konst = calloc(n > 0 ? n : 1, sizeof(*x->konst));
+	x->sat = calloc(n > 0 ? n : 1, sizeof(*x->sat));
+	if (!x->copy || !x->gen || !x->konst || !x->sat)
+		return -1;
+	for (int w = 0; w < 4; w++)
+		for (int32_t i = 0; i < n; i++) {
+			const int32_t *o = op + i * KT_OP_INTS;
+			if (plain_copy(o) && o[4] == widths[w]) {
+				x->copy[k++] = (struct kt_copy){ d->slot[o[3]], (uint32_t)o[1] };
+				x->n[w]++;
+			}
+		}
+	for (int32_t i = 0; i < n; i++) {
+		const int32_t *o = op + i * KT_OP_INTS;
+		if (plain_copy(o))
+			continue;
+		if (o[0] == KT_OP_CONST)
+			x->konst[x->nconst++] = (struct kt_const){ d->slot[o[3]], o[4], (int64_t)o[5] };
+		else if (sat32_op(o))
+			x->sat[x->nsat++] = (struct kt_copy){ d->slot[o[3]], (uint32_t)o[1] };
+		else
+			x->gen[x->ngen++] = o;
+	}
+	return 0;
+}
+
+static void xentry_free(struct kt_xentry *x)
+{
+	if (!x)
+		return;
+	xops_free(&x->ops);
+	xops_free(&x->cops);
+	free(x);
+}
+
+static void kt_uncompile(struct kt_dec *d)
+{
+	if (!d->x)
+		return;
+	for (uint32_t k = 0; k < d->kind_max; k++) {
+		xentry_free(d->x[k]);
+		d->x[k] = NULL;
+	}
+}
+
+/* The compiled form of plan entry e (layout as in full_table and decode_one); NULL when out of memory. */
+static struct kt_xentry *kt_compile(struct kt_dec *d, const int32_t *e)
+{
+	struct kt_xentry *x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->table = e[0];
+	for (uint32_t k = 0; k < d->nroom; k++)
+		x->has_room |= d->room[k].table == x->table;
+	const int32_t *q = e + 2 + e[1] * KT_OP_INTS;
+	x->npairs = q[0];
+	x->pairs = q + 1;
+	const int32_t *c = q + 1 + 2 * x->npairs;
+	x->forget = c[0];
+	c++;
+	x->cond_off = c[0];
+	x->cond_mask = (uint32_t)c[1];
+	x->cond_table = c[2];
+	if (xops_build(d, &x->ops, e + 2, e[1]) || xops_build(d, &x->cops, c + 4, x->cond_mask ? c[3] : 0)) {
+		xentry_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static inline void xops_run(struct kt_dec *d, const struct kt_xops *x, const uint8_t *p, uint32_t row)
+{
+	const struct kt_copy *c = x->copy;
+	for (uint32_t i = x->n[0]; i; i--, c++)
+		memcpy(c->col + 8 * (size_t)row, p + c->src, 8);
+	for (uint32_t i = x->n[1]; i; i--, c++)
+		memcpy(c->col + 4 * (size_t)row, p + c->src, 4);
+	for (uint32_t i = x->n[2]; i; i--, c++)
+		memcpy(c->col + 2 * (size_t)row, p + c->src, 2);
+	for (uint32_t i = x->n[3]; i; i--, c++)
+		c->col[row] = p[c->src];
+	for (uint32_t i = 0; i < x->nconst; i++)
+		store(x->konst[i].col, row, x->konst[i].size, (uint64_t)x->konst[i].v);
+	for (uint32_t i = 0; i < x->nsat; i++) {
+		uint64_t v;
+		memcpy(&v, p + x->sat[i].src, 8);
+		uint32_t w = v > 0xffffffffULL ? 0xffffffffU : (uint32_t)v;
+		memcpy(x->sat[i].col + 4 * (size_t)row, &w, 4);
+	}
+	for (uint32_t i = 0; i < x->ngen; i++)
+		apply_op(d, x->gen[i], p, row);
+}
+
+/* full_table for a compiled entry, room_full included */
+static inline int32_t xfull_table(struct kt_dec *d, const struct kt_xentry *x)
+{
+	if (d->rows[x->table] >= d->cap[x->table])
+		return x->table;
+	if (x->cond_mask && d->rows[x->cond_table] >= d->cap[x->cond_table])
+		return x->cond_table;
+	if (x->npairs && d->ids_table >= 0 && d->rows[d->ids_table] + x->npairs > d->cap[d->ids_table])
+		return d->ids_table;
+	return x->has_room ? room_full(d, x->table) : -1;
+}
+
+/* decode_one for a compiled entry */
+static inline void xdecode_one(struct kt_dec *d, const struct kt_xentry *x, const uint8_t *p)
+{
+	uint64_t ts;
+	memcpy(&ts, p, 8);
+	xops_run(d, &x->ops, p, d->rows[x->table]++);
+	if (x->cond_mask && (load_field(p + x->cond_off, 4) & x->cond_mask))
+		xops_run(d, &x->cops, p, d->rows[x->cond_table]++);
+	for (int32_t k = 0; k < x->npairs; k++)
+		note_tgid(d, ts, (int32_t)load_field(p + x->pairs[2 * k], 4), (int32_t)load_field(p + x->pairs[2 * k + 1], 4));
+	if (x->forget >= 0) {
+		int32_t tid = (int32_t)load_field(p + x->forget, 4);
+		if (tid > 0 && (uint32_t)tid < d->ntgid)
+			d->tgid_of[tid] = 0;
+	}
+}
+
 /*
  * Decode buf[off, len) until it ends (stop[0] = KT_STOP_DONE), a table is
  * full (KT_STOP_FULL, stop[1] = the table) or a record is left to the caller
@@ -498,8 +703,11 @@ uint64_t kt_decode(struct kt_dec *d, const uint8_t *buf, uint64_t off, uint64_t 
 			stop[0] = KT_STOP_JS;
 			return off;
 		}
-		int32_t full = full_table(d, d->plan + at);
-		if (full < 0 && d->nroom)
+		struct kt_xentry *x = d->x[kind];
+		if (!x)
+			x = d->x[kind] = kt_compile(d, d->plan + at);
+		int32_t full = x ? xfull_table(d, x) : full_table(d, d->plan + at);
+		if (full < 0 && !x && d->nroom)
 			full = room_full(d, d->plan[at]);
 		if (full >= 0) {
 			stop[0] = KT_STOP_FULL;
@@ -507,7 +715,10 @@ uint64_t kt_decode(struct kt_dec *d, const uint8_t *buf, uint64_t off, uint64_t 
 			return off;
 		}
 		d->rlen = rlen;
-		decode_one(d, d->plan + at, buf + p);
+		if (x)
+			xdecode_one(d, x, buf + p);
+		else
+			decode_one(d, d->plan + at, buf + p);
 		d->events[kind] += 1;
 		off = next;
 		continue;

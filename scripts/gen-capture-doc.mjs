@@ -67,8 +67,8 @@ null.
 ## Compression
 
 Since 1.4 the recorder compresses every batch body with Arrow IPC body compression (the format's own BodyCompression,
-codec per batch, buffer by buffer, each prefixed with its uncompressed length; \`-1\` = stored as is): zstd level 1 by
-default, \`ktape record --compress lz4\`, or \`--compress none\` for the 1.3 layout. Any Arrow reader with ZSTD/LZ4
+codec per batch, buffer by buffer, each prefixed with its uncompressed length; \`-1\` = stored as is): zstd level -1 (level 1
+before 2026-12-02; any level reads alike) by default, \`ktape record --compress lz4\`, or \`--compress none\` for the 1.3 layout. Any Arrow reader with ZSTD/LZ4
 support reads the files as they are (pyarrow, Polars, arrow-rs). The codec is recorded as \`options.compress\`.
 Readers check each buffer's declared length against what the batch's rows need (and a batch's total against 1 GiB)
 before allocating; a buffer that does not decompress to its declared length is a damaged batch (see Losses).
@@ -76,7 +76,10 @@ before allocating; a buffer that does not decompress to its declared length is a
 Measured on the bench workloads (2 vCPUs, bytes of event tables per recorded event): getppid storm 46.0 B (none),
 2.7 (zstd 1), 5.2 (lz4); pipe ping-pong 37.6 / 5.5 / 11.5; fork+exec 42.8 / 12.4 / 21.6; kmem 40.4 / 2.8 / 5.6.
 zstd costs the recorder about 0.09 µs of CPU per event on the syscall and kmem storms (~450 MB/s of raw columns) and
-~0.3 µs on the sched ones (sched_wait adds rows; noisy), lz4 about as much (its larger output costs writes); zstd levels 2-3 save 10-25 % more on timestamp-heavy tables at 1.5-2x the CPU. The floor
+~0.3 µs on the sched ones (sched_wait adds rows; noisy), lz4 about as much (its larger output costs writes); zstd levels 2-3 save 10-25 % more on timestamp-heavy tables at 1.5-2x the CPU. Level -1 (zstd's first fast level) against
+level 1, over the same drained records (perf samples in libzstd): ping-pong 5.45 against 5.49 B/ev at 90-103 against
+110 ns/ev, getppid 2.08 / 2.40 B/ev at 50 / 55 ns, kmem 2.37 / 2.86 B/ev at 50 / 57 ns: smaller and cheaper on these
+narrow columns; level -2 is larger again (5.64, 3.49, 5.27 B/ev). The floor
 is the timestamps: an int64 nanosecond \`ts\` has ~2 incompressible low bytes per row under zstd (its deltas need
 ~6-10 bits, but Arrow IPC has no delta encoding), so a table costs at least ~2 bytes per row whatever else it holds.
 
