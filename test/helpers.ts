@@ -40,6 +40,16 @@ export function fixtureWorkload(name: string): any {
 }
 
 /**
+ * The machine's stolen time so far, ns (/proc/stat "cpu" line, 8th value, USER_HZ = 100 ticks/s). On a VM with
+ * CONFIG_PARAVIRT_TIME_ACCOUNTING (these are) the kernel leaves the time the host took the vCPU away out of a
+ * task's sum_exec_runtime (schedstat), while the switches' timestamps include it.
+ */
+export function stealNs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  return Number(f[8] ?? 0) * 1e7;
+}
+
+/**
  * Privileged tests: they must RUN in CI (root). Outside CI they may skip,
  * and say why. Under CI=true a missing capability is a failure.
  * Returns null when the test can run, or the reason it is skipped.

@@ -10,7 +10,7 @@ export async function summaryReport(cap: CaptureDb, o: ReportOptions, skip: read
   const [c] = await cap.query<any>('SELECT * FROM capture');
   const counts = await cap.query('SELECT table_name, events FROM event_counts ORDER BY table_name');
   const losses = await cap.query(
-    'SELECT kind, cpu, sum(count) AS events_lost, count(*) AS windows, min(ts_start) AS first_ts, max(ts_end) AS last_ts FROM losses GROUP BY ALL ORDER BY events_lost DESC',
+    'SELECT kind, cpu, sum(count) AS events_lost, count(*) AS windows, min(ts_start) AS first_ts, max(ts_end) AS last_ts FROM losses GROUP BY ALL ORDER BY events_lost DESC, kind, cpu',
   );
   const [{ truncated }] = await cap.query<{ truncated: number }>(`SELECT coalesce(sum(count), 0) AS truncated FROM losses WHERE reason = 'truncated'`);
   const parts = [];

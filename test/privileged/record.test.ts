@@ -5,20 +5,10 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, readTable } from '../../dist/formats/reader.js';
-import { ktape, privilegedSkipReason, runDelayBefore, tmp, WORKLOAD, CLI } from '../helpers.js';
-
-/**
- * The machine's stolen time so far, ns (/proc/stat "cpu" line, 8th value, USER_HZ = 100 ticks/s). On a VM with
- * CONFIG_PARAVIRT_TIME_ACCOUNTING (these are) the kernel leaves the time the host took the vCPU away out of a
- * task's sum_exec_runtime (schedstat), while the switches' timestamps include it.
- */
-function stealNs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
-  return Number(f[8] ?? 0) * 1e7;
-}
+import { ktape, privilegedSkipReason, runDelayBefore, stealNs, tmp, WORKLOAD, CLI } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const SYS_getppid = process.arch === 'arm64' ? 173 : 110;

@@ -151,3 +151,19 @@ describe('after a kernel gap', () => {
       7000,3000,S,1,`,
   });
 });
+
+describe('summary losses: equal counts are ordered by kind, then cpu', () => {
+  // the same capture must print the same summary every time: DuckDB's GROUP BY has no order of its own
+  const two = [sw(1000, 0, 0, 10, 0), sw(5000, 0, 20, 0, 1), sw(1000, 1, 0, 30, 0), sw(5000, 1, 40, 0, 1)];
+  diffTest('two CPUs with one gap each', {
+    manifest: window,
+    tables: { sched_switch: two, losses: [gap(1, 1000, 5000), gap(0, 1000, 5000)] },
+    analyze: ['summary'],
+    section: 'losses',
+    columns: ['kind', 'cpu', 'events_lost', 'windows'],
+    csv: `
+      kind,cpu,events_lost,windows
+      sched_switch,0,1,1
+      sched_switch,1,1,1`,
+  });
+});
