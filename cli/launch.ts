@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { mark } from '../record/phases.js';
 
 type Module = { exports: unknown };
 
@@ -40,6 +41,7 @@ export function wrapSource(source: string): string {
  * its exports (the CLI's main(), for callers that run commands in process: the fuzz worker).
  */
 export function launch(mainUrl: string, entry: string): Record<string, unknown> {
+  mark('node start');
   restoreExtraCaCerts();
   const dir = dirname(fileURLToPath(mainUrl));
   const loaded = new Map<string, Module>();
@@ -61,5 +63,7 @@ export function launch(mainUrl: string, entry: string): Record<string, unknown> 
     script.runInThisContext()(module.exports, require, module, filename, dir);
     return module.exports;
   };
-  return load(entry) as Record<string, unknown>;
+  const exports = load(entry) as Record<string, unknown>;
+  mark('bundle loaded');
+  return exports;
 }

@@ -21,6 +21,7 @@ import { Recording, type StopReason } from './session.js';
 import { StopSignals } from './signals.js';
 import { type CodecName, DEFAULT_CODEC } from '../formats/codec.js';
 import { Flight, type FlightOptions } from './flight.js';
+import { mark } from './phases.js';
 
 export { UNKNOWN_CPU } from './losses.js';
 export type { StopReason } from './session.js';
@@ -277,7 +278,9 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
   const signals = new StopSignals(o.quiet);
   // Every table file exists, with its schema, from the start; manifest.json appears once the
   // programs are attached (its presence means recording is live).
+  mark('cli, out dir');
   const rec = new Recording(o, first, startManifest(o, cfg));
+  mark('table writers');
   const onUsr1 = () => {
     rec.usr1 = true;
   };
@@ -288,15 +291,18 @@ export async function record(o: RecordOptions): Promise<RecordResult> {
     if (rec.sink.failure) throw nothingRecorded(rec);
     rec.bpf = new BpfObject(objPath);
     rec.bpf.load(cfg);
+    mark('bpf load');
     // --max-size is checked after every drain round: small rounds keep the overshoot small
     const round = o.maxSizeMb ? Math.min(8 << 20, Math.max(256 << 10, (o.maxSizeMb << 20) / 32)) : 8 << 20;
     rec.ring =
       process.env.KTAPE_RING === 'js'
         ? new (await import('./ring-js.js')).JsRing(rec.bpf.fds.ring, cfg.ringBytes, round)
         : new Ring(rec.bpf.fds.ring, cfg.ringBytes, round);
+    mark('ring map');
     for (const p of o.pids) rec.bpf.addTgid(p);
     if (o.bpfStats) statsFd = libbpf().bpf_enable_stats(0 /* BPF_STATS_RUN_TIME */);
     if (!rec.writeKernelMetadata() || rec.sink.failure) throw rec.sink.failure ? nothingRecorded(rec) : metadataTooBig(rec);
+    mark('kernel metadata');
     return await run(rec, signals, cfg, statsFd >= 0);
   } catch (e) {
     if (!rec.started) rec.discard(); // failed before recording anything: leave no capture behind
@@ -325,18 +331,24 @@ async function run(rec: Recording, signals: StopSignals, cfg: BpfConfig, statsFd
   const startTs = manifest.start_ts;
   rec.started = true;
   bpf.attach();
+  mark('attach');
   rec.flight?.started();
   if (rec.writeManifest()) rec.writeSnapshot(); // the snapshot after attach: no gap for tasks created meanwhile
+  mark('snapshot');
   const follower = o.upload ? await startUpload(rec, o.upload) : null;
   if (o.command && !rec.mustStop()) rec.spawnWorkload(cfg.follow);
   o.onReady?.();
+  mark('spawn');
   const t0 = process.hrtime.bigint();
   const cpu0 = process.cpuUsage();
   rec.stopReason = await mainLoop(rec, signals, t0);
   if (process.stderr.isTTY && !o.quiet) process.stderr.write('\n');
+  mark('loop');
   const endTs = rec.stopKernel();
+  mark('stop kernel');
   if (rec.flight) return flightResult(rec, rec.flight.end(rec.stopReason), startTs, endTs);
   finish(rec, endTs, process.cpuUsage(cpu0), statsFdOn, cfg);
+  mark('finish');
   const err = endError(rec);
   const upload = follower ? await finishUpload(follower, o.upload!) : null;
   if (err) throw err;
