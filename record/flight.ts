@@ -20,7 +20,6 @@ import { DEFAULT_CODEC } from '../formats/codec.js';
 import type { readTable as ReadTable } from '../formats/reader.js';
 import type { RecordSettings, TriggerCond } from '../families/family.js';
 import { prepareOutDir, replaceFile } from './outdir.js';
-import { mallocTrim } from './malloc-trim.js';
 import { readClocks } from './ring.js';
 import type { Recording, StatRow } from './session.js';
 import { type Fired, Triggers } from './triggers.js';
@@ -49,8 +48,6 @@ export interface FlightOptions {
 export const RING_PARTS = 5;
 /** the shortest part (a process snapshot each) */
 const MIN_PART_NS = 100e6;
-/** ms between malloc_trim() calls (record/malloc-trim.ts): a week-long recording's RSS follows what is live */
-export const TRIM_MS = 5000;
 
 interface Part {
   dir: string;
@@ -87,10 +84,6 @@ export class Flight {
   private readonly partBytes: number;
   /** the stats rows when the current part began */
   private stats0: StatRow[] = [];
-  /** Date.now() of the next malloc_trim() */
-  private trimAt = 0;
-  /** malloc_trim() calls and their time, ns */
-  readonly trims = { calls: 0, ns: 0 };
 
   constructor(
     private readonly rec: Recording,
@@ -109,7 +102,6 @@ export class Flight {
   started(): void {
     this.stats0 = this.statsNow();
     this.nextAt = Date.now() + this.partNs / 1e6;
-    this.trimAt = Date.now() + TRIM_MS;
   }
 
   /** The first part's directory. */
@@ -130,17 +122,7 @@ export class Flight {
     }
     if (this.pending && Date.now() >= this.pending.due) return this.dump();
     if (Date.now() >= this.nextAt || this.rec.size() >= this.partBytes) this.nextPart();
-    if (Date.now() >= this.trimAt) this.trimMemory();
     return null;
-  }
-
-  /** Give malloc's freed memory back (record/malloc-trim.ts), every TRIM_MS. */
-  private trimMemory(): void {
-    const t = process.hrtime.bigint();
-    mallocTrim();
-    this.trims.calls++;
-    this.trims.ns += Number(process.hrtime.bigint() - t);
-    this.trimAt = Date.now() + TRIM_MS;
   }
 
   /** SIGUSR1: dump the window now (--ring), or begin the next part (--rotate). */

@@ -4,8 +4,9 @@
  * A long recording's native memory (ArrayBuffer backing stores of the batches, the codecs' output, Arrow's
  * message buffers) churns through glibc's heap: freed chunks stay in it, and the heap keeps the high-water mark
  * of the busiest moment, so the recorder's RSS creeps up for minutes and stays there (bench/flight.ts: a --ring 30s
- * storm at 1M events/s went from 110 to 135 MB). The flight recorder calls this every 5 s (record/flight.ts TRIM_MS):
- * the RSS then follows what is live (~95 MB in that storm, flat). A call takes 0.6-2 ms (the first, ~20 ms, gives
+ * storm at 1M events/s went from 110 to 135 MB); a plain long recording grows the same way. The recorder's drain loop
+ * calls this every 5 s for every recording, --ring/--rotate included (Trimmer, TRIM_MS): the RSS then follows what is
+ * live (~95 MB in that storm, flat). A call takes 0.6-2 ms (the first, ~20 ms, gives
  * back the start-up's memory). Not glibc (musl): nothing to do.
  */
 import koffi from 'koffi';
@@ -22,4 +23,29 @@ export function mallocTrim(): boolean {
     }
   }
   return trim ? trim(0) === 1 : false;
+}
+
+/** ms between malloc_trim() calls: a week-long recording's RSS follows what is live */
+export const TRIM_MS = 5000;
+
+/** mallocTrim() every TRIM_MS, from the recorder's drain loop (record/recorder.ts); counts the calls and their time. */
+export class Trimmer {
+  calls = 0;
+  ns = 0;
+  private at: number;
+  constructor(
+    now: number,
+    private readonly trim: () => unknown = mallocTrim,
+  ) {
+    this.at = now + TRIM_MS;
+  }
+  /** Trim if TRIM_MS went by since the last call (or the start); `now` is Date.now(). */
+  tick(now: number): void {
+    if (now < this.at) return;
+    const t = process.hrtime.bigint();
+    this.trim();
+    this.calls++;
+    this.ns += Number(process.hrtime.bigint() - t);
+    this.at = now + TRIM_MS;
+  }
 }

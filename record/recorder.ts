@@ -22,6 +22,7 @@ import { StopSignals } from './signals.js';
 import { type CodecName, DEFAULT_CODEC } from '../formats/codec.js';
 import { Flight, type FlightOptions } from './flight.js';
 import { mark } from './phases.js';
+import { Trimmer } from './malloc-trim.js';
 
 export { UNKNOWN_CPU } from './losses.js';
 export type { StopReason } from './session.js';
@@ -169,6 +170,8 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
   const isTTY = process.stderr.isTTY && !o.quiet;
   return new Promise<StopReason>((resolve) => {
     let lastSecond = Date.now();
+    // malloc's freed memory goes back to the kernel every TRIM_MS, in every recording (--ring/--rotate too)
+    const trimmer = new Trimmer(lastSecond);
     let done = false;
     const stop = (why: StopReason) => {
       if (done) return;
@@ -194,6 +197,7 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
         rec.endSpoolLoss(); // events dropped while the upload spool is full: a losses row per second
         if (isTTY) rec.progress(t0);
       }
+      trimmer.tick(now);
       const late = rec.mustStop();
       if (late) stop(late);
     };
