@@ -42,7 +42,9 @@ function allocColumn(def: ColumnDef, n: number): Column {
     case 'f64':
       return new Float64Array(b(8), 0, n);
     case 'utf8':
-      return new Array<string | null>(n);
+      // grown as rows are set (rows are set in order): new Array(n) filled n holes up front, ~0.45 ms per
+      // 65536-row column at start, for columns a text column (the C decoder's) leaves unused
+      return [];
   }
 }
 
