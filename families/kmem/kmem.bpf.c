@@ -75,7 +75,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kt_kmalloc, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags, int node)
 {
-	KT_MAIN(KT_KMALLOC, emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node));
+	KT_MAIN(KT_KMALLOC, (__u64)ptr, 0, emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node));
 	return 0;
 }
 
@@ -83,7 +83,7 @@ SEC("tp_btf/kmalloc")
 int BPF_PROG(kt_kmalloc_nested, unsigned long call_site, const void *ptr, size_t bytes_req,
 	     size_t bytes_alloc, gfp_t gfp_flags, int node)
 {
-	KT_NESTED(KT_KMALLOC, emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node));
+	KT_NESTED(KT_KMALLOC, (__u64)ptr, 0, emit_alloc(ctx, KT_KMALLOC, call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node));
 	return 0;
 }
 
@@ -91,7 +91,7 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kt_kmem_cache_alloc, unsigned long call_site, const void *ptr, struct kmem_cache *s,
 	     gfp_t gfp_flags, int node)
 {
-	KT_MAIN(KT_KMEM_CACHE_ALLOC,
+	KT_MAIN(KT_KMEM_CACHE_ALLOC, (__u64)ptr, 0,
 		emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, s->object_size, s->size, gfp_flags, node));
 	return 0;
 }
@@ -100,7 +100,7 @@ SEC("tp_btf/kmem_cache_alloc")
 int BPF_PROG(kt_kmem_cache_alloc_nested, unsigned long call_site, const void *ptr, struct kmem_cache *s,
 	     gfp_t gfp_flags, int node)
 {
-	KT_NESTED(KT_KMEM_CACHE_ALLOC,
+	KT_NESTED(KT_KMEM_CACHE_ALLOC, (__u64)ptr, 0,
 		  emit_alloc(ctx, KT_KMEM_CACHE_ALLOC, call_site, ptr, s->object_size, s->size, gfp_flags, node));
 	return 0;
 }
@@ -108,27 +108,27 @@ int BPF_PROG(kt_kmem_cache_alloc_nested, unsigned long call_site, const void *pt
 SEC("tp_btf/kfree")
 int BPF_PROG(kt_kfree, unsigned long call_site, const void *ptr)
 {
-	KT_MAIN(KT_KFREE, emit_free(KT_KFREE, call_site, ptr));
+	KT_MAIN(KT_KFREE, (__u64)ptr, 0, emit_free(KT_KFREE, call_site, ptr));
 	return 0;
 }
 
 SEC("tp_btf/kfree")
 int BPF_PROG(kt_kfree_nested, unsigned long call_site, const void *ptr)
 {
-	KT_NESTED(KT_KFREE, emit_free(KT_KFREE, call_site, ptr));
+	KT_NESTED(KT_KFREE, (__u64)ptr, 0, emit_free(KT_KFREE, call_site, ptr));
 	return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kt_kmem_cache_free, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
 {
-	KT_MAIN(KT_KMEM_CACHE_FREE, emit_free(KT_KMEM_CACHE_FREE, call_site, ptr));
+	KT_MAIN(KT_KMEM_CACHE_FREE, (__u64)ptr, 0, emit_free(KT_KMEM_CACHE_FREE, call_site, ptr));
 	return 0;
 }
 
 SEC("tp_btf/kmem_cache_free")
 int BPF_PROG(kt_kmem_cache_free_nested, unsigned long call_site, const void *ptr, const struct kmem_cache *s)
 {
-	KT_NESTED(KT_KMEM_CACHE_FREE, emit_free(KT_KMEM_CACHE_FREE, call_site, ptr));
+	KT_NESTED(KT_KMEM_CACHE_FREE, (__u64)ptr, 0, emit_free(KT_KMEM_CACHE_FREE, call_site, ptr));
 	return 0;
 }

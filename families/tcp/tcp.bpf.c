@@ -205,61 +205,18 @@ static __always_inline void kt_tcp_state_change(const struct sock *sk, int oldst
 	}
 }
 
-/*
- * Nested state changes. The kernel skips kt_tcp_state on a CPU where it is already active (a softirq
- * state change that interrupted it), counting a recursion miss; kt_tcp_state_nested, attached after it,
- * then records the event instead. It cannot tell from a flag set inside kt_tcp_state: the kernel holds
- * the program active a little before its first and after its last instruction (more with --bpf-stats),
- * and an interrupt there found the flag clear and was lost. So kt_tcp_state notes each event it handles
- * (socket and transition) in a per-CPU ring of the last KT_TCP_SEEN, first thing; kt_tcp_state_nested,
- * which runs after it for every event, records an event that is not in the ring. An event interrupting
- * either program is noted by the kt_tcp_state it runs (not active in the interrupt), and the ring keeps
- * the interrupted one's note too.
- */
-#define KT_TCP_SEEN 4
-
-struct kt_tcp_seen {
-	__u64 pos;
-	__u64 sk[KT_TCP_SEEN];
-	__u32 st[KT_TCP_SEEN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct kt_tcp_seen);
-} kt_tcp_seen SEC(".maps");
-
+/* A state change nested in kt_tcp_state on a CPU is recorded by kt_tcp_state_nested (bpf/common.bpf.h). */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(kt_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u32 z = 0;
-	struct kt_tcp_seen *n = bpf_map_lookup_elem(&kt_tcp_seen, &z);
-	if (n) {
-		__u32 i = n->pos++ & (KT_TCP_SEEN - 1);
-		n->sk[i] = (__u64)sk;
-		n->st[i] = ((__u32)oldstate << 8) | (__u32)newstate;
-	}
-	kt_tcp_state_change(sk, oldstate, newstate);
+	KT_MAIN(KT_TCP_STATE, (__u64)sk, ((__u32)oldstate << 8) | (__u32)newstate, kt_tcp_state_change(sk, oldstate, newstate));
 	return 0;
 }
 
-/* Runs after kt_tcp_state for every state change; records those kt_tcp_state did not see (see above). */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(kt_tcp_state_nested, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u32 z = 0;
-	struct kt_tcp_seen *n = bpf_map_lookup_elem(&kt_tcp_seen, &z);
-	if (!n)
-		return 0;
-	__u64 key = (__u64)sk;
-	__u32 st = ((__u32)oldstate << 8) | (__u32)newstate;
-	for (int i = 0; i < KT_TCP_SEEN; i++)
-		if (n->sk[i] == key && n->st[i] == st)
-			return 0;
-	count_stat(KT_STAT_RESCUED + KT_TCP_STATE);
-	kt_tcp_state_change(sk, oldstate, newstate);
+	KT_NESTED(KT_TCP_STATE, (__u64)sk, ((__u32)oldstate << 8) | (__u32)newstate, kt_tcp_state_change(sk, oldstate, newstate));
 	return 0;
 }
 
