@@ -120,8 +120,13 @@ export class BpfObject {
     }
   }
 
+  /**
+   * Detach in the reverse of the attach order: a nested program (attached after its main one, kmem, tcp) goes
+   * first. Alone, it would record every event as a rescue (it finds no main program's note), which inflates the
+   * rescued count that a main program's recursion misses are netted against (record/session.ts).
+   */
   detach(): void {
-    for (const l of this.links.splice(0)) this.L.bpf_link__destroy(l);
+    for (const l of this.links.splice(0).reverse()) this.L.bpf_link__destroy(l);
   }
 
   /** kt_stats[idx] summed over CPUs (null if unreadable) */
