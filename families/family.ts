@@ -42,7 +42,7 @@ export interface RecordSettings {
 export interface ProgramDef {
   name: string;
   kind: number;
-  /** runs only when the main program of its kind is busy on the CPU (it records what the kernel skipped) */
+  /** runs after the main program of its kind for every event, and records those the kernel skipped the main one for (bpf/common.bpf.h KT_NESTED) */
   nested?: boolean;
   /** load it even when the family is not recorded (the task programs keep the follow-children filter) */
   alsoWhen?: (s: RecordSettings) => boolean;

@@ -28,10 +28,9 @@ export function mallocTrim(): boolean {
 /** ms between malloc_trim() calls: a week-long recording's RSS follows what is live */
 export const TRIM_MS = 5000;
 
-/** mallocTrim() every TRIM_MS, from the recorder's drain loop (record/recorder.ts); counts the calls and their time. */
+/** mallocTrim() every TRIM_MS, from the recorder's drain loop (record/recorder.ts); counts the calls. */
 export class Trimmer {
   calls = 0;
-  ns = 0;
   private at: number;
   constructor(
     now: number,
@@ -42,10 +41,8 @@ export class Trimmer {
   /** Trim if TRIM_MS went by since the last call (or the start); `now` is Date.now(). */
   tick(now: number): void {
     if (now < this.at) return;
-    const t = process.hrtime.bigint();
     this.trim();
     this.calls++;
-    this.ns += Number(process.hrtime.bigint() - t);
     this.at = now + TRIM_MS;
   }
 }

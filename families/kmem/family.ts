@@ -43,7 +43,7 @@ export const kmem: Family = {
     { name: 'kt_kmem_cache_alloc', kind: W.KT_KMEM_CACHE_ALLOC },
     { name: 'kt_kfree', kind: W.KT_KFREE },
     { name: 'kt_kmem_cache_free', kind: W.KT_KMEM_CACHE_FREE },
-    // run only when the main program is busy on the CPU (nested in an interrupt)
+    // record the events the kernel skipped the main program for (an interrupt's, nested in it on the CPU): bpf/common.bpf.h
     { name: 'kt_kmalloc_nested', kind: W.KT_KMALLOC, nested: true },
     { name: 'kt_kmem_cache_alloc_nested', kind: W.KT_KMEM_CACHE_ALLOC, nested: true },
     { name: 'kt_kfree_nested', kind: W.KT_KFREE, nested: true },

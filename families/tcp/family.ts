@@ -19,7 +19,7 @@ export const tcp: Family = {
   ],
   programs: [
     { name: 'kt_tcp_state', kind: W.KT_TCP_STATE },
-    // runs only when kt_tcp_state is busy on the CPU (a state change in a softirq that interrupted it)
+    // records the state changes the kernel skipped kt_tcp_state for (a softirq's, nested in it on the CPU): bpf/common.bpf.h
     { name: 'kt_tcp_state_nested', kind: W.KT_TCP_STATE, nested: true },
     { name: 'kt_tcp_retransmit', kind: W.KT_TCP_RETRANSMIT },
     { name: 'kt_tcp_send_reset', kind: W.KT_TCP_SEND_RESET },

@@ -24,7 +24,6 @@ describe('malloc_trim cadence', () => {
     t.tick(1000 + 2 * TRIM_MS + 10);
     expect(n).toBe(2);
     expect(t.calls).toBe(2);
-    expect(t.ns).toBeGreaterThanOrEqual(0);
   });
 
   it('the real call returns a boolean (glibc: malloc_trim exists)', async () => {
