@@ -79,6 +79,56 @@ export function runDelayBefore(dir: string, tid: number, atTs: number): number |
   return t ? Number(t.run_delay_ns) : undefined;
 }
 
+/** A busy thread as the workload reports it: its schedstat at ss_ts, cpu_ns from CLOCK_THREAD_CPUTIME_ID then. */
+export interface SchedstatWorker {
+  tid: number;
+  comm: string;
+  cpu_ns: number;
+  wait_ns: number;
+  slices: number;
+  /** CLOCK_BOOTTIME instant of the reading */
+  ss_ts: number;
+}
+
+/**
+ * How much of a thread's time schedstat may count as run delay that the switches show as CPU time, per slice.
+ * The kernel's accounting reads its rq clock at the start of __schedule(), and on a wakeup preemption it does not
+ * read it again (rq_clock_skip_update: it keeps the clock of the wakeup), while sched_switch fires at the switch
+ * itself. So each time a preempted thread leaves the CPU, schedstat ends its slice and starts its wait a few µs
+ * early. Measured here (6.18, 2 vCPUs, record.test's demo): 2.8–14.5 µs per slice over 10 workers with 59–6,764
+ * slices, 35–101 ms in all on workers with 4,000–11,600 slices. One way only: CPU up, run delay down, their sum
+ * unchanged.
+ */
+export const SCHEDSTAT_SKEW_PER_SLICE_NS = 20_000;
+
+/**
+ * A worker's CPU time, slices and run delay before its reading (ss_ts), as `ktape analyze cpu` and
+ * `sched-latency` report them, against the workload's own figures. `stolen`: the vCPUs' stolen time over the
+ * recording (the switches include it, the kernel's CPU time does not). Returns the line that describes them.
+ */
+export function checkAgainstSchedstat(dir: string, w: SchedstatWorker, stolen: number): string {
+  const start = BigInt(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).start_ts);
+  const until = `${BigInt(w.ss_ts) - start}ns`;
+  const r = ktape(['analyze', dir, 'cpu', '--json', '--top', '1000', '--until', until]);
+  expect(r.status, r.stderr).toBe(0);
+  const c = JSON.parse(r.stdout).tasks.find((t: { tid: number }) => t.tid === w.tid);
+  expect(c, `tid ${w.tid} missing from the cpu report`).toBeTruthy();
+  const delay = runDelayBefore(dir, w.tid, w.ss_ts) ?? 0;
+  const dCpu = Number(c.cpu_ns) - w.cpu_ns,
+    dWait = delay - w.wait_ns;
+  const skew = SCHEDSTAT_SKEW_PER_SLICE_NS * w.slices;
+  const what = `${w.comm} (tid ${w.tid}): cpu ${c.cpu_ns} vs ${w.cpu_ns}, run delay ${delay} vs ${w.wait_ns}, slices ${c.slices} vs ${w.slices}, ${stolen} ns stolen`;
+  // every switch-in the kernel counted, and no other
+  expect(Number(c.slices), what).toBe(w.slices);
+  // time on the CPU plus time waiting for it: the per-slice skew cancels
+  expect(Math.abs(dCpu + dWait), what).toBeLessThanOrEqual(0.005 * (w.cpu_ns + w.wait_ns) + 100_000 + stolen);
+  expect(dCpu, what).toBeGreaterThanOrEqual(-0.02 * w.cpu_ns);
+  expect(dCpu, what).toBeLessThanOrEqual(0.02 * w.cpu_ns + skew + stolen);
+  expect(dWait, what).toBeGreaterThanOrEqual(-(0.1 * w.wait_ns + 50_000 + skew));
+  expect(dWait, what).toBeLessThanOrEqual(0.1 * w.wait_ns + 50_000);
+  return what;
+}
+
 /**
  * A report's JSON against its golden file: equal, or (UPDATE_GOLDEN=1) written for review. A missing golden file
  * fails unless updating.

@@ -262,14 +262,20 @@ struct spin { long ms; pid_t tid; struct schedstat ss; uint64_t ss_ts; char name
  * take the time, read again, until no switch-in (slices) came in between. The
  * kernel adds a wait to run_delay at the switch-in that ends it, so the waits
  * that ended before ss_ts are exactly the ones in ss, and none spans ss_ts.
+ * The file's run time (se.sum_exec_runtime) leaves out the running slice
+ * since the scheduler last updated it (up to a tick); CLOCK_THREAD_CPUTIME_ID
+ * is the same sum with that slice added, so cpu_ns is read from it, at ss_ts.
  */
 static void read_schedstat_at(struct schedstat *ss, uint64_t *ts)
 {
 	struct schedstat again;
+	struct timespec cpu;
 	for (int i = 0; i < 100; i++) {
 		read_schedstat(ss);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 		*ts = boot_ns();
 		read_schedstat(&again);
+		ss->cpu_ns = (unsigned long long)cpu.tv_sec * 1000000000ull + cpu.tv_nsec;
 		if (again.slices == ss->slices)
 			return;
 	}
