@@ -13,15 +13,19 @@ function writeStacks(x: FinishCtx): Set<bigint> {
   const s = x.settings;
   if (s.events.includes('kmem') && s.kmemStacks) {
     const frames = Buffer.alloc(s.stackDepth * 8);
-    x.forEachEntry(x.mapFd('kt_stacks'), 4, frames, (key) => {
-      const id = key.readInt32LE(0);
-      for (let d = 0; d < s.stackDepth; d++) {
-        const ip = frames.readBigUInt64LE(8 * d);
-        if (ip === 0n) break;
-        w.push({ stack_id: id, depth: d, ip });
-        ips.add(ip);
-      }
-    });
+    for (const [map, bits] of [
+      ['kt_stacks', 0],
+      ['kt_stacks_spill', W.KT_STACK_SPILL],
+    ] as const)
+      x.forEachEntry(x.mapFd(map), 4, frames, (key) => {
+        const id = key.readInt32LE(0) | bits;
+        for (let d = 0; d < s.stackDepth; d++) {
+          const ip = frames.readBigUInt64LE(8 * d);
+          if (ip === 0n) break;
+          w.push({ stack_id: id, depth: d, ip });
+          ips.add(ip);
+        }
+      });
   }
   w.close();
   return ips;
@@ -55,8 +59,10 @@ export const kmem: Family = {
     return b;
   },
   prepareMaps: (maps, s) => {
-    if (!s.events.includes('kmem') || !s.kmemStacks) maps.setMaxEntries('kt_stacks', 1);
-    else maps.setValueSize('kt_stacks', s.stackDepth * 8);
+    for (const m of ['kt_stacks', 'kt_stacks_spill']) {
+      if (!s.events.includes('kmem') || !s.kmemStacks) maps.setMaxEntries(m, 1);
+      else maps.setValueSize(m, s.stackDepth * 8);
+    }
   },
   decoder: kmemDecoder,
   finish: writeStacks,

@@ -21,6 +21,34 @@ struct {
 	__uint(value_size, KT_STACK_DEPTH * sizeof(__u64));
 } kt_stacks SEC(".maps");
 
+/* Where a stack goes when its bucket in kt_stacks holds another one. The
+ * map's hash is unseeded, so the same bucket count would clash again; the
+ * stack is taken one frame in (skipping the program's own frame, which the
+ * stacks view drops anyway), which hashes elsewhere. Its ids carry
+ * KT_STACK_SPILL. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 4096);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, KT_STACK_DEPTH * sizeof(__u64));
+} kt_stacks_spill SEC(".maps");
+
+/* The allocation's stack id: kt_stacks, else kt_stacks_spill, else < 0 (counted). */
+static __always_inline __s32 kt_stack_id(void *ctx)
+{
+	long r = bpf_get_stackid(ctx, &kt_stacks, 0);
+	if (r == -EEXIST) {
+		r = bpf_get_stackid(ctx, &kt_stacks_spill, 1);
+		if (r >= 0)
+			return (__s32)(r | KT_STACK_SPILL);
+	}
+	if (r == -EEXIST)
+		count_stat(KT_STAT_STACK_COLLISION);
+	else if (r < 0)
+		count_stat(KT_STAT_STACK_ERROR);
+	return (__s32)r;
+}
+
 static __always_inline int emit_alloc(void *ctx, __u32 kind, __u64 call_site, const void *ptr,
 				      __u64 req, __u64 alloc, __u32 gfp, int node)
 {
@@ -29,14 +57,8 @@ static __always_inline int emit_alloc(void *ctx, __u32 kind, __u64 call_site, co
 		return 0;
 	__u64 ts = bpf_ktime_get_boot_ns();
 	__s32 sid = -1;
-	if (kt_kmem_cfg.stacks) {
-		long r = bpf_get_stackid(ctx, &kt_stacks, 0);
-		if (r == -EEXIST)
-			count_stat(KT_STAT_STACK_COLLISION);
-		else if (r < 0)
-			count_stat(KT_STAT_STACK_ERROR);
-		sid = r;
-	}
+	if (kt_kmem_cfg.stacks)
+		sid = kt_stack_id(ctx);
 	struct kt_kmem_alloc *e = reserve(sizeof(*e), kind, ts);
 	if (!e)
 		return 0;

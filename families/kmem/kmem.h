@@ -11,6 +11,8 @@
 #include "../../bpf/events.h"
 
 #define KT_STACK_DEPTH 64
+/* stack ids from kt_stacks_spill (a stack whose kt_stacks bucket held another) carry this bit */
+#define KT_STACK_SPILL 0x40000000
 
 enum kt_kmem_kind {
 	KT_KMALLOC = 11,

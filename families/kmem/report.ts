@@ -34,6 +34,14 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
     WHERE ts <= $1 AND ts >= $2 AND (free_ts > $1 OR (free_ts IS NULL AND outstanding)) AND $1 - ts >= $3`,
     [at, o.since, o.minAge ?? 0],
   );
+  // stacks lost to bucket clashes in both stack maps (stats.stack_collisions) or to errors: never silent
+  const [ns] = await cap.query<any>(
+    `SELECT count(*) FILTER (WHERE stack_id = -17) AS clash, count(*) FILTER (WHERE stack_id < -1 AND stack_id <> -17) AS err FROM allocations`,
+  );
+  const lost = Number(ns.clash) + Number(ns.err);
+  const notes = lost
+    ? [`${lost} allocations in the capture have no kernel stack (${ns.clash} stack-map bucket clashes, ${ns.err} errors; stats stack_collisions, stack_errors)`]
+    : [];
   const text = rows
     .map(
       (r) =>
@@ -63,7 +71,7 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
         text: text || '  (none)',
       },
     ],
-    notes: [],
+    notes,
   };
 }
 

@@ -21,7 +21,7 @@ export const TABLES: TableDef[] = [
       c(
         'stack_id',
         'i32',
-        'kernel stack id in the stacks table; negative = no stack (-17 EEXIST: stack-map hash collision, counted in stats; -1 stacks disabled)',
+        'kernel stack id in the stacks table; negative = no stack (-17 EEXIST: its buckets in both stack maps held other stacks, counted in stats as stack_collisions; -1 stacks disabled); ids with bit 30 (KT_STACK_SPILL) come from the spill map',
       ),
     ],
   },

@@ -23,6 +23,7 @@ export const KT_IO_F_PREFLUSH = 8;
 export const KT_IO_F_RAHEAD = 16;
 export const KT_IO_F_BACKGROUND = 32;
 export const KT_STACK_DEPTH = 64;
+export const KT_STACK_SPILL = 1073741824;
 export const KT_NEXT_WAIT = 1;
 export const KT_NEXT_WOKEN = 2;
 export const KT_NEXT_MIGRATED = 4;

@@ -155,6 +155,11 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       }
     }
     expect(withStack / pairs.length).toBeGreaterThan(0.95);
+    // an allocation without a stack is a counted loss (a bucket clash in both stack maps, or an error)
+    const stat = (n: string) => Number(rows(dir, 'stats').find((r) => r.name === n)?.value ?? -1);
+    const noStack = rows(dir, 'kmem_alloc').filter((r) => r.stack_id < 0).length;
+    expect(noStack).toBe(stat('stack_collisions') + stat('stack_errors'));
+    expect(pairs.filter((a) => !stacks.has(a.stack_id)).length).toBeLessThanOrEqual(noStack);
     expect(named / frames).toBeGreaterThan(0.99);
     // the pipe() path of the workload is visible by name
     expect([...names].some((n) => /pipe/.test(n))).toBe(true);

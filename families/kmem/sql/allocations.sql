@@ -12,7 +12,7 @@
 -- @col bytes: bytes actually allocated
 -- @col gfp_flags: GFP flags
 -- @col node: NUMA node requested (-1 = any)
--- @col stack_id: kernel stack (see stacks / stack_frames); negative = no stack (-17: stack-map collision, -1: stacks disabled)
+-- @col stack_id: kernel stack (see stacks / stack_frames); negative = no stack (-17: stack-map collision in both maps, counted in stats; -1: stacks disabled)
 -- @col free_ts: time of the matching free, ns since boot; NULL if not freed in the capture
 -- @col free_tid: thread that freed it
 -- @col free_call_site: kernel address of the free's caller

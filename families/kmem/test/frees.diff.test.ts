@@ -5,8 +5,11 @@
  * A free of an object allocated before the capture started has no allocation: it must not appear,
  * and must not pair with a later allocation of the same address. Capture [0, 10000].
  */
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import { diffTest } from '../../../test/diff/harness.js';
+import { writeCapture } from '../../../test/diff/capture-builder.js';
+import { ktape, tmp } from '../../../test/helpers.js';
 
 const BASE = 0xffff888000000000n;
 const P1 = BASE + 0x1000n,
@@ -94,5 +97,20 @@ describe('frees without allocations', () => {
       table_name,events
       kmem_alloc,4
       kmem_free,5`,
+  });
+});
+
+describe('allocations without a stack', () => {
+  it('leaks says how many allocations have no kernel stack and why', () => {
+    const dir = join(tmp('ktape-diff-'), 'cap');
+    const noStack = (ts: number, ptr: bigint, stack_id: number) => ({ ...alloc(ts, 10, ptr, 64), stack_id });
+    writeCapture(dir, { manifest, tables: { ...tables, kmem_alloc: [noStack(2000, P1, -17), noStack(2100, P2, -17), noStack(2200, P3, -14)] } });
+    const text = ktape(['analyze', dir, 'leaks']);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain(
+      '3 allocations in the capture have no kernel stack (2 stack-map bucket clashes, 1 errors; stats stack_collisions, stack_errors)',
+    );
+    const json = JSON.parse(ktape(['analyze', dir, 'leaks', '--json']).stdout);
+    expect(json.notes.some((n: string) => n.startsWith('3 allocations'))).toBe(true);
   });
 });
