@@ -7,6 +7,7 @@ import { BpfError, UnsupportedError } from '../formats/errors.js';
 import { FAMILIES } from '../families/index.js';
 import type { ProgramDef, RecordSettings } from '../families/family.js';
 import { errno, libbpf, quietLibbpf, strerror } from './libbpf.js';
+import { tracefsDir } from './tracefs.js';
 
 /** Every family's programs by name, with the family that owns it. */
 export const PROGRAMS: Record<string, ProgramDef & { group: string }> = Object.fromEntries(
@@ -113,6 +114,8 @@ export class BpfObject {
     for (let prog = L.bpf_object__next_program(this.obj, null); prog; prog = L.bpf_object__next_program(this.obj, prog)) {
       if (!L.bpf_program__autoload(prog)) continue;
       const name = L.bpf_program__name(prog) as string;
+      // libbpf reads a tp/ program's tracepoint id in tracefs
+      if ((L.bpf_program__section_name(prog) as string).startsWith('tp/')) tracefsDir(`attaching ${name}`);
       const link = L.bpf_program__attach(prog);
       if (!link) throw new BpfError('E_BPF_ATTACH', `attaching ${name}: ${strerror(errno())}`);
       this.links.push(link);

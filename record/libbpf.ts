@@ -21,6 +21,7 @@ function bind() {
     bpf_object__find_program_by_name: l.func('bpf_program *bpf_object__find_program_by_name(const bpf_object *obj, const char *name)'),
     bpf_object__next_program: l.func('bpf_program *bpf_object__next_program(const bpf_object *obj, bpf_program *prog)'),
     bpf_program__name: l.func('const char *bpf_program__name(const bpf_program *prog)'),
+    bpf_program__section_name: l.func('const char *bpf_program__section_name(const bpf_program *prog)'),
     bpf_program__set_autoload: l.func('int bpf_program__set_autoload(bpf_program *prog, bool autoload)'),
     bpf_program__autoload: l.func('bool bpf_program__autoload(const bpf_program *prog)'),
     bpf_program__attach: l.func('bpf_link *bpf_program__attach(const bpf_program *prog)'),

@@ -1,12 +1,11 @@
 /** The net family: packets per device (net:net_dev_queue, net_dev_xmit, netif_receive_skb) and drops with their reason (skb:kfree_skb). */
 import { readFileSync } from 'node:fs';
 import * as W from '../../formats/gen/events.gen.js';
+import { tracefsDir } from '../../record/tracefs.js';
 import type { Family, FinishCtx } from '../family.js';
 import { netCompare } from './compare.js';
 import { netDecoder } from './decode.js';
 import { TABLES } from './tables.js';
-
-const FORMATS = ['/sys/kernel/tracing/events/skb/kfree_skb/format', '/sys/kernel/debug/tracing/events/skb/kfree_skb/format'];
 
 /** the { value, "NAME" } pairs of __print_symbolic(REC->reason, ...) in a tracepoint's print format */
 export function dropReasons(format: string): { reason: number; name: string }[] {
@@ -19,16 +18,13 @@ export function dropReasons(format: string): { reason: number; name: string }[] 
 function writeReasons(x: FinishCtx): Iterable<bigint> {
   const w = x.table('net_drop_reasons', 256);
   if (x.settings.events.includes('net')) {
-    for (const path of FORMATS) {
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        continue; // no tracefs there
-      }
-      for (const r of dropReasons(text)) w.push(r);
-      break;
+    let text = '';
+    try {
+      text = readFileSync(`${tracefsDir('reading the drop reasons of skb:kfree_skb')}/events/skb/kfree_skb/format`, 'utf8');
+    } catch {
+      // no tracefs: the table stays empty (its doc says so) and the capture is still written
     }
+    for (const r of dropReasons(text)) w.push(r);
   }
   w.close();
   return [];

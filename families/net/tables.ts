@@ -60,7 +60,7 @@ export const TABLES: TableDef[] = [
     role: 'meta',
     group: 'net',
     since: '1.7',
-    doc: "The capture kernel's drop reasons (enum skb_drop_reason), from the skb:kfree_skb tracepoint's print format in tracefs, so that the analyzer never needs that kernel. Empty when net was not recorded or tracefs was not readable.",
+    doc: "The capture kernel's drop reasons (enum skb_drop_reason), from the skb:kfree_skb tracepoint's print format in tracefs, so that the analyzer never needs that kernel. Empty when net was not recorded or tracefs could not be read (the recorder mounts it when it is not mounted).",
     columns: [
       c('reason', 'u32', 'enum value'),
       c('name', 'utf8', "the kernel's name without SKB_DROP_REASON_ (NOT_SPECIFIED, NO_SOCKET, TCP_LISTEN_OVERFLOW, ...)"),

@@ -194,7 +194,9 @@ describe.skipIf(skipOutsideCI)('faults: kill -9 of the recorder', () => {
       const dir = join(tmp(), 'k9');
       const r = startRecord(['-o', dir, ...(full ? ['--kallsyms', 'full'] : []), ...PINGPONG]);
       const pid = await workloadPid(dir);
-      expect(childWorkload(r.child.pid!), 'manifest workload.pid is the real child').toBe(pid);
+      // the manifest names the child as soon as it is spawned; it becomes ktape-workload at its exec, a moment later
+      const child = await until('the workload child to exec', () => childWorkload(r.child.pid!));
+      expect(child, 'manifest workload.pid is the real child').toBe(pid);
       // on a loaded machine the first batch may take a while: a capture with no event at all is another case
       await until('a first batch on disk', () => Object.values(diskRows(dir, EVENT_TABLES)).some((d) => d.batches > 0));
       await sleep(ms);
