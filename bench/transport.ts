@@ -91,7 +91,7 @@ function loadSyscallPrograms(ringBytes: number) {
   cfg.writeUInt32LE(1, W.OFF.kt_config.filter_tgids);
   L.bpf_map__set_initial_value(map('.rodata.cfg'), cfg, cfg.length);
   L.bpf_map__set_max_entries(map('kt_ring'), ringBytes);
-  L.bpf_map__set_max_entries(map('kt_stacks'), 1);
+  for (const m of ['kt_stacks', 'kt_stacks_spill']) L.bpf_map__set_max_entries(map(m), 1);
   for (let p = L.bpf_object__next_program(obj, null); p; p = L.bpf_object__next_program(obj, p)) {
     const name = L.bpf_program__name(p) as string;
     L.bpf_program__set_autoload(p, name === 'kt_sys_enter' || name === 'kt_sys_exit');

@@ -153,7 +153,9 @@ static __always_inline int wanted(__u64 pid_tgid)
  * is then wrong only when a note left over from an interrupt after nested's
  * search has the key of a later event skipped in main's windows.
  * count_stat(KT_STAT_RESCUED + kind) counts the rescues; session.ts takes
- * them from the main program's recursion misses as losses.
+ * them from the main program's recursion misses as losses. Notes pushed
+ * before the nested programs were attached would stay: user space clears
+ * the stacks once every program is attached (record/bpf.ts clearSeen).
  */
 #define KT_SEEN_DEPTH 4 /* power of 2; task, softirq, hardirq, NMI */
 

@@ -121,6 +121,26 @@ export class BpfObject {
       this.links.push(link);
       this.attached.push({ name, fd: L.bpf_program__fd(prog) });
     }
+    if (this.attached.some((a) => a.name.endsWith('_nested'))) this.clearSeen();
+  }
+
+  /**
+   * The nested-rescue notes (bpf/common.bpf.h, kt_seen) that the main programs pushed before their nested programs
+   * were attached would stay in the per-CPU stacks, searched by every nested run (a skipped event with a stale
+   * note's key would go unrecorded): cleared once all are attached. An event in flight at that moment may be
+   * recorded twice (its note cleared between its main and nested runs): at most one per CPU and kind, at the start.
+   */
+  private clearSeen(): void {
+    const L = this.L,
+      m = this.map('kt_seen');
+    const fd = L.bpf_map__fd(m) as number,
+      n = L.bpf_map__max_entries(m) as number;
+    const zero = Buffer.alloc(Math.ceil((L.bpf_map__value_size(m) as number) / 8) * 8 * this.ncpu),
+      key = Buffer.alloc(4);
+    for (let k = 0; k < n; k++) {
+      key.writeUInt32LE(k);
+      if (L.bpf_map_update_elem(fd, key, zero, 0) !== 0) throw new BpfError('E_BPF_ATTACH', `clearing kt_seen: ${strerror(errno())}`);
+    }
   }
 
   /**

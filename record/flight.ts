@@ -256,8 +256,11 @@ export class Flight {
     this.triggers?.rearm();
     this.partNo++;
     this.nextAt = Math.max(this.nextAt + this.partNs / 1e6, Date.now() + this.partNs / 2e6);
+    // a failed fsync of the dump went to the closed part's sink: carry it to the next one, which stops the recording
+    const failed = this.rec.sink.failure;
     this.rec.startPart(join(this.root, `.ring-${pad(this.partNo)}`), closed.m.end_ts!, false);
-    if (!this.rec.o.quiet) process.stderr.write(`ktape: ${dumpCause(p.why)}: wrote ${dir}\n`);
+    if (failed) this.rec.sink.failure ??= failed;
+    else if (!this.rec.o.quiet) process.stderr.write(`ktape: ${dumpCause(p.why)}: wrote ${dir}\n`);
     return this.dumps.length >= this.f.maxDumps ? 'max-dumps' : null;
   }
 

@@ -13,8 +13,8 @@ import koffi from 'koffi';
 
 let trim: ((pad: number) => number) | null | undefined;
 
-/** malloc_trim(0): true if memory was given back; false where there is none to call. */
-export function mallocTrim(): boolean {
+/** glibc's malloc_trim, bound on first use; false where there is none (musl). */
+export function mallocTrimAvailable(): boolean {
   if (trim === undefined) {
     try {
       trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
@@ -22,7 +22,12 @@ export function mallocTrim(): boolean {
       trim = null;
     }
   }
-  return trim ? trim(0) === 1 : false;
+  return trim !== null;
+}
+
+/** malloc_trim(0): true if memory was given back; false where there is none to call. */
+export function mallocTrim(): boolean {
+  return mallocTrimAvailable() ? trim!(0) === 1 : false;
 }
 
 /** ms between malloc_trim() calls: a week-long recording's RSS follows what is live */

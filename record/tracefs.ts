@@ -17,11 +17,13 @@ let mountFn: ((src: string, target: string, type: string, flags: number, data: n
 /** The tracefs directory that has events/, mounting tracefs at /sys/kernel/tracing when none has; `why` names the user. */
 export function tracefsDir(why: string): string {
   for (const d of [TRACEFS, DEBUGFS_TRACING]) if (existsSync(`${d}/events`)) return d;
-  mountFn ??= koffi.load('libc.so.6').func('int mount(const char *src, const char *target, const char *type, unsigned long flags, const void *data)');
-  if (mountFn!('nodev', TRACEFS, 'tracefs', 0, null) !== 0 || !existsSync(`${TRACEFS}/events`))
-    throw new BpfError(
-      'E_BPF_ATTACH',
-      `${why}: tracefs is not mounted and mounting it at ${TRACEFS} failed: ${strerror(errno())}; mount it (mount -t tracefs nodev ${TRACEFS}) and record again`,
-    );
+  const fix = `mount it (mount -t tracefs nodev ${TRACEFS}) and record again`;
+  try {
+    mountFn ??= koffi.load('libc.so.6').func('int mount(const char *src, const char *target, const char *type, unsigned long flags, const void *data)');
+  } catch (e) {
+    throw new BpfError('E_BPF_ATTACH', `${why}: tracefs is not mounted, and libc's mount() is not available here (${(e as Error).message}); ${fix}`);
+  }
+  if (mountFn('nodev', TRACEFS, 'tracefs', 0, null) !== 0 || !existsSync(`${TRACEFS}/events`))
+    throw new BpfError('E_BPF_ATTACH', `${why}: tracefs is not mounted and mounting it at ${TRACEFS} failed: ${strerror(errno())}; ${fix}`);
   return TRACEFS;
 }

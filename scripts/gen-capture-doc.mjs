@@ -44,9 +44,11 @@ an unprivileged reader on another machine needs nothing else.
 
 ## Versioning
 
-\`format_version\` is \`MAJOR.MINOR\`. Readers accept any minor of their major and reject other majors with a one-line
-error. Minor versions only add columns, tables or manifest fields; a reader loads a column an older capture lacks as
-null.
+\`format_version\` is \`MAJOR.MINOR\`. Readers accept every minor of their major up to their own and reject other majors
+with a one-line error. Minor versions add columns, tables or manifest fields, and a reader loads a column an older
+capture lacks as null. Three minors also changed what an older reader can read, each only for captures that use the
+change (the table says which): 1.4 (compressed bodies), 1.6 (tables without a file) and 1.8 (\`file_exits\` without
+three columns); a major version would have made older readers refuse every newer capture.
 
 | version | change |
 |---|---|
@@ -62,7 +64,7 @@ null.
 | 1.7 | tables \`file_paths\`, \`file_argv\`, \`file_exits\` (family \`files\`: the paths of syscalls, execve's argv, their results); older captures load them empty |
 | 1.7 | flight recorder dumps (\`--ring\`) and rotated parts (\`--rotate\`): the manifest's \`window\` (dumps); stop reasons max-dumps, dump, next part (see Flight recorder and rotation); table schemas unchanged |
 | 1.7 | \`ktape record --upload\`: losses with \`reason = 'spool_full'\` (events dropped while the upload spool was over \`--spool-max\`); the capture directory may hold \`.ktape-upload.json\`, the uploader's state (readers ignore it; ship/PROTOCOL.md) |
-| 1.8 | \`file_exits\` keeps \`ts\`, \`cpu\`, \`tid\`, \`ret\` and \`entry_tid\`: \`nr\`, \`tgid\` and \`entry_ts\` (copies of the call's \`file_paths\` rows; \`entry_ts\` was a second timestamp per call) are no longer stored, and the \`file_calls\` view pairs an exit with its thread's last path entry before it; older captures load as before (those columns are not read) |
+| 1.8 | \`file_exits\` keeps \`ts\`, \`cpu\`, \`tid\`, \`ret\` and \`entry_tid\`: \`nr\`, \`tgid\` and \`entry_ts\` (copies of the call's \`file_paths\` rows; \`entry_ts\` was a second timestamp per call) are no longer stored, and the \`file_calls\` view pairs an exit with its thread's last path entry before it; older captures load as before (those columns are not read); ktape before 1.8 stops on a 1.8 capture that recorded \`files\` with E_FILE_CORRUPT (no column nr). Also: a kmem \`stack_id\` with bit 30 set (KT_STACK_SPILL) names a stack from the spill map, taken when its bucket in the main map held another stack; a stack the spill map could not take either is -17 as before |
 
 ## Compression
 
@@ -120,8 +122,8 @@ switch (this is seen for hidden tasks on sandboxed VMs); the recorder detects ev
 records it as \`reason = 'kernel_gap'\`. When computing CPU time, attribute each interval between two switches on a
 CPU to the task switched *out* at its end: that is the task switched in at its start except across a gap, where the
 hidden task's (brief) run is folded into the task that was really running. Programs the kernel skipped because they
-were already running on the CPU (an interrupt freeing memory inside ktape's kfree program) are recorded by a nested copy
-of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Events still in the ring when
+were already running on the CPU (an interrupt freeing memory inside ktape's kfree program, or changing a socket's state
+inside its tcp program) are recorded by a nested copy of the program; the few it cannot record are counted as \`reason = 'bpf_recursion'\`. Events still in the ring when
 \`--max-size\` stops the recording are counted, not written, as \`reason = 'max_size'\`; events drained while the upload spool of
 \`ktape record --upload\` is over \`--spool-max\` likewise, as \`reason = 'spool_full'\` (one row per CPU, kind and second). A reader that finds fewer rows
 in a table's files than the manifest counts (a torn or damaged batch) adds a \`reason = 'truncated'\` row itself
@@ -150,9 +152,12 @@ begins and a \`stats\` table of its own event counts (the recorder's CPU and BPF
 
 ## Stacks
 
-\`kmem_alloc.stack_id\` refers to \`stacks\`. The stack map never reuses a bucket during a capture (no
-BPF_F_REUSE_STACKID): on a hash collision the allocation gets \`stack_id = -17\` (EEXIST) and the collision is counted
-in \`stats\` (\`stack_collisions\`); an allocation is never handed another stack. Symbolize an address with the
+\`kmem_alloc.stack_id\` refers to \`stacks\`. The stack maps never reuse a bucket during a capture (no
+BPF_F_REUSE_STACKID), so an allocation is never handed another stack. A stack whose bucket in the main map holds another
+goes to a second, spill map, taken one frame in (the program's own frame, which the \`stacks\` view drops, so that it
+hashes elsewhere); its id has bit 30 set (KT_STACK_SPILL, since 1.8). When the spill map's bucket is taken too, the
+allocation gets \`stack_id = -17\` (EEXIST) and the clash is counted in \`stats\` (\`stack_collisions\`); \`analyze leaks\`
+says how many allocations have no stack. Symbolize an address with the
 \`kallsyms\` row of the greatest \`addr\` ≤ the address.
 
 ## Tables

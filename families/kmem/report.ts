@@ -36,7 +36,7 @@ export async function leaksReport(cap: CaptureDb, o: ReportOptions): Promise<Rep
   );
   // stacks lost to bucket clashes in both stack maps (stats.stack_collisions) or to errors: never silent
   const [ns] = await cap.query<any>(
-    `SELECT count(*) FILTER (WHERE stack_id = -17) AS clash, count(*) FILTER (WHERE stack_id < -1 AND stack_id <> -17) AS err FROM allocations`,
+    `SELECT count(*) FILTER (WHERE stack_id = -17) AS clash, count(*) FILTER (WHERE stack_id < -1 AND stack_id <> -17) AS err FROM _kmem_alloc`,
   );
   const lost = Number(ns.clash) + Number(ns.err);
   const notes = lost

@@ -13,12 +13,12 @@ export async function schedSummary(cap: CaptureDb, o: ReportOptions): Promise<Su
   const unbalanced = balance.reduce((a, r) => a + Number(r.unbalanced), 0);
   const notes: string[] = [];
   if (unbalanced) {
-    // the kernel_gap losses whose switch is placed exactly (losses.resume_ts, from the kernel's sched_info)
+    // the kernel_gap losses whose switch is placed from the kernel's sched_info (losses.resume_ts; as good as its clock)
     const [{ placed }] = await cap.query<{ placed: number }>(`SELECT count(*) AS placed FROM _losses WHERE reason = 'kernel_gap' AND resume_ts IS NOT NULL`);
     const approx = unbalanced - Number(placed);
     notes.push(
       `WARNING: ${unbalanced} context switches do not follow the previous switch on their CPU (switches missing)` +
-        (Number(placed) ? `; ${placed} of them placed exactly from the kernel's arrival times (losses.resume_ts)` : '') +
+        (Number(placed) ? `; ${placed} of them placed from the kernel's arrival times (losses.resume_ts)` : '') +
         (approx > 0 ? `; CPU time may be off around ${Number(placed) ? `the other ${approx}` : 'them'}` : ''),
     );
   }

@@ -71,7 +71,7 @@ static __always_inline __u64 mm_rss(struct mm_struct *mm)
  * followed with bpf_probe_read_kernel (BPF_CORE_READ), not as trusted BTF pointers: for each pointer loaded
  * from a trusted one the verifier looks up `<struct>__safe_trusted`, `__safe_trusted_or_null` and `__safe_rcu`
  * by name in the kernel's BTF, a linear scan of its ~150k types, which made this program the slowest to load
- * (~5 ms of the recorder's start-up for this one). A failed read gives 0, as a faulting BTF load does.
+ * (several ms of the recorder's start-up for this one). A failed read gives 0, as a faulting BTF load does.
  */
 static __always_inline void exit_accounting(struct kt_task_exit *e, struct task_struct *p)
 {

@@ -49,7 +49,7 @@ describe('file_calls', () => {
 
   // tid 50 dies inside a call (no exit); the tid is reused by a new task, whose call at 5000 returns. The exit
   // comes after the thread's next entry, so it cannot end the dead task's call.
-  diffTest('tid reuse: an exit ends only the entry it names', {
+  diffTest("tid reuse: an exit after the thread's next entry does not end the dead task's call", {
     manifest,
     tables: {
       file_paths: [path(1000, 50, 257, '/old'), path(5000, 50, 257, '/new')],
