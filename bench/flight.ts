@@ -43,7 +43,7 @@ interface Sample {
   cpuNs: number;
 }
 
-export interface Ctx {
+interface Ctx {
   workdir: string;
   cli: string;
   workload: string;
@@ -136,7 +136,7 @@ export interface RingRun {
 const at = (ss: Sample[], t: number) => (ss.length && ss.at(-1)!.t >= t - 0.5 ? ss.reduce((a, b) => (Math.abs(b.t - t) < Math.abs(a.t - t) ? b : a)) : null);
 
 /** One ring recording of the storm for `secs` s, with `trigger` or none. */
-export async function ringRun(c: Ctx, secs: number, trigger: string | null): Promise<RingRun> {
+async function ringRun(c: Ctx, secs: number, trigger: string | null): Promise<RingRun> {
   const dir = join(c.workdir, 'flight-ring');
   rmSync(dir, { recursive: true, force: true });
   const args = ['-o', dir, '--events', 'syscall', '--ring', RING, ...(trigger ? ['--trigger', trigger] : []), '--json', '-q'];

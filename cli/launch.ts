@@ -21,7 +21,7 @@ type Module = { exports: unknown };
  * environment as it was, and note the file for ktape's own TLS connections (ship/extra-ca.ts reads it from
  * this global symbol: this module and the bundled chunks are separate module graphs).
  */
-export const DEFERRED_CA = Symbol.for('ktape.deferredExtraCaCerts');
+const DEFERRED_CA = Symbol.for('ktape.deferredExtraCaCerts');
 function restoreExtraCaCerts(): void {
   const file = process.env.KTAPE_EXTRA_CA_CERTS;
   if (file === undefined) return;

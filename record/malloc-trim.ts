@@ -5,8 +5,8 @@
  * message buffers) churns through glibc's heap: freed chunks stay in it, and the heap keeps the high-water mark
  * of the busiest moment, so the recorder's RSS creeps up for minutes and stays there (bench/flight.ts: a --ring 30s
  * storm at 1M events/s went from 110 to 135 MB); a plain long recording grows the same way. The recorder's drain loop
- * calls this every 5 s for every recording, --ring/--rotate included (Trimmer, TRIM_MS): the RSS then follows what is
- * live (~95 MB in that storm, flat). A call takes 0.6-2 ms (the first, ~20 ms, gives
+ * calls this every 5 s for every recording, --ring/--rotate included (Trimmer, TRIM_MS): the RSS then comes back
+ * to what is live after each trim (103-109 MB over a 10-minute run of that storm; the peaks between trims still rise). A call takes 0.6-2 ms (the first, ~20 ms, gives
  * back the start-up's memory). Not glibc (musl): nothing to do.
  */
 import koffi from 'koffi';
