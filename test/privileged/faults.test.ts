@@ -8,7 +8,7 @@
  * of the complete record batches on disk, from a minimal Arrow IPC stream
  * parser written here (not apache-arrow's reader).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,8 +124,16 @@ interface Run {
   done: Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string }>;
 }
 
+/** recorders started by a test: one a failed assertion left running is killed after it (its workload goes with it) */
+const running = new Set<ChildProcess>();
+afterEach(() => {
+  for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  running.clear();
+});
+
 function startRecord(args: string[]): Run {
   const child = spawn(process.execPath, [CLI, 'record', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
   let stdout = '',
     stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
