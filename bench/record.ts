@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { readManifest, readTable, tableFiles } from '../formats/reader.js';
 import { pkgPath } from '../record/paths.js';
+import { mountTracefs, TRACEFS } from '../record/tracefs.js';
 import { diskBytes, fint, fratio, fx, jsonLine, median, readTreeCpu, run, type RunResult, sum, table, which, writeTreeCpuScript } from './lib.js';
 
 /**
@@ -307,12 +308,14 @@ export interface RecordBenchOptions {
 
 // ---------------------------------------------------------------- peers setup
 
-const TRACEFS = '/sys/kernel/tracing';
-
-async function ensureTracefs(): Promise<string | null> {
-  if (existsSync(join(TRACEFS, 'events'))) return null;
-  const r = await run('mount', ['-t', 'tracefs', 'nodev', TRACEFS]);
-  return r.code === 0 ? null : `tracefs not mounted and mount failed: ${r.stderr.trim()}`;
+/** the peers read tracefs at /sys/kernel/tracing: mounted as the recorder mounts it; null, or why it is not there */
+function ensureTracefs(): string | null {
+  try {
+    mountTracefs('the peers (trace-cmd, perf)');
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 async function buildFtshim(dir: string): Promise<string> {
@@ -998,7 +1001,7 @@ export async function benchRecord(o: RecordBenchOptions): Promise<RecordBenchRes
   c.exitstat = await buildExitstat(o.workdir);
   const skipped: Partial<Record<Tool, string>> = {};
   let tools = (o.tools ?? TOOLS).slice();
-  const tf = await ensureTracefs();
+  const tf = ensureTracefs();
   if (tools.includes('trace-cmd') || tools.includes('trace-cmd-stacks')) {
     let why: string | null = null;
     if (!which('trace-cmd')) why = 'trace-cmd not installed (apt install trace-cmd)';

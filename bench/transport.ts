@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { STACK_MAPS } from '../families/kmem/family.js';
 import * as W from '../formats/gen/events.gen.js';
 import { errno, libbpf, quietLibbpf, strerror } from '../record/libbpf.js';
 import { pkgPath } from '../record/paths.js';
@@ -91,7 +92,7 @@ function loadSyscallPrograms(ringBytes: number) {
   cfg.writeUInt32LE(1, W.OFF.kt_config.filter_tgids);
   L.bpf_map__set_initial_value(map('.rodata.cfg'), cfg, cfg.length);
   L.bpf_map__set_max_entries(map('kt_ring'), ringBytes);
-  for (const m of ['kt_stacks', 'kt_stacks_spill']) L.bpf_map__set_max_entries(map(m), 1);
+  for (const [m] of STACK_MAPS) L.bpf_map__set_max_entries(map(m), 1);
   for (let p = L.bpf_object__next_program(obj, null); p; p = L.bpf_object__next_program(obj, p)) {
     const name = L.bpf_program__name(p) as string;
     L.bpf_program__set_autoload(p, name === 'kt_sys_enter' || name === 'kt_sys_exit');

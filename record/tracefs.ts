@@ -16,7 +16,14 @@ let mountFn: ((src: string, target: string, type: string, flags: number, data: n
 
 /** The tracefs directory that has events/, mounting tracefs at /sys/kernel/tracing when none has; `why` names the user. */
 export function tracefsDir(why: string): string {
-  for (const d of [TRACEFS, DEBUGFS_TRACING]) if (existsSync(`${d}/events`)) return d;
+  if (!existsSync(`${TRACEFS}/events`) && existsSync(`${DEBUGFS_TRACING}/events`)) return DEBUGFS_TRACING;
+  mountTracefs(why);
+  return TRACEFS;
+}
+
+/** tracefs at /sys/kernel/tracing, mounted now when it is not (trace-cmd and perf look there too); `why` names the user. */
+export function mountTracefs(why: string): void {
+  if (existsSync(`${TRACEFS}/events`)) return;
   const fix = `mount it (mount -t tracefs nodev ${TRACEFS}) and record again`;
   try {
     mountFn ??= koffi.load('libc.so.6').func('int mount(const char *src, const char *target, const char *type, unsigned long flags, const void *data)');
@@ -25,5 +32,4 @@ export function tracefsDir(why: string): string {
   }
   if (mountFn('nodev', TRACEFS, 'tracefs', 0, null) !== 0 || !existsSync(`${TRACEFS}/events`))
     throw new BpfError('E_BPF_ATTACH', `${why}: tracefs is not mounted and mounting it at ${TRACEFS} failed: ${strerror(errno())}; ${fix}`);
-  return TRACEFS;
 }

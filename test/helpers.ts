@@ -5,7 +5,7 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { expect } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +47,11 @@ export function fixtureWorkload(name: string): any {
 export function stealNs(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
   return Number(f[8] ?? 0) * 1e7;
+}
+
+/** The stolen time since stealNs() read `from`, plus one 10 ms tick per CPU: /proc/stat counts in ticks, so up to one per CPU is unseen. */
+export function stolenSince(from: number): number {
+  return stealNs() - from + availableParallelism() * 1e7;
 }
 
 /**

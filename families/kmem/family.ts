@@ -6,17 +6,20 @@ import { TABLES as TASK_TABLES } from '../task/tables.js';
 import { kmemDecoder } from './decode.js';
 import { TABLES } from './tables.js';
 
-/** The stacks table (kernel stacks of allocations, from the kt_stacks map); returns every ip in it. */
+/** The stack maps (kmem.bpf.c) and the bits their ids carry: a stack whose kt_stacks bucket held another is in the spill map. */
+export const STACK_MAPS = [
+  ['kt_stacks', 0],
+  ['kt_stacks_spill', W.KT_STACK_SPILL],
+] as const;
+
+/** The stacks table (kernel stacks of allocations, from the stack maps); returns every ip in it. */
 function writeStacks(x: FinishCtx): Set<bigint> {
   const w = x.table('stacks', 65536);
   const ips = new Set<bigint>();
   const s = x.settings;
   if (s.events.includes('kmem') && s.kmemStacks) {
     const frames = Buffer.alloc(s.stackDepth * 8);
-    for (const [map, bits] of [
-      ['kt_stacks', 0],
-      ['kt_stacks_spill', W.KT_STACK_SPILL],
-    ] as const)
+    for (const [map, bits] of STACK_MAPS)
       x.forEachEntry(x.mapFd(map), 4, frames, (key) => {
         const id = key.readInt32LE(0) | bits;
         for (let d = 0; d < s.stackDepth; d++) {
@@ -59,7 +62,7 @@ export const kmem: Family = {
     return b;
   },
   prepareMaps: (maps, s) => {
-    for (const m of ['kt_stacks', 'kt_stacks_spill']) {
+    for (const [m] of STACK_MAPS) {
       if (!s.events.includes('kmem') || !s.kmemStacks) maps.setMaxEntries(m, 1);
       else maps.setValueSize(m, s.stackDepth * 8);
     }

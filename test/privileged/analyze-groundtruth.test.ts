@@ -15,8 +15,7 @@
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
-import { checkAgainstSchedstat, ktape, privilegedSkipReason, type SchedstatWorker, stealNs, tmp, WORKLOAD } from '../helpers.js';
+import { checkAgainstSchedstat, ktape, privilegedSkipReason, type SchedstatWorker, stealNs, stolenSince, tmp, WORKLOAD } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 
@@ -24,8 +23,7 @@ function recordSpin(ms: number, threads: number): { dir: string; workers: Scheds
   const dir = join(tmp('ktape-gt-'), 'cap');
   const steal0 = stealNs();
   const r = ktape(['record', '-q', '-o', dir, '--events', 'sched,task', '--', WORKLOAD, 'spin', String(ms), String(threads)]);
-  // /proc/stat counts in ticks: up to one per CPU unseen
-  const stolen = stealNs() - steal0 + availableParallelism() * 1e7;
+  const stolen = stolenSince(steal0);
   expect(r.status, r.stderr).toBe(0);
   const line = r.stdout
     .trim()

@@ -8,8 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readManifest, readTable } from '../../dist/formats/reader.js';
-import { availableParallelism } from 'node:os';
-import { checkAgainstSchedstat, ktape, privilegedSkipReason, stealNs, tmp, WORKLOAD, CLI } from '../helpers.js';
+import { checkAgainstSchedstat, ktape, privilegedSkipReason, stealNs, stolenSince, tmp, WORKLOAD, CLI } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const SYS_getppid = process.arch === 'arm64' ? 173 : 110;
@@ -68,8 +67,7 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
       '--workers',
       '2',
     ]);
-    // /proc/stat counts in ticks: up to one per CPU unseen
-    stolen = stealNs() - steal0 + availableParallelism() * 1e7;
+    stolen = stolenSince(steal0);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = r.stdout
@@ -293,7 +291,7 @@ describe.skipIf(skipOutsideCI)('record: --no-sched-wait', () => {
         .find((l) => l.includes('"mode":"spin"'))!,
     ).workers[0];
     // the waits, derived from the raw events, agree with the kernel's as well as the paired ones do
-    checkAgainstSchedstat(d, w, stealNs() - steal0 + availableParallelism() * 1e7);
+    checkAgainstSchedstat(d, w, stolenSince(steal0));
   });
 });
 
