@@ -33,6 +33,7 @@ import {
 import { captureTableFiles, iterStreamFile, type StreamState, unrecordedTable } from '../formats/reader.js';
 import { CaptureError } from '../formats/errors.js';
 import { TABLES, type ColumnDef, type Manifest, type TableDef } from '../formats/schema.js';
+import { notInFormat } from '../formats/table.js';
 import type { RecordBatch, Data } from 'apache-arrow';
 
 const SQL_TYPE: Record<ColumnDef['type'], string> = {
@@ -230,8 +231,9 @@ export async function loadCapture(
   const t0 = performance.now();
   const result: LoadResult = { rows: {}, damage: [], absent: [], ms: 0 };
   // Resolve and validate every file before creating anything (skipped tables too, then created
-  // empty); a table added by a later minor version than the capture's is created empty.
-  const later = (def: TableDef) => def.since !== undefined && versionLess(manifest.format_version, def.since);
+  // empty); a table added by a later minor version than the capture's, or no longer written in the capture's,
+  // is created empty.
+  const later = (def: TableDef) => notInFormat(def, manifest.format_version);
   const plan = TABLES.map((def) => {
     const files = later(def) ? [] : planFiles(dir, manifest, def, warn, result.absent);
     return { def, files: skip.has(def.name) ? [] : files };

@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #endif
 
-#define KT_WIRE_VERSION 4
+#define KT_WIRE_VERSION 5
 #define KT_COMM_LEN 16
 
 /* Wire record kinds (kt_hdr.kind): each family's header numbers its own

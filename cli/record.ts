@@ -50,7 +50,7 @@ export function registerRecord(program: Command): void {
     .option('--no-kmem-stacks', 'do not capture kernel stacks for allocations (much cheaper)')
     .option(
       '--no-sched-wait',
-      'do not pair waits with switch-ins in the kernel (sched_wait table, migration flags): smaller captures, slower sched-latency and cpu analyses',
+      'do not pair waits and sleeps with their ends in the kernel (sched_switch.next_wait_ns, sched_waking.slept_ns, migration flags): less recorder work per switch, slower sched-latency, offcpu and cpu analyses',
     )
     .option('--stack-depth <n>', 'kernel frames kept per allocation stack', num('--stack-depth', 1, 64, true), 64)
     .option('--bpf-stats', 'enable kernel BPF run-time stats while recording (small overhead)')

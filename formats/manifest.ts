@@ -67,6 +67,7 @@ const options = z.looseObject({
   kallsyms: z.enum(['full', 'used']).optional(),
   kmem_stacks: z.boolean().optional(),
   sched_wait: z.boolean().optional(),
+  paired_waits: z.boolean().optional(),
   /** body compression of the table files (1.4; each file declares its own in every batch) */
   compress: z.enum(CODECS).optional(),
 });

@@ -10,7 +10,7 @@ import { col, TS_COL, type ColType, type ColumnDef, type TableDef } from './tabl
 export type { ColType, ColumnDef, TableDef };
 
 export const FORMAT_NAME = 'ktape-capture';
-export const FORMAT_VERSION = '1.8';
+export const FORMAT_VERSION = '1.9';
 export const FORMAT_MAJOR = 1;
 /** file name of segment `seg` of table `name` */
 export const segmentFile = (name: string, seg: number) => `${name}.${String(seg).padStart(4, '0')}.arrows`;
@@ -207,8 +207,14 @@ export interface Manifest {
     buffer_mb: number;
     kallsyms: 'full' | 'used';
     kmem_stacks: boolean;
-    /** waits paired in the kernel (sched_wait) and migration flags; absent before format 1.2 */
+    /**
+     * formats 1.2 to 1.8: waits paired in the kernel (the sched_wait table) and migration flags; absent
+     * before 1.2. From 1.9 on always false (there is no sched_wait table: a reader of 1.8 or older then
+     * derives the waits from the raw events, correctly) and paired_waits says it instead.
+     */
     sched_wait?: boolean;
+    /** format 1.9 on: waits and sleeps paired in the kernel (sched_switch.next_wait_ns, sched_waking.slept_ns) and migration flags */
+    paired_waits?: boolean;
     /** Arrow IPC body compression of the table files (formats/codec.ts); absent before format 1.4 (uncompressed) */
     compress?: 'zstd' | 'lz4' | 'none';
   };

@@ -39,7 +39,7 @@ export interface RecordOptions {
   command?: string[];
   kallsyms: 'full' | 'used';
   kmemStacks: boolean;
-  /** pair waits with switch-ins and flag migrations in the kernel (sched_wait, sched_switch.next_flags) */
+  /** pair waits and sleeps in the kernel and flag migrations (sched_switch.next_wait_ns and next_flags, sched_waking.slept_ns) */
   schedWait: boolean;
   /** frames kept per allocation stack (1..KT_STACK_DEPTH); the kernel walks no further */
   stackDepth?: number;
@@ -149,7 +149,9 @@ function startManifest(o: RecordOptions, c: BpfConfig): Manifest {
       buffer_mb: o.bufferMb,
       kallsyms: o.kallsyms,
       kmem_stacks: o.kmemStacks,
-      sched_wait: o.schedWait,
+      // no sched_wait table from format 1.9 on (schema.ts): older readers derive the waits
+      sched_wait: false,
+      paired_waits: o.schedWait,
       compress: o.compress ?? DEFAULT_CODEC,
     },
     recorder_tgid: process.pid,

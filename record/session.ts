@@ -18,7 +18,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import * as W from '../formats/gen/events.gen.js';
-import { GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLE_BY_NAME, TABLES, type Manifest } from '../formats/schema.js';
+import { FORMAT_VERSION, GROUP_OF_KIND, KIND_NAMES, MANIFEST_FILE, TABLE_BY_NAME, TABLES, type Manifest } from '../formats/schema.js';
+import { notInFormat } from '../formats/table.js';
 import type { readTable as ReadTable } from '../formats/reader.js';
 import { readClocks, progStats, type Ring } from './ring.js';
 import { Decoder } from './decode.js';
@@ -96,7 +97,7 @@ export class Recording {
     this.sink.reserveSpace(RESERVE_BYTES);
     // a family not recorded has its (empty) tables with small batches: no columns of --batch-rows rows
     const rows = (group?: string) => (group === undefined || o.events.includes(group) ? o.batchRows : UNRECORDED_BATCH_ROWS);
-    for (const t of TABLES) if (t.role === 'event') this.writers[t.name] = this.table(t.name, rows(t.group));
+    for (const t of TABLES) if (t.role === 'event' && !notInFormat(t, FORMAT_VERSION)) this.writers[t.name] = this.table(t.name, rows(t.group));
     this.anchors = this.table('clock_anchors', 4096);
     this.decoder = new Decoder(this.writers, pidMax());
     this.losses = new LossTracker(this.decoder, this.table('losses', 4096));

@@ -58,22 +58,18 @@ export function gapLoss(g: SwitchGap): InferredLoss {
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
 const SIDE = ['prev_arrival', 'prev_wait_flags', 'prev_wait_since'];
 
-/** The kinds' columns are copies of wire fields (decoded in C); a switch-in with a wait paired in the kernel adds a sched_wait row. */
+/** The kinds' columns are copies of wire fields (decoded in C). */
 const PLANS: Record<number, PlanSpec> = {
   [W.KT_SCHED_SWITCH]: {
     struct: 'kt_sched_switch',
     table: T('sched_switch'),
-    rename: { prev_tid: 'h.tid' },
-    masks: { next_flags: W.KT_NEXT_MIGRATED | W.KT_NEXT_CPU_KNOWN },
+    rename: { prev_tid: 'h.tid', next_wait_ns: 'next_wait' },
+    masks: { next_flags: W.KT_NEXT_WAIT | W.KT_NEXT_WOKEN | W.KT_NEXT_MIGRATED | W.KT_NEXT_CPU_KNOWN | W.KT_NEXT_UNWOKEN },
     tgids: [
       ['h.tid', 'prev_tgid'],
       ['next_tid', 'next_tgid'],
     ],
     side: SIDE,
-    also: {
-      when: ['next_flags', W.KT_NEXT_WAIT],
-      spec: { table: T('sched_wait'), rename: { tid: 'next_tid', wait_ns: 'next_wait' }, bits: { woken: ['next_flags', W.KT_NEXT_WOKEN] } },
-    },
   },
   [W.KT_SCHED_WAKING]: wake(0),
   [W.KT_SCHED_WAKEUP_NEW]: wake(1),

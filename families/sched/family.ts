@@ -6,7 +6,7 @@ import { schedCompare } from './compare.js';
 import type { Family } from '../family.js';
 import { schedDecoder } from './decode.js';
 import { TABLES as TASK_TABLES } from '../task/tables.js';
-import { hasPairedWaits } from './paired.js';
+import { hasPairedWaits, waitsOnSwitch } from './paired.js';
 import { TABLES } from './tables.js';
 import { runqTrigger } from './trigger.js';
 
@@ -19,11 +19,15 @@ const TASK = TASK_TABLES.map((t) => t.name);
  * database, the big derived views are stored once.
  */
 async function chooseViews(conn: DuckDBConnection, m: Manifest, o: { cache: boolean }): Promise<void> {
-  const paired = hasPairedWaits(m);
+  const paired = hasPairedWaits(m),
+    onSwitch = waitsOnSwitch(m);
   if (paired) {
+    if (onSwitch) await conn.run('CREATE OR REPLACE VIEW _waits AS SELECT * FROM _waits_on_switch');
     await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _runnable_paired');
     await conn.run('CREATE OR REPLACE VIEW _sched_slices_mig AS SELECT * FROM _sched_slices_mig_paired');
   }
+  // the sleeps paired in the kernel (format 1.9 on): the offcpu report needs no window pass
+  if (onSwitch) await conn.run('CREATE OR REPLACE VIEW _sleeps AS SELECT * FROM _sleeps_paired');
   if (!o.cache) return;
   await conn.run('CREATE TABLE _m_thread_state AS SELECT * FROM thread_state');
   await conn.run('CREATE OR REPLACE VIEW thread_state AS SELECT * FROM _m_thread_state');
@@ -41,6 +45,8 @@ async function chooseViews(conn: DuckDBConnection, m: Manifest, o: { cache: bool
     FROM thread_state WHERE state IN ('R', 'R+') AND NOT clipped`,
   );
   await conn.run('CREATE OR REPLACE VIEW _runnable AS SELECT * FROM _m_runnable');
+  await conn.run(`CREATE TABLE _m_sleeps AS SELECT * FROM ${onSwitch ? '_sleeps_paired' : '_sleeps_derived'}`);
+  await conn.run('CREATE OR REPLACE VIEW _sleeps AS SELECT * FROM _m_sleeps');
 }
 
 export const sched: Family = {
@@ -79,8 +85,9 @@ export const sched: Family = {
     },
     'sched-latency': {
       doc: 'wakeup→running latency per thread (runqlat), log2 histogram, preempted (R+) wait',
-      // with waits paired in the kernel it reads sched_wait (and losses for the kernel gaps) only
-      reads: (m) => (hasPairedWaits(m) ? ['sched_wait', ...TASK] : ['sched_switch', 'sched_waking', ...TASK]),
+      // with waits paired in the kernel it reads them (and losses for the kernel gaps) only: sched_wait
+      // (formats 1.2 to 1.8) or the switch rows (1.9 on)
+      reads: (m) => (waitsOnSwitch(m) ? ['sched_switch', ...TASK] : hasPairedWaits(m) ? ['sched_wait', ...TASK] : ['sched_switch', 'sched_waking', ...TASK]),
       load: async () => (await import('./reports/sched.js')).schedLatencyReport,
     },
     offcpu: {

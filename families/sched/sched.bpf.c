@@ -13,9 +13,11 @@ SEC(".rodata.sched") const volatile struct kt_sched_config kt_sched_cfg = {};
 #define KT_CPU_UNKNOWN 0xffffffffu
 enum kt_run { KT_RUN_UNKNOWN = 0, KT_RUN_RUNNING, KT_RUN_RUNNABLE, KT_RUN_WOKEN, KT_RUN_SLEEPING };
 struct kt_task_sched {
-	__u64 since; /* RUNNABLE/WOKEN: when the wait began */
-	__u32 state; /* enum kt_run */
-	__u32 cpu;   /* CPU of its last run, KT_CPU_UNKNOWN if not seen running */
+	__u64 since;       /* RUNNABLE/WOKEN: when the wait began; SLEEPING: when the sleep began */
+	__u32 state;       /* enum kt_run */
+	__u32 cpu;         /* CPU of its last run, KT_CPU_UNKNOWN if not seen running */
+	__u32 sleep_state; /* SLEEPING: the state it was switched out in (TASK_REPORT bit) */
+	__u32 _pad0;
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -78,6 +80,7 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 		ps->since = ts;
 		ps->cpu = cpu;
 		ps->state = (prev_state == 0 || prev_state == 0x100) ? KT_RUN_RUNNABLE : KT_RUN_SLEEPING;
+		ps->sleep_state = prev_state;
 	}
 	struct kt_task_sched *ns = next->pid ? bpf_task_storage_get(&kt_task_sched, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (!ns && next->pid)
@@ -86,6 +89,10 @@ static __always_inline __u32 pair_wait(struct task_struct *prev, struct task_str
 		if ((ns->state == KT_RUN_RUNNABLE || ns->state == KT_RUN_WOKEN) && ts >= ns->since) {
 			*wait = ts - ns->since;
 			flags = KT_NEXT_WAIT | (ns->state == KT_RUN_WOKEN ? KT_NEXT_WOKEN : 0);
+		} else if (ns->state == KT_RUN_SLEEPING && ts >= ns->since) {
+			/* its wakeup fired before its switch-out was seen (see KT_NEXT_UNWOKEN) */
+			*wait = ts - ns->since;
+			flags = KT_NEXT_UNWOKEN;
 		}
 		if (ns->state != KT_RUN_UNKNOWN && ns->cpu != KT_CPU_UNKNOWN)
 			flags |= KT_NEXT_CPU_KNOWN | (ns->cpu != cpu ? KT_NEXT_MIGRATED : 0);
@@ -128,9 +135,16 @@ static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
 	struct kt_task_sched *s = p->pid && kt_sched_cfg.pair_waits ? bpf_task_storage_get(&kt_task_sched, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE) : NULL;
 	if (!s && p->pid && kt_sched_cfg.pair_waits)
 		count_stat(KT_STAT_SCHED_UNPAIRED);
+	__u64 slept_ns = 0;
+	__u32 slept_state = 0;
 	if (s && (s->state == KT_RUN_UNKNOWN || s->state == KT_RUN_SLEEPING)) {
 		if (s->state == KT_RUN_UNKNOWN)
 			s->cpu = KT_CPU_UNKNOWN;
+		else if (ts >= s->since) {
+			/* the sleep this wakeup ends (the offcpu report's rows) */
+			slept_ns = ts - s->since;
+			slept_state = s->sleep_state;
+		}
 		s->since = ts;
 		s->state = KT_RUN_WOKEN;
 	}
@@ -144,7 +158,8 @@ static __always_inline int emit_wake(struct task_struct *p, __u32 kind)
 	e->waker_tgid = cur >> 32;
 	e->prio = p->prio;
 	e->target_cpu = task_cpu_of(p);
-	e->_pad0 = 0;
+	e->slept_state = slept_state;
+	e->slept_ns = slept_ns;
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }

@@ -39,8 +39,10 @@ struct kt_sched_switch {
 	/* next's wait paired in the kernel, as runqlat does: from when it became
 	 * runnable (the switch-out that left it R/R+, or the wakeup that ended
 	 * its sleep) to this switch-in, ns; valid when next_flags has
-	 * KT_NEXT_WAIT. The decoder stores it in the sched_wait table; the raw
-	 * events stay recorded: this is a shortcut for the analyzer. */
+	 * KT_NEXT_WAIT. With KT_NEXT_UNWOKEN instead: how long next slept (from
+	 * its sleeping switch-out; no wakeup was seen). Stored in the
+	 * sched_switch row (next_wait_ns, format 1.9 on); the raw events stay
+	 * recorded: this is a shortcut for the analyzer. */
 	__u64 next_wait;
 	__u32 next_flags; /* KT_NEXT_* */
 	/* KT_NEXT_WAIT (| KT_NEXT_WOKEN) when prev was still waiting as far as
@@ -54,6 +56,11 @@ struct kt_sched_switch {
 #define KT_NEXT_WOKEN 2    /* the wait began with a wakeup (else: preempted or yielded) */
 #define KT_NEXT_MIGRATED 4 /* next last ran on another CPU */
 #define KT_NEXT_CPU_KNOWN 8 /* the CPU next last ran on is known (KT_NEXT_MIGRATED is meaningful) */
+/* next was still asleep as far as the recorder saw: switched in with no
+ * wakeup seen since its sleeping switch-out (the wakeup raced that
+ * switch-out: it fired first, while next was still on its CPU). next_wait
+ * holds how long it slept. */
+#define KT_NEXT_UNWOKEN 16
 
 /* KT_SCHED_WAKING and KT_SCHED_WAKEUP_NEW. subject = woken task; waker = current */
 struct kt_sched_wake {
@@ -63,7 +70,11 @@ struct kt_sched_wake {
 	__u32 waker_tgid;
 	__s32 prio;
 	__u32 target_cpu;
-	__u32 _pad0;
+	/* the sleep this wakeup ended, paired in the kernel (format 1.9 on):
+	 * the state the task was switched out in (TASK_REPORT bit, as
+	 * kt_sched_switch.prev_state), 0 = it ended no sleep the recorder saw */
+	__u32 slept_state;
+	__u64 slept_ns; /* how long it slept: from that switch-out to this wakeup, ns (0 when slept_state is 0) */
 };
 
 #endif /* KTAPE_SCHED_H */

@@ -22,7 +22,13 @@ export const TABLES: TableDef[] = [
       c(
         'next_flags',
         'u8',
-        'recorder flags about next: 8 = the CPU it last ran on is known, and then 4 = that was another CPU (a migration); null before format 1.2',
+        'recorder flags about next: 8 = the CPU it last ran on is known, and then 4 = that was another CPU (a migration); from format 1.9 on also 1 = next_wait_ns is the wait that this switch-in ends (paired in the kernel, as runqlat does: from the switch-out that left next R/R+, or from the wakeup that ended its sleep), with 2 = that wait began with a wakeup; 16 = next_wait_ns is instead how long next slept (no wakeup was seen: it raced the sleeping switch-out); null before format 1.2',
+        true,
+      ),
+      c(
+        'next_wait_ns',
+        'i64',
+        'with next_flags 1: how long next waited runnable before this switch-in, ns (ts - next_wait_ns = the start of the wait; the same rules as the thread_state view; waits that began before the capture are not paired); with 16: how long it slept; else 0. Null before format 1.9 (the sched_wait table)',
         true,
       ),
     ],
@@ -32,7 +38,8 @@ export const TABLES: TableDef[] = [
     role: 'event',
     group: 'sched',
     since: '1.2',
-    doc: 'One row per switch-in that ends a wait the recorder paired in the kernel, as runqlat does: the wait began at the switch-out that left the task R/R+ or at the wakeup that ended its sleep (the same rules as the thread_state view). A shortcut for the analyzer: the sched_switch and sched_waking rows it comes from are recorded too. Waits that began before the capture are not paired.',
+    until: '1.8',
+    doc: 'Formats 1.2 to 1.8 (from 1.9 on, sched_switch.next_wait_ns holds the same waits). One row per switch-in that ends a wait the recorder paired in the kernel, as runqlat does: the wait began at the switch-out that left the task R/R+ or at the wakeup that ended its sleep (the same rules as the thread_state view). A shortcut for the analyzer: the sched_switch and sched_waking rows it comes from are recorded too. Waits that began before the capture are not paired.',
     columns: [
       TS,
       CPU,
@@ -54,6 +61,13 @@ export const TABLES: TableDef[] = [
       c('prio', 'u8', 'kernel prio of the woken task'),
       c('wakeup_new', 'u8', '1 = sched_wakeup_new (first wakeup of a new task), 0 = sched_waking'),
       c('waker_tid', 'i32', 'task that issued the wakeup (0 = idle/irq on an idle CPU)'),
+      c(
+        'slept_state',
+        'u16',
+        'the sleep this wakeup ended, paired in the kernel: the state the task was switched out in (as sched_switch.prev_state: 0x1 S, 0x2 D, ...), 0 = it ended no sleep the recorder saw (the task was not seen switched out asleep: before the capture, or --no-sched-wait); null before format 1.9',
+        true,
+      ),
+      c('slept_ns', 'i64', 'how long that sleep lasted: from the sleeping switch-out to this wakeup, ns (0 when slept_state is 0); null before format 1.9', true),
     ],
   },
 ];

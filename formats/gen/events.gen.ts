@@ -1,7 +1,7 @@
 // DO NOT EDIT. Generated from bpf/events.h, families/cache/cache.h, families/fault/fault.h, families/files/files.h, families/io/io.h, families/kmem/kmem.h, families/net/net.h, families/sched/sched.h, families/signal/signal.h, families/syscall/syscall.h, families/task/task.h, families/tcp/tcp.h by scripts/gen-events.mjs.
 // Run `npm run gen:events` after changing a wire header.
 
-export const KT_WIRE_VERSION = 4;
+export const KT_WIRE_VERSION = 5;
 export const KT_COMM_LEN = 16;
 export const KT_KIND_MAX = 64;
 export const KT_FAULT_NAME_PARTS = 4;
@@ -28,6 +28,7 @@ export const KT_NEXT_WAIT = 1;
 export const KT_NEXT_WOKEN = 2;
 export const KT_NEXT_MIGRATED = 4;
 export const KT_NEXT_CPU_KNOWN = 8;
+export const KT_NEXT_UNWOKEN = 16;
 export const KT_FILENAME_LEN = 256;
 export const KT_TCP_BY_CONNECT = 0;
 export const KT_TCP_BY_LISTEN = 1;
@@ -105,7 +106,7 @@ export const SIZEOF = {
   kt_net_dev: 40,
   kt_sched_config: 8,
   kt_sched_switch: 72,
-  kt_sched_wake: 40,
+  kt_sched_wake: 48,
   kt_signal_generate: 80,
   kt_signal_deliver: 64,
   kt_oom_victim: 96,
@@ -305,7 +306,8 @@ export const OFF = {
     waker_tgid: 24,
     prio: 28,
     target_cpu: 32,
-    _pad0: 36,
+    slept_state: 36,
+    slept_ns: 40,
   },
   kt_signal_generate: {
     h: 0,
@@ -630,7 +632,8 @@ export const FSIZE = {
     waker_tgid: 4,
     prio: 4,
     target_cpu: 4,
-    _pad0: 4,
+    slept_state: 4,
+    slept_ns: 8,
   },
   kt_signal_generate: {
     h: 16,
@@ -955,7 +958,8 @@ export const FTYPE = {
     waker_tgid: 'u32',
     prio: 's32',
     target_cpu: 'u32',
-    _pad0: 'u32',
+    slept_state: 'u32',
+    slept_ns: 'u64',
   },
   kt_signal_generate: {
     h: 'struct',

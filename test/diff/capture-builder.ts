@@ -21,16 +21,18 @@ import { RecordBatch, Schema } from 'apache-arrow';
 import type * as WriterModule from '../../record/writer.js';
 import type * as SchemaModule from '../../formats/schema.js';
 import type * as ManifestModule from '../../formats/manifest.js';
+import type * as TableModule from '../../formats/table.js';
 import type { Manifest, TableDef } from '../../formats/schema.js';
 import { ROOT } from '../helpers.js';
 
 const W = (await import(join(ROOT, 'dist/record/writer.js'))) as typeof WriterModule;
 const S = (await import(join(ROOT, 'dist/formats/schema.js'))) as typeof SchemaModule;
 const M = (await import(join(ROOT, 'dist/formats/manifest.js'))) as typeof ManifestModule;
+const { notInFormat } = (await import(join(ROOT, 'dist/formats/table.js'))) as typeof TableModule;
 
 export type Value = number | bigint | string | null;
 export type Rows = Record<string, Value>[];
-export type FormatVersion = '1.0' | '1.1' | '1.2' | '1.3' | '1.6' | '1.7' | '1.8';
+export type FormatVersion = '1.0' | '1.1' | '1.2' | '1.3' | '1.6' | '1.7' | '1.8' | '1.9';
 
 /**
  * Columns added by a minor format version after their table (formats/capture.md, "Versions"):
@@ -48,6 +50,9 @@ export const COLUMN_SINCE: Record<string, FormatVersion> = {
     ),
   ),
   'task_newtask.vm_pages': '1.7',
+  'sched_switch.next_wait_ns': '1.9',
+  'sched_waking.slept_state': '1.9',
+  'sched_waking.slept_ns': '1.9',
 };
 
 export interface CaptureSpec {
@@ -140,7 +145,7 @@ function defaultManifest(v: string): Manifest {
       buffer_mb: 64,
       kallsyms: 'used',
       kmem_stacks: true,
-      ...(older(v, '1.2') ? {} : { sched_wait: true }),
+      ...(older(v, '1.2') ? {} : older(v, '1.9') ? { sched_wait: true } : { sched_wait: false, paired_waits: true }),
     },
     recorder_tgid: 1,
     start_ts: 0,
@@ -159,13 +164,13 @@ export function writeCapture(dir: string, spec: CaptureSpec): Manifest {
   for (const t of Object.keys(tables)) {
     const def = S.TABLE_BY_NAME.get(t);
     if (!def) throw new Error(`capture-builder: no table ${t}`);
-    if (def.since && older(v, def.since)) throw new Error(`capture-builder: table ${t} is not in format ${v} (since ${def.since})`);
+    if (notInFormat(def, v)) throw new Error(`capture-builder: table ${t} is not in format ${v} (${def.since ? `since ${def.since}` : ''}${def.until ? ` until ${def.until}` : ''})`);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const m = defaultManifest(v);
   const sink = new W.CaptureSink(dir);
   for (const def of S.TABLES) {
-    if (def.since && older(v, def.since)) continue; // that version had no such table
+    if (notInFormat(def, v)) continue; // that version had no such table
     const rows = tables[def.name] ?? [];
     const files = v === S.FORMAT_VERSION ? writeCurrent(dir, def.name, rows, sink) : writeOlder(dir, def.name, rows, v, sink);
     m.tables[def.name] = { rows: rows.length, files };

@@ -34,9 +34,12 @@ describe('capture builder', () => {
       expect(byFile.get(fs[0])!.ktape, t).toBe(rows);
     }
     expect(manifest.tables.sched_switch.rows).toBe(2);
-    expect(byFile.has('sched_wait.0000.arrows')).toBe(true);
+    // from format 1.9 on the waits are on the switch rows and the sleeps on the wakeups: no sched_wait table
+    expect(byFile.has('sched_wait.0000.arrows')).toBe(false);
+    expect(manifest.options).toMatchObject({ sched_wait: false, paired_waits: true });
     expect(byFile.get('losses.0000.arrows')!.columns).toContain('resume_wait_from');
-    expect(byFile.get('sched_switch.0000.arrows')!.columns).toContain('next_flags');
+    expect(byFile.get('sched_switch.0000.arrows')!.columns).toEqual(expect.arrayContaining(['next_flags', 'next_wait_ns']));
+    expect(byFile.get('sched_waking.0000.arrows')!.columns).toEqual(expect.arrayContaining(['slept_state', 'slept_ns']));
   });
 
   it('format 1.0: the columns and tables of 1.0 only (no resume_*, next_flags, sched_wait)', () => {
@@ -65,6 +68,7 @@ describe('capture builder', () => {
   it('refuses a column the table does not have, a table the format does not have, and a bad manifest', () => {
     expect(() => writeCapture(dir(), { tables: { sched_switch: [{ ts: 1, cpu: 0, next_pid: 3 }] } })).toThrow(/no column next_pid/);
     expect(() => writeCapture(dir(), { format: '1.0', tables: { sched_wait: [{ ts: 1 }] } })).toThrow(/not in format 1.0/);
+    expect(() => writeCapture(dir(), { tables: { sched_wait: [{ ts: 1 }] } })).toThrow(/not in format 1.9 .*until 1.8/);
     expect(() => writeCapture(dir(), { manifest: { start_ts: 10, end_ts: 5 } })).toThrow(/end_ts/);
   });
 });

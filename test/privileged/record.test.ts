@@ -218,8 +218,8 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
     }
   });
 
-  it('pairs waits with their switch-ins in the kernel: sched_wait has the waits the raw events give', () => {
-    // _runnable_paired: sched_wait (+ kernel-gap waits from losses); _runnable_derived: a window over the
+  it('pairs waits with their switch-ins in the kernel: the switch rows hold the waits the raw events give', () => {
+    // _runnable_paired: the waits on the switch rows (+ kernel-gap waits from losses); _runnable_derived: a window over the
     // raw sched_switch and sched_waking rows. A program that finds the task's storage busy (a nested
     // program held it) cannot pair: counted in stats as sched_wait_unpaired, never silent. A wait that ends
     // where a kernel gap starts or ends (a switch the kernel never reported: PID 1's hidden threads) is
@@ -243,6 +243,30 @@ describe.skipIf(skipOutsideCI)('record: built-in workload end to end', () => {
     expect(Number(r.derived)).toBeGreaterThan(10_000);
     expect(Number(r.derived) - Number(r.same), JSON.stringify(r)).toBeLessThanOrEqual(Number(r.unpaired) + Math.floor(Number(r.derived) / 2000));
     expect(Number(r.migrations)).toBeGreaterThan(0);
+  });
+
+  it('pairs sleeps with the wakeups that end them in the kernel: the same sleeps as thread_state', () => {
+    // _sleeps_paired: sched_waking.slept_*, the raced switch-ins (next_flags 16) and the clipped last sleeps;
+    // _sleeps_derived: thread_state's sleeping rows. Sleeps that end where a kernel gap starts or ends are
+    // compared apart, as for the waits; so are the threads whose storage a nested program held (unpaired).
+    const q = ktape([
+      'query',
+      dir,
+      `WITH g AS (SELECT ts_start AS t FROM losses WHERE reason = 'kernel_gap' UNION SELECT ts_end FROM losses WHERE reason = 'kernel_gap'),
+        p AS (SELECT * FROM _sleeps_paired),
+        d AS (SELECT * FROM _sleeps_derived WHERE end_ts NOT IN (SELECT t FROM g) AND ts NOT IN (SELECT t FROM g))
+      SELECT (SELECT count(*) FROM d) AS derived, (SELECT count(*) FROM p) AS paired,
+             (SELECT count(*) FROM p JOIN d USING (tid, ts) WHERE p.end_ts = d.end_ts AND p.state = d.state
+                AND p.waker_tid IS NOT DISTINCT FROM d.waker_tid AND p.clipped = d.clipped) AS same,
+             (SELECT count(*) FROM p WHERE waker_tid IS NULL AND NOT clipped) AS raced,
+             (SELECT coalesce(sum(value), 0) FROM _stats WHERE name = 'sched_wait_unpaired') AS unpaired`,
+      '--json',
+    ]);
+    expect(q.stderr).toBe('');
+    const [r] = JSON.parse(q.stdout);
+    expect(Number(r.derived)).toBeGreaterThan(1_000);
+    expect(Number(r.derived) - Number(r.same), JSON.stringify(r)).toBeLessThanOrEqual(Number(r.unpaired) + Math.floor(Number(r.derived) / 2000));
+    expect(Number(r.paired) - Number(r.same), JSON.stringify(r)).toBeLessThanOrEqual(Number(r.unpaired) + Math.floor(Number(r.derived) / 2000));
   });
 
   it('drops nothing in the recorder at this rate; kernel-side misses are recorded and rare', () => {
@@ -281,9 +305,9 @@ describe.skipIf(skipOutsideCI)('record: --no-sched-wait', () => {
     const steal0 = stealNs();
     const r = ktape(['record', '-q', '-o', d, '--events', 'sched,task', '--no-sched-wait', '--', WORKLOAD, 'spin', '300', '1']);
     expect(r.status, r.stderr).toBe(0);
-    expect(rows(d, 'sched_wait')).toEqual([]);
-    expect(rows(d, 'sched_switch').some((x) => x.next_flags !== 0)).toBe(false);
-    expect(readManifest(d).options.sched_wait).toBe(false);
+    expect(rows(d, 'sched_switch').some((x) => x.next_flags !== 0 || x.next_wait_ns !== 0n)).toBe(false);
+    expect(rows(d, 'sched_waking').some((x) => x.slept_state !== 0 || x.slept_ns !== 0n)).toBe(false);
+    expect(readManifest(d).options).toMatchObject({ sched_wait: false, paired_waits: false });
     const w = JSON.parse(
       r.stdout
         .trim()

@@ -74,7 +74,9 @@ int main(int argc, char **argv)
 			e.prev_prio = 120;
 			e.next_prio = 100 + i % 20;
 			e.next_wait = 5000 + i;
-			e.next_flags = (i % 2 ? KT_NEXT_WAIT | (i % 4 == 1 ? KT_NEXT_WOKEN : 0) : 0) | KT_NEXT_CPU_KNOWN;
+			/* 0x80: a bit outside the stored mask */
+			e.next_flags = (i % 2 ? KT_NEXT_WAIT | (i % 4 == 1 ? KT_NEXT_WOKEN : 0) : i % 4 == 2 ? KT_NEXT_UNWOKEN : 0) |
+				       KT_NEXT_CPU_KNOWN | 0x80;
 			put(&e, sizeof(e));
 			break;
 		}
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
 			e.waker_tgid = 300;
 			e.prio = 120;
 			e.target_cpu = i % 3;
+			e.slept_state = i % 3 ? (i % 2 ? 0x1 : 0x2) : 0;
+			e.slept_ns = i % 3 ? 0x100000000ULL + i : 0;
 			put(&e, sizeof(e));
 			break;
 		}

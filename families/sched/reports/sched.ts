@@ -3,14 +3,14 @@ import type { CaptureDb, Param } from '../../../analyze/db.js';
 import { hasPairedWaits } from '../paired.js';
 import { type Col, histRows, LOG2_BUCKET_US, p, renderHist, taskFilter, type ReportOptions, type ReportResult } from '../../../analyze/reports/common.js';
 
-/** thread_state rows in the window with --pid/--comm applied (CTE named ts_f). */
-function statesCte(o: ReportOptions, params: Param[], where: string): string {
+/** the sleeps of thread_state (_sleeps: paired in the kernel from format 1.9 on) in the window with --pid/--comm applied (CTE named ts_f). */
+function sleepsCte(o: ReportOptions, params: Param[], where: string): string {
   const since = p(params, o.since),
     until = p(params, o.until);
   const filt = taskFilter(o, params, { tid: 's.tid', tgid: 's.tgid', comm: 't.comm' });
   return `ts_f AS (
     SELECT s.*, t.comm, least(s.end_ts, ${until}) - greatest(s.ts, ${since}) AS in_ns
-    FROM thread_state s LEFT JOIN threads t ON t.tid = s.tid
+    FROM _sleeps s LEFT JOIN threads t ON t.tid = s.tid
     WHERE s.end_ts > ${since} AND s.ts < ${until} AND ${where} AND ${filt})`;
 }
 
@@ -103,7 +103,7 @@ export async function schedLatencyReport(cap: CaptureDb, o: ReportOptions): Prom
 
 export async function offcpuReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
   const params: Param[] = [];
-  const cte = statesCte(o, params, `s.state NOT IN ('Running', 'R', 'R+', 'X', 'Z')`);
+  const cte = sleepsCte(o, params, `s.state NOT IN ('X', 'Z')`);
   const top = p(params, o.top);
   const rows = await cap.query(
     `WITH ${cte}, w AS (

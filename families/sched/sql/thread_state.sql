@@ -106,13 +106,20 @@ FROM r LEFT JOIN _tgid_map m ON m.tid = r.tid AND r.ts >= m.from_ts AND r.ts < m
 WHERE r.next_ts IS NOT NULL;
 
 
--- _runnable_paired (captures from format 1.2 on): the waits the recorder paired in the kernel with the
--- switch-in that ends them (sched_wait, by the same rules), so no window pass over the events; plus, for
--- each kernel_gap, the wait of the task that resumed at the switch the kernel did not report
--- (losses.resume_wait_from), ending where _switches places that switch.
+-- _waits: the waits the recorder paired in the kernel with the switch-in that ends them, by the same rules
+-- (ts = the switch-in, tid, wait_ns, woken): formats 1.2 to 1.8 in the sched_wait table, from 1.9 on in
+-- the switch rows (next_flags 1, next_wait_ns); the view is chosen when the capture is opened.
+CREATE OR REPLACE VIEW _waits_table AS SELECT ts, tid, wait_ns, woken FROM _sched_wait;
+CREATE OR REPLACE VIEW _waits_on_switch AS
+SELECT ts, next_tid AS tid, next_wait_ns AS wait_ns, (next_flags & 2) >> 1 AS woken FROM _sched_switch WHERE next_flags & 1 <> 0;
+CREATE OR REPLACE VIEW _waits AS SELECT * FROM _waits_table;
+
+-- _runnable_paired (captures from format 1.2 on): the waits paired in the kernel (_waits), so no window
+-- pass over the events; plus, for each kernel_gap, the wait of the task that resumed at the switch the
+-- kernel did not report (losses.resume_wait_from), ending where _switches places that switch.
 CREATE OR REPLACE VIEW _runnable_paired AS
 WITH w AS (
-  SELECT ts - wait_ns AS ts, ts AS end_ts, tid, woken = 1 AS wake FROM _sched_wait
+  SELECT ts - wait_ns AS ts, ts AS end_ts, tid, woken = 1 AS wake FROM _waits
   UNION ALL
   SELECT l.resume_wait_from, coalesce(l.resume_ts, l.ts_start + 1), l.resume_tid, l.resume_woken = 1
   FROM _losses l
