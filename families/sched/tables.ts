@@ -67,7 +67,12 @@ export const TABLES: TableDef[] = [
         'the sleep this wakeup ended, paired in the kernel: the state the task was switched out in (as sched_switch.prev_state: 0x1 S, 0x2 D, ...), 0 = it ended no sleep the recorder saw (the task was not seen switched out asleep: before the capture, or --no-sched-wait); null before format 1.9',
         true,
       ),
-      c('slept_ns', 'i64', 'how long that sleep lasted: from the sleeping switch-out to this wakeup, ns (0 when slept_state is 0); null before format 1.9', true),
+      c(
+        'slept_ns',
+        'i64',
+        'how long that sleep lasted: from the sleeping switch-out to this wakeup, ns (0 when slept_state is 0); null before format 1.9',
+        true,
+      ),
     ],
   },
 ];

@@ -164,7 +164,8 @@ export function writeCapture(dir: string, spec: CaptureSpec): Manifest {
   for (const t of Object.keys(tables)) {
     const def = S.TABLE_BY_NAME.get(t);
     if (!def) throw new Error(`capture-builder: no table ${t}`);
-    if (notInFormat(def, v)) throw new Error(`capture-builder: table ${t} is not in format ${v} (${def.since ? `since ${def.since}` : ''}${def.until ? ` until ${def.until}` : ''})`);
+    if (notInFormat(def, v))
+      throw new Error(`capture-builder: table ${t} is not in format ${v} (${def.since ? `since ${def.since}` : ''}${def.until ? ` until ${def.until}` : ''})`);
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const m = defaultManifest(v);
