@@ -51,29 +51,20 @@ async function banner(cap: CaptureDb, summaryNotes: string[]): Promise<string[]>
 /** a family is in the capture when it was recorded (the manifest's --events) */
 const recorded = (cap: CaptureDb, f: Family) => (cap.manifest.options?.events ?? []).includes(f.name);
 
-/**
- * Views that several sections read, by the family that makes them: each is computed once per page into a
- * table that the view then reads (as the analyzer's `materialize` does), instead of once per reader. On a
- * pingpong capture the CPU slices (sched_slices) are read by the summary, the timeline and the cpu report
- * twice. The syscall pairing (syscalls) is read once: by the syscalls report (its section), since the
- * summary's part of the syscall family (its top syscalls, which that section shows in full) is not computed.
+/*
+ * No view is computed twice for the page's big readers: the cpu report aggregates the CPU slices once for
+ * the summary's top threads and the page's by-thread and by-process tables (families/sched/reports/cpu.ts),
+ * so sched_slices is read twice in all (that and the timeline), which costs less than storing it (measured on
+ * a 2M-round-trip pingpong capture: 12.5 s of CPU against 14.8 s). The syscall pairing (syscalls) is read once,
+ * by the syscalls report (its section), since the summary's part of the syscall family (its top syscalls,
+ * which that section shows in full) is not computed.
  */
-export const SHARED_VIEWS: Record<string, string[]> = { sched: ['sched_slices'] };
 
 /** families whose summary part the page leaves out: their own sections show the same rows and more */
 export const SUMMARY_SKIP = ['syscall'];
 
-async function materializeShared(cap: CaptureDb): Promise<void> {
-  for (const f of FAMILIES)
-    for (const v of recorded(cap, f) ? (SHARED_VIEWS[f.name] ?? []) : []) {
-      await cap.query(`CREATE TABLE _html_${v} AS SELECT * FROM ${v}`);
-      await cap.query(`CREATE OR REPLACE VIEW ${v} AS SELECT * FROM _html_${v}`);
-    }
-}
-
 export async function reportData(cap: CaptureDb, top: number): Promise<PageData> {
   const o: ReportOptions = { since: cap.startTs, until: cap.endTs, top };
-  await materializeShared(cap);
   const summary = await summaryReport(cap, o, SUMMARY_SKIP);
   const facts = summary.sections.find((s) => s.name === 'facts')!;
   const sections: HtmlSection[] = [

@@ -24,16 +24,13 @@ const CPU_COLS: Col[] = [
   { key: 'slices', unit: 'count' },
 ];
 
-export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
-  const params: Param[] = [];
-  const filt = taskFilter(o, params, { tid: 'a.tid', tgid: 'a.tgid', comm: 't.comm' });
-  const by = o.by ?? 'thread';
-  const span = o.until - o.since;
-  const whole = o.since <= cap.startTs && o.until >= cap.endTs;
-  // One pass over the slices (the sched_slices view is computed once): per (tid, tgid) and per CPU
-  // aggregates together, into a small temp table; then name and filter the few task groups.
-  // _sched_slices_mig = sched_slices + _migrated (the thread's previous slice was on another CPU; a table in a --db database).
-  // Switches are counted from end_state_raw (0 = R, 256 = R+: involuntary), which skips naming every state.
+/**
+ * One pass over the slices (the sched_slices view is computed once): per (tid, tgid) and per CPU aggregates
+ * together, into the small temp table _rep_cpu. _sched_slices_mig = sched_slices + _migrated (the thread's
+ * previous slice was on another CPU; a table in a --db database). Switches are counted from end_state_raw
+ * (0 = R, 256 = R+: involuntary), which skips naming every state.
+ */
+async function aggregate(cap: CaptureDb, whole: boolean, since: number, until: number): Promise<void> {
   await cap.query(
     `CREATE OR REPLACE TEMP TABLE _rep_cpu AS
     SELECT grouping(cpu) = 1 AS task, tid, tgid, cpu,
@@ -50,8 +47,23 @@ export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<Repor
         : 'SELECT *, least(end_ts, $2) - greatest(ts, $1) AS in_ns FROM _sched_slices_mig WHERE end_ts > $1 AND ts < $2'
     })
     GROUP BY GROUPING SETS ((tid, tgid), (cpu))`,
-    whole ? [] : [o.since, o.until],
+    whole ? [] : [since, until],
   );
+}
+
+/** per capture: the window _rep_cpu holds (the summary and the HTML report ask for several groupings of the same slices) */
+const aggregated = new WeakMap<CaptureDb, string>();
+
+export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<ReportResult> {
+  const params: Param[] = [];
+  const filt = taskFilter(o, params, { tid: 'a.tid', tgid: 'a.tgid', comm: 't.comm' });
+  const by = o.by ?? 'thread';
+  const span = o.until - o.since;
+  const whole = o.since <= cap.startTs && o.until >= cap.endTs;
+  // aggregated once per window, then named and filtered: the few task groups
+  const key = `${o.since}:${o.until}`;
+  if (aggregated.get(cap) !== key) await aggregate(cap, whole, o.since, o.until);
+  aggregated.set(cap, key);
   const base = `
     WITH f AS (
       SELECT a.*, t.comm AS comm, pr.comm AS process_comm FROM _rep_cpu a
@@ -78,7 +90,6 @@ export async function cpuReport(cap: CaptureDb, o: ReportOptions): Promise<Repor
     FROM _rep_cpu WHERE NOT task ORDER BY cpu`,
     [o.until - o.since],
   );
-  await cap.query('DROP TABLE IF EXISTS _rep_cpu');
   return {
     report: 'cpu',
     facts: { by, window_ns: span },
