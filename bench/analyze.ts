@@ -160,7 +160,7 @@ function render(sizes: SizeResult[]): string {
     }
   }
   const notes = [
-    '  events: ktape rows of its event tables (sched_switch, sched_waking, sched_wait, task); perf: samples in its capture of the same workload.',
+    '  events: ktape rows of its event tables (sched_switch, sched_waking, task); perf: samples in its capture of the same workload.',
     '  cold: a fresh `ktape analyze CAP REPORT --json` (load + report); warm: the same with --db after the cache was built; perf: `perf sched latency|timehist -s -i perf.data`.',
     '  CPU s: user + system time of the command (/usr/bin/time %U + %S), median.',
     ...sizes.filter((s) => s.runs[REPORT_RUN] && s.runs[SUMMARY_RUN]).map((s) => `  ${reportCost(s)}`),

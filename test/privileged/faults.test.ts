@@ -13,14 +13,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAMILIES } from '../../dist/families/index.js';
-import { TABLES } from '../../dist/formats/schema.js';
+import { FORMAT_VERSION, TABLES } from '../../dist/formats/schema.js';
+import { notInFormat } from '../../dist/formats/table.js';
 import { CLI, ktape, privilegedSkipReason, tmp, WORKLOAD } from '../helpers.js';
 
 const skipOutsideCI = privilegedSkipReason();
 const NOBODY = 65534;
 /** the event tables a default recording writes: the core's and the default families' (from the registry, so a new family's are covered) */
 const DEFAULT_FAMILIES = new Set(FAMILIES.filter((f) => f.byDefault).map((f) => f.name));
-const EVENT_TABLES = TABLES.filter((t) => t.role === 'event' && (t.group === undefined || DEFAULT_FAMILIES.has(t.group))).map((t) => t.name);
+const EVENT_TABLES = TABLES.filter(
+  (t) => t.role === 'event' && !notInFormat(t, FORMAT_VERSION) && (t.group === undefined || DEFAULT_FAMILIES.has(t.group)),
+).map((t) => t.name);
 /** tables written before the workload starts: complete whenever the workload pid is in the manifest */
 const START_TABLES = ['process_snapshot', 'kallsyms', 'modules'];
 

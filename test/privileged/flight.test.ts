@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, ktape, privilegedSkipReason, tmp, WORKLOAD, workloadLine } from '../helpers.js';
+import { FORMAT_VERSION } from '../../dist/formats/schema.js';
 
 const skipOutsideCI = privilegedSkipReason();
 
@@ -30,7 +31,7 @@ const EVENT_TABLES = ['sched_switch', 'sched_waking', 'syscall_enter', 'syscall_
 function expectCompleteCapture(dir: string): void {
   const m = manifestOf(dir);
   expect(m.complete).toBe(true);
-  expect(m.format_version).toBe('1.8');
+  expect(m.format_version).toBe(FORMAT_VERSION);
   expect(statSync(dir).mode & 0o777).toBe(0o700);
   for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
   for (const t of ['kallsyms', 'modules', 'process_snapshot', 'clock_anchors', 'losses'])
