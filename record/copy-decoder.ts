@@ -7,8 +7,8 @@
  * its wire field and stored with the column's type, as a C assignment
  * would (truncating, sign-extending). Two forms: planEntry() compiles a
  * PlanSpec (fixed-width columns; bounded strings as text columns) into the
- * copy plan the C decoder runs (record/ktring.c kt_decode); copyHandler() is
- * the TypeScript handler of a kind with strings.
+ * copy plan the C decoder runs (record/ktring.c kt_decode; copyPlan() makes one of a CopySpec whose strings
+ * become text columns); copyHandler() is the TypeScript handler of the same copies.
  */
 import * as W from '../formats/gen/events.gen.js';
 import type { TableDef } from '../formats/table.js';
@@ -152,6 +152,21 @@ export interface PlanSpec extends CopySpec {
    * UTF-8 become U+FFFD as TextDecoder makes them, and the u8 column `lossy` is then 1
    */
   texts?: Record<string, { bound: number; lossy?: string }>;
+}
+
+/**
+ * The PlanSpec of a CopySpec: the same copies, decoded in C, every utf8 column a text column bounded by its
+ * char[] field (a copyHandler's strings, without a JS string per row).
+ */
+export function copyPlan(spec: CopySpec): PlanSpec {
+  const texts: Record<string, { bound: number }> = {};
+  for (const c of spec.table.columns) {
+    if (c.type !== 'utf8') continue;
+    const f = fieldOf(spec, spec.rename?.[c.name] ?? c.name);
+    if (!f.char) throw new Error(`${spec.table.name}.${c.name}: a utf8 column needs a char[] field`);
+    texts[c.name] = { bound: f.size };
+  }
+  return { ...spec, texts };
 }
 
 /** Where the plan puts values: the slot of a table's column, or of a side field. */

@@ -88,6 +88,7 @@ export interface TextColumn {
 
 /** Bytes per row a text column's buffer is sized for (a longer average writes smaller batches). */
 const TEXT_ROW_BYTES = 64;
+const TEXT_DECODER = new TextDecoder();
 
 /**
  * A fixed-capacity batch under construction; columns are indexed by name.
@@ -146,6 +147,13 @@ export class BatchBuilder {
       if (t.offsets[this.length] + t.need > t.bytes.length) return true;
     }
     return false;
+  }
+  /** The string of utf8 column `name` at row i (a text column's, or push()'s), null when absent. */
+  textAt(name: string, i: number): string | null {
+    const t = this.texts[name];
+    if (t) return TEXT_DECODER.decode(t.bytes.subarray(t.offsets[i], t.offsets[i + 1]));
+    const col = this.cols[name];
+    return Array.isArray(col) ? (col[i] ?? null) : null;
   }
   /** Make utf8 column `name` a text column (its buffers stay in place: the C decoder keeps their addresses). */
   textColumn(name: string, need: number): TextColumn {

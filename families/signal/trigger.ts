@@ -10,7 +10,7 @@ export const oomTrigger: TriggerDef = {
       oom_victim: (r: DecodedRows) => {
         const b = r.builder;
         for (let i = r.from; i < r.to; i++) {
-          const comm = (b.cols.comm as (string | null)[])[i];
+          const comm = b.textAt('comm', i);
           const tid = (b.cols.tid as Int32Array)[i];
           if (accept({ ts: b.cols.ts[i] as bigint, tid, comm, what: `the OOM killer chose ${comm} (tid ${tid})` })) return;
         }

@@ -2,7 +2,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as W from '../../formats/gen/events.gen.js';
 import type { Manifest } from '../../formats/schema.js';
-import { copyHandler } from '../../record/copy-decoder.js';
+import { copyPlan } from '../../record/copy-decoder.js';
 import { taskCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
@@ -11,10 +11,11 @@ import { exitTrigger } from './trigger.js';
 const TASK = TABLES.map((t) => t.name);
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
 
-/** every column is a copy of a wire field */
+/** every column is a copy of a wire field, decoded in C (the strings as text columns): a fork storm's rows cost no JS each */
 const taskDecoder = (): FamilyDecoder => ({
-  handlers: {
-    [W.KT_TASK_NEWTASK]: copyHandler({
+  handlers: {},
+  plans: {
+    [W.KT_TASK_NEWTASK]: copyPlan({
       struct: 'kt_task_newtask',
       table: T('task_newtask'),
       rename: { parent_tid: 'h.tid', parent_tgid: 'tgid' },
@@ -23,11 +24,11 @@ const taskDecoder = (): FamilyDecoder => ({
         ['child_tid', 'child_tgid'],
       ],
     }),
-    [W.KT_TASK_EXEC]: copyHandler({ struct: 'kt_task_exec', table: T('task_exec') }),
-    [W.KT_TASK_EXIT]: copyHandler({ struct: 'kt_task_exit', table: T('task_exit') }),
-    [W.KT_TASK_RENAME]: copyHandler({ struct: 'kt_task_rename', table: T('task_rename') }),
+    [W.KT_TASK_EXEC]: copyPlan({ struct: 'kt_task_exec', table: T('task_exec') }),
+    [W.KT_TASK_EXIT]: copyPlan({ struct: 'kt_task_exit', table: T('task_exit') }),
+    [W.KT_TASK_RENAME]: copyPlan({ struct: 'kt_task_rename', table: T('task_rename') }),
     // a freed tid may be reused: forget its tgid
-    [W.KT_TASK_FREE]: copyHandler({ struct: 'kt_task_free', table: T('task_free'), forgetsTid: true }),
+    [W.KT_TASK_FREE]: copyPlan({ struct: 'kt_task_free', table: T('task_free'), forgetsTid: true }),
   },
 });
 

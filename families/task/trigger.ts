@@ -33,7 +33,7 @@ export const exitTrigger: TriggerDef = {
         const tid = b.cols.tid as Int32Array;
         for (let i = r.from; i < r.to; i++) {
           if (!dead[i] || !match(code[i])) continue;
-          const comm = (b.cols.comm as (string | null)[])[i];
+          const comm = b.textAt('comm', i);
           const s = code[i];
           const what = `${comm} (tgid ${(b.cols.tgid as Int32Array)[i]}) ${s & 0x7f ? `was killed by signal ${s & 0x7f}` : `exited with status ${(s >> 8) & 0xff}`}`;
           if (accept({ ts: b.cols.ts[i] as bigint, tid: tid[i], comm, what })) return;
