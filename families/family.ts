@@ -77,8 +77,6 @@ export interface DecodeCtx {
   i32: Int32Array;
   /** writers of the recorded tables, by table name (absent: not recorded) */
   writers: Record<string, TableWriter>;
-  /** a NUL-terminated string of at most `max` bytes at byte offset `off` */
-  str(off: number, max: number): string;
   /** note that `tid` belongs to `tgid` from ts on (a task_ids row when it changes) */
   noteTgid(tslo: number, tshi: number, tid: number, tgid: number): void;
   /** the tid was freed and may be reused */

@@ -228,7 +228,6 @@ class Ctx implements DecodeCtx {
   i32 = new Int32Array(0);
   /** tid → tgid + 1 (0: unknown), shared with the C loop, which notes tgids too; zero-filled, so only the pages of tids seen are touched */
   readonly tgidOf: Int32Array;
-  private readonly td = new TextDecoder();
   constructor(
     readonly writers: Record<string, TableWriter>,
     pidMax: number,
@@ -242,14 +241,6 @@ class Ctx implements DecodeCtx {
     this.u16 = new Uint16Array(ab, 0, len >> 1);
     this.u32 = new Uint32Array(ab, 0, len >> 2);
     this.i32 = new Int32Array(ab, 0, len >> 2);
-  }
-
-  str(off: number, max: number): string {
-    const u8 = this.u8;
-    let end = off;
-    const lim = Math.min(off + max, u8.length);
-    while (end < lim && u8[end] !== 0) end++;
-    return this.td.decode(u8.subarray(off, end));
   }
 
   noteTgid(tslo: number, tshi: number, tid: number, tgid: number): void {

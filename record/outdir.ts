@@ -22,6 +22,7 @@ import {
   statfsSync,
   unlinkSync,
   writeSync,
+  writevSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from '../formats/errors.js';
@@ -140,6 +141,20 @@ export function writeAll(fd: number, data: Uint8Array): void {
     off += n;
   }
 }
+
+/** Write every chunk, in order, in as few writev(2) calls as the kernel takes (a short write goes on where it stopped). */
+export function writevAll(fd: number, chunks: Uint8Array[]): void {
+  let i = 0;
+  while (i < chunks.length) {
+    const n = writevSync(fd, chunks.slice(i, i + IOV_MAX));
+    if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    let left = n;
+    while (i < chunks.length && left >= chunks[i].byteLength) left -= chunks[i++].byteLength;
+    if (left > 0) chunks[i] = chunks[i].subarray(left);
+  }
+}
+/** the iovecs one writev takes (Linux UIO_MAXIOV) */
+const IOV_MAX = 1024;
 
 function fsyncDir(dir: string): void {
   let fd = -1;

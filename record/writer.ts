@@ -14,7 +14,7 @@ import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../form
 import { KtapeError } from '../formats/errors.js';
 import { type CodecName, compressionType, registerCodecs } from '../formats/codec.js';
 import { LengthPrefixFix } from '../formats/ipc.js';
-import { createFile, writeAll } from './outdir.js';
+import { createFile, writeAll, writevAll } from './outdir.js';
 
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
 export type Column = Typed | (string | null)[];
@@ -263,15 +263,30 @@ export class StreamFile {
       throw e;
     }
   }
+  /** while a batch is written: its pieces (metadata, buffers, padding), written at its end in one writev */
+  private pieces: Uint8Array[] | null = null;
   private put(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
+    if (this.pieces) return void this.pieces.push(chunk);
     writeAll(this.fd, chunk);
-    this.bytes += chunk.byteLength;
-    this.sink.bytes += chunk.byteLength;
+    this.count(chunk.byteLength);
+  }
+  private count(bytes: number): void {
+    this.bytes += bytes;
+    this.sink.bytes += bytes;
   }
   /** Write one batch; throws the errno error if it could not be written whole. */
   write(batch: RecordBatch): void {
-    this.writer.write(batch);
+    const pieces: Uint8Array[] = [];
+    this.pieces = pieces;
+    try {
+      this.writer.write(batch);
+    } finally {
+      this.pieces = null;
+    }
+    const bytes = pieces.reduce((n, p) => n + p.byteLength, 0);
+    writevAll(this.fd, pieces); // views of the batch's buffers and the writer's, none reused before this
+    this.count(bytes);
     this.rows += batch.numRows;
     this.sink.onBatch?.();
   }

@@ -2,7 +2,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import * as W from '../../formats/gen/events.gen.js';
 import type { Manifest } from '../../formats/schema.js';
-import { copyHandler } from '../../record/copy-decoder.js';
+import { copyPlan } from '../../record/copy-decoder.js';
 import { signalCompare } from './compare.js';
 import type { Family, FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
@@ -10,10 +10,11 @@ import { oomTrigger } from './trigger.js';
 
 const T = (name: string) => TABLES.find((t) => t.name === name)!;
 
-/** every column is a copy of a wire field; the sender's and the target's tids both note their tgids */
+/** every column is a copy of a wire field, decoded in C (comm as a text column); the sender's and the target's tids both note their tgids */
 const signalDecoder = (): FamilyDecoder => ({
-  handlers: {
-    [W.KT_SIGNAL_GENERATE]: copyHandler({
+  handlers: {},
+  plans: {
+    [W.KT_SIGNAL_GENERATE]: copyPlan({
       struct: 'kt_signal_generate',
       table: T('signal_generate'),
       tgids: [
@@ -21,8 +22,8 @@ const signalDecoder = (): FamilyDecoder => ({
         ['target_tid', 'target_tgid'],
       ],
     }),
-    [W.KT_SIGNAL_DELIVER]: copyHandler({ struct: 'kt_signal_deliver', table: T('signal_deliver') }),
-    [W.KT_OOM_MARK_VICTIM]: copyHandler({
+    [W.KT_SIGNAL_DELIVER]: copyPlan({ struct: 'kt_signal_deliver', table: T('signal_deliver') }),
+    [W.KT_OOM_MARK_VICTIM]: copyPlan({
       struct: 'kt_oom_victim',
       table: T('oom_victim'),
       tgids: [

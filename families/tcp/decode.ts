@@ -1,6 +1,6 @@
-/** tcp decoder: socket events are copies of wire fields, decoded in C (record/copy-decoder.ts PlanSpec); the rare owner records (with a comm) in TypeScript. */
+/** tcp decoder: socket events are copies of wire fields, decoded in C (record/copy-decoder.ts PlanSpec); the rare owner records (with a comm) too, as text columns. */
 import * as W from '../../formats/gen/events.gen.js';
-import { copyHandler, type PlanSpec } from '../../record/copy-decoder.js';
+import { copyPlan, type PlanSpec } from '../../record/copy-decoder.js';
 import type { FamilyDecoder } from '../family.js';
 import { TABLES } from './tables.js';
 
@@ -12,6 +12,9 @@ export const TCP_EVENT: Record<number, number> = { [W.KT_TCP_STATE]: 0, [W.KT_TC
 const plan = (event: number): PlanSpec => ({ struct: 'kt_tcp_ev', table: T('tcp_events'), constants: { event } });
 
 export const tcpDecoder = (): FamilyDecoder => ({
-  handlers: { [W.KT_TCP_OWNER]: copyHandler({ struct: 'kt_tcp_owner', table: T('tcp_owners') }) },
-  plans: Object.fromEntries(Object.entries(TCP_EVENT).map(([kind, event]) => [kind, plan(event)])),
+  handlers: {},
+  plans: {
+    ...Object.fromEntries(Object.entries(TCP_EVENT).map(([kind, event]) => [kind, plan(event)])),
+    [W.KT_TCP_OWNER]: copyPlan({ struct: 'kt_tcp_owner', table: T('tcp_owners') }),
+  },
 });

@@ -108,11 +108,11 @@ describe('decoder: wire structs to columns', () => {
     expect(TABLES.find((t) => t.name === 'sched_wait')?.until).toBe('1.8');
   });
 
-  it('kinds decoded in TypeScript come in between, in order', () => {
+  it('task_exit rows, their comm a text column, in record order', () => {
     expect(rows('task_exit').map((r) => [r.ts, r.tid, r.exit_code, r.comm])).toEqual(idx(5).map((i) => [ts(i), 100 + (i % 7), i, 'worker']));
   });
 
-  it('task_ids: a row whenever a tid is seen with a new tgid, from either decoder', () => {
+  it('task_ids: a row whenever a tid is seen with a new tgid, from every kind that names one', () => {
     const tgidOf = new Map<number, number>();
     const want: [bigint, number, number][] = [];
     const note = (i: number, tid: number, tgid: number) => {
