@@ -6,7 +6,7 @@ import * as W from '../formats/gen/events.gen.js';
 import { BpfError, UnsupportedError } from '../formats/errors.js';
 import { FAMILIES } from '../families/index.js';
 import type { ProgramDef, RecordSettings } from '../families/family.js';
-import { errno, libbpf, quietLibbpf, strerror } from './libbpf.js';
+import { errno, libbpf, quietLibbpf, signalsBlocked, strerror } from './libbpf.js';
 import { tracefsDir } from './tracefs.js';
 
 /** Every family's programs by name, with the family that owns it. */
@@ -72,7 +72,7 @@ export class BpfObject {
       if (!prog) throw new BpfError('E_BPF_PROG', `loading ${this.path}: program ${name} not found (stale build?)`);
       L.bpf_program__set_autoload(prog, c.events.includes(p.group) || !!p.alsoWhen?.(c));
     }
-    const err = L.bpf_object__load(this.obj);
+    const err = signalsBlocked(() => L.bpf_object__load(this.obj));
     if (err) {
       const e = -err;
       if (e === 1 || e === 13)

@@ -40,6 +40,8 @@ function bind() {
     libbpf_num_possible_cpus: l.func('int libbpf_num_possible_cpus(void)'),
     libbpf_set_print: l.func('void *libbpf_set_print(void *fn)'),
     libbpf_strerror: l.func('int libbpf_strerror(int err, _Out_ char *buf, size_t size)'),
+    // libc's, bound here because only the load below needs it
+    pthread_sigmask: koffi.load('libc.so.6').func('int pthread_sigmask(int how, const uint8_t *set, _Out_ uint8_t *old)'),
   };
 }
 
@@ -58,6 +60,27 @@ export function strerror(err: number): string {
   libbpf().libbpf_strerror(-Math.abs(err), buf, buf.length);
   const s = buf.toString('utf8', 0, buf.indexOf(0));
   return `${s} (errno ${Math.abs(err)})`;
+}
+
+const SIG_BLOCK = 0,
+  SIG_SETMASK = 2;
+/** glibc's sigset_t: 1024 bits */
+const SIGSET_BYTES = 128;
+
+/**
+ * Run `fn` with every signal blocked on this thread, then restore the mask (a signal that came meanwhile is
+ * delivered then). The verifier gives up with EAGAIN when a signal is pending on the loading thread (a profiler's
+ * SIGPROF, a child's SIGCHLD, a terminal's SIGWINCH), and libbpf does not retry a failed load.
+ */
+export function signalsBlocked<T>(fn: () => T): T {
+  const L = libbpf();
+  const old = Buffer.alloc(SIGSET_BYTES);
+  const blocked = L.pthread_sigmask(SIG_BLOCK, Buffer.alloc(SIGSET_BYTES, 0xff), old) === 0;
+  try {
+    return fn();
+  } finally {
+    if (blocked) L.pthread_sigmask(SIG_SETMASK, old, null);
+  }
 }
 
 /** Silence libbpf's stderr chatter (we report errors ourselves). */
