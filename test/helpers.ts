@@ -130,7 +130,9 @@ export function checkAgainstSchedstat(dir: string, w: SchedstatWorker, stolen: n
   expect(dCpu, what).toBeGreaterThanOrEqual(-0.02 * w.cpu_ns);
   expect(dCpu, what).toBeLessThanOrEqual(0.02 * w.cpu_ns + skew + stolen);
   expect(dWait, what).toBeGreaterThanOrEqual(-(0.1 * w.wait_ns + 50_000 + skew));
-  expect(dWait, what).toBeLessThanOrEqual(0.1 * w.wait_ns + 50_000);
+  // the kernel's run delay is on its rq clock, updated lazily: time stolen from the vCPU between a switch and the
+  // clock's next update lands on one side only (CI once saw 135 µs more in the switches, with 450 ms stolen)
+  expect(dWait, what).toBeLessThanOrEqual(0.1 * w.wait_ns + 50_000 + stolen);
   return what;
 }
 
