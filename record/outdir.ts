@@ -21,7 +21,6 @@ import {
   renameSync,
   statfsSync,
   unlinkSync,
-  writeSync,
   writevSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -135,17 +134,17 @@ export function createFile(path: string): number {
 
 /** write(2) all of `data` at the file position, looping over short writes. */
 export function writeAll(fd: number, data: Uint8Array): void {
-  for (let off = 0; off < data.byteLength; ) {
-    const n = writeSync(fd, data, off, data.byteLength - off);
-    if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    off += n;
-  }
+  writevAll(fd, [data]);
 }
 
-/** Write every chunk, in order, in as few writev(2) calls as the kernel takes (a short write goes on where it stopped). */
+/**
+ * Write every chunk, in order, in as few writev(2) calls as the kernel takes (a short write goes on where it stopped;
+ * empty chunks are skipped, so a write of nothing is no write). `chunks` is consumed.
+ */
 export function writevAll(fd: number, chunks: Uint8Array[]): void {
-  let i = 0;
-  while (i < chunks.length) {
+  for (let i = 0; ; ) {
+    while (i < chunks.length && chunks[i].byteLength === 0) i++;
+    if (i === chunks.length) return;
     const n = writevSync(fd, chunks.slice(i, i + IOV_MAX));
     if (n <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     let left = n;
