@@ -9,14 +9,12 @@
  * for every buffer (a context per call costs more than compressing a small
  * buffer).
  *
- * Writing: registerCodecs() puts both codecs in apache-arrow's public
- * compressionRegistry, which RecordBatchStreamWriter({ compressionType })
- * uses for every body buffer. Reading: formats/ipc.ts, which every reader of
+ * Writing: formats/ipc-write.ts compresses each body buffer with compressInto(). Reading: formats/ipc.ts, which every reader of
  * a capture goes through, calls decompress() with the length the buffer
  * declares, after checking that length against the batch's layout.
  */
 import { createRequire } from 'node:module';
-import { CompressionType, compressionRegistry } from 'apache-arrow';
+import { CompressionType } from 'apache-arrow';
 import { UnsupportedError, UsageError } from './errors.js';
 
 /** The values of `ktape record --compress`. */
@@ -121,36 +119,27 @@ let lz4: ReturnType<typeof bindLz4> | null = null;
 const getZstd = () => (zstd ??= bindZstd());
 const getLz4 = () => (lz4 ??= bindLz4());
 
-/**
- * The encoders' output area, reused: a fresh one per buffer was a zeroed allocation of the buffer's whole
- * size (page faults, memset, GC). The result is copied out at its compressed size, which apache-arrow keeps
- * until the batch is written.
- */
-let scratch = new Uint8Array(0);
-function scratchOf(n: number): Uint8Array {
-  if (scratch.byteLength < n) scratch = new Uint8Array(Math.max(n, 2 * scratch.byteLength));
-  return scratch;
+/** Bytes compressInto() may need for `n` input bytes. */
+export function compressBound(t: CompressionType, n: number): number {
+  return t === CompressionType.ZSTD ? Number(getZstd().bound(n)) : Number(getLz4().bound(n, lz4Prefs(n)));
 }
 
-function zstdEncode(src: Uint8Array): Uint8Array {
-  const z = getZstd();
-  const dst = scratchOf(Number(z.bound(src.byteLength)));
-  const n = z.compress(z.cctx, dst, dst.byteLength, src, src.byteLength, ZSTD_LEVEL);
-  if (z.isError(n)) throw new Error(`zstd: ${z.errorName(n)}`);
-  return dst.slice(0, Number(n));
+/** Compress `src` into `dst` (at least compressBound() bytes) as one frame that declares its size; returns its length. */
+export function compressInto(t: CompressionType, src: Uint8Array, dst: Uint8Array): number {
+  if (t === CompressionType.ZSTD) {
+    const z = getZstd();
+    const n = z.compress(z.cctx, dst, dst.byteLength, src, src.byteLength, ZSTD_LEVEL);
+    if (z.isError(n)) throw new Error(`zstd: ${z.errorName(n)}`);
+    return Number(n);
+  }
+  const z = getLz4();
+  const n = z.compress(z.cctx, dst, dst.byteLength, src, src.byteLength, null, lz4Prefs(src.byteLength));
+  if (z.isError(n)) throw new Error(`lz4: ${z.errorName(n)}`);
+  return Number(n);
 }
 
 function lz4Prefs(n: number) {
   return { frameInfo: { contentSize: n }, compressionLevel: 0 };
-}
-
-function lz4Encode(src: Uint8Array): Uint8Array {
-  const z = getLz4();
-  const prefs = lz4Prefs(src.byteLength);
-  const dst = scratchOf(Number(z.bound(src.byteLength, prefs)));
-  const n = z.compress(z.cctx, dst, dst.byteLength, src, src.byteLength, null, prefs);
-  if (z.isError(n)) throw new Error(`lz4: ${z.errorName(n)}`);
-  return dst.slice(0, Number(n));
 }
 
 function zstdDecode(src: Uint8Array, size: number): Uint8Array {
@@ -183,30 +172,7 @@ function lz4Decode(src: Uint8Array, size: number): Uint8Array {
   return dst;
 }
 
-/**
- * The uncompressed size a frame declares (our encoders always write it), or -1 if it declares none.
- * LZ4 frame: magic, FLG (bit 3: content size present), BD, then the size as a little-endian u64.
- */
-export function frameContentSize(t: CompressionType, frame: Uint8Array): number {
-  if (t === CompressionType.ZSTD) {
-    const z = getZstd();
-    const n = BigInt(z.contentSize(frame, frame.byteLength));
-    return n >= 0xfffffffffffffffen ? -1 : Number(n);
-  }
-  if (frame.byteLength < 14 || !(frame[4] & 0x08)) return -1;
-  return Number(new DataView(frame.buffer, frame.byteOffset + 6, 8).getBigUint64(0, true));
-}
-
 /** Decompress one body buffer of `size` declared bytes (checked against the layout by the caller). */
 export function decompress(t: CompressionType, src: Uint8Array, size: number): Uint8Array {
   return t === CompressionType.ZSTD ? zstdDecode(src, size) : lz4Decode(src, size);
-}
-
-let registered = false;
-/** Put both encoders in apache-arrow's compressionRegistry (for RecordBatchStreamWriter; ktape reads through formats/ipc.ts). */
-export function registerCodecs(): void {
-  if (registered) return;
-  compressionRegistry.set(CompressionType.ZSTD, { encode: zstdEncode });
-  compressionRegistry.set(CompressionType.LZ4_FRAME, { encode: lz4Encode });
-  registered = true;
 }

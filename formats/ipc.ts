@@ -39,7 +39,7 @@ import {
   type DataType,
   type Data,
 } from 'apache-arrow';
-import { CodecError, decompress, frameContentSize } from './codec.js';
+import { CodecError, decompress } from './codec.js';
 
 /** Thrown for a message that is malformed (not merely cut short). */
 export class IpcError extends Error {}
@@ -392,76 +392,4 @@ export function decodeBatch(m: Message, schema: IpcSchema, body: Uint8Array): Re
     bi += n;
   });
   return new RecordBatch(schema.arrow, makeData({ type: new Struct(schema.arrow.fields), length: rows, nullCount: 0, children }));
-}
-
-/**
- * apache-arrow 21.2's RecordBatchStreamWriter puts each compressed buffer's compressed length in the
- * 8-byte prefix where the Arrow format wants the uncompressed length (fixed upstream in arrow-js
- * PR 470, not yet released), so pyarrow, Polars and DuckDB refuse its files. The writer's bytes pass
- * through this: it holds one message at a time (the writer emits a whole batch within one write() call)
- * and, in a compressed RecordBatch, rewrites each buffer's prefix to the size its frame declares.
- */
-export class LengthPrefixFix {
-  private parts: Uint8Array[] = [];
-  private have = 0;
-  /** bytes the current part needs: the 8-byte message prefix, then the metadata, then the body */
-  private need = 8;
-  private stage: 'prefix' | 'meta' | 'body' = 'prefix';
-  private msg: Message | null = null;
-  constructor(private readonly out: (b: Uint8Array) => void) {}
-
-  write(chunk: Uint8Array): void {
-    let c = chunk;
-    while (c.byteLength > 0) {
-      const take = Math.min(c.byteLength, this.need - this.have);
-      this.parts.push(c.subarray(0, take));
-      this.have += take;
-      c = c.subarray(take);
-      if (this.have === this.need) this.step();
-    }
-  }
-
-  private joined(): Uint8Array {
-    const b = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
-    this.parts = [];
-    this.have = 0;
-    return b;
-  }
-
-  private step(): void {
-    if (this.stage === 'prefix') {
-      const p = this.joined();
-      this.out(p);
-      const len = new DataView(p.buffer, p.byteOffset, 8).getInt32(4, true);
-      if (len > 0) [this.stage, this.need] = ['meta', len];
-    } else if (this.stage === 'meta') {
-      const meta = this.joined();
-      this.out(meta);
-      this.msg = parseMessage(meta);
-      if (this.msg.bodyLength > 0) [this.stage, this.need] = ['body', this.msg.bodyLength];
-      else [this.stage, this.need] = ['prefix', 8];
-    } else {
-      const body = this.joined();
-      this.out(this.fix(this.msg as Message, body));
-      [this.stage, this.need] = ['prefix', 8];
-    }
-  }
-
-  private fix(m: Message, body: Uint8Array): Uint8Array {
-    if (m.header !== Header.RecordBatch) return body;
-    const codec = bodyCodec(m.fb, m.table);
-    if (codec === null) return body;
-    const out = new Uint8Array(body);
-    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-    const [bv, nb] = m.fb.vector(m.table, 2, 16, 3 * LIMITS.fields);
-    for (let k = 0; k < nb; k++) {
-      const offset = m.fb.i64(bv + 16 * k),
-        length = m.fb.i64(bv + 16 * k + 8);
-      if (length < 8 || dv.getBigInt64(offset, true) === -1n) continue;
-      const size = frameContentSize(codec, out.subarray(offset + 8, offset + length));
-      if (size < 0) throw new Error('a compressed buffer without its content size');
-      dv.setBigInt64(offset, BigInt(size), true);
-    }
-    return out;
-  }
 }

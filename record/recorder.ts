@@ -189,7 +189,7 @@ function mainLoop(rec: Recording, signals: StopSignals, t0: bigint): Promise<Sto
       const fl = rec.flight ? (rec.flight.tick() ?? rec.takeUsr1()) : null;
       if (fl) return stop(fl);
       const now = Date.now();
-      for (const w of Object.values(rec.writers)) if (now - w.lastFlush > 1000) w.flush();
+      for (const w of rec.writerList) if (now - w.lastFlush > 1000) w.flush();
       if (now - lastSecond >= 1000) {
         lastSecond = now;
         rec.losses.poll(rec.bpf);

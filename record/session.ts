@@ -50,6 +50,8 @@ const UNRECORDED_BATCH_ROWS = 1024;
 export class Recording {
   sink: CaptureSink;
   readonly writers: Record<string, TableWriter> = {};
+  /** the same writers as a list, for the drain loop's walks (Object.values of a many-keyed object costs a key walk each tick) */
+  readonly writerList: TableWriter[] = [];
   /** every table writer, event and metadata, by table */
   readonly all = new Map<string, TableWriter>();
   readonly anchors: TableWriter;
@@ -98,6 +100,7 @@ export class Recording {
     // a family not recorded has its (empty) tables with small batches: no columns of --batch-rows rows
     const rows = (group?: string) => (group === undefined || o.events.includes(group) ? o.batchRows : UNRECORDED_BATCH_ROWS);
     for (const t of TABLES) if (t.role === 'event' && !notInFormat(t, FORMAT_VERSION)) this.writers[t.name] = this.table(t.name, rows(t.group));
+    this.writerList.push(...Object.values(this.writers));
     this.anchors = this.table('clock_anchors', 4096);
     this.decoder = new Decoder(this.writers, pidMax());
     this.losses = new LossTracker(this.decoder, this.table('losses', 4096));
@@ -194,7 +197,7 @@ export class Recording {
   /** Start a new segment of each table grown past --segment-mb. */
   private rotate(): void {
     const max = this.o.segmentMb * 1024 * 1024;
-    for (const w of Object.values(this.writers)) if (w.bytes - w.closedBytes > max) w.rotate();
+    for (const w of this.writerList) if (w.bytes - w.closedBytes > max) w.rotate();
   }
 
   /**

@@ -9,11 +9,11 @@
  */
 import { closeSync, fsyncSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { AsyncByteQueue, type Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8, type Schema } from 'apache-arrow';
+import { AsyncByteQueue, type CompressionType, type Data, RecordBatch, RecordBatchStreamWriter, Struct, makeData, Utf8, type Schema } from 'apache-arrow';
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
 import { KtapeError } from '../formats/errors.js';
-import { type CodecName, compressionType, registerCodecs } from '../formats/codec.js';
-import { LengthPrefixFix } from '../formats/ipc.js';
+import { type CodecName, compressionType } from '../formats/codec.js';
+import { type BatchBuffers, buffersOf, encodeBatch } from '../formats/ipc-write.js';
 import { createFile, writeAll, writevAll } from './outdir.js';
 
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
@@ -48,8 +48,16 @@ function allocColumn(def: ColumnDef, n: number): Column {
   }
 }
 
-/** The first `n` strings of `col` as Arrow Utf8 data (one buffer, offsets, validity). */
-function utf8Data(col: (string | null)[], n: number): Data {
+/** One column of a batch: its null count, validity (when it has nulls), offsets (utf8) and data. */
+interface ColumnParts {
+  nulls: number;
+  validity?: Uint8Array;
+  offsets?: Int32Array;
+  data: Typed;
+}
+
+/** The first `n` strings of `col` as Arrow Utf8 buffers (one data buffer, offsets, validity). */
+function utf8Parts(col: (string | null)[], n: number): ColumnParts {
   const offsets = new Int32Array(n + 1);
   let bytes = 0,
     nulls = 0;
@@ -60,22 +68,15 @@ function utf8Data(col: (string | null)[], n: number): Data {
     offsets[i + 1] = bytes;
   }
   const data = Buffer.allocUnsafe(bytes);
-  let nullBitmap: Uint8Array | undefined;
-  if (nulls) nullBitmap = new Uint8Array(Math.ceil(n / 8));
+  let validity: Uint8Array | undefined;
+  if (nulls) validity = new Uint8Array(Math.ceil(n / 8));
   for (let i = 0; i < n; i++) {
     const v = col[i];
     if (v == null) continue;
-    if (nullBitmap) nullBitmap[i >> 3] |= 1 << (i & 7);
+    if (validity) validity[i >> 3] |= 1 << (i & 7);
     if (v.length) data.write(v, offsets[i]);
   }
-  return makeData({
-    type: new Utf8(),
-    length: n,
-    nullCount: nulls,
-    nullBitmap,
-    valueOffsets: offsets,
-    data: new Uint8Array(data.buffer, data.byteOffset, bytes),
-  });
+  return { nulls, validity, offsets, data: new Uint8Array(data.buffer, data.byteOffset, bytes) };
 }
 
 /** A utf8 column filled in place (the C decoder's text op): Arrow's offsets (capacity + 1) and bytes. */
@@ -182,35 +183,55 @@ export class BatchBuilder {
       else (col as Int32Array)[i] = Number(v ?? 0);
     }
   }
+  /** Column `idx` of the current `n` rows, over the builder's buffers (a validity bitmap is copied: reset() refills it). */
+  private parts(idx: number, n: number): ColumnParts {
+    const d = this.defs[idx];
+    const text = this.texts[d.name];
+    if (text) return { nulls: 0, offsets: text.offsets.subarray(0, n + 1), data: text.bytes.subarray(0, text.offsets[n]) };
+    const col = this.cols[d.name];
+    if (Array.isArray(col)) return utf8Parts(col, n);
+    const nulls = this.nulls[d.name] ?? 0;
+    return { nulls, validity: nulls ? this.valid[d.name].slice(0, Math.ceil(n / 8)) : undefined, data: (col as Typed).subarray(0, n) };
+  }
+  private taken(): void {
+    this.batches++;
+    this.reset();
+  }
   /**
    * The current rows as a RecordBatch over the builder's buffers, and an
    * empty builder: write the batch before adding rows.
    */
   take(): RecordBatch {
     const n = this.length;
-    const children: Data[] = this.defs.map((d, idx) => {
-      const col = this.cols[d.name];
+    const children: Data[] = this.defs.map((_, idx) => {
+      const p = this.parts(idx, n);
       const type = this.schema.fields[idx].type;
-      const text = this.texts[d.name];
-      if (text)
-        return makeData({
-          type: new Utf8(),
-          length: n,
-          nullCount: 0,
-          valueOffsets: text.offsets.subarray(0, n + 1),
-          data: text.bytes.subarray(0, text.offsets[n]),
-        });
-      if (Array.isArray(col)) return utf8Data(col, n);
-      const nullCount = this.nulls[d.name] ?? 0;
-      const nullBitmap = nullCount ? this.valid[d.name].slice(0, Math.ceil(n / 8)) : undefined;
-      return makeData({ type, length: n, nullCount, nullBitmap, data: (col as Typed).subarray(0, n) } as never);
+      if (p.offsets)
+        return makeData({ type: new Utf8(), length: n, nullCount: p.nulls, nullBitmap: p.validity, valueOffsets: p.offsets, data: p.data as Uint8Array });
+      return makeData({ type, length: n, nullCount: p.nulls, nullBitmap: p.validity, data: p.data } as never);
     });
     const batch = new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children }));
-    this.batches++;
-    this.reset();
+    this.taken();
     return batch;
   }
+  /** take() without apache-arrow's objects: the buffers the encoder writes (formats/ipc-write.ts), the same rules. */
+  takeBuffers(): BatchBuffers {
+    const n = this.length;
+    const out: BatchBuffers = { rows: n, nodes: [], buffers: [] };
+    for (let idx = 0; idx < this.defs.length; idx++) {
+      const p = this.parts(idx, n);
+      out.nodes.push(n, p.nulls);
+      out.buffers.push(p.validity ?? NO_BYTES);
+      if (p.offsets) out.buffers.push(bytesOf(p.offsets, 4 * (n + 1)));
+      out.buffers.push(bytesOf(p.data, p.data.byteLength));
+    }
+    this.taken();
+    return out;
+  }
 }
+
+const NO_BYTES = new Uint8Array(0);
+const bytesOf = (v: ArrayBufferView, len: number) => new Uint8Array(v.buffer, v.byteOffset, len);
 
 /**
  * The stream writer's byte sink: every piece the writer emits goes straight
@@ -234,12 +255,14 @@ class FileBytes extends AsyncByteQueue {
 }
 
 /**
- * One Arrow IPC stream file; its schema is on disk as soon as it is made. Batch bodies are
- * compressed buffer by buffer with the capture's codec (sink.codec; formats/codec.ts).
+ * One Arrow IPC stream file; its schema is on disk as soon as it is made. apache-arrow's stream writer writes the
+ * schema message and, at close, the end-of-stream marker; each batch is encoded by formats/ipc-write.ts (its body
+ * compressed buffer by buffer with the capture's codec, sink.codec) and written in one writev.
  */
 export class StreamFile {
   private fd: number;
   private writer: RecordBatchStreamWriter;
+  private readonly compression: CompressionType | null;
   bytes = 0;
   rows = 0;
   constructor(
@@ -247,14 +270,11 @@ export class StreamFile {
     schema: Schema,
     private readonly sink: CaptureSink,
   ) {
-    const compression = compressionType(sink.codec);
-    if (compression !== null) registerCodecs();
-    this.writer = new RecordBatchStreamWriter({ compressionType: compression });
+    this.compression = compressionType(sink.codec);
+    this.writer = new RecordBatchStreamWriter();
     this.fd = createFile(path);
-    const put = (b: Uint8Array) => this.put(b);
-    const fix = compression === null ? null : new LengthPrefixFix(put);
     try {
-      this.writer.reset(new FileBytes(fix ? (b) => fix.write(b) : put), schema); // writes the schema message
+      this.writer.reset(new FileBytes((b) => this.put(b)), schema); // writes the schema message
     } catch (e) {
       // a file without its whole schema is no stream: leave none behind
       closeSync(this.fd);
@@ -263,11 +283,8 @@ export class StreamFile {
       throw e;
     }
   }
-  /** while a batch is written: its pieces (metadata, buffers, padding), written at its end in one writev */
-  private pieces: Uint8Array[] | null = null;
   private put(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
-    if (this.pieces) return void this.pieces.push(chunk);
     writeAll(this.fd, chunk);
     this.count(chunk.byteLength);
   }
@@ -276,18 +293,13 @@ export class StreamFile {
     this.sink.bytes += bytes;
   }
   /** Write one batch; throws the errno error if it could not be written whole. */
-  write(batch: RecordBatch): void {
-    const pieces: Uint8Array[] = [];
-    this.pieces = pieces;
-    try {
-      this.writer.write(batch);
-    } finally {
-      this.pieces = null;
-    }
+  write(batch: RecordBatch | BatchBuffers): void {
+    const b = batch instanceof RecordBatch ? buffersOf(batch) : batch;
+    const pieces = encodeBatch(b, this.compression);
     const bytes = pieces.reduce((n, p) => n + p.byteLength, 0);
-    writevAll(this.fd, pieces); // views of the batch's buffers and the writer's, none reused before this
+    writevAll(this.fd, pieces); // views of the batch's buffers and the encoder's scratch, none reused before this
     this.count(bytes);
-    this.rows += batch.numRows;
+    this.rows += b.rows;
     this.sink.onBatch?.();
   }
   /** End the stream (EOS marker unless `torn`) and close; fsync when asked. */
@@ -402,12 +414,12 @@ export class TableWriter {
     if (this.builder.length === 0) return;
     this.beforeTake?.();
     if (this.noteAddresses) for (const c of this.noteAddresses.columns) this.noteAddresses.addresses.add(this.builder.w32[c], this.builder.length);
-    const batch = this.builder.take();
+    const batch = this.builder.takeBuffers();
     const f = this.sink.failure ? null : this.open();
     if (!f) return;
     try {
       f.write(batch);
-      this.rows += batch.numRows;
+      this.rows += batch.rows;
     } catch (e) {
       this.sink.fail(f.path, e);
     }
