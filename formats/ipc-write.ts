@@ -80,7 +80,8 @@ export interface BatchBuffers {
   buffers: Uint8Array[];
 }
 
-const bytesOf = (v: ArrayBufferView, len: number) => new Uint8Array(v.buffer, v.byteOffset, len);
+/** The first `len` bytes of a typed array's memory, as bytes. */
+export const bytesOf = (v: ArrayBufferView, len: number) => new Uint8Array(v.buffer, v.byteOffset, len);
 
 /** The buffers of an apache-arrow RecordBatch (flat, unsliced columns: what ktape's builder and reader make). */
 export function buffersOf(batch: RecordBatch): BatchBuffers {

@@ -13,7 +13,7 @@ import { AsyncByteQueue, type CompressionType, type Data, RecordBatch, RecordBat
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
 import { KtapeError } from '../formats/errors.js';
 import { type CodecName, compressionType } from '../formats/codec.js';
-import { type BatchBuffers, buffersOf, encodeBatch } from '../formats/ipc-write.js';
+import { type BatchBuffers, buffersOf, bytesOf, encodeBatch } from '../formats/ipc-write.js';
 import { createFile, writeAll, writevAll } from './outdir.js';
 
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
@@ -231,7 +231,6 @@ export class BatchBuilder {
 }
 
 const NO_BYTES = new Uint8Array(0);
-const bytesOf = (v: ArrayBufferView, len: number) => new Uint8Array(v.buffer, v.byteOffset, len);
 
 /**
  * The stream writer's byte sink: every piece the writer emits goes straight
