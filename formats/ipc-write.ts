@@ -81,7 +81,26 @@ export interface BatchBuffers {
 }
 
 /** The first `len` bytes of a typed array's memory, as bytes. */
-export const bytesOf = (v: ArrayBufferView, len: number) => new Uint8Array(v.buffer, v.byteOffset, len);
+const bytesOf = (v: ArrayBufferView, len: number) => new Uint8Array(v.buffer, v.byteOffset, len);
+
+/**
+ * Append one column of `n` rows to `out`: its node, then its buffers in Arrow's order (validity, empty without
+ * nulls; the offsets of a utf8 column; the data, `dataBytes` long).
+ */
+export function addColumn(
+  out: BatchBuffers,
+  n: number,
+  nulls: number,
+  validity: Uint8Array | undefined,
+  offsets: Int32Array | undefined,
+  data: ArrayBufferView,
+  dataBytes: number,
+): void {
+  out.nodes.push(n, nulls);
+  out.buffers.push(nulls > 0 && validity ? validity.subarray(0, (n + 7) >> 3) : ZEROS.subarray(0, 0));
+  if (offsets) out.buffers.push(bytesOf(offsets, 4 * (n + 1)));
+  out.buffers.push(bytesOf(data, dataBytes));
+}
 
 /** The buffers of an apache-arrow RecordBatch (flat, unsliced columns: what ktape's builder and reader make). */
 export function buffersOf(batch: RecordBatch): BatchBuffers {
@@ -89,16 +108,11 @@ export function buffersOf(batch: RecordBatch): BatchBuffers {
   for (const d of batch.data.children) {
     if (d.offset !== 0) throw new Error('buffersOf: a sliced column (offset ≠ 0)');
     const n = d.length;
-    out.nodes.push(n, d.nullCount);
-    out.buffers.push(d.nullCount > 0 && d.nullBitmap ? d.nullBitmap.subarray(0, (n + 7) >> 3) : ZEROS.subarray(0, 0));
     if (d.type instanceof Utf8) {
       const offsets = d.valueOffsets as Int32Array;
       if (offsets[0] !== 0) throw new Error('buffersOf: utf8 offsets that do not start at 0');
-      out.buffers.push(bytesOf(offsets, 4 * (n + 1)), bytesOf(d.values, offsets[n]));
-    } else {
-      const v = d.values as ArrayBufferView & { BYTES_PER_ELEMENT: number };
-      out.buffers.push(bytesOf(v, n * v.BYTES_PER_ELEMENT));
-    }
+      addColumn(out, n, d.nullCount, d.nullBitmap, offsets, d.values, offsets[n]);
+    } else addColumn(out, n, d.nullCount, d.nullBitmap, undefined, d.values, n * (d.values as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
   }
   return out;
 }
@@ -125,9 +139,9 @@ function compressed(bufs: Uint8Array[], codec: CompressionType): { parts: Uint8A
       continue;
     }
     const n = compressInto(codec, b, scratch.subarray(at + 8, need));
-    const stored = n < b.byteLength;
-    dv.setBigInt64(at, BigInt(stored ? b.byteLength : -1), true);
-    const data = stored ? scratch.subarray(at + 8, at + 8 + n) : b;
+    const shrank = n < b.byteLength;
+    dv.setBigInt64(at, BigInt(shrank ? b.byteLength : -1), true);
+    const data = shrank ? scratch.subarray(at + 8, at + 8 + n) : b;
     parts.push(scratch.subarray(at, at + 8), data);
     const len = 8 + data.byteLength;
     if (pad8(len) > len) parts.push(ZEROS.subarray(0, pad8(len) - len));

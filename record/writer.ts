@@ -13,7 +13,7 @@ import { AsyncByteQueue, type CompressionType, type Data, RecordBatch, RecordBat
 import { arrowSchema, segmentFile, TABLE_BY_NAME, type ColumnDef } from '../formats/schema.js';
 import { KtapeError } from '../formats/errors.js';
 import { type CodecName, compressionType } from '../formats/codec.js';
-import { type BatchBuffers, buffersOf, bytesOf, encodeBatch } from '../formats/ipc-write.js';
+import { addColumn, type BatchBuffers, buffersOf, encodeBatch } from '../formats/ipc-write.js';
 import { createFile, writeAll, writevAll } from './outdir.js';
 
 type Typed = BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Float64Array;
@@ -220,17 +220,12 @@ export class BatchBuilder {
     const out: BatchBuffers = { rows: n, nodes: [], buffers: [] };
     for (let idx = 0; idx < this.defs.length; idx++) {
       const p = this.parts(idx, n);
-      out.nodes.push(n, p.nulls);
-      out.buffers.push(p.validity ?? NO_BYTES);
-      if (p.offsets) out.buffers.push(bytesOf(p.offsets, 4 * (n + 1)));
-      out.buffers.push(bytesOf(p.data, p.data.byteLength));
+      addColumn(out, n, p.nulls, p.validity, p.offsets, p.data, p.data.byteLength);
     }
     this.taken();
     return out;
   }
 }
-
-const NO_BYTES = new Uint8Array(0);
 
 /**
  * The stream writer's byte sink: every piece the writer emits goes straight
